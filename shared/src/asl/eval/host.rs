@@ -1,0 +1,51 @@
+//! The one door outward. The engine reads the time, waits and calls task integrations only
+//! through [`Host`]; everything else it does is pure computation on JSON.
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use crate::asl::error_name::Failure;
+
+/// A Task state's call to its integration, after `InputPath` and `Parameters`.
+#[derive(Debug, Clone)]
+pub struct TaskRequest {
+    /// The Task state's name.
+    pub state_name: String,
+    /// The `Resource` string as written in the definition.
+    pub resource: String,
+    /// The effective parameters (the Task's input).
+    pub input: Value,
+    /// `TimeoutSeconds` resolved for this attempt, capped by what is left of the execution's
+    /// own `TimeoutSeconds`. The host enforces it and fails the call with `States.Timeout`.
+    pub timeout_seconds: u64,
+    /// `HeartbeatSeconds` resolved for this attempt; the host enforces it (it is the only one
+    /// that sees heartbeats) and reports expiry as `States.Timeout`, as AWS does.
+    pub heartbeat_seconds: Option<u64>,
+    /// The resolved `Credentials` template, if any (accepted and ignored by local integrations).
+    pub credentials: Option<Value>,
+    /// Execution ARN of the caller, for integrations that report it.
+    pub execution_arn: String,
+}
+
+/// What the engine needs from its environment.
+///
+/// Implementations decide what time is: the coordinator uses the wall clock and tokio timers,
+/// tests and `dmap test` use a manual clock whose `sleep_until` jumps ahead at once.
+pub trait Host: Send + Sync {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Completes at (or after) `deadline`.
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()>;
+
+    /// Calls a Task state's integration. A failure is returned as ASL data (`Error`/`Cause`)
+    /// and goes through the state's Retry and Catch.
+    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>>;
+
+    /// A random integer in `[start, end)` for `JitterStrategy: FULL`. Hosts that need
+    /// reproducible runs return the upper bound's midpoint or a seeded value.
+    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
+        upper_bound_millis
+    }
+}

@@ -1,0 +1,209 @@
+//! The validated model of a definition. Transitions are resolved [`StateId`]s, every path,
+//! template, intrinsic and timestamp is compiled, and defaults are filled. Evaluation trusts
+//! this model and never re-checks or re-parses anything.
+
+mod map;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::asl::choice::Rule;
+use crate::asl::path::template::Expr;
+use crate::asl::path::{Path, Template};
+
+pub use map::*;
+
+/// Index of a state inside its [`StateMachine`]'s `states`.
+pub type StateId = usize;
+
+/// A compiled state machine: the top level, a Parallel branch or a Map's ItemProcessor.
+#[derive(Debug, Clone)]
+pub struct StateMachine {
+    pub start_at: StateId,
+    pub states: Vec<State>,
+    pub timeout_seconds: Option<u64>,
+    pub comment: Option<String>,
+}
+
+impl StateMachine {
+    pub fn state_id(&self, name: &str) -> Option<StateId> {
+        self.states.iter().position(|s| s.name == name)
+    }
+
+    /// Whether any state, at any depth, waits or calls out (Task, Wait). A machine without such
+    /// states completes without ever suspending.
+    pub fn is_pure(&self) -> bool {
+        self.states.iter().all(|s| match &s.kind {
+            StateKind::Task(_) | StateKind::Wait(_) => false,
+            StateKind::Parallel(p) => p.branches.iter().all(|b| b.is_pure()),
+            StateKind::Map(m) => m.processor.is_pure(),
+            _ => true,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub name: String,
+    pub kind: StateKind,
+    pub io: Io,
+    pub assign: Option<Template>,
+    pub transition: Transition,
+    pub retry: Vec<Retrier>,
+    pub catch: Vec<Catcher>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Next(StateId),
+    End,
+    /// Choice states transition through their rules; Succeed/Fail end by their type.
+    None,
+}
+
+/// `InputPath`/`OutputPath`: absent means `$`, JSON null means `{}`.
+#[derive(Debug, Clone, Default)]
+pub enum PathOrNull {
+    #[default]
+    Root,
+    Null,
+    Path(Path),
+}
+
+/// `ResultPath`: absent means `$` (replace), null means discard the result.
+#[derive(Debug, Clone, Default)]
+pub enum ResultPath {
+    #[default]
+    Replace,
+    Discard,
+    At(Path),
+}
+
+/// The JSONPath input/output processing fields.
+#[derive(Debug, Clone, Default)]
+pub struct Io {
+    pub input_path: PathOrNull,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    pub result_path: ResultPath,
+    pub output_path: PathOrNull,
+}
+
+#[derive(Debug, Clone)]
+pub enum StateKind {
+    Pass(Pass),
+    Task(Box<Task>),
+    Choice(Choice),
+    Wait(Wait),
+    Succeed,
+    Fail(Fail),
+    Parallel(Parallel),
+    Map(Box<MapState>),
+}
+
+impl StateKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            StateKind::Pass(_) => "Pass",
+            StateKind::Task(_) => "Task",
+            StateKind::Choice(_) => "Choice",
+            StateKind::Wait(_) => "Wait",
+            StateKind::Succeed => "Succeed",
+            StateKind::Fail(_) => "Fail",
+            StateKind::Parallel(_) => "Parallel",
+            StateKind::Map(_) => "Map",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Pass {
+    pub result: Option<Value>,
+}
+
+/// An integer given literally or by a reference path (`TimeoutSeconds`/`TimeoutSecondsPath`,
+/// `MaxConcurrency`/`MaxConcurrencyPath`, ...).
+#[derive(Debug, Clone)]
+pub enum IntOrPath {
+    Value(u64),
+    Path(Path),
+}
+
+/// A number (possibly fractional) given literally or by a reference path
+/// (`ToleratedFailurePercentage`).
+#[derive(Debug, Clone)]
+pub enum NumberOrPath {
+    Value(f64),
+    Path(Path),
+}
+
+#[derive(Debug, Clone)]
+pub struct Task {
+    pub resource: String,
+    pub timeout: Option<IntOrPath>,
+    pub heartbeat: Option<IntOrPath>,
+    pub credentials: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub choices: Vec<ChoiceBranch>,
+    pub default: Option<StateId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChoiceBranch {
+    pub rule: Rule,
+    pub next: StateId,
+    pub assign: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Wait {
+    Seconds(u64),
+    Timestamp(DateTime<Utc>),
+    SecondsPath(Path),
+    TimestampPath(Path),
+}
+
+/// `Error`/`Cause` of a Fail state: a literal, or a path/intrinsic (`ErrorPath`/`CausePath`).
+#[derive(Debug, Clone)]
+pub enum TextOrExpr {
+    Text(String),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub struct Fail {
+    pub error: Option<TextOrExpr>,
+    pub cause: Option<TextOrExpr>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Parallel {
+    pub branches: Vec<StateMachine>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JitterStrategy {
+    None,
+    Full,
+}
+
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    pub error_equals: Vec<String>,
+    pub interval_seconds: u64,
+    pub max_attempts: u64,
+    pub backoff_rate: f64,
+    pub max_delay_seconds: Option<u64>,
+    pub jitter: JitterStrategy,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catcher {
+    pub error_equals: Vec<String>,
+    pub next: StateId,
+    pub result_path: ResultPath,
+    pub assign: Option<Template>,
+}

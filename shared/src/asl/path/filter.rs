@@ -1,0 +1,201 @@
+//! Jayway-style filter expressions: `[?(@.status == 0)]`, `[?(@.a > 1 && @.b)]`.
+//!
+//! Supported: `@`-relative definite paths, literals (numbers, quoted strings, booleans, null),
+//! the comparisons `== != < <= > >=`, `&&`, `||`, `!` and parentheses. A bare `@.x` tests
+//! existence.
+
+use serde_json::Value;
+
+use super::Segment;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    Exists(Vec<Segment>),
+    Compare(Operand, CmpOp, Operand),
+    And(Box<Filter>, Box<Filter>),
+    Or(Box<Filter>, Box<Filter>),
+    Not(Box<Filter>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Current(Vec<Segment>),
+    Literal(Value),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Filter, String> {
+        let mut p = P { t: text, i: 0 };
+        let f = p.or()?;
+        p.ws();
+        if p.i != text.len() {
+            return Err(format!("unexpected '{}'", &text[p.i..]));
+        }
+        Ok(f)
+    }
+
+    pub fn test(&self, v: &Value) -> bool {
+        match self {
+            Filter::Exists(p) => resolve(v, p).is_some(),
+            Filter::And(a, b) => a.test(v) && b.test(v),
+            Filter::Or(a, b) => a.test(v) || b.test(v),
+            Filter::Not(a) => !a.test(v),
+            Filter::Compare(l, op, r) => {
+                let (Some(l), Some(r)) = (operand(v, l), operand(v, r)) else {
+                    return false;
+                };
+                compare(l, *op, r)
+            }
+        }
+    }
+}
+
+fn operand<'v>(v: &'v Value, o: &'v Operand) -> Option<&'v Value> {
+    match o {
+        Operand::Current(p) => resolve(v, p),
+        Operand::Literal(l) => Some(l),
+    }
+}
+
+fn resolve<'v>(mut v: &'v Value, p: &[Segment]) -> Option<&'v Value> {
+    for s in p {
+        v = match (s, v) {
+            (Segment::Name(n), Value::Object(m)) => m.get(n)?,
+            (Segment::Index(i), Value::Array(a)) => a.get(usize::try_from(*i).ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(v)
+}
+
+fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ord = match (l, r) {
+        (Value::Number(a), Value::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
+        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
+        _ => {
+            return match op {
+                CmpOp::Eq => l == r,
+                CmpOp::Ne => l != r,
+                _ => false,
+            };
+        }
+    };
+    let Some(ord) = ord else { return false };
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    }
+}
+
+struct P<'a> {
+    t: &'a str,
+    i: usize,
+}
+
+impl P<'_> {
+    fn ws(&mut self) {
+        while self.t[self.i..].starts_with(' ') {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, s: &str) -> bool {
+        self.ws();
+        if self.t[self.i..].starts_with(s) {
+            self.i += s.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn or(&mut self) -> Result<Filter, String> {
+        let mut l = self.and()?;
+        while self.eat("||") {
+            l = Filter::Or(Box::new(l), Box::new(self.and()?));
+        }
+        Ok(l)
+    }
+    fn and(&mut self) -> Result<Filter, String> {
+        let mut l = self.unary()?;
+        while self.eat("&&") {
+            l = Filter::And(Box::new(l), Box::new(self.unary()?));
+        }
+        Ok(l)
+    }
+    fn unary(&mut self) -> Result<Filter, String> {
+        if self.eat("!") {
+            return Ok(Filter::Not(Box::new(self.unary()?)));
+        }
+        if self.eat("(") {
+            let f = self.or()?;
+            if !self.eat(")") {
+                return Err("expected ')'".into());
+            }
+            return Ok(f);
+        }
+        let l = self.operand()?;
+        let op = if self.eat("==") {
+            CmpOp::Eq
+        } else if self.eat("!=") {
+            CmpOp::Ne
+        } else if self.eat("<=") {
+            CmpOp::Le
+        } else if self.eat(">=") {
+            CmpOp::Ge
+        } else if self.eat("<") {
+            CmpOp::Lt
+        } else if self.eat(">") {
+            CmpOp::Gt
+        } else {
+            return match l {
+                Operand::Current(p) => Ok(Filter::Exists(p)),
+                Operand::Literal(_) => Err("a literal alone is not a condition".into()),
+            };
+        };
+        let r = self.operand()?;
+        Ok(Filter::Compare(l, op, r))
+    }
+    fn operand(&mut self) -> Result<Operand, String> {
+        self.ws();
+        let rest = &self.t[self.i..];
+        if rest.starts_with('@') {
+            let end = rest
+                .find(|c: char| c == ' ' || "=!<>&|)".contains(c))
+                .unwrap_or(rest.len());
+            let text = format!("${}", &rest[1..end]);
+            self.i += end;
+            let (_, segs) = super::parse::parse(&text)?;
+            if !segs.iter().all(|s| matches!(s, Segment::Name(_) | Segment::Index(_))) {
+                return Err("only definite paths are supported after '@'".into());
+            }
+            return Ok(Operand::Current(segs));
+        }
+        if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
+            let body = &rest[1..];
+            let end = body.find(q).ok_or("unclosed string")?;
+            self.i += end + 2;
+            return Ok(Operand::Literal(Value::String(body[..end].to_string())));
+        }
+        let end = rest
+            .find(|c: char| c == ' ' || "=!<>&|)".contains(c))
+            .unwrap_or(rest.len());
+        let lit: Value = serde_json::from_str(&rest[..end])
+            .map_err(|_| format!("unsupported operand '{}'", &rest[..end]))?;
+        self.i += end;
+        Ok(Operand::Literal(lit))
+    }
+}

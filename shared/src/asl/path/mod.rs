@@ -1,0 +1,223 @@
+//! Compiled JSONPath (AWS's Jayway dialect), reference paths and payload templates.
+//!
+//! Everything is parsed once, when the definition is loaded; evaluation only walks the compiled
+//! segments. A path is *definite* when it names one node (names and indexes only): it yields
+//! that node or fails. Any other path (wildcards, slices, unions, filters, descent) yields an
+//! array of the matches, possibly empty — that is Jayway's rule, which AWS follows.
+
+mod filter;
+mod parse;
+mod select;
+pub mod template;
+mod write;
+
+use serde_json::Value;
+
+pub use filter::Filter;
+pub use template::Template;
+
+/// Where a path starts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Root {
+    /// `$`: the state's data.
+    Input,
+    /// `$$`: the context object.
+    Context,
+    /// `$name`: a workflow variable.
+    Variable(String),
+}
+
+/// One step of a compiled path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    Name(String),
+    Index(i64),
+    Wildcard,
+    Slice { start: Option<i64>, end: Option<i64>, step: i64 },
+    Names(Vec<String>),
+    Indexes(Vec<i64>),
+    /// `..name`, `..*`, `..[n]`: the step applied to the node and all its descendants.
+    Descendant(Box<Segment>),
+    Filter(Filter),
+}
+
+/// A compiled JSONPath.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    text: String,
+    root: Root,
+    segments: Vec<Segment>,
+    definite: bool,
+}
+
+/// What a path can see besides the state's data: the context object and the variables.
+pub trait Env {
+    fn context(&self) -> &Value;
+    fn variable(&self, name: &str) -> Option<&Value>;
+}
+
+/// An environment with an empty context object and no variables (tests, pure helpers).
+#[derive(Debug)]
+pub struct EmptyEnv(Value);
+
+impl Default for EmptyEnv {
+    fn default() -> Self {
+        EmptyEnv(Value::Object(Default::default()))
+    }
+}
+
+impl Env for EmptyEnv {
+    fn context(&self) -> &Value {
+        &self.0
+    }
+    fn variable(&self, _name: &str) -> Option<&Value> {
+        None
+    }
+}
+
+/// Why a path selected nothing. `message` is Jayway's wording, which AWS embeds in causes
+/// ("Missing property in path $['no']", "No results for path: $['x']").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathError {
+    NotFound { message: String },
+    UndefinedVariable { name: String },
+}
+
+impl PathError {
+    pub fn message(&self) -> String {
+        match self {
+            PathError::NotFound { message } => message.clone(),
+            PathError::UndefinedVariable { name } => {
+                format!("The variable '${name}' is not defined")
+            }
+        }
+    }
+}
+
+impl Path {
+    /// Compiles a JSONPath. Errors are human-readable reasons for a diagnostic.
+    pub fn parse(text: &str) -> Result<Path, String> {
+        let (root, segments) = parse::parse(text)?;
+        let definite = segments
+            .iter()
+            .all(|s| matches!(s, Segment::Name(_) | Segment::Index(_)));
+        Ok(Path { text: text.to_string(), root, segments, definite })
+    }
+
+    /// Compiles a reference path: a definite path using only names and non-negative indexes.
+    pub fn parse_reference(text: &str) -> Result<Path, String> {
+        let p = Path::parse(text)?;
+        if !p.is_reference() {
+            return Err(format!(
+                "'{text}' is not a reference path: only '.name', \"['name']\" and '[n]' steps are allowed"
+            ));
+        }
+        Ok(p)
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Selects exactly one node.
+    pub fn is_definite(&self) -> bool {
+        self.definite
+    }
+
+    /// A definite path without negative indexes.
+    pub fn is_reference(&self) -> bool {
+        self.definite
+            && self
+                .segments
+                .iter()
+                .all(|s| !matches!(s, Segment::Index(i) if *i < 0))
+    }
+
+    /// `$` alone.
+    pub fn is_root_input(&self) -> bool {
+        self.root == Root::Input && self.segments.is_empty()
+    }
+
+    /// Evaluates the path, cloning what it selects: the node for a definite path, an array of
+    /// matches otherwise.
+    pub fn select(&self, input: &Value, env: &dyn Env) -> Result<Value, PathError> {
+        if self.definite {
+            return self.select_ref(input, env).cloned();
+        }
+        let base = self.base(input, env)?;
+        let mut out = Vec::new();
+        select::collect(base, &self.segments, &mut out);
+        Ok(Value::Array(out.into_iter().cloned().collect()))
+    }
+
+    /// Evaluates a definite path without cloning. For an indefinite path this walks only its
+    /// definite prefix and fails; use [`Path::select`].
+    pub fn select_ref<'v>(&self, input: &'v Value, env: &'v dyn Env) -> Result<&'v Value, PathError> {
+        let base = self.base(input, env)?;
+        select::definite(base, &self.segments)
+    }
+
+    /// Whether the path selects a node (used by `IsPresent`).
+    pub fn is_present(&self, input: &Value, env: &dyn Env) -> bool {
+        match self.base(input, env) {
+            Ok(base) => {
+                if self.definite {
+                    select::definite(base, &self.segments).is_ok()
+                } else {
+                    let mut out = Vec::new();
+                    select::collect(base, &self.segments, &mut out);
+                    !out.is_empty()
+                }
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn base<'v>(&self, input: &'v Value, env: &'v dyn Env) -> Result<&'v Value, PathError> {
+        match &self.root {
+            Root::Input => Ok(input),
+            Root::Context => Ok(env.context()),
+            Root::Variable(name) => env
+                .variable(name)
+                .ok_or_else(|| PathError::UndefinedVariable { name: name.clone() }),
+        }
+    }
+
+    /// Writes `value` at this reference path inside `target`, creating missing objects on the
+    /// way (ResultPath semantics). Fails when a step meets a non-object.
+    pub fn write(&self, target: Value, value: Value) -> Result<Value, String> {
+        write::write(&self.segments, target, value)
+    }
+}
+
+/// Jayway's normalized form of a path prefix, as AWS quotes it in causes: `$['a'][0]`.
+pub fn normalized(segments: &[Segment]) -> String {
+    let mut s = String::from("$");
+    for seg in segments {
+        match seg {
+            Segment::Name(n) => {
+                s.push_str("['");
+                s.push_str(n);
+                s.push_str("']");
+            }
+            Segment::Index(i) => {
+                s.push('[');
+                s.push_str(&i.to_string());
+                s.push(']');
+            }
+            _ => s.push_str("[*]"),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests;

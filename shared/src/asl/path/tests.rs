@@ -1,0 +1,56 @@
+use serde_json::{Value, json};
+
+use super::{EmptyEnv, Path};
+
+fn check(path: &str, input: Value, expected: Result<Value, &str>) {
+    let p = Path::parse(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let got = p.select(&input, &EmptyEnv::default()).map_err(|e| e.message());
+    assert_eq!(got, expected.map_err(|s| s.to_string()), "path {path}");
+}
+
+#[test]
+fn definite_paths() {
+    let doc = json!({"a": {"b": [10, 20, 30]}, "x y": 1, "delivery-partner": "p"});
+    check("$", doc.clone(), Ok(doc.clone()));
+    check("$.a.b[1]", doc.clone(), Ok(json!(20)));
+    check("$.a.b[-1]", doc.clone(), Ok(json!(30)));
+    check("$['x y']", doc.clone(), Ok(json!(1)));
+    check("$.a.['b'][0]", doc.clone(), Ok(json!(10)));
+    check("$.delivery-partner", doc.clone(), Ok(json!("p")));
+    check("$.nope", doc.clone(), Err("No results for path: $['nope']"));
+    check("$.no.such.path", doc.clone(), Err("Missing property in path $['no']"));
+    check("$.a.b[7]", doc, Err("No results for path: $['a']['b'][7]"));
+}
+
+#[test]
+fn indefinite_paths_yield_arrays() {
+    let doc = json!({"items": [{"v": 1, "s": 0}, {"v": 2, "s": 1}, {"v": 3, "s": 0}]});
+    check("$.items[*].v", doc.clone(), Ok(json!([1, 2, 3])));
+    check("$.items[1:].v", doc.clone(), Ok(json!([2, 3])));
+    check("$.items[:1].v", doc.clone(), Ok(json!([1])));
+    check("$.items[0,2].v", doc.clone(), Ok(json!([1, 3])));
+    check("$..v", doc.clone(), Ok(json!([1, 2, 3])));
+    check("$.items[?(@.s == 0)].v", doc.clone(), Ok(json!([1, 3])));
+    check("$.items[?(@.v > 1 && @.s != 1)].v", doc.clone(), Ok(json!([3])));
+    check("$.missing[*].v", doc, Ok(json!([])));
+    check("$[*]", json!({}), Ok(json!([])));
+}
+
+#[test]
+fn reference_paths_reject_indefinite_steps() {
+    assert!(Path::parse_reference("$.a.b[0]").is_ok());
+    assert!(Path::parse_reference("$.a[*]").is_err());
+    assert!(Path::parse_reference("$.a[-1]").is_err());
+    assert!(Path::parse("a.b").is_err());
+    assert!(Path::parse("$.a[").is_err());
+}
+
+#[test]
+fn write_creates_parents() {
+    let p = Path::parse_reference("$.a.b").expect("path");
+    assert_eq!(p.write(json!({"x": 1}), json!(2)), Ok(json!({"x": 1, "a": {"b": 2}})));
+    assert_eq!(p.write(json!({"a": {"c": 3}}), json!(2)), Ok(json!({"a": {"c": 3, "b": 2}})));
+    assert!(p.write(json!("str"), json!(2)).is_err());
+    let root = Path::parse_reference("$").expect("path");
+    assert_eq!(root.write(json!({"x": 1}), json!(2)), Ok(json!(2)));
+}

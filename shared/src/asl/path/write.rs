@@ -1,0 +1,57 @@
+//! Writing into a value at a reference path (ResultPath, catcher ResultPath).
+
+use serde_json::{Map, Value};
+
+use super::Segment;
+
+pub(super) fn write(segs: &[Segment], target: Value, value: Value) -> Result<Value, String> {
+    let Some((first, rest)) = segs.split_first() else {
+        return Ok(value);
+    };
+    match (first, target) {
+        (Segment::Name(n), Value::Object(mut m)) => {
+            // Replacing an existing key keeps its position, as AWS does.
+            if rest.is_empty() {
+                m.insert(n.clone(), value);
+                return Ok(Value::Object(m));
+            }
+            match m.get_mut(n) {
+                Some(slot) => {
+                    let child = std::mem::take(slot);
+                    let base = if child.is_null() { Value::Object(Map::new()) } else { child };
+                    *slot = write(rest, base, value)?;
+                }
+                None => {
+                    let child = write(rest, Value::Object(Map::new()), value)?;
+                    m.insert(n.clone(), child);
+                }
+            }
+            Ok(Value::Object(m))
+        }
+        (Segment::Index(i), Value::Array(mut a)) => {
+            let i = usize::try_from(*i).map_err(|_| "negative index".to_string())?;
+            if i >= a.len() {
+                return Err(format!("index {i} is out of bounds"));
+            }
+            let child = std::mem::take(&mut a[i]);
+            a[i] = write(rest, child, value)?;
+            Ok(Value::Array(a))
+        }
+        (Segment::Name(n), other) => Err(format!(
+            "cannot set field '{n}' on a value of type {}",
+            type_name(&other)
+        )),
+        (_, other) => Err(format!("cannot index a value of type {}", type_name(&other))),
+    }
+}
+
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

@@ -1,0 +1,7 @@
+//! `shared`: what the coordinator and the workers must agree on.
+//!
+//! - [`asl`]: the Amazon States Language engine — parse, validate, evaluate. Pure: no I/O, no
+//!   async runtime, no environment reads. Time and task invocation enter through
+//!   [`asl::eval::Host`].
+
+pub mod asl;
