@@ -1,1 +1,5 @@
-fn main() {}
+//! The `dmap` command.
+
+fn main() {
+    std::process::exit(coordinator::cli::main());
+}

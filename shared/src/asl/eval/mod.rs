@@ -1,13 +1,27 @@
 //! The interpreter: runs a compiled [`StateMachine`] on an input through a [`Host`].
+//!
+//! Evaluation is an `async fn` over [`Host`], so one code path serves children that wait or
+//! call out (driven by tokio) and children made only of pure states, which complete on their
+//! first poll: [`execute_pure`] drives those without any runtime.
 
+mod context;
+mod handling;
 mod host;
+mod io;
+mod run;
+mod states;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 use serde_json::Value;
 
-use crate::asl::error_name::Failure;
+use crate::asl::error_name::{Failure, TIMEOUT};
 use crate::asl::model::StateMachine;
 
 pub use host::{Host, TaskRequest};
+pub use io::{MAX_PAYLOAD_BYTES, json_size};
 
 /// Names and ARNs an execution reports through the context object (`$$`).
 #[derive(Debug, Clone)]
@@ -17,6 +31,16 @@ pub struct ExecutionOptions {
     pub region: String,
     pub account: String,
     pub role_arn: String,
+}
+
+impl ExecutionOptions {
+    pub fn state_machine_arn(&self) -> String {
+        format!("arn:aws:states:{}:{}:stateMachine:{}", self.region, self.account, self.state_machine_name)
+    }
+
+    pub fn execution_arn(&self) -> String {
+        format!("arn:aws:states:{}:{}:execution:{}:{}", self.region, self.account, self.state_machine_name, self.execution_name)
+    }
 }
 
 impl Default for ExecutionOptions {
@@ -57,12 +81,27 @@ pub struct Outcome {
 }
 
 /// Runs one execution to its end.
-pub async fn execute(
-    machine: &StateMachine,
-    input: Value,
-    options: &ExecutionOptions,
-    host: &dyn Host,
-) -> Outcome {
-    let _ = (machine, input, options, host);
-    unimplemented!("being written")
+pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Outcome {
+    let kept = machine.reads_context.then(|| input.clone());
+    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds);
+    match run::run_machine(&exec, machine, input, None).await {
+        Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
+        Err(run::Halt::Failed(f)) => Outcome { status: Status::Failed, output: None, failure: Some(f) },
+        Err(run::Halt::TimedOut) => Outcome { status: Status::TimedOut, output: None, failure: Some(Failure::named(TIMEOUT)) },
+    }
 }
+
+/// Runs an execution without an async runtime. Returns `None` if the machine suspended (it
+/// waits or calls out through a host whose futures do not complete at once); a machine made
+/// only of Pass, Choice, Succeed, Fail, Parallel and inline Map states never does.
+pub fn execute_pure(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Option<Outcome> {
+    let fut = pin!(execute(machine, input, options, host));
+    let mut cx = Context::from_waker(Waker::noop());
+    match fut.poll(&mut cx) {
+        Poll::Ready(o) => Some(o),
+        Poll::Pending => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

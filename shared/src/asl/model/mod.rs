@@ -23,6 +23,9 @@ pub struct StateMachine {
     pub states: Vec<State>,
     pub timeout_seconds: Option<u64>,
     pub comment: Option<String>,
+    /// Whether any path in this machine reads the context object (`$$`). Executions keep a
+    /// copy of their input for `$$.Execution.Input` only when it does.
+    pub reads_context: bool,
 }
 
 impl StateMachine {
@@ -45,6 +48,8 @@ impl StateMachine {
 #[derive(Debug, Clone)]
 pub struct State {
     pub name: String,
+    /// JSON pointer of the state in the definition, for messages.
+    pub pointer: String,
     pub kind: StateKind,
     pub io: Io,
     pub assign: Option<Template>,

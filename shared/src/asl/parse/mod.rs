@@ -1,11 +1,199 @@
 //! JSON definition → validated [`StateMachine`], collecting every diagnostic at once.
+//!
+//! The walk is by hand over `serde_json::Value` rather than through derived serde structs:
+//! serde stops at the first problem, while users need every problem with its JSON pointer.
+//! Each object is read through [`fields::Obj`], which reports unknown keys when done.
 
-use crate::asl::diagnostic::Diagnostic;
-use crate::asl::model::StateMachine;
+mod fields;
+mod graph;
+mod handling;
+mod map;
+mod states;
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::asl::diagnostic::{Diagnostic, Diagnostics, code, pointer_push};
+use crate::asl::model::{State, StateKind, StateMachine, Transition};
+
+use fields::Obj;
 
 /// Parses and validates a definition given as JSON text. On success the warnings (if any) come
 /// with the machine; on failure every diagnostic found is returned.
 pub fn parse_definition(text: &str) -> Result<(StateMachine, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let _ = text;
-    Err(Vec::new())
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut d = Diagnostics::default();
+            d.error(
+                "",
+                code::INVALID_JSON,
+                format!("the definition is not valid JSON: {e} (line {}, column {})", e.line(), e.column()),
+            );
+            return Err(d.items);
+        }
+    };
+    parse_value(&value)
 }
+
+/// Parses and validates a definition already parsed as JSON.
+pub fn parse_value(value: &Value) -> Result<(StateMachine, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut cx = Cx::default();
+    let machine = match Obj::expect(value, "", "the definition", &mut cx.diags) {
+        Some(mut top) => {
+            let m = cx.machine(&mut top, true);
+            top.finish("the top level of a state machine", &mut cx.diags);
+            m
+        }
+        None => None,
+    };
+    match machine {
+        Some(m) if !cx.diags.has_errors() => Ok((m, cx.diags.items)),
+        _ => Err(cx.diags.items),
+    }
+}
+
+/// Parsing context shared by the whole definition.
+#[derive(Default)]
+pub(crate) struct Cx {
+    pub diags: Diagnostics,
+    /// Map Run labels seen so far, with where they were defined (labels are unique per
+    /// definition).
+    pub labels: HashMap<String, String>,
+}
+
+impl Cx {
+    /// Parses `StartAt`/`States` (and, at the top level, `Comment`, `Version`,
+    /// `TimeoutSeconds`, `QueryLanguage`) of a state machine, a branch or an item processor.
+    pub fn machine<'a>(&mut self, obj: &mut Obj<'a>, top: bool) -> Option<StateMachine> {
+        let comment = obj.string("Comment", &mut self.diags).map(str::to_string);
+        let mut timeout_seconds = None;
+        if top {
+            if let Some(v) = obj.string("Version", &mut self.diags)
+                && v != "1.0"
+            {
+                self.diags.error(&obj.at("Version"), code::INVALID_VALUE, format!("Version must be \"1.0\", got \"{v}\""));
+            }
+            timeout_seconds = obj.uint("TimeoutSeconds", 1, 99_999_999, &mut self.diags);
+        }
+        let machine_jsonata = match obj.string("QueryLanguage", &mut self.diags) {
+            Some("JSONata") => {
+                self.diags.error(
+                    &obj.at("QueryLanguage"),
+                    code::NOT_SUPPORTED,
+                    format!("JSONata is not supported yet at {}", display_ptr(&obj.at("QueryLanguage"))),
+                );
+                true
+            }
+            Some("JSONPath") | None => false,
+            Some(other) => {
+                self.diags.error(&obj.at("QueryLanguage"), code::INVALID_VALUE, format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""));
+                false
+            }
+        };
+        let start_at = obj.required_string("StartAt", &mut self.diags);
+        if !obj.has("States") {
+            self.diags.error(&obj.ptr, code::MISSING_FIELD, "the field 'States' is required");
+            return None;
+        }
+        let states_obj = obj.object("States", &mut self.diags)?;
+        if states_obj.map.is_empty() {
+            self.diags.error(&states_obj.ptr, code::SCHEMA, "States must contain at least one state");
+            return None;
+        }
+        let names: HashMap<&str, usize> =
+            states_obj.map.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        for name in states_obj.map.keys() {
+            if name.is_empty() || name.chars().count() > 80 {
+                self.diags.error(&pointer_push(&states_obj.ptr, name), code::INVALID_STATE_NAME, format!("state names must have 1 to 80 characters: '{name}'"));
+            }
+        }
+        let mut states = Vec::with_capacity(names.len());
+        for (name, v) in states_obj.map {
+            let ptr = pointer_push(&states_obj.ptr, name);
+            let state = match Obj::expect(v, &ptr, "a state", &mut self.diags) {
+                Some(mut o) => {
+                    let st = self.state(name, &mut o, &names, machine_jsonata);
+                    st
+                }
+                None => None,
+            };
+            states.push(state.unwrap_or_else(|| placeholder(name, &ptr)));
+        }
+        let start = match start_at {
+            Some(s) => match names.get(s) {
+                Some(id) => *id,
+                None => {
+                    self.diags.error(&obj.at("StartAt"), code::MISSING_TRANSITION_TARGET, format!("StartAt names the state '{s}', which does not exist"));
+                    0
+                }
+            },
+            None => 0,
+        };
+        let reads_context = states_obj.map.values().any(mentions_context);
+        let machine = StateMachine { start_at: start, states, timeout_seconds, comment, reads_context };
+        graph::check(&machine, &states_obj.ptr, &mut self.diags);
+        Some(machine)
+    }
+
+    /// Resolves a `Next`-like reference to a state id, reporting unknown names.
+    pub fn target(&mut self, names: &HashMap<&str, usize>, name: &str, ptr: &str) -> usize {
+        match names.get(name) {
+            Some(id) => *id,
+            None => {
+                self.diags.error(ptr, code::MISSING_TRANSITION_TARGET, format!("the state '{name}' does not exist"));
+                usize::MAX
+            }
+        }
+    }
+
+    /// Reads `Next`/`End` for the state types that transition.
+    pub fn transition(&mut self, obj: &mut Obj<'_>, names: &HashMap<&str, usize>) -> Transition {
+        let next = obj.string("Next", &mut self.diags);
+        let end = obj.bool("End", &mut self.diags).unwrap_or(false);
+        match (next, end) {
+            (Some(_), true) => {
+                self.diags.error(&obj.at("End"), code::NEXT_AND_END, "a state cannot have both 'Next' and 'End': true");
+                Transition::End
+            }
+            (Some(n), false) => Transition::Next(self.target(names, n, &obj.at("Next"))),
+            (None, true) => Transition::End,
+            (None, false) => {
+                self.diags.error(&obj.ptr, code::MISSING_NEXT_OR_END, "a state of this type must have 'Next' or 'End': true");
+                Transition::End
+            }
+        }
+    }
+}
+
+/// Whether a JSON subtree has a string that may be a context path (`$$`).
+fn mentions_context(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("$$"),
+        Value::Array(a) => a.iter().any(mentions_context),
+        Value::Object(m) => m.values().any(mentions_context),
+        _ => false,
+    }
+}
+
+/// The place of a pointer as shown in messages ("/States/X").
+pub(crate) fn display_ptr(ptr: &str) -> &str {
+    if ptr.is_empty() { "/" } else { ptr }
+}
+
+fn placeholder(name: &str, ptr: &str) -> State {
+    State {
+        name: name.to_string(),
+        pointer: ptr.to_string(),
+        kind: StateKind::Succeed,
+        io: Default::default(),
+        assign: None,
+        transition: Transition::None,
+        retry: Vec::new(),
+        catch: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,7 @@ mod write;
 use serde_json::Value;
 
 pub use filter::Filter;
+pub use parse::is_variable_name;
 pub use template::Template;
 
 /// Where a path starts.

@@ -1,0 +1,53 @@
+//! The `dmap` command line: one subcommand per file behind a closed enum.
+
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Run AWS Step Functions state machines (Distributed Map included) locally.
+#[derive(Debug, Parser)]
+#[command(name = "dmap", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a definition and print every problem found (exit 0 when valid, 1 when not).
+    Validate(validate::Args),
+    /// Run one execution in-process and print its output (exit 0) or its error (exit 1).
+    Run(run::Args),
+    /// Run golden test cases (files or directories of case files).
+    Test {
+        /// Case files or directories holding them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print per-case results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Parses the arguments, runs the subcommand and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Validate(a) => validate::run(&a),
+        Command::Run(a) => run::run(&a),
+        Command::Test { paths, json } => {
+            let opts = crate::test_cmd::TestOptions { json };
+            crate::test_cmd::run(&paths, &opts, &mut std::io::stdout().lock())
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Per-execution data ([`Exec`]), variable scopes ([`Vars`]) and the environment paths see
+//! while a state is evaluated ([`StateEnv`]): the context object `$$`, built lazily because
+//! most states never read it, and the workflow variables.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::asl::path::Env;
+use crate::asl::timestamp;
+
+use super::{ExecutionOptions, Host};
+
+/// What every state of one execution shares.
+pub(crate) struct Exec<'a> {
+    pub host: &'a dyn Host,
+    pub options: &'a ExecutionOptions,
+    /// The execution's input, kept only when some path of the definition reads `$$`.
+    pub input: Option<Value>,
+    pub start_time: DateTime<Utc>,
+    pub deadline: Option<DateTime<Utc>>,
+    /// Counter of the history events AWS would have written; AWS quotes the id of a state's
+    /// `…StateEntered` event in runtime causes.
+    events: AtomicU64,
+    execution_arn: OnceLock<String>,
+}
+
+impl<'a> Exec<'a> {
+    pub fn new(host: &'a dyn Host, options: &'a ExecutionOptions, input: Option<Value>, timeout_seconds: Option<u64>) -> Self {
+        let start_time = host.now();
+        let deadline = timeout_seconds.map(|s| start_time + chrono::Duration::seconds(s as i64));
+        Exec {
+            host,
+            options,
+            input,
+            start_time,
+            deadline,
+            // Event 1 is ExecutionStarted.
+            events: AtomicU64::new(1),
+            execution_arn: OnceLock::new(),
+        }
+    }
+
+    /// Records `n` history events and returns the id of the last one.
+    pub fn events(&self, n: u64) -> u64 {
+        self.events.fetch_add(n, Ordering::Relaxed) + n
+    }
+
+    pub fn execution_arn(&self) -> &str {
+        self.execution_arn.get_or_init(|| self.options.execution_arn())
+    }
+
+    pub fn timed_out(&self, now: DateTime<Utc>) -> bool {
+        self.deadline.is_some_and(|d| now >= d)
+    }
+}
+
+/// Workflow variables of one scope, reading through to the enclosing scopes (Parallel
+/// branches and inline Map iterations read outer variables but write their own).
+#[derive(Default)]
+pub(crate) struct Vars<'p> {
+    local: HashMap<String, Value>,
+    parent: Option<&'p Vars<'p>>,
+}
+
+impl<'p> Vars<'p> {
+    pub fn child(parent: Option<&'p Vars<'p>>) -> Self {
+        Vars { local: HashMap::new(), parent }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self.local.get(name) {
+            Some(v) => Some(v),
+            None => self.parent.and_then(|p| p.get(name)),
+        }
+    }
+
+    /// Applies the values of an `Assign` block, all at once after the state.
+    pub fn assign(&mut self, values: Map<String, Value>) {
+        for (k, v) in values {
+            self.local.insert(k, v);
+        }
+    }
+}
+
+/// The `Map.Item` part of the context object while an ItemSelector is evaluated.
+pub(crate) struct MapItem {
+    pub index: usize,
+    pub key: Option<String>,
+    pub value: Value,
+    pub source: Option<String>,
+}
+
+/// What paths see while one state is evaluated.
+pub(crate) struct StateEnv<'a> {
+    pub exec: &'a Exec<'a>,
+    pub vars: &'a Vars<'a>,
+    pub state_name: &'a str,
+    pub entered: DateTime<Utc>,
+    pub retry_count: u64,
+    pub map_item: Option<&'a MapItem>,
+    context: OnceLock<Value>,
+}
+
+impl<'a> StateEnv<'a> {
+    pub fn new(exec: &'a Exec<'a>, vars: &'a Vars<'a>, state_name: &'a str, entered: DateTime<Utc>, retry_count: u64) -> Self {
+        StateEnv { exec, vars, state_name, entered, retry_count, map_item: None, context: OnceLock::new() }
+    }
+
+    pub fn with_item(&self, item: &'a MapItem) -> StateEnv<'a> {
+        StateEnv {
+            exec: self.exec,
+            vars: self.vars,
+            state_name: self.state_name,
+            entered: self.entered,
+            retry_count: self.retry_count,
+            map_item: Some(item),
+            context: OnceLock::new(),
+        }
+    }
+
+    fn build_context(&self) -> Value {
+        let o = self.exec.options;
+        let mut ctx = json!({
+            "Execution": {
+                "Id": self.exec.execution_arn(),
+                "Input": self.exec.input.clone().unwrap_or(Value::Null),
+                "StartTime": timestamp::format(self.exec.start_time),
+                "Name": o.execution_name,
+                "RoleArn": o.role_arn,
+                "RedriveCount": 0,
+            },
+            "StateMachine": {
+                "Id": o.state_machine_arn(),
+                "Name": o.state_machine_name,
+            },
+            "State": {
+                "EnteredTime": timestamp::format(self.entered),
+                "Name": self.state_name,
+                "RetryCount": self.retry_count,
+            },
+        });
+        if let Some(item) = self.map_item {
+            let mut it = Map::new();
+            if let Some(k) = &item.key {
+                it.insert("Key".into(), Value::String(k.clone()));
+            }
+            it.insert("Index".into(), json!(item.index));
+            it.insert("Value".into(), item.value.clone());
+            if let Some(s) = &item.source {
+                it.insert("Source".into(), Value::String(s.clone()));
+            }
+            ctx["Map"] = json!({ "Item": Value::Object(it) });
+        }
+        ctx
+    }
+}
+
+impl Env for StateEnv<'_> {
+    fn context(&self) -> &Value {
+        self.context.get_or_init(|| self.build_context())
+    }
+
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.vars.get(name)
+    }
+}

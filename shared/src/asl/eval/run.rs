@@ -1,0 +1,215 @@
+//! The state loop of one state machine (the top level, a Parallel branch, a Map iteration)
+//! and the handling shared by every state: entry events, runtime-cause prefixes, Retry and
+//! Catch, Assign, and the output size limit.
+
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+
+use crate::asl::error_name::{Failure, RUNTIME};
+use crate::asl::model::{State, StateId, StateKind, StateMachine, Transition};
+use crate::asl::path::template::Template;
+
+use super::context::{Exec, StateEnv, Vars};
+use super::handling::{Decision, decide};
+use super::{io, states};
+
+/// Why a state machine stopped without an output.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    Failed(Failure),
+    /// The execution's own `TimeoutSeconds` elapsed: not catchable by any state.
+    TimedOut,
+}
+
+impl From<Failure> for Halt {
+    fn from(f: Failure) -> Self {
+        Halt::Failed(f)
+    }
+}
+
+/// What a state did: its output, where to go, and the variables it assigns.
+pub(crate) struct Step {
+    pub output: Value,
+    pub next: Option<StateId>,
+    pub assigned: Option<Map<String, Value>>,
+}
+
+/// Runs a state machine from `StartAt` to its end. Variables assigned here live in a scope of
+/// their own that reads through to `parent`.
+pub(crate) fn run_machine<'a>(
+    exec: &'a Exec<'a>,
+    machine: &'a StateMachine,
+    input: Value,
+    parent: Option<&'a Vars<'a>>,
+) -> BoxFuture<'a, Result<Value, Halt>> {
+    Box::pin(async move {
+        let mut vars = Vars::child(parent);
+        let mut current = machine.start_at;
+        let mut input = input;
+        loop {
+            let state = &machine.states[current];
+            let entered_id = exec.events(1);
+            let now = exec.host.now();
+            if exec.timed_out(now) {
+                return Err(Halt::TimedOut);
+            }
+            let step = match run_state(exec, state, input, &vars, now).await {
+                Ok(step) => step,
+                Err(Halt::Failed(f)) => return Err(Halt::Failed(prefix_runtime(f, &state.name, entered_id))),
+                Err(h) => return Err(h),
+            };
+            if let Err(f) = io::check_size(&state.name, &step.output) {
+                return Err(Halt::Failed(f));
+            }
+            if let Some(a) = step.assigned {
+                vars.assign(a);
+            }
+            exec.events(1);
+            match step.next {
+                Some(next) => {
+                    current = next;
+                    input = step.output;
+                }
+                None => return Ok(step.output),
+            }
+        }
+    })
+}
+
+/// AWS prefixes the causes of `States.Runtime` errors with the state and its entry event.
+fn prefix_runtime(f: Failure, state: &str, entered_id: u64) -> Failure {
+    if f.error_name() != RUNTIME {
+        return f;
+    }
+    let detail = f.cause.unwrap_or_default();
+    if detail.starts_with("An error occurred while executing the state") {
+        return Failure { error: f.error, cause: Some(detail) };
+    }
+    Failure::new(
+        RUNTIME,
+        format!("An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {detail}"),
+    )
+}
+
+async fn run_state<'a>(
+    exec: &'a Exec<'a>,
+    state: &'a State,
+    raw: Value,
+    vars: &'a Vars<'a>,
+    entered: chrono::DateTime<chrono::Utc>,
+) -> Result<Step, Halt> {
+    let env = StateEnv::new(exec, vars, &state.name, entered, 0);
+    match &state.kind {
+        StateKind::Pass(p) => Ok(states::pass::run(state, p, raw, &env)?),
+        StateKind::Succeed => {
+            let eff = io::select_owned(&state.io.input_path, raw, &env)?;
+            let output = io::select_owned(&state.io.output_path, eff, &env)?;
+            Ok(Step { output, next: None, assigned: None })
+        }
+        StateKind::Fail(f) => Err(Halt::Failed(states::fail::run(f, &raw, &env)?)),
+        StateKind::Choice(c) => Ok(states::choice::run(state, c, raw, &env)?),
+        StateKind::Wait(w) => states::wait::run(exec, state, w, raw, &env).await,
+        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => with_handling(exec, state, raw, vars, entered).await,
+    }
+}
+
+/// Task, Parallel and Map: attempts, retried and caught as the state's Retry and Catch say.
+async fn with_handling<'a>(
+    exec: &'a Exec<'a>,
+    state: &'a State,
+    mut raw: Value,
+    vars: &'a Vars<'a>,
+    entered: chrono::DateTime<chrono::Utc>,
+) -> Result<Step, Halt> {
+    // The raw input is needed after an attempt only to retry or to catch.
+    let keeps_raw = !state.retry.is_empty() || !state.catch.is_empty();
+    let mut attempts = vec![0u64; state.retry.len()];
+    let mut retry_count = 0u64;
+    loop {
+        let env = StateEnv::new(exec, vars, &state.name, entered, retry_count);
+        let outcome = match &state.kind {
+            StateKind::Task(t) => states::task::attempt(exec, state, t, &raw, &env).await,
+            StateKind::Parallel(p) => states::parallel::attempt(exec, state, p, &raw, &env).await,
+            StateKind::Map(m) => states::map::attempt(exec, state, m, &raw, &env).await,
+            _ => unreachable!("only Task, Parallel and Map states are handled here"),
+        };
+        let failure = match outcome.and_then(|result| {
+            let raw_for_result = if keeps_raw { raw.clone() } else { std::mem::take(&mut raw) };
+            finish(state, raw_for_result, Some(result), &env).map_err(Halt::from)
+        }) {
+            Ok(step) => return Ok(step),
+            Err(Halt::Failed(f)) => f,
+            Err(h) => return Err(h),
+        };
+        match decide(&failure, &state.retry, &state.catch, &attempts) {
+            Decision::Retry { retrier, delay_millis, jitter } => {
+                attempts[retrier] += 1;
+                retry_count += 1;
+                let delay = match jitter {
+                    crate::asl::model::JitterStrategy::Full => exec.host.jitter_millis(delay_millis),
+                    crate::asl::model::JitterStrategy::None => delay_millis,
+                };
+                let wake = exec.host.now() + chrono::Duration::milliseconds(delay.min(i64::MAX as u64) as i64);
+                if exec.deadline.is_some_and(|d| wake >= d) {
+                    if let Some(d) = exec.deadline {
+                        exec.host.sleep_until(d).await;
+                    }
+                    return Err(Halt::TimedOut);
+                }
+                exec.host.sleep_until(wake).await;
+            }
+            Decision::Catch(c) => {
+                let error_output = failure.to_error_output();
+                let assigned = match &c.assign {
+                    Some(t) => Some(eval_assign(t, &error_output, &env)?),
+                    None => None,
+                };
+                let output = io::result_path(&c.result_path, raw, error_output)?;
+                return Ok(Step { output, next: Some(c.next), assigned });
+            }
+            Decision::Fail => return Err(Halt::Failed(failure)),
+        }
+    }
+}
+
+/// The common tail of a state that produced a result: Assign (from the raw result),
+/// ResultSelector, ResultPath into the raw input, OutputPath.
+///
+/// `result` is `None` when the state's result is its raw input itself (a Pass without Result
+/// or Parameters), so that the input is never copied for nothing.
+pub(crate) fn finish(state: &State, raw: Value, result: Option<Value>, env: &StateEnv<'_>) -> Result<Step, Failure> {
+    let assigned = match &state.assign {
+        Some(t) => Some(eval_assign(t, result.as_ref().unwrap_or(&raw), env)?),
+        None => None,
+    };
+    let result = match &state.io.result_selector {
+        Some(t) => Some(t.eval(result.as_ref().unwrap_or(&raw), env)?),
+        None => result,
+    };
+    let combined = match result {
+        Some(v) => io::result_path(&state.io.result_path, raw, v)?,
+        // The result is the raw input: replacing or discarding both leave it as it is.
+        None => match &state.io.result_path {
+            crate::asl::model::ResultPath::At(_) => {
+                let copy = raw.clone();
+                io::result_path(&state.io.result_path, raw, copy)?
+            }
+            _ => raw,
+        },
+    };
+    let output = io::select_owned(&state.io.output_path, combined, env)?;
+    let next = match state.transition {
+        Transition::Next(n) => Some(n),
+        _ => None,
+    };
+    Ok(Step { output, next, assigned })
+}
+
+/// Evaluates an `Assign` block against `value` with the variables as they were when the state
+/// was entered.
+pub(crate) fn eval_assign(t: &Template, value: &Value, env: &StateEnv<'_>) -> Result<Map<String, Value>, Failure> {
+    match t.eval(value, env)? {
+        Value::Object(m) => Ok(m),
+        _ => Ok(Map::new()),
+    }
+}

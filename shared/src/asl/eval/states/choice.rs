@@ -1,0 +1,42 @@
+//! Choice: the first rule that matches picks the next state; otherwise `Default`, otherwise
+//! `States.NoChoiceMatched`.
+
+use serde_json::Value;
+
+use crate::asl::error_name::{Failure, NO_CHOICE_MATCHED};
+use crate::asl::eval::context::StateEnv;
+use crate::asl::eval::io;
+use crate::asl::eval::run::{Step, eval_assign};
+use crate::asl::model::{Choice, State};
+
+pub(crate) fn run(state: &State, c: &Choice, raw: Value, env: &StateEnv<'_>) -> Result<Step, Failure> {
+    let eff = io::select_owned(&state.io.input_path, raw, env)?;
+    let mut matched = None;
+    for branch in &c.choices {
+        if branch.rule.eval(&eff, env)? {
+            matched = Some(branch);
+            break;
+        }
+    }
+    let next = match (matched, c.default) {
+        (Some(b), _) => b.next,
+        (None, Some(d)) => d,
+        (None, None) => {
+            return Err(Failure::new(
+                NO_CHOICE_MATCHED,
+                format!("No Choice Rules matched in the Choice state '{}' and no Default was specified.", state.name),
+            ));
+        }
+    };
+    // The state's own Assign, then the matched rule's, both from the effective input.
+    let mut assigned = match &state.assign {
+        Some(t) => Some(eval_assign(t, &eff, env)?),
+        None => None,
+    };
+    if let Some(t) = matched.and_then(|b| b.assign.as_ref()) {
+        let m = eval_assign(t, &eff, env)?;
+        assigned.get_or_insert_with(Default::default).extend(m);
+    }
+    let output = io::select_owned(&state.io.output_path, eff, env)?;
+    Ok(Step { output, next: Some(next), assigned })
+}

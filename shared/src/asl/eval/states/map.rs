@@ -1,0 +1,97 @@
+//! Map (inline): one iteration per item of the array (or JSON object) chosen by `ItemsPath`,
+//! each input built by `ItemSelector`, at most `MaxConcurrency` at a time, results in item
+//! order. The first failing iteration fails the state with its own error.
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use crate::asl::error_name::{Failure, RUNTIME};
+use crate::asl::eval::context::{Exec, MapItem, StateEnv};
+use crate::asl::eval::io;
+use crate::asl::eval::run::{Halt, run_machine};
+use crate::asl::model::{IntOrPath, MapState, ProcessorMode, State};
+use crate::asl::path::Env;
+use crate::asl::path::template::compact;
+
+pub(crate) async fn attempt<'a>(exec: &'a Exec<'a>, state: &'a State, m: &'a MapState, raw: &Value, env: &StateEnv<'a>) -> Result<Value, Halt> {
+    if let ProcessorMode::Distributed(_) = m.mode {
+        return Err(Halt::Failed(Failure::new(
+            RUNTIME,
+            "this engine was started without a Map Run host, so it cannot run a Map state in DISTRIBUTED mode",
+        )));
+    }
+    let eff = io::select(&state.io.input_path, raw, env)?;
+    let items = items(m, &eff, env)?;
+    let max = max_concurrency(m, &eff, env)?;
+    let inputs = items
+        .into_iter()
+        .map(|item| match &m.item_selector {
+            Some(sel) => sel.eval(&eff, &env.with_item(&item)),
+            None => Ok(item.value),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    exec.events(1); // MapStateStarted
+    let width = if max == 0 { inputs.len().max(1) } else { max as usize };
+    let outputs: Vec<Value> = stream::iter(inputs)
+        .map(|input| async move {
+            exec.events(1); // MapIterationStarted
+            let out = run_machine(exec, &m.processor, input, Some(env.vars)).await;
+            exec.events(1); // MapIterationSucceeded / Failed
+            out
+        })
+        .buffered(width)
+        .try_collect()
+        .await?;
+    exec.events(1); // MapStateSucceeded
+    Ok(Value::Array(outputs))
+}
+
+/// The items to iterate: the array at `ItemsPath`, or the members of a JSON object.
+pub(crate) fn items(m: &MapState, eff: &Value, env: &dyn Env) -> Result<Vec<MapItem>, Failure> {
+    let selected = match &m.items_path {
+        Some(p) => p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?,
+        None => eff,
+    };
+    match selected {
+        Value::Array(a) => Ok(a
+            .iter()
+            .enumerate()
+            .map(|(index, v)| MapItem { index, key: None, value: v.clone(), source: None })
+            .collect()),
+        Value::Object(o) => Ok(o
+            .iter()
+            .enumerate()
+            .map(|(index, (k, v))| MapItem { index, key: Some(k.clone()), value: v.clone(), source: None })
+            .collect()),
+        other => Err(Failure::new(
+            RUNTIME,
+            format!("Map state input must be an array or a JSON object but was: {}", compact(other)),
+        )),
+    }
+}
+
+/// `MaxConcurrency`/`MaxConcurrencyPath`; 0 means no limit.
+pub(crate) fn max_concurrency(m: &MapState, eff: &Value, env: &dyn Env) -> Result<u64, Failure> {
+    match &m.max_concurrency {
+        None => Ok(0),
+        Some(IntOrPath::Value(n)) => Ok(*n),
+        Some(IntOrPath::Path(p)) => {
+            let v = p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?;
+            match v.as_i64() {
+                Some(n) if n >= 0 => Ok(n as u64),
+                Some(n) => Err(Failure::new(RUNTIME, format!("Expected non-negative integer for MaxConcurrency, got '{n}' instead."))),
+                None => Err(Failure::new(
+                    RUNTIME,
+                    format!(
+                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                        match v {
+                            Value::String(s) => s.clone(),
+                            other => compact(other),
+                        },
+                        p.text()
+                    ),
+                )),
+            }
+        }
+    }
+}

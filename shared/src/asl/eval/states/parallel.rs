@@ -1,0 +1,20 @@
+//! Parallel: every branch runs on the same input; the result is the array of branch outputs
+//! in branch order. The first branch to fail fails the state with that branch's own error.
+
+use futures::future::try_join_all;
+use serde_json::Value;
+
+use crate::asl::eval::context::{Exec, StateEnv};
+use crate::asl::eval::io;
+use crate::asl::eval::run::{Halt, run_machine};
+use crate::asl::model::{Parallel, State};
+
+pub(crate) async fn attempt<'a>(exec: &'a Exec<'a>, state: &'a State, p: &'a Parallel, raw: &Value, env: &StateEnv<'a>) -> Result<Value, Halt> {
+    let eff = io::select(&state.io.input_path, raw, env)?;
+    let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
+    exec.events(1); // ParallelStateStarted
+    let runs = p.branches.iter().map(|b| run_machine(exec, b, input.clone(), Some(env.vars)));
+    let outputs = try_join_all(runs).await?;
+    exec.events(1); // ParallelStateSucceeded
+    Ok(Value::Array(outputs))
+}

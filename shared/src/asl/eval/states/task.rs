@@ -1,0 +1,75 @@
+//! Task: calls the integration named by `Resource` through the host, with its timeouts.
+
+use serde_json::Value;
+
+use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
+use crate::asl::eval::context::{Exec, StateEnv};
+use crate::asl::eval::io;
+use crate::asl::eval::run::Halt;
+use crate::asl::eval::TaskRequest;
+use crate::asl::model::{IntOrPath, State, Task};
+
+/// AWS's default Task timeout (the ASL spec's 60 s is not what AWS does).
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 99_999_999;
+
+/// One attempt: InputPath → Parameters → invoke. Returns the raw result.
+pub(crate) async fn attempt(exec: &Exec<'_>, state: &State, task: &Task, raw: &Value, env: &StateEnv<'_>) -> Result<Value, Halt> {
+    let eff = io::select(&state.io.input_path, raw, env)?;
+    let timeout = match &task.timeout {
+        Some(t) => resolve(t, &eff, env, "TimeoutSecondsPath")?,
+        None => DEFAULT_TIMEOUT_SECONDS,
+    };
+    let heartbeat = match &task.heartbeat {
+        Some(h) => Some(resolve(h, &eff, env, "HeartbeatSecondsPath")?),
+        None => None,
+    };
+    let credentials = match &task.credentials {
+        Some(t) => Some(t.eval(&eff, env)?),
+        None => None,
+    };
+    let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
+    // Scheduled and Started (LambdaFunction… or Task…), then Succeeded or Failed.
+    exec.events(2);
+    let now = exec.host.now();
+    let left = exec.deadline.map(|d| (d - now).num_seconds().max(0) as u64);
+    let request = TaskRequest {
+        state_name: state.name.clone(),
+        resource: task.resource.clone(),
+        input,
+        timeout_seconds: left.map_or(timeout, |l| l.min(timeout)),
+        heartbeat_seconds: heartbeat,
+        credentials,
+        execution_arn: exec.execution_arn().to_string(),
+    };
+    let result = exec.host.invoke_task(request).await;
+    exec.events(1);
+    match result {
+        Ok(v) => Ok(v),
+        Err(f) if f.error_name() == TIMEOUT && exec.timed_out(exec.host.now()) => Err(Halt::TimedOut),
+        Err(f) => Err(Halt::Failed(f)),
+    }
+}
+
+/// Resolves a `…Seconds` field or its `…SecondsPath` twin to a positive integer.
+fn resolve(v: &IntOrPath, eff: &Value, env: &StateEnv<'_>, field: &str) -> Result<u64, Failure> {
+    match v {
+        IntOrPath::Value(n) => Ok(*n),
+        IntOrPath::Path(p) => {
+            let got = p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?;
+            match got.as_u64() {
+                Some(n) if n > 0 => Ok(n),
+                _ => Err(Failure::new(
+                    RUNTIME,
+                    format!("The {field} field refers to value \"{}\" which is not a valid positive integer: {}", shown(got), p.text()),
+                )),
+            }
+        }
+    }
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

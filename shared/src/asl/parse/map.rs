@@ -1,0 +1,359 @@
+//! The Map state: inline and distributed, with every Distributed Map field (spec §2).
+
+use crate::asl::diagnostic::code;
+use crate::asl::model::*;
+
+use super::Cx;
+use super::fields::Obj;
+
+const MAX_ITEMS_LIMIT: u64 = u64::MAX >> 1;
+const MAX_BATCH_BYTES: u64 = 262_144;
+
+impl Cx {
+    pub(super) fn map(&mut self, obj: &mut Obj<'_>, state_name: &str) -> Option<StateKind> {
+        let items_path = self.reference(obj, "ItemsPath");
+        obj.exclusive("ItemSelector", "Parameters", &mut self.diags);
+        let item_selector = self.template(obj, "ItemSelector").or_else(|| self.template(obj, "Parameters"));
+        obj.exclusive("ItemProcessor", "Iterator", &mut self.diags);
+        let (key, mode) = if obj.has("ItemProcessor") { ("ItemProcessor", true) } else { ("Iterator", false) };
+        if !obj.has(key) {
+            self.diags.error(&obj.ptr, code::MISSING_FIELD, "a Map state needs 'ItemProcessor' (or the legacy 'Iterator')");
+        }
+        let mut processor_mode = ProcessorMode::Inline;
+        let processor = match obj.object(key, &mut self.diags) {
+            Some(mut po) => {
+                if mode && let Some(mut pc) = po.object("ProcessorConfig", &mut self.diags) {
+                    processor_mode = self.processor_config(&mut pc);
+                    pc.finish("ProcessorConfig", &mut self.diags);
+                }
+                let m = self.machine(&mut po, false);
+                po.finish(key, &mut self.diags);
+                m
+            }
+            None => None,
+        };
+        let max_concurrency = self.int_or_path(obj, "MaxConcurrency", "MaxConcurrencyPath", 0, i32::MAX as u64);
+        let distributed = matches!(processor_mode, ProcessorMode::Distributed(_));
+        let distributed_only = [
+            "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailureCount", "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label",
+        ];
+        if !distributed {
+            for k in distributed_only {
+                if obj.has(k) {
+                    self.diags.error(&obj.at(k), code::SCHEMA, format!("'{k}' is only valid in a Map state whose ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED"));
+                    obj.get(k);
+                }
+            }
+        }
+        let item_reader = if distributed { obj.object("ItemReader", &mut self.diags).and_then(|mut o| self.item_reader(&mut o)) } else { None };
+        let item_batcher = if distributed { obj.object("ItemBatcher", &mut self.diags).and_then(|mut o| self.item_batcher(&mut o)) } else { None };
+        let result_writer = if distributed { obj.object("ResultWriter", &mut self.diags).and_then(|mut o| self.result_writer(&mut o)) } else { None };
+        let (tolerated_failure_count, tolerated_failure_percentage, label) = if distributed {
+            let count = self.int_or_path(obj, "ToleratedFailureCount", "ToleratedFailureCountPath", 0, i64::MAX as u64);
+            obj.exclusive("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", &mut self.diags);
+            let pct = match obj.number("ToleratedFailurePercentage", &mut self.diags) {
+                Some(p) if !(0.0..=100.0).contains(&p) => {
+                    self.diags.error(&obj.at("ToleratedFailurePercentage"), code::INVALID_VALUE, format!("ToleratedFailurePercentage must be between 0 and 100, got {p}"));
+                    None
+                }
+                Some(p) => Some(NumberOrPath::Value(p)),
+                None => self.reference(obj, "ToleratedFailurePercentagePath").map(NumberOrPath::Path),
+            };
+            (count, pct, self.label(obj))
+        } else {
+            (None, None, None)
+        };
+        let _ = state_name;
+        Some(StateKind::Map(Box::new(MapState {
+            items_path,
+            item_selector,
+            processor: processor?,
+            mode: processor_mode,
+            max_concurrency,
+            item_reader,
+            item_batcher,
+            result_writer,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+            label,
+        })))
+    }
+
+    fn processor_config(&mut self, pc: &mut Obj<'_>) -> ProcessorMode {
+        let mode = pc.string("Mode", &mut self.diags);
+        let et = pc.string("ExecutionType", &mut self.diags);
+        match mode {
+            None | Some("INLINE") => {
+                if et.is_some() {
+                    self.diags.error(&pc.at("ExecutionType"), code::SCHEMA, "ExecutionType is only valid with Mode DISTRIBUTED");
+                }
+                ProcessorMode::Inline
+            }
+            Some("DISTRIBUTED") => match et {
+                Some("STANDARD") => ProcessorMode::Distributed(ExecutionType::Standard),
+                Some("EXPRESS") => ProcessorMode::Distributed(ExecutionType::Express),
+                Some(other) => {
+                    self.diags.error(&pc.at("ExecutionType"), code::INVALID_VALUE, format!("ExecutionType must be STANDARD or EXPRESS, got \"{other}\""));
+                    ProcessorMode::Distributed(ExecutionType::Standard)
+                }
+                None => {
+                    self.diags.error(&pc.ptr, code::MISSING_FIELD, "ExecutionType (STANDARD or EXPRESS) is required when Mode is DISTRIBUTED");
+                    ProcessorMode::Distributed(ExecutionType::Standard)
+                }
+            },
+            Some(other) => {
+                self.diags.error(&pc.at("Mode"), code::INVALID_VALUE, format!("Mode must be INLINE or DISTRIBUTED, got \"{other}\""));
+                ProcessorMode::Inline
+            }
+        }
+    }
+
+    fn label(&mut self, obj: &mut Obj<'_>) -> Option<String> {
+        let l = obj.string("Label", &mut self.diags)?;
+        let ptr = obj.at("Label");
+        let bad = l.chars().find(|c| {
+            c.is_whitespace()
+                || "?*<>{}[]:;,\\|^~$#%&`\"/".contains(*c)
+                || (*c as u32) <= 0x1f
+                || (0x7f..=0x9f).contains(&(*c as u32))
+        });
+        if l.is_empty() || l.chars().count() > 40 {
+            self.diags.error(&ptr, code::INVALID_LABEL, format!("Label must have 1 to 40 characters, got {}", l.chars().count()));
+        } else if let Some(c) = bad {
+            self.diags.error(&ptr, code::INVALID_LABEL, format!("Label must not contain whitespace, control characters or any of ? * < > {{ }} [ ] : ; , \\ | ^ ~ $ # % & ` \" /; found {c:?}"));
+        }
+        if let Some(prev) = self.labels.insert(l.to_string(), ptr.clone()) {
+            self.diags.error(&ptr, code::DUPLICATE_LABEL, format!("the Label '{l}' is already used at {prev}; labels must be unique in a definition"));
+        }
+        Some(l.to_string())
+    }
+
+    fn item_reader(&mut self, o: &mut Obj<'_>) -> Option<ItemReader> {
+        let resource = o.required_string("Resource", &mut self.diags);
+        let resource = match resource.map(strip_partition) {
+            Some(Some("s3:getObject")) => Some(ReaderResource::GetObject),
+            Some(Some("s3:listObjectsV2")) => Some(ReaderResource::ListObjectsV2),
+            Some(_) => {
+                self.diags.error(&o.at("Resource"), code::INVALID_RESOURCE, "ItemReader.Resource must be arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2");
+                None
+            }
+            None => None,
+        };
+        let parameters = self.template(o, "Parameters");
+        let config = match o.object("ReaderConfig", &mut self.diags) {
+            Some(mut rc) => {
+                let c = self.reader_config(&mut rc, resource);
+                rc.finish("ReaderConfig", &mut self.diags);
+                c
+            }
+            None => {
+                if resource == Some(ReaderResource::GetObject) {
+                    self.diags.error(&o.ptr, code::MISSING_FIELD, "an s3:getObject ItemReader needs ReaderConfig.InputType");
+                }
+                Some(default_reader_config())
+            }
+        };
+        if parameters.is_none() {
+            self.diags.error(&o.ptr, code::MISSING_FIELD, "an ItemReader needs 'Parameters' with the Bucket (and Key or Prefix)");
+        }
+        o.finish("ItemReader", &mut self.diags);
+        Some(ItemReader { resource: resource?, config: config?, parameters })
+    }
+
+    fn reader_config(&mut self, rc: &mut Obj<'_>, resource: Option<ReaderResource>) -> Option<ReaderConfig> {
+        let mut c = default_reader_config();
+        c.input_type = match rc.string("InputType", &mut self.diags) {
+            None => None,
+            Some("CSV") => Some(InputType::Csv),
+            Some("JSON") => Some(InputType::Json),
+            Some("JSONL") => Some(InputType::Jsonl),
+            Some("PARQUET") => Some(InputType::Parquet),
+            Some("MANIFEST") => Some(InputType::Manifest),
+            Some(other) => {
+                self.diags.error(&rc.at("InputType"), code::INVALID_VALUE, format!("InputType must be one of CSV, JSON, JSONL, PARQUET, MANIFEST; got \"{other}\""));
+                None
+            }
+        };
+        c.transformation = match rc.string("Transformation", &mut self.diags) {
+            None | Some("NONE") => ReaderTransformation::None,
+            Some("LOAD_AND_FLATTEN") => ReaderTransformation::LoadAndFlatten,
+            Some(other) => {
+                self.diags.error(&rc.at("Transformation"), code::INVALID_VALUE, format!("Transformation must be NONE or LOAD_AND_FLATTEN, got \"{other}\""));
+                ReaderTransformation::None
+            }
+        };
+        c.manifest_type = match rc.string("ManifestType", &mut self.diags) {
+            None => None,
+            Some("ATHENA_DATA") => Some(ManifestType::AthenaData),
+            Some("S3_INVENTORY") => Some(ManifestType::S3Inventory),
+            Some(other) => {
+                self.diags.error(&rc.at("ManifestType"), code::INVALID_VALUE, format!("ManifestType must be ATHENA_DATA or S3_INVENTORY, got \"{other}\""));
+                None
+            }
+        };
+        c.csv_delimiter = match rc.string("CSVDelimiter", &mut self.diags) {
+            None | Some("COMMA") => CsvDelimiter::Comma,
+            Some("PIPE") => CsvDelimiter::Pipe,
+            Some("SEMICOLON") => CsvDelimiter::Semicolon,
+            Some("SPACE") => CsvDelimiter::Space,
+            Some("TAB") => CsvDelimiter::Tab,
+            Some(other) => {
+                self.diags.error(&rc.at("CSVDelimiter"), code::INVALID_VALUE, format!("CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB; got \"{other}\""));
+                CsvDelimiter::Comma
+            }
+        };
+        let headers: Option<Vec<String>> = rc.array("CSVHeaders", &mut self.diags).map(|a| {
+            a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect()
+        });
+        if let Some(a) = rc.map.get("CSVHeaders").and_then(|v| v.as_array())
+            && (a.is_empty() || a.iter().any(|h| !h.is_string()))
+        {
+            self.diags.error(&rc.at("CSVHeaders"), code::INVALID_VALUE, "CSVHeaders must be a non-empty array of strings");
+        }
+        c.csv_header_location = match rc.string("CSVHeaderLocation", &mut self.diags) {
+            // AWS asks for a header location; when it is omitted the first row is the header.
+            None | Some("FIRST_ROW") => {
+                if headers.is_some() {
+                    self.diags.error(&rc.at("CSVHeaders"), code::SCHEMA, "CSVHeaders is only valid with CSVHeaderLocation GIVEN");
+                }
+                CsvHeaderLocation::FirstRow
+            }
+            Some("GIVEN") => match headers {
+                Some(h) => CsvHeaderLocation::Given(h),
+                None => {
+                    self.diags.error(&rc.ptr, code::MISSING_FIELD, "CSVHeaderLocation GIVEN needs CSVHeaders");
+                    CsvHeaderLocation::FirstRow
+                }
+            },
+            Some(other) => {
+                self.diags.error(&rc.at("CSVHeaderLocation"), code::INVALID_VALUE, format!("CSVHeaderLocation must be FIRST_ROW or GIVEN, got \"{other}\""));
+                CsvHeaderLocation::FirstRow
+            }
+        };
+        c.max_items = self.int_or_path(rc, "MaxItems", "MaxItemsPath", 0, MAX_ITEMS_LIMIT);
+        if let Some(p) = rc.string("ItemsPointer", &mut self.diags) {
+            if !(p.is_empty() || p.starts_with('/')) {
+                self.diags.error(&rc.at("ItemsPointer"), code::INVALID_VALUE, format!("ItemsPointer must be a JSON pointer such as /a/b, got \"{p}\""));
+            }
+            if c.input_type != Some(InputType::Json) {
+                self.diags.error(&rc.at("ItemsPointer"), code::SCHEMA, "ItemsPointer is only valid with InputType JSON");
+            }
+            c.items_pointer = Some(p.to_string());
+        }
+        // Cross-field rules of spec §2.3.
+        let is_csv = matches!(c.input_type, Some(InputType::Csv) | Some(InputType::Manifest));
+        if !is_csv && c.manifest_type.is_none() {
+            for k in ["CSVHeaderLocation", "CSVHeaders", "CSVDelimiter"] {
+                if rc.has(k) {
+                    self.diags.error(&rc.at(k), code::SCHEMA, format!("{k} is only valid with InputType CSV or MANIFEST"));
+                }
+            }
+        }
+        match (resource, c.manifest_type) {
+            (_, Some(ManifestType::S3Inventory)) if c.input_type.is_some() => {
+                self.diags.error(&rc.at("InputType"), code::SCHEMA, "InputType must be absent with ManifestType S3_INVENTORY");
+            }
+            (_, Some(ManifestType::AthenaData))
+                if !matches!(c.input_type, Some(InputType::Csv | InputType::Jsonl | InputType::Parquet)) =>
+            {
+                self.diags.error(&rc.ptr, code::SCHEMA, "ManifestType ATHENA_DATA needs InputType CSV, JSONL or PARQUET (the format of the data files)");
+            }
+            (Some(ReaderResource::GetObject), None) if c.input_type.is_none() => {
+                self.diags.error(&rc.ptr, code::MISSING_FIELD, "an s3:getObject ItemReader needs InputType");
+            }
+            _ => {}
+        }
+        if c.transformation == ReaderTransformation::LoadAndFlatten {
+            if resource != Some(ReaderResource::ListObjectsV2) {
+                self.diags.error(&rc.at("Transformation"), code::SCHEMA, "Transformation LOAD_AND_FLATTEN is only valid with s3:listObjectsV2");
+            } else if c.input_type.is_none() {
+                self.diags.error(&rc.ptr, code::MISSING_FIELD, "Transformation LOAD_AND_FLATTEN needs InputType");
+            }
+        } else if resource == Some(ReaderResource::ListObjectsV2) && c.input_type.is_some() {
+            self.diags.error(&rc.at("InputType"), code::SCHEMA, "InputType is only valid with s3:listObjectsV2 when Transformation is LOAD_AND_FLATTEN");
+        }
+        Some(c)
+    }
+
+    fn item_batcher(&mut self, o: &mut Obj<'_>) -> Option<ItemBatcher> {
+        let max_items_per_batch = self.int_or_path(o, "MaxItemsPerBatch", "MaxItemsPerBatchPath", 1, i32::MAX as u64);
+        let max_input_bytes_per_batch = self.int_or_path(o, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", 1, MAX_BATCH_BYTES);
+        let batch_input = self.template(o, "BatchInput");
+        if !["MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"].iter().any(|k| o.has(k)) {
+            self.diags.error(&o.ptr, code::MISSING_FIELD, "ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path forms)");
+        }
+        o.finish("ItemBatcher", &mut self.diags);
+        Some(ItemBatcher { max_items_per_batch, max_input_bytes_per_batch, batch_input })
+    }
+
+    fn result_writer(&mut self, o: &mut Obj<'_>) -> Option<ResultWriter> {
+        if o.map.is_empty() {
+            self.diags.error(&o.ptr, code::SCHEMA, "ResultWriter must not be empty: give Resource and Parameters, WriterConfig, or all three");
+        }
+        let resource = o.string("Resource", &mut self.diags);
+        if let Some(r) = resource
+            && strip_partition(r) != Some("s3:putObject")
+        {
+            self.diags.error(&o.at("Resource"), code::INVALID_RESOURCE, "ResultWriter.Resource must be arn:aws:states:::s3:putObject");
+        }
+        let parameters = self.template(o, "Parameters");
+        match (resource.is_some(), parameters.is_some()) {
+            (true, false) => self.diags.error(&o.ptr, code::MISSING_FIELD, "a ResultWriter with a Resource needs Parameters (Bucket, Prefix)"),
+            (false, true) => self.diags.error(&o.ptr, code::MISSING_FIELD, "ResultWriter Parameters need a Resource (arn:aws:states:::s3:putObject)"),
+            _ => {}
+        }
+        let writer_config = match o.object("WriterConfig", &mut self.diags) {
+            Some(mut wc) => {
+                let output_type = match wc.string("OutputType", &mut self.diags) {
+                    Some("JSON") => Some(OutputType::Json),
+                    Some("JSONL") => Some(OutputType::Jsonl),
+                    Some(other) => {
+                        self.diags.error(&wc.at("OutputType"), code::INVALID_VALUE, format!("OutputType must be JSON or JSONL, got \"{other}\""));
+                        None
+                    }
+                    None => {
+                        self.diags.error(&wc.ptr, code::MISSING_FIELD, "WriterConfig needs OutputType (JSON or JSONL)");
+                        None
+                    }
+                };
+                let transformation = match wc.string("Transformation", &mut self.diags) {
+                    None | Some("NONE") => WriterTransformation::None,
+                    Some("COMPACT") => WriterTransformation::Compact,
+                    Some("FLATTEN") => WriterTransformation::Flatten,
+                    Some(other) => {
+                        self.diags.error(&wc.at("Transformation"), code::INVALID_VALUE, format!("Transformation must be NONE, COMPACT or FLATTEN, got \"{other}\""));
+                        WriterTransformation::None
+                    }
+                };
+                wc.finish("WriterConfig", &mut self.diags);
+                output_type.map(|output_type| WriterConfig { output_type, transformation })
+            }
+            None => None,
+        };
+        o.finish("ResultWriter", &mut self.diags);
+        Some(ResultWriter { export: if resource.is_some() { parameters } else { None }, writer_config })
+    }
+}
+
+fn default_reader_config() -> ReaderConfig {
+    ReaderConfig {
+        input_type: None,
+        transformation: ReaderTransformation::None,
+        manifest_type: None,
+        csv_delimiter: CsvDelimiter::Comma,
+        csv_header_location: CsvHeaderLocation::FirstRow,
+        max_items: None,
+        items_pointer: None,
+    }
+}
+
+/// `arn:aws:states:::s3:getObject` (any partition) → `s3:getObject`.
+fn strip_partition(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    if !partition.starts_with("aws") {
+        return None;
+    }
+    rest.strip_prefix("states:::")
+}

@@ -1,0 +1,340 @@
+//! One state object → [`State`]: the fields common to all types, then the type's own.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::asl::choice::Rule;
+use crate::asl::diagnostic::{code, pointer_push};
+use crate::asl::model::*;
+use crate::asl::path::template::Expr;
+use crate::asl::path::{Path, Template};
+use crate::asl::timestamp;
+
+use super::fields::Obj;
+use super::{Cx, display_ptr};
+
+/// Fields valid only in JSONata states.
+const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items", "Condition"];
+
+impl Cx {
+    pub(super) fn state<'a>(
+        &mut self,
+        name: &str,
+        obj: &mut Obj<'a>,
+        names: &HashMap<&str, usize>,
+        parent_jsonata: bool,
+    ) -> Option<State> {
+        let ty = obj.required_string("Type", &mut self.diags)?;
+        obj.string("Comment", &mut self.diags);
+        let jsonata = match obj.string("QueryLanguage", &mut self.diags) {
+            Some("JSONata") => true,
+            Some("JSONPath") => false,
+            None => parent_jsonata,
+            Some(other) => {
+                self.diags.error(&obj.at("QueryLanguage"), code::INVALID_VALUE, format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""));
+                false
+            }
+        };
+        if jsonata {
+            // Reported once for the whole state: its fields follow another grammar.
+            if obj.has("QueryLanguage") {
+                self.diags.error(&obj.at("QueryLanguage"), code::NOT_SUPPORTED, format!("JSONata is not supported yet at {}", display_ptr(&obj.ptr)));
+            }
+            return None;
+        }
+        for key in JSONATA_ONLY {
+            if obj.get(key).is_some() {
+                self.diags.error(&obj.at(key), code::UNKNOWN_FIELD, format!("the field '{key}' is only valid in JSONata states (QueryLanguage: JSONata)"));
+            }
+        }
+        let kind = match ty {
+            "Pass" => self.pass(obj),
+            "Task" => self.task(obj),
+            "Choice" => self.choice(obj, names),
+            "Wait" => self.wait(obj),
+            "Succeed" => Some(StateKind::Succeed),
+            "Fail" => self.fail(obj),
+            "Parallel" => self.parallel(obj),
+            "Map" => self.map(obj, name),
+            other => {
+                self.diags.error(&obj.at("Type"), code::INVALID_VALUE, format!("unknown state type \"{other}\"; expected one of Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map"));
+                return None;
+            }
+        };
+        let has = |f: &str| type_has(ty, f);
+        let mut io = Io::default();
+        if has("InputPath") {
+            io.input_path = self.path_or_null(obj, "InputPath");
+        }
+        if has("OutputPath") {
+            io.output_path = self.path_or_null(obj, "OutputPath");
+        }
+        if has("Parameters") {
+            io.parameters = self.template(obj, "Parameters");
+        }
+        if has("ResultSelector") {
+            io.result_selector = self.template(obj, "ResultSelector");
+        }
+        if has("ResultPath") {
+            io.result_path = self.result_path(obj, "ResultPath");
+        }
+        let assign = if has("Assign") { self.assign(obj) } else { None };
+        let transition = if has("Next") { self.transition(obj, names) } else { Transition::None };
+        let (retry, catch) = if has("Retry") {
+            (self.retriers(obj), self.catchers(obj, names))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        obj.finish(&format!("a {ty} state"), &mut self.diags);
+        let kind = kind?;
+        Some(State { name: name.to_string(), pointer: obj.ptr.clone(), kind, io, assign, transition, retry, catch })
+    }
+
+    fn path_or_null(&mut self, obj: &mut Obj<'_>, key: &'static str) -> PathOrNull {
+        match obj.get(key) {
+            None => PathOrNull::Root,
+            Some(Value::Null) => PathOrNull::Null,
+            Some(Value::String(s)) => match Path::parse(s) {
+                Ok(p) => PathOrNull::Path(p),
+                Err(e) => {
+                    self.diags.error(&obj.at(key), code::INVALID_PATH, e);
+                    PathOrNull::Root
+                }
+            },
+            Some(_) => {
+                self.diags.error(&obj.at(key), code::WRONG_TYPE, format!("{key} must be a JSONPath string or null"));
+                PathOrNull::Root
+            }
+        }
+    }
+
+    pub(super) fn result_path(&mut self, obj: &mut Obj<'_>, key: &'static str) -> ResultPath {
+        match obj.get(key) {
+            None => ResultPath::Replace,
+            Some(Value::Null) => ResultPath::Discard,
+            Some(Value::String(s)) => match Path::parse_reference(s) {
+                Ok(p) if *p.root() != crate::asl::path::Root::Input => {
+                    self.diags.error(&obj.at(key), code::INVALID_REFERENCE_PATH, format!("{key} must start with '$': context and variable paths cannot be written"));
+                    ResultPath::Replace
+                }
+                Ok(p) if p.is_root_input() => ResultPath::Replace,
+                Ok(p) => ResultPath::At(p),
+                Err(e) => {
+                    self.diags.error(&obj.at(key), code::INVALID_REFERENCE_PATH, e);
+                    ResultPath::Replace
+                }
+            },
+            Some(_) => {
+                self.diags.error(&obj.at(key), code::WRONG_TYPE, format!("{key} must be a reference path string or null"));
+                ResultPath::Replace
+            }
+        }
+    }
+
+    pub(super) fn template(&mut self, obj: &mut Obj<'_>, key: &'static str) -> Option<Template> {
+        let ptr = obj.at(key);
+        let v = obj.get(key)?;
+        Some(Template::compile(v, &ptr, &mut self.diags))
+    }
+
+    /// `Assign`: an object whose keys are variable names (a `.$` suffix takes a path).
+    pub(super) fn assign(&mut self, obj: &mut Obj<'_>) -> Option<Template> {
+        let ptr = obj.at("Assign");
+        let v = obj.get("Assign")?;
+        let Value::Object(m) = v else {
+            self.diags.error(&ptr, code::WRONG_TYPE, "Assign must be a JSON object");
+            return None;
+        };
+        for k in m.keys() {
+            let name = k.strip_suffix(".$").unwrap_or(k);
+            if name == "states" || !crate::asl::path::is_variable_name(name) {
+                self.diags.error(&pointer_push(&ptr, k), code::INVALID_VARIABLE_NAME, format!("'{name}' is not a valid variable name (letters, digits and '_', not starting with a digit, at most 80 characters; 'states' is reserved)"));
+            }
+        }
+        Some(Template::compile(v, &ptr, &mut self.diags))
+    }
+
+    /// A field given as an integer or by its `…Path` twin.
+    pub(super) fn int_or_path(&mut self, obj: &mut Obj<'_>, key: &'static str, path_key: &'static str, min: u64, max: u64) -> Option<IntOrPath> {
+        obj.exclusive(key, path_key, &mut self.diags);
+        if let Some(n) = obj.uint(key, min, max, &mut self.diags) {
+            return Some(IntOrPath::Value(n));
+        }
+        self.reference(obj, path_key).map(IntOrPath::Path)
+    }
+
+    pub(super) fn reference(&mut self, obj: &mut Obj<'_>, key: &'static str) -> Option<Path> {
+        let s = obj.string(key, &mut self.diags)?;
+        match Path::parse_reference(s) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.diags.error(&obj.at(key), code::INVALID_REFERENCE_PATH, e);
+                None
+            }
+        }
+    }
+
+    fn pass(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
+        let result = obj.get("Result").cloned();
+        Some(StateKind::Pass(Pass { result }))
+    }
+
+    fn task(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
+        let resource = obj.required_string("Resource", &mut self.diags);
+        if let Some(r) = resource
+            && !r.starts_with("arn:")
+        {
+            self.diags.error(&obj.at("Resource"), code::INVALID_RESOURCE, format!("Resource must be an ARN, got \"{r}\""));
+        }
+        let timeout = self.int_or_path(obj, "TimeoutSeconds", "TimeoutSecondsPath", 1, 99_999_999);
+        let heartbeat = self.int_or_path(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", 1, 99_999_999);
+        if let (Some(IntOrPath::Value(t)), Some(IntOrPath::Value(h))) = (&timeout, &heartbeat)
+            && h >= t
+        {
+            self.diags.error(&obj.at("HeartbeatSeconds"), code::INVALID_VALUE, format!("HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})"));
+        }
+        let credentials = self.template(obj, "Credentials");
+        if credentials.is_some() {
+            self.diags.warning(&obj.at("Credentials"), code::IGNORED_FIELD, "Credentials are accepted and ignored: local integrations run with the worker's own identity");
+        }
+        Some(StateKind::Task(Box::new(Task { resource: resource?.to_string(), timeout, heartbeat, credentials })))
+    }
+
+    fn choice(&mut self, obj: &mut Obj<'_>, names: &HashMap<&str, usize>) -> Option<StateKind> {
+        if obj.has("End") || obj.has("Next") {
+            for k in ["End", "Next"] {
+                if obj.get(k).is_some() {
+                    self.diags.error(&obj.at(k), code::UNKNOWN_FIELD, format!("a Choice state cannot have '{k}': it transitions through its rules and Default"));
+                }
+            }
+        }
+        let default = obj.string("Default", &mut self.diags).map(|d| {
+            let p = obj.at("Default");
+            self.target(names, d, &p)
+        });
+        if !obj.has("Choices") {
+            self.diags.error(&obj.ptr, code::MISSING_FIELD, "the field 'Choices' is required");
+            return None;
+        }
+        let list = obj.array("Choices", &mut self.diags)?;
+        if list.is_empty() {
+            self.diags.error(&obj.at("Choices"), code::SCHEMA, "Choices must contain at least one rule");
+        }
+        let mut choices = Vec::with_capacity(list.len());
+        for (i, rule) in list.iter().enumerate() {
+            let ptr = pointer_push(&obj.at("Choices"), &i.to_string());
+            let Some(mut ro) = Obj::expect(rule, &ptr, "a choice rule", &mut self.diags) else { continue };
+            let next = ro.string("Next", &mut self.diags).map(|n| {
+                let p = ro.at("Next");
+                self.target(names, n, &p)
+            });
+            if next.is_none() && !ro.has("Next") {
+                self.diags.error(&ptr, code::MISSING_FIELD, "a top-level choice rule must have 'Next'");
+            }
+            let assign = self.assign(&mut ro);
+            let parsed = Rule::parse(ro.map, &ptr, &mut self.diags, &["Next", "Assign"]);
+            if let (Some(rule), Some(next)) = (parsed, next) {
+                choices.push(ChoiceBranch { rule, next, assign });
+            }
+        }
+        Some(StateKind::Choice(Choice { choices, default }))
+    }
+
+    fn wait(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
+        let present: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
+            .into_iter()
+            .filter(|k| obj.has(k))
+            .collect();
+        if present.len() != 1 {
+            self.diags.error(&obj.ptr, code::MUTUALLY_EXCLUSIVE, format!("a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath; found {}", if present.is_empty() { "none".to_string() } else { present.join(", ") }));
+        }
+        if let Some(n) = obj.uint("Seconds", 0, 99_999_999, &mut self.diags) {
+            return Some(StateKind::Wait(Wait::Seconds(n)));
+        }
+        if let Some(t) = obj.string("Timestamp", &mut self.diags) {
+            return match timestamp::parse(t) {
+                Some(ts) => Some(StateKind::Wait(Wait::Timestamp(ts))),
+                None => {
+                    self.diags.error(&obj.at("Timestamp"), code::INVALID_TIMESTAMP, format!("'{t}' is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z"));
+                    None
+                }
+            };
+        }
+        if let Some(p) = self.reference(obj, "SecondsPath") {
+            return Some(StateKind::Wait(Wait::SecondsPath(p)));
+        }
+        if let Some(p) = self.reference(obj, "TimestampPath") {
+            return Some(StateKind::Wait(Wait::TimestampPath(p)));
+        }
+        None
+    }
+
+    fn fail(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
+        let error = self.text_or_expr(obj, "Error", "ErrorPath");
+        let cause = self.text_or_expr(obj, "Cause", "CausePath");
+        Some(StateKind::Fail(Fail { error, cause }))
+    }
+
+    /// `Error`/`ErrorPath` and `Cause`/`CausePath`: the path form takes a reference path or
+    /// one of the intrinsics AWS allows there.
+    fn text_or_expr(&mut self, obj: &mut Obj<'_>, key: &'static str, path_key: &'static str) -> Option<TextOrExpr> {
+        obj.exclusive(key, path_key, &mut self.diags);
+        if let Some(s) = obj.string(key, &mut self.diags) {
+            return Some(TextOrExpr::Text(s.to_string()));
+        }
+        let s = obj.string(path_key, &mut self.diags)?;
+        let ptr = obj.at(path_key);
+        const ALLOWED: &[&str] = &[
+            "States.Format(", "States.JsonToString(", "States.ArrayGetItem(", "States.Base64Encode(",
+            "States.Base64Decode(", "States.Hash(", "States.UUID(",
+        ];
+        if s.starts_with("States.") && !ALLOWED.iter().any(|a| s.starts_with(a)) {
+            self.diags.error(&ptr, code::INVALID_INTRINSIC, format!("{path_key} accepts a reference path or one of States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode, States.Base64Decode, States.Hash, States.UUID"));
+            return None;
+        }
+        if !s.starts_with("States.") && Path::parse_reference(s).is_err() {
+            self.diags.error(&ptr, code::INVALID_REFERENCE_PATH, format!("{path_key} must be a reference path or an intrinsic function, got '{s}'"));
+            return None;
+        }
+        Expr::compile(path_key, s, &ptr, &mut self.diags).map(TextOrExpr::Expr)
+    }
+
+    fn parallel(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
+        if !obj.has("Branches") {
+            self.diags.error(&obj.ptr, code::MISSING_FIELD, "the field 'Branches' is required");
+            return None;
+        }
+        let list = obj.array("Branches", &mut self.diags)?;
+        if list.is_empty() {
+            self.diags.error(&obj.at("Branches"), code::SCHEMA, "Branches must contain at least one branch");
+        }
+        let mut branches = Vec::with_capacity(list.len());
+        for (i, b) in list.iter().enumerate() {
+            let ptr = pointer_push(&obj.at("Branches"), &i.to_string());
+            let Some(mut bo) = Obj::expect(b, &ptr, "a branch", &mut self.diags) else { continue };
+            if let Some(m) = self.machine(&mut bo, false) {
+                branches.push(m);
+            }
+            bo.finish("a Parallel branch", &mut self.diags);
+        }
+        Some(StateKind::Parallel(Parallel { branches }))
+    }
+}
+
+/// Which fields each state type accepts (JSONPath mode, spec §4.2 and §2.1).
+pub(super) fn type_has(ty: &str, field: &str) -> bool {
+    let list: &[&str] = match ty {
+        "Pass" => &["InputPath", "OutputPath", "Parameters", "ResultPath", "Assign", "Next"],
+        "Task" => &["InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Assign", "Next", "Retry"],
+        "Choice" => &["InputPath", "OutputPath", "Assign"],
+        "Wait" => &["InputPath", "OutputPath", "Assign", "Next"],
+        "Succeed" => &["InputPath", "OutputPath"],
+        "Fail" => &[],
+        "Parallel" => &["InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Assign", "Next", "Retry"],
+        // A Map's `Parameters` is the legacy name of `ItemSelector`, read by the Map parser.
+        "Map" => &["InputPath", "OutputPath", "ResultSelector", "ResultPath", "Assign", "Next", "Retry"],
+        _ => &[],
+    };
+    list.contains(&field)
+}
