@@ -1,1 +1,27 @@
-fn main() {}
+//! dmap benchmarks. `cargo run -p bench --release -- <scenario>`; every scenario reports the
+//! median of several runs with min and max, and the machine it ran on.
+
+mod machine;
+mod scenarios;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", about = "dmap benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Debug, Subcommand)]
+enum Scenario {
+    /// The engine alone: 1-state and 5-state child executions per second per core.
+    Engine(scenarios::engine::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.scenario {
+        Scenario::Engine(a) => scenarios::engine::run(&a),
+    }
+}

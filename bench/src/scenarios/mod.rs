@@ -1,0 +1,3 @@
+//! One file per benchmark scenario.
+
+pub mod engine;
