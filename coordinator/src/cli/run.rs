@@ -73,7 +73,7 @@ fn execute_and_print(machine: &shared::asl::StateMachine, input: Value, options:
             return 2;
         }
     };
-    let host = LocalHost::default();
+    let host = LocalHost;
     let outcome = rt.block_on(execute(machine, input, options, &host));
     match outcome.status {
         Status::Succeeded => {

@@ -113,10 +113,7 @@ impl Cx {
         for (name, v) in states_obj.map {
             let ptr = pointer_push(&states_obj.ptr, name);
             let state = match Obj::expect(v, &ptr, "a state", &mut self.diags) {
-                Some(mut o) => {
-                    let st = self.state(name, &mut o, &names, machine_jsonata);
-                    st
-                }
+                Some(mut o) => self.state(name, &mut o, &names, machine_jsonata),
                 None => None,
             };
             states.push(state.unwrap_or_else(|| placeholder(name, &ptr)));
