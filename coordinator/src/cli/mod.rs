@@ -29,6 +29,10 @@ enum Command {
         /// Print per-case results as JSON.
         #[arg(long)]
         json: bool,
+        /// A list of cases expected to fail (`name  # reason` per line): the run fails only
+        /// when an unlisted case fails or a listed case passes.
+        #[arg(long, value_name = "FILE")]
+        known_failures: Option<PathBuf>,
     },
 }
 
@@ -45,8 +49,16 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Validate(a) => validate::run(&a),
         Command::Run(a) => run::run(&a),
-        Command::Test { paths, json } => {
-            let opts = crate::test_cmd::TestOptions { json };
+        Command::Test { paths, json, known_failures } => {
+            let known_failures =
+                match known_failures.map(|p| crate::test_cmd::known::KnownFailures::load(&p)).transpose() {
+                    Ok(k) => k,
+                    Err(e) => {
+                        eprintln!("dmap: {e}");
+                        return 2;
+                    }
+                };
+            let opts = crate::test_cmd::TestOptions { json, known_failures };
             crate::test_cmd::run(&paths, &opts, &mut std::io::stdout().lock())
         }
     }

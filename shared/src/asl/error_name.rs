@@ -76,9 +76,7 @@ impl Failure {
             return error_equals.iter().any(|e| e == self.error_name());
         }
         let name = self.error_name();
-        error_equals.iter().any(|e| {
-            e == name || e == ALL || (e == TASK_FAILED && name != TIMEOUT)
-        })
+        error_equals.iter().any(|e| e == name || e == ALL || (e == TASK_FAILED && name != TIMEOUT))
     }
 
     /// The error output a catcher places with its `ResultPath`: `{"Error": .., "Cause": ..}`.

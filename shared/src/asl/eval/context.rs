@@ -29,7 +29,12 @@ pub(crate) struct Exec<'a> {
 }
 
 impl<'a> Exec<'a> {
-    pub fn new(host: &'a dyn Host, options: &'a ExecutionOptions, input: Option<Value>, timeout_seconds: Option<u64>) -> Self {
+    pub fn new(
+        host: &'a dyn Host,
+        options: &'a ExecutionOptions,
+        input: Option<Value>,
+        timeout_seconds: Option<u64>,
+    ) -> Self {
         let start_time = host.now();
         let deadline = timeout_seconds.map(|s| start_time + chrono::Duration::seconds(s as i64));
         Exec {
@@ -100,13 +105,19 @@ pub(crate) struct StateEnv<'a> {
     pub vars: &'a Vars<'a>,
     pub state_name: &'a str,
     pub entered: DateTime<Utc>,
-    pub retry_count: u64,
+    pub retry_count: Option<u64>,
     pub map_item: Option<&'a MapItem>,
     context: OnceLock<Value>,
 }
 
 impl<'a> StateEnv<'a> {
-    pub fn new(exec: &'a Exec<'a>, vars: &'a Vars<'a>, state_name: &'a str, entered: DateTime<Utc>, retry_count: u64) -> Self {
+    pub fn new(
+        exec: &'a Exec<'a>,
+        vars: &'a Vars<'a>,
+        state_name: &'a str,
+        entered: DateTime<Utc>,
+        retry_count: Option<u64>,
+    ) -> Self {
         StateEnv { exec, vars, state_name, entered, retry_count, map_item: None, context: OnceLock::new() }
     }
 
@@ -131,18 +142,28 @@ impl<'a> StateEnv<'a> {
                 "StartTime": timestamp::format(self.exec.start_time),
                 "Name": o.execution_name,
                 "RoleArn": o.role_arn,
-                "RedriveCount": 0,
-            },
+                            },
             "StateMachine": {
                 "Id": o.state_machine_arn(),
                 "Name": o.state_machine_name,
             },
             "State": {
-                "EnteredTime": timestamp::format(self.entered),
                 "Name": self.state_name,
-                "RetryCount": self.retry_count,
+                "EnteredTime": timestamp::format(self.entered),
             },
         });
+        // Only states that can retry (Task, Parallel, Map) report a RetryCount.
+        if let Some(n) = self.retry_count {
+            ctx["State"]["RetryCount"] = json!(n);
+        }
+        match o.redrive_count {
+            Some(n) => ctx["Execution"]["RedriveCount"] = json!(n),
+            None => {
+                if let Some(e) = ctx["Execution"].as_object_mut() {
+                    e.shift_remove("RedriveCount");
+                }
+            }
+        }
         if let Some(item) = self.map_item {
             let mut it = Map::new();
             if let Some(k) = &item.key {

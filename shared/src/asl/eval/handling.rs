@@ -8,7 +8,11 @@ use crate::asl::model::{Catcher, JitterStrategy, Retrier};
 #[derive(Debug)]
 pub(crate) enum Decision<'m> {
     /// Try again after this many milliseconds (before jitter).
-    Retry { retrier: usize, delay_millis: u64, jitter: JitterStrategy },
+    Retry {
+        retrier: usize,
+        delay_millis: u64,
+        jitter: JitterStrategy,
+    },
     Catch(&'m Catcher),
     Fail,
 }

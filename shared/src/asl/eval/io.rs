@@ -45,7 +45,11 @@ pub(crate) fn invalid_path(path: &Path, e: PathError) -> Failure {
 }
 
 /// Evaluates an optional template; without one the value passes through.
-pub(crate) fn apply_template<'v>(t: Option<&Template>, value: Cow<'v, Value>, env: &dyn Env) -> Result<Cow<'v, Value>, Failure> {
+pub(crate) fn apply_template<'v>(
+    t: Option<&Template>,
+    value: Cow<'v, Value>,
+    env: &dyn Env,
+) -> Result<Cow<'v, Value>, Failure> {
     match t {
         None => Ok(value),
         Some(t) => t.eval(&value, env).map(Cow::Owned),
@@ -74,7 +78,9 @@ pub(crate) fn check_size(state_name: &str, v: &Value) -> Result<(), Failure> {
     if json_size(v, MAX_PAYLOAD_BYTES + 1) > MAX_PAYLOAD_BYTES {
         return Err(Failure::new(
             DATA_LIMIT_EXCEEDED,
-            format!("The state/task '{state_name}' returned a result with a size exceeding the maximum number of bytes service limit."),
+            format!(
+                "The state/task '{state_name}' returned a result with a size exceeding the maximum number of bytes service limit."
+            ),
         ));
     }
     Ok(())

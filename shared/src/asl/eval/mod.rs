@@ -31,6 +31,8 @@ pub struct ExecutionOptions {
     pub region: String,
     pub account: String,
     pub role_arn: String,
+    /// `$$.Execution.RedriveCount`; AWS omits it for synchronous Express executions.
+    pub redrive_count: Option<u64>,
 }
 
 impl ExecutionOptions {
@@ -39,7 +41,10 @@ impl ExecutionOptions {
     }
 
     pub fn execution_arn(&self) -> String {
-        format!("arn:aws:states:{}:{}:execution:{}:{}", self.region, self.account, self.state_machine_name, self.execution_name)
+        format!(
+            "arn:aws:states:{}:{}:execution:{}:{}",
+            self.region, self.account, self.state_machine_name, self.execution_name
+        )
     }
 }
 
@@ -51,6 +56,7 @@ impl Default for ExecutionOptions {
             region: "us-east-1".into(),
             account: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/dmap".into(),
+            redrive_count: Some(0),
         }
     }
 }
@@ -87,14 +93,21 @@ pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOp
     match run::run_machine(&exec, machine, input, None).await {
         Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
         Err(run::Halt::Failed(f)) => Outcome { status: Status::Failed, output: None, failure: Some(f) },
-        Err(run::Halt::TimedOut) => Outcome { status: Status::TimedOut, output: None, failure: Some(Failure::named(TIMEOUT)) },
+        Err(run::Halt::TimedOut) => {
+            Outcome { status: Status::TimedOut, output: None, failure: Some(Failure::named(TIMEOUT)) }
+        }
     }
 }
 
 /// Runs an execution without an async runtime. Returns `None` if the machine suspended (it
 /// waits or calls out through a host whose futures do not complete at once); a machine made
 /// only of Pass, Choice, Succeed, Fail, Parallel and inline Map states never does.
-pub fn execute_pure(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Option<Outcome> {
+pub fn execute_pure(
+    machine: &StateMachine,
+    input: Value,
+    options: &ExecutionOptions,
+    host: &dyn Host,
+) -> Option<Outcome> {
     let fut = pin!(execute(machine, input, options, host));
     let mut cx = Context::from_waker(Waker::noop());
     match fut.poll(&mut cx) {

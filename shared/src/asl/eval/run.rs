@@ -87,7 +87,9 @@ fn prefix_runtime(f: Failure, state: &str, entered_id: u64) -> Failure {
     }
     Failure::new(
         RUNTIME,
-        format!("An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {detail}"),
+        format!(
+            "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {detail}"
+        ),
     )
 }
 
@@ -98,7 +100,7 @@ async fn run_state<'a>(
     vars: &'a Vars<'a>,
     entered: chrono::DateTime<chrono::Utc>,
 ) -> Result<Step, Halt> {
-    let env = StateEnv::new(exec, vars, &state.name, entered, 0);
+    let env = StateEnv::new(exec, vars, &state.name, entered, None);
     match &state.kind {
         StateKind::Pass(p) => Ok(states::pass::run(state, p, raw, &env)?),
         StateKind::Succeed => {
@@ -109,7 +111,9 @@ async fn run_state<'a>(
         StateKind::Fail(f) => Err(Halt::Failed(states::fail::run(f, &raw, &env)?)),
         StateKind::Choice(c) => Ok(states::choice::run(state, c, raw, &env)?),
         StateKind::Wait(w) => states::wait::run(exec, state, w, raw, &env).await,
-        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => with_handling(exec, state, raw, vars, entered).await,
+        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
+            with_handling(exec, state, raw, vars, entered).await
+        }
     }
 }
 
@@ -126,7 +130,7 @@ async fn with_handling<'a>(
     let mut attempts = vec![0u64; state.retry.len()];
     let mut retry_count = 0u64;
     loop {
-        let env = StateEnv::new(exec, vars, &state.name, entered, retry_count);
+        let env = StateEnv::new(exec, vars, &state.name, entered, Some(retry_count));
         let outcome = match &state.kind {
             StateKind::Task(t) => states::task::attempt(exec, state, t, &raw, &env).await,
             StateKind::Parallel(p) => states::parallel::attempt(exec, state, p, &raw, &env).await,

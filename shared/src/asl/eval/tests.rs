@@ -18,7 +18,10 @@ struct ManualHost {
 
 impl ManualHost {
     fn new() -> Self {
-        ManualHost { now: Mutex::new(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().unwrap_or_default()), calls: Mutex::new(0) }
+        ManualHost {
+            now: Mutex::new(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().unwrap_or_default()),
+            calls: Mutex::new(0),
+        }
     }
 }
 
@@ -88,10 +91,29 @@ fn io_processing_order_and_nulls() {
 
 #[test]
 fn missing_paths_are_runtime_errors_with_aws_causes() {
-    let def = json!({"StartAt": "pass", "States": {"pass": {"Type": "Pass", "InputPath": "$.NoSuchInputPath", "End": true}}});
-    check(def, json!({}), Err(("States.Runtime", Some("An error occurred while executing the state 'pass' (entered at the event id #2). Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"))));
+    let def =
+        json!({"StartAt": "pass", "States": {"pass": {"Type": "Pass", "InputPath": "$.NoSuchInputPath", "End": true}}});
+    check(
+        def,
+        json!({}),
+        Err((
+            "States.Runtime",
+            Some(
+                "An error occurred while executing the state 'pass' (entered at the event id #2). Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']",
+            ),
+        )),
+    );
     let def = json!({"StartAt": "pass", "States": {"pass": {"Type": "Pass", "Parameters": {"value.$": "$.nope"}, "End": true}}});
-    check(def, json!({"a": 1}), Err(("States.Runtime", Some("An error occurred while executing the state 'pass' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'value.$' could not be found in the input '{\"a\":1}'"))));
+    check(
+        def,
+        json!({"a": 1}),
+        Err((
+            "States.Runtime",
+            Some(
+                "An error occurred while executing the state 'pass' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'value.$' could not be found in the input '{\"a\":1}'",
+            ),
+        )),
+    );
 }
 
 #[test]

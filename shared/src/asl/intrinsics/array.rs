@@ -16,9 +16,7 @@ const MAX_RANGE: i64 = 1000;
 
 /// `States.Array(a, b, ...)`: the arguments as an array.
 pub(super) fn array(a: &Args) -> Result<Value, Failure> {
-    let items = (0..a.len())
-        .map(|i| a.value(i).map(Cow::into_owned))
-        .collect::<Result<_, _>>()?;
+    let items = (0..a.len()).map(|i| a.value(i).map(Cow::into_owned)).collect::<Result<_, _>>()?;
     Ok(Value::Array(items))
 }
 
@@ -28,17 +26,10 @@ pub(super) fn partition(a: &Args) -> Result<Value, Failure> {
     let items = a.array(0)?;
     let size = a.int(1)?;
     if size <= 0 {
-        return Err(a.fail(format_args!(
-            "the chunk size must be a positive integer, but got {size}"
-        )));
+        return Err(a.fail(format_args!("the chunk size must be a positive integer, but got {size}")));
     }
     let size = usize::try_from(size).unwrap_or(usize::MAX);
-    Ok(Value::Array(
-        items
-            .chunks(size)
-            .map(|c| Value::Array(c.to_vec()))
-            .collect(),
-    ))
+    Ok(Value::Array(items.chunks(size).map(|c| Value::Array(c.to_vec())).collect()))
 }
 
 /// `States.ArrayContains(array, value)`: whether an element equals `value` (deep equality, so
@@ -57,22 +48,12 @@ pub(super) fn range(a: &Args) -> Result<Value, Failure> {
         return Err(a.fail("the step must not be 0"));
     }
     let span = i128::from(last) - i128::from(first);
-    let count = if span == 0 || (span > 0) == (step > 0) {
-        span / i128::from(step) + 1
-    } else {
-        0
-    };
+    let count = if span == 0 || (span > 0) == (step > 0) { span / i128::from(step) + 1 } else { 0 };
     if count > i128::from(MAX_RANGE) {
-        return Err(a.fail(format_args!(
-            "the range would have {count} elements, but at most {MAX_RANGE} are allowed"
-        )));
+        return Err(a.fail(format_args!("the range would have {count} elements, but at most {MAX_RANGE} are allowed")));
     }
     // `count` ≤ 1000, so neither the index nor the products can overflow.
-    Ok(Value::Array(
-        (0..count as i64)
-            .map(|i| Value::from(first + i * step))
-            .collect(),
-    ))
+    Ok(Value::Array((0..count as i64).map(|i| Value::from(first + i * step)).collect()))
 }
 
 /// `States.ArrayGetItem(array, index)`: the element at a zero-based index.
@@ -85,9 +66,7 @@ pub(super) fn get_item(a: &Args) -> Result<Value, Failure> {
             Cow::Borrowed(s) => s[i].clone(),
             Cow::Owned(mut v) => v.swap_remove(i),
         }),
-        _ => Err(a.fail(format_args!(
-            "index {index} is out of bounds for an array of length {len}"
-        ))),
+        _ => Err(a.fail(format_args!("index {index} is out of bounds for an array of length {len}"))),
     }
 }
 

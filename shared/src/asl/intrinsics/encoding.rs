@@ -37,10 +37,7 @@ pub(super) fn decode(a: &Args) -> Result<Value, Failure> {
     let s = a.string(0)?;
     check_length(a, &s)?;
     let bytes = if s.contains(['\r', '\n', ' ', '\t']) {
-        let compact: String = s
-            .chars()
-            .filter(|c| !matches!(c, '\r' | '\n' | ' ' | '\t'))
-            .collect();
+        let compact: String = s.chars().filter(|c| !matches!(c, '\r' | '\n' | ' ' | '\t')).collect();
         LENIENT.decode(compact)
     } else {
         LENIENT.decode(s.as_bytes())
@@ -51,9 +48,7 @@ pub(super) fn decode(a: &Args) -> Result<Value, Failure> {
 
 fn check_length(a: &Args, s: &str) -> Result<(), Failure> {
     if longer_than(s, MAX_INPUT) {
-        return Err(a.fail(format_args!(
-            "the input may have at most {MAX_INPUT} characters"
-        )));
+        return Err(a.fail(format_args!("the input may have at most {MAX_INPUT} characters")));
     }
     Ok(())
 }

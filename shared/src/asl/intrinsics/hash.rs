@@ -15,9 +15,7 @@ pub(super) fn hash(a: &Args) -> Result<Value, Failure> {
     let data = a.string(0)?;
     let algorithm = a.string(1)?;
     if longer_than(&data, MAX_INPUT) {
-        return Err(a.fail(format_args!(
-            "the data may have at most {MAX_INPUT} characters"
-        )));
+        return Err(a.fail(format_args!("the data may have at most {MAX_INPUT} characters")));
     }
     let bytes = data.as_bytes();
     // The names are matched exactly, as AWS lists them.

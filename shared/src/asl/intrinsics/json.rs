@@ -13,8 +13,8 @@ pub(super) fn string_to_json(a: &Args) -> Result<Value, Failure> {
     if text.is_empty() {
         return Ok(Value::Null);
     }
-    let mut v: Value = serde_json::from_str(text)
-        .map_err(|e| a.fail(format_args!("the argument is not valid JSON: {e}")))?;
+    let mut v: Value =
+        serde_json::from_str(text).map_err(|e| a.fail(format_args!("the argument is not valid JSON: {e}")))?;
     positive_zero(&mut v);
     Ok(v)
 }
@@ -24,9 +24,7 @@ pub(super) fn string_to_json(a: &Args) -> Result<Value, Failure> {
 /// after parsing, and `-0` is the form seen in practice.)
 fn positive_zero(v: &mut Value) {
     match v {
-        Value::Number(n)
-            if n.is_f64() && n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) =>
-        {
+        Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f == 0.0 && f.is_sign_negative()) => {
             *v = Value::from(0);
         }
         Value::Array(items) => items.iter_mut().for_each(positive_zero),
@@ -38,9 +36,7 @@ fn positive_zero(v: &mut Value) {
 /// `States.JsonToString(v)`: compact JSON text, keys in their order.
 pub(super) fn json_to_string(a: &Args) -> Result<Value, Failure> {
     let v = a.value(0)?;
-    serde_json::to_string(v.as_ref())
-        .map(Value::String)
-        .map_err(|e| a.fail(e))
+    serde_json::to_string(v.as_ref()).map(Value::String).map_err(|e| a.fail(e))
 }
 
 /// `States.JsonMerge(a, b, false)`: a shallow merge in which `b`'s members replace `a`'s. Deep
@@ -83,8 +79,7 @@ fn java_hash_map_order(m: Map<String, Value>) -> Map<String, Value> {
 
 /// Java's `String.hashCode`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units, wrapping.
 fn java_string_hash(s: &str) -> u32 {
-    s.encode_utf16()
-        .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(u32::from(c)))
+    s.encode_utf16().fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(u32::from(c)))
 }
 
 #[cfg(test)]

@@ -43,9 +43,7 @@ pub(super) fn random(a: &Args) -> Result<Value, Failure> {
     let start = a.int(0)?;
     let end = a.int(1)?;
     if start >= end {
-        return Err(a.fail(format_args!(
-            "the start ({start}) must be less than the end ({end})"
-        )));
+        return Err(a.fail(format_args!("the start ({start}) must be less than the end ({end})")));
     }
     let n = if a.len() == 3 {
         let seed = a.int(2)?;

@@ -165,10 +165,7 @@ impl Call {
 
     /// Assembles a call after the parser has checked the arity and the literal arguments.
     fn new(func: Func, args: Vec<Arg>) -> Call {
-        Call {
-            func,
-            args: args.into_boxed_slice(),
-        }
+        Call { func, args: args.into_boxed_slice() }
     }
 
     pub fn func(&self) -> Func {
@@ -192,12 +189,7 @@ impl Call {
     }
 
     pub fn eval(&self, input: &Value, env: &dyn Env) -> Result<Value, Failure> {
-        let a = Args {
-            func: self.func,
-            args: &self.args,
-            input,
-            env,
-        };
+        let a = Args { func: self.func, args: &self.args, input, env };
         match self.func {
             Func::Format => string::format(&a),
             Func::StringSplit => string::split(&a),
@@ -236,12 +228,7 @@ impl Arg {
                 } else {
                     p.select(input, env).map(Cow::Owned)
                 };
-                r.map_err(|e| {
-                    Failure::new(
-                        ERROR,
-                        format!("Invalid path '{}' : {}", p.text(), e.message()),
-                    )
-                })
+                r.map_err(|e| Failure::new(ERROR, format!("Invalid path '{}' : {}", p.text(), e.message())))
             }
         }
     }
@@ -276,11 +263,7 @@ impl<'a> Args<'a> {
     }
 
     fn wrong_type(&self, i: usize, expected: &str, got: &Value) -> Failure {
-        self.fail(format_args!(
-            "argument {} must be {expected}, but got {}",
-            i + 1,
-            type_name(got)
-        ))
+        self.fail(format_args!("argument {} must be {expected}, but got {}", i + 1, type_name(got)))
     }
 
     fn string(&self, i: usize) -> Result<Cow<'a, str>, Failure> {
@@ -323,10 +306,7 @@ impl<'a> Args<'a> {
         if let Some(x) = n.as_i64() {
             return Ok(x);
         }
-        let rounded = n
-            .as_f64()
-            .map(math::java_round)
-            .filter(|r| r.abs() < 9.0e18);
+        let rounded = n.as_f64().map(math::java_round).filter(|r| r.abs() < 9.0e18);
         match rounded {
             Some(r) => Ok(r as i64),
             None => Err(self.fail(format_args!("argument {} ({n}) is out of range", i + 1))),

@@ -58,32 +58,21 @@ impl Parser<'_> {
     /// An error message with a 1-based character position, as a diagnostic shows it.
     fn error(&self, what: impl std::fmt::Display) -> String {
         let at = self.text[..self.pos].chars().count() + 1;
-        format!(
-            "{what} at character {at} of the intrinsic function '{}'",
-            self.text
-        )
+        format!("{what} at character {at} of the intrinsic function '{}'", self.text)
     }
 
     fn call(&mut self, depth: usize) -> Result<Call, String> {
         if depth > MAX_NESTING {
-            return Err(self.error(format_args!(
-                "intrinsic functions can be nested at most {MAX_NESTING} levels deep"
-            )));
+            return Err(self.error(format_args!("intrinsic functions can be nested at most {MAX_NESTING} levels deep")));
         }
         let name_len = self
             .rest()
             .strip_prefix("States.")
-            .map(|r| {
-                7 + r.len()
-                    - r.trim_start_matches(|c: char| c.is_ascii_alphanumeric())
-                        .len()
-            })
-            .ok_or_else(|| {
-                self.error("expected an intrinsic function name starting with 'States.'")
-            })?;
+            .map(|r| 7 + r.len() - r.trim_start_matches(|c: char| c.is_ascii_alphanumeric()).len())
+            .ok_or_else(|| self.error("expected an intrinsic function name starting with 'States.'"))?;
         let name = &self.text[self.pos..self.pos + name_len];
-        let func = Func::from_name(name)
-            .ok_or_else(|| self.error(format_args!("unknown intrinsic function '{name}'")))?;
+        let func =
+            Func::from_name(name).ok_or_else(|| self.error(format_args!("unknown intrinsic function '{name}'")))?;
         self.pos += name_len;
         self.skip_ws();
         if self.peek() != Some('(') {
@@ -121,9 +110,7 @@ impl Parser<'_> {
             Some('\'') => self.string(),
             Some('$') => self.path(),
             Some(c) if c == '-' || c.is_ascii_digit() => self.number(),
-            Some(_) if self.rest().starts_with("States.") => {
-                Ok(Parsed::Arg(Arg::Call(self.call(depth + 1)?)))
-            }
+            Some(_) if self.rest().starts_with("States.") => Ok(Parsed::Arg(Arg::Call(self.call(depth + 1)?))),
             Some(c) if c.is_ascii_alphabetic() => self.word(),
             Some('"') => Err(self.error("string literals are written in single quotes")),
             Some(c) => Err(self.error(format_args!("unexpected '{c}'"))),
@@ -193,8 +180,7 @@ impl Parser<'_> {
             }
         }
         let text = &rest[..end];
-        let path = Path::parse(text)
-            .map_err(|e| self.error(format_args!("invalid path '{text}': {e}")))?;
+        let path = Path::parse(text).map_err(|e| self.error(format_args!("invalid path '{text}': {e}")))?;
         self.pos += end;
         Ok(Parsed::Arg(Arg::Path(path)))
     }
@@ -203,11 +189,7 @@ impl Parser<'_> {
     fn number(&mut self) -> Result<Parsed, String> {
         let rest = self.rest();
         let len = rest.len()
-            - rest
-                .trim_start_matches(|c: char| {
-                    c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')
-                })
-                .len();
+            - rest.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E')).len();
         let text = &rest[..len];
         match serde_json::from_str::<Value>(text) {
             Ok(v @ Value::Number(_)) => {
@@ -220,10 +202,7 @@ impl Parser<'_> {
 
     fn word(&mut self) -> Result<Parsed, String> {
         let rest = self.rest();
-        let len = rest.len()
-            - rest
-                .trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_')
-                .len();
+        let len = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_').len();
         let value = match &rest[..len] {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
@@ -251,9 +230,7 @@ fn finish(func: Func, parsed: Vec<Parsed>) -> Result<Call, String> {
             (min, Some(max)) if min == max => format!("{min}"),
             (min, Some(max)) => format!("{min} to {max}"),
         };
-        return Err(format!(
-            "{name} takes {expected} argument(s), but {n} were given"
-        ));
+        return Err(format!("{name} takes {expected} argument(s), but {n} were given"));
     }
 
     let mut args = Vec::with_capacity(n);
@@ -277,14 +254,10 @@ fn finish(func: Func, parsed: Vec<Parsed>) -> Result<Call, String> {
 
     match (func, args.first(), args.get(2)) {
         (Func::Format, Some(Arg::Literal(v)), _) => {
-            return Err(format!(
-                "{name}: the template (argument 1) must be a string, not {v}"
-            ));
+            return Err(format!("{name}: the template (argument 1) must be a string, not {v}"));
         }
         (Func::JsonMerge, _, Some(Arg::Literal(Value::Bool(true)))) => {
-            return Err(format!(
-                "{name}: deep merging is not supported; the third argument must be false"
-            ));
+            return Err(format!("{name}: deep merging is not supported; the third argument must be false"));
         }
         (Func::JsonMerge, _, Some(Arg::Literal(v))) if !v.is_boolean() => {
             return Err(format!("{name}: the third argument must be false, not {v}"));

@@ -30,9 +30,7 @@ impl Template {
                 '\\' => {
                     // Only data can end with a lone backslash: in a literal it would have
                     // escaped the closing quote.
-                    let next = chars
-                        .next()
-                        .ok_or("the template ends with a dangling '\\'")?;
+                    let next = chars.next().ok_or("the template ends with a dangling '\\'")?;
                     source.push(next);
                     piece.push(next);
                 }
@@ -48,10 +46,7 @@ impl Template {
             }
         }
         pieces.push(piece);
-        Ok(Template {
-            source: Value::String(source),
-            pieces: pieces.into_boxed_slice(),
-        })
+        Ok(Template { source: Value::String(source), pieces: pieces.into_boxed_slice() })
     }
 
     pub(super) fn placeholders(&self) -> usize {
@@ -163,10 +158,7 @@ fn java_double(f: f64, out: &mut String) {
 pub(super) fn split(a: &Args) -> Result<Value, Failure> {
     let s = a.string(0)?;
     let delimiters = a.string(1)?;
-    let tokens = s
-        .split(|c| delimiters.contains(c))
-        .filter(|t| !t.is_empty())
-        .map(|t| Value::String(t.to_string()))
-        .collect();
+    let tokens =
+        s.split(|c| delimiters.contains(c)).filter(|t| !t.is_empty()).map(|t| Value::String(t.to_string())).collect();
     Ok(Value::Array(tokens))
 }

@@ -76,7 +76,11 @@ impl<'a> Obj<'a> {
         match as_integer(v) {
             Some(n) if n >= min as i128 && n <= max as i128 => Some(n as u64),
             Some(_) => {
-                diags.error(&self.at(key), code::INVALID_VALUE, format!("{key} must be between {min} and {max}, got {v}"));
+                diags.error(
+                    &self.at(key),
+                    code::INVALID_VALUE,
+                    format!("{key} must be between {min} and {max}, got {v}"),
+                );
                 None
             }
             None => {

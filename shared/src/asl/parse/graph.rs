@@ -28,13 +28,22 @@ pub(super) fn check(m: &StateMachine, states_ptr: &str, diags: &mut Diagnostics)
     }
     for (i, s) in m.states.iter().enumerate() {
         if !seen[i] {
-            diags.error(&pointer_push(states_ptr, &s.name), code::UNREACHABLE_STATE, format!("the state '{}' is not reachable from StartAt", s.name));
+            diags.error(
+                &pointer_push(states_ptr, &s.name),
+                code::UNREACHABLE_STATE,
+                format!("the state '{}' is not reachable from StartAt", s.name),
+            );
         }
     }
-    let terminal = m.states.iter().any(|s| {
-        matches!(s.transition, Transition::End) || matches!(s.kind, StateKind::Succeed | StateKind::Fail(_))
-    });
+    let terminal = m
+        .states
+        .iter()
+        .any(|s| matches!(s.transition, Transition::End) || matches!(s.kind, StateKind::Succeed | StateKind::Fail(_)));
     if !terminal {
-        diags.error(states_ptr, code::NO_TERMINAL_STATE, "no state ends the machine: at least one state needs 'End': true or must be a Succeed or Fail state");
+        diags.error(
+            states_ptr,
+            code::NO_TERMINAL_STATE,
+            "no state ends the machine: at least one state needs 'End': true or must be a Succeed or Fail state",
+        );
     }
 }

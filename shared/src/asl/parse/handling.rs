@@ -25,7 +25,11 @@ impl Cx {
             let max_attempts = ro.uint("MaxAttempts", 0, 99_999_999, &mut self.diags).unwrap_or(3);
             let backoff_rate = match ro.number("BackoffRate", &mut self.diags) {
                 Some(b) if b < 1.0 => {
-                    self.diags.error(&ro.at("BackoffRate"), code::INVALID_RETRY, format!("BackoffRate must be at least 1.0, got {b}"));
+                    self.diags.error(
+                        &ro.at("BackoffRate"),
+                        code::INVALID_RETRY,
+                        format!("BackoffRate must be at least 1.0, got {b}"),
+                    );
                     2.0
                 }
                 Some(b) => b,
@@ -36,7 +40,11 @@ impl Cx {
                 None | Some("NONE") => JitterStrategy::None,
                 Some("FULL") => JitterStrategy::Full,
                 Some(other) => {
-                    self.diags.error(&ro.at("JitterStrategy"), code::INVALID_RETRY, format!("JitterStrategy must be \"FULL\" or \"NONE\", got \"{other}\""));
+                    self.diags.error(
+                        &ro.at("JitterStrategy"),
+                        code::INVALID_RETRY,
+                        format!("JitterStrategy must be \"FULL\" or \"NONE\", got \"{other}\""),
+                    );
                     JitterStrategy::None
                 }
             };
@@ -63,7 +71,11 @@ impl Cx {
             let assign = self.assign(&mut co);
             for key in ["Output", "Arguments"] {
                 if co.get(key).is_some() {
-                    self.diags.error(&co.at(key), code::UNKNOWN_FIELD, format!("the field '{key}' is only valid in JSONata states"));
+                    self.diags.error(
+                        &co.at(key),
+                        code::UNKNOWN_FIELD,
+                        format!("the field '{key}' is only valid in JSONata states"),
+                    );
                 }
             }
             co.finish("a catcher", &mut self.diags);
@@ -94,7 +106,11 @@ impl Cx {
                 continue;
             };
             if s.starts_with("States.") && !is_predefined(s) {
-                self.diags.error(&p, code::INVALID_ERROR_NAME, format!("'{s}' is not a predefined error name; names starting with 'States.' are reserved"));
+                self.diags.error(
+                    &p,
+                    code::INVALID_ERROR_NAME,
+                    format!("'{s}' is not a predefined error name; names starting with 'States.' are reserved"),
+                );
             }
             names.push(s.clone());
         }
@@ -102,7 +118,11 @@ impl Cx {
             if names.len() > 1 {
                 self.diags.error(&ptr, code::STATES_ALL_NOT_LAST, "States.ALL must appear alone in ErrorEquals");
             } else if !last {
-                self.diags.error(&ptr, code::STATES_ALL_NOT_LAST, format!("a {what} with States.ALL must be the last one"));
+                self.diags.error(
+                    &ptr,
+                    code::STATES_ALL_NOT_LAST,
+                    format!("a {what} with States.ALL must be the last one"),
+                );
             }
         }
         names
@@ -113,6 +133,5 @@ fn is_predefined(s: &str) -> bool {
     if error_name::PREDEFINED.contains(&s) {
         return true;
     }
-    s.strip_prefix("States.Http.StatusCode.")
-        .is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()))
+    s.strip_prefix("States.Http.StatusCode.").is_some_and(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -15,14 +15,19 @@ impl Cx {
         obj.exclusive("ItemSelector", "Parameters", &mut self.diags);
         let item_selector = self.template(obj, "ItemSelector").or_else(|| self.template(obj, "Parameters"));
         obj.exclusive("ItemProcessor", "Iterator", &mut self.diags);
-        let (key, mode) = if obj.has("ItemProcessor") { ("ItemProcessor", true) } else { ("Iterator", false) };
+        let key = if obj.has("ItemProcessor") { "ItemProcessor" } else { "Iterator" };
         if !obj.has(key) {
-            self.diags.error(&obj.ptr, code::MISSING_FIELD, "a Map state needs 'ItemProcessor' (or the legacy 'Iterator')");
+            self.diags.error(
+                &obj.ptr,
+                code::MISSING_FIELD,
+                "a Map state needs 'ItemProcessor' (or the legacy 'Iterator')",
+            );
         }
         let mut processor_mode = ProcessorMode::Inline;
         let processor = match obj.object(key, &mut self.diags) {
             Some(mut po) => {
-                if mode && let Some(mut pc) = po.object("ProcessorConfig", &mut self.diags) {
+                // AWS also accepts ProcessorConfig inside the legacy Iterator.
+                if let Some(mut pc) = po.object("ProcessorConfig", &mut self.diags) {
                     processor_mode = self.processor_config(&mut pc);
                     pc.finish("ProcessorConfig", &mut self.diags);
                 }
@@ -35,26 +40,54 @@ impl Cx {
         let max_concurrency = self.int_or_path(obj, "MaxConcurrency", "MaxConcurrencyPath", 0, i32::MAX as u64);
         let distributed = matches!(processor_mode, ProcessorMode::Distributed(_));
         let distributed_only = [
-            "ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailureCount", "ToleratedFailureCountPath",
-            "ToleratedFailurePercentage", "ToleratedFailurePercentagePath", "Label",
+            "ItemReader",
+            "ItemBatcher",
+            "ResultWriter",
+            "ToleratedFailureCount",
+            "ToleratedFailureCountPath",
+            "ToleratedFailurePercentage",
+            "ToleratedFailurePercentagePath",
+            "Label",
         ];
         if !distributed {
             for k in distributed_only {
                 if obj.has(k) {
-                    self.diags.error(&obj.at(k), code::SCHEMA, format!("'{k}' is only valid in a Map state whose ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED"));
+                    self.diags.error(
+                        &obj.at(k),
+                        code::SCHEMA,
+                        format!(
+                            "'{k}' is only valid in a Map state whose ItemProcessor.ProcessorConfig.Mode is DISTRIBUTED"
+                        ),
+                    );
                     obj.get(k);
                 }
             }
         }
-        let item_reader = if distributed { obj.object("ItemReader", &mut self.diags).and_then(|mut o| self.item_reader(&mut o)) } else { None };
-        let item_batcher = if distributed { obj.object("ItemBatcher", &mut self.diags).and_then(|mut o| self.item_batcher(&mut o)) } else { None };
-        let result_writer = if distributed { obj.object("ResultWriter", &mut self.diags).and_then(|mut o| self.result_writer(&mut o)) } else { None };
+        let item_reader = if distributed {
+            obj.object("ItemReader", &mut self.diags).and_then(|mut o| self.item_reader(&mut o))
+        } else {
+            None
+        };
+        let item_batcher = if distributed {
+            obj.object("ItemBatcher", &mut self.diags).and_then(|mut o| self.item_batcher(&mut o))
+        } else {
+            None
+        };
+        let result_writer = if distributed {
+            obj.object("ResultWriter", &mut self.diags).and_then(|mut o| self.result_writer(&mut o))
+        } else {
+            None
+        };
         let (tolerated_failure_count, tolerated_failure_percentage, label) = if distributed {
             let count = self.int_or_path(obj, "ToleratedFailureCount", "ToleratedFailureCountPath", 0, i64::MAX as u64);
             obj.exclusive("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", &mut self.diags);
             let pct = match obj.number("ToleratedFailurePercentage", &mut self.diags) {
                 Some(p) if !(0.0..=100.0).contains(&p) => {
-                    self.diags.error(&obj.at("ToleratedFailurePercentage"), code::INVALID_VALUE, format!("ToleratedFailurePercentage must be between 0 and 100, got {p}"));
+                    self.diags.error(
+                        &obj.at("ToleratedFailurePercentage"),
+                        code::INVALID_VALUE,
+                        format!("ToleratedFailurePercentage must be between 0 and 100, got {p}"),
+                    );
                     None
                 }
                 Some(p) => Some(NumberOrPath::Value(p)),
@@ -86,7 +119,11 @@ impl Cx {
         match mode {
             None | Some("INLINE") => {
                 if et.is_some() {
-                    self.diags.error(&pc.at("ExecutionType"), code::SCHEMA, "ExecutionType is only valid with Mode DISTRIBUTED");
+                    self.diags.error(
+                        &pc.at("ExecutionType"),
+                        code::SCHEMA,
+                        "ExecutionType is only valid with Mode DISTRIBUTED",
+                    );
                 }
                 ProcessorMode::Inline
             }
@@ -94,16 +131,28 @@ impl Cx {
                 Some("STANDARD") => ProcessorMode::Distributed(ExecutionType::Standard),
                 Some("EXPRESS") => ProcessorMode::Distributed(ExecutionType::Express),
                 Some(other) => {
-                    self.diags.error(&pc.at("ExecutionType"), code::INVALID_VALUE, format!("ExecutionType must be STANDARD or EXPRESS, got \"{other}\""));
+                    self.diags.error(
+                        &pc.at("ExecutionType"),
+                        code::INVALID_VALUE,
+                        format!("ExecutionType must be STANDARD or EXPRESS, got \"{other}\""),
+                    );
                     ProcessorMode::Distributed(ExecutionType::Standard)
                 }
                 None => {
-                    self.diags.error(&pc.ptr, code::MISSING_FIELD, "ExecutionType (STANDARD or EXPRESS) is required when Mode is DISTRIBUTED");
+                    self.diags.error(
+                        &pc.ptr,
+                        code::MISSING_FIELD,
+                        "ExecutionType (STANDARD or EXPRESS) is required when Mode is DISTRIBUTED",
+                    );
                     ProcessorMode::Distributed(ExecutionType::Standard)
                 }
             },
             Some(other) => {
-                self.diags.error(&pc.at("Mode"), code::INVALID_VALUE, format!("Mode must be INLINE or DISTRIBUTED, got \"{other}\""));
+                self.diags.error(
+                    &pc.at("Mode"),
+                    code::INVALID_VALUE,
+                    format!("Mode must be INLINE or DISTRIBUTED, got \"{other}\""),
+                );
                 ProcessorMode::Inline
             }
         }
@@ -119,12 +168,20 @@ impl Cx {
                 || (0x7f..=0x9f).contains(&(*c as u32))
         });
         if l.is_empty() || l.chars().count() > 40 {
-            self.diags.error(&ptr, code::INVALID_LABEL, format!("Label must have 1 to 40 characters, got {}", l.chars().count()));
+            self.diags.error(
+                &ptr,
+                code::INVALID_LABEL,
+                format!("Label must have 1 to 40 characters, got {}", l.chars().count()),
+            );
         } else if let Some(c) = bad {
             self.diags.error(&ptr, code::INVALID_LABEL, format!("Label must not contain whitespace, control characters or any of ? * < > {{ }} [ ] : ; , \\ | ^ ~ $ # % & ` \" /; found {c:?}"));
         }
         if let Some(prev) = self.labels.insert(l.to_string(), ptr.clone()) {
-            self.diags.error(&ptr, code::DUPLICATE_LABEL, format!("the Label '{l}' is already used at {prev}; labels must be unique in a definition"));
+            self.diags.error(
+                &ptr,
+                code::DUPLICATE_LABEL,
+                format!("the Label '{l}' is already used at {prev}; labels must be unique in a definition"),
+            );
         }
         Some(l.to_string())
     }
@@ -135,7 +192,11 @@ impl Cx {
             Some(Some("s3:getObject")) => Some(ReaderResource::GetObject),
             Some(Some("s3:listObjectsV2")) => Some(ReaderResource::ListObjectsV2),
             Some(_) => {
-                self.diags.error(&o.at("Resource"), code::INVALID_RESOURCE, "ItemReader.Resource must be arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2");
+                self.diags.error(
+                    &o.at("Resource"),
+                    code::INVALID_RESOURCE,
+                    "ItemReader.Resource must be arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2",
+                );
                 None
             }
             None => None,
@@ -149,13 +210,21 @@ impl Cx {
             }
             None => {
                 if resource == Some(ReaderResource::GetObject) {
-                    self.diags.error(&o.ptr, code::MISSING_FIELD, "an s3:getObject ItemReader needs ReaderConfig.InputType");
+                    self.diags.error(
+                        &o.ptr,
+                        code::MISSING_FIELD,
+                        "an s3:getObject ItemReader needs ReaderConfig.InputType",
+                    );
                 }
                 Some(default_reader_config())
             }
         };
         if parameters.is_none() {
-            self.diags.error(&o.ptr, code::MISSING_FIELD, "an ItemReader needs 'Parameters' with the Bucket (and Key or Prefix)");
+            self.diags.error(
+                &o.ptr,
+                code::MISSING_FIELD,
+                "an ItemReader needs 'Parameters' with the Bucket (and Key or Prefix)",
+            );
         }
         o.finish("ItemReader", &mut self.diags);
         Some(ItemReader { resource: resource?, config: config?, parameters })
@@ -171,7 +240,11 @@ impl Cx {
             Some("PARQUET") => Some(InputType::Parquet),
             Some("MANIFEST") => Some(InputType::Manifest),
             Some(other) => {
-                self.diags.error(&rc.at("InputType"), code::INVALID_VALUE, format!("InputType must be one of CSV, JSON, JSONL, PARQUET, MANIFEST; got \"{other}\""));
+                self.diags.error(
+                    &rc.at("InputType"),
+                    code::INVALID_VALUE,
+                    format!("InputType must be one of CSV, JSON, JSONL, PARQUET, MANIFEST; got \"{other}\""),
+                );
                 None
             }
         };
@@ -179,7 +252,11 @@ impl Cx {
             None | Some("NONE") => ReaderTransformation::None,
             Some("LOAD_AND_FLATTEN") => ReaderTransformation::LoadAndFlatten,
             Some(other) => {
-                self.diags.error(&rc.at("Transformation"), code::INVALID_VALUE, format!("Transformation must be NONE or LOAD_AND_FLATTEN, got \"{other}\""));
+                self.diags.error(
+                    &rc.at("Transformation"),
+                    code::INVALID_VALUE,
+                    format!("Transformation must be NONE or LOAD_AND_FLATTEN, got \"{other}\""),
+                );
                 ReaderTransformation::None
             }
         };
@@ -188,7 +265,11 @@ impl Cx {
             Some("ATHENA_DATA") => Some(ManifestType::AthenaData),
             Some("S3_INVENTORY") => Some(ManifestType::S3Inventory),
             Some(other) => {
-                self.diags.error(&rc.at("ManifestType"), code::INVALID_VALUE, format!("ManifestType must be ATHENA_DATA or S3_INVENTORY, got \"{other}\""));
+                self.diags.error(
+                    &rc.at("ManifestType"),
+                    code::INVALID_VALUE,
+                    format!("ManifestType must be ATHENA_DATA or S3_INVENTORY, got \"{other}\""),
+                );
                 None
             }
         };
@@ -199,23 +280,35 @@ impl Cx {
             Some("SPACE") => CsvDelimiter::Space,
             Some("TAB") => CsvDelimiter::Tab,
             Some(other) => {
-                self.diags.error(&rc.at("CSVDelimiter"), code::INVALID_VALUE, format!("CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB; got \"{other}\""));
+                self.diags.error(
+                    &rc.at("CSVDelimiter"),
+                    code::INVALID_VALUE,
+                    format!("CSVDelimiter must be COMMA, PIPE, SEMICOLON, SPACE or TAB; got \"{other}\""),
+                );
                 CsvDelimiter::Comma
             }
         };
-        let headers: Option<Vec<String>> = rc.array("CSVHeaders", &mut self.diags).map(|a| {
-            a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect()
-        });
+        let headers: Option<Vec<String>> = rc
+            .array("CSVHeaders", &mut self.diags)
+            .map(|a| a.iter().filter_map(|h| h.as_str().map(str::to_string)).collect());
         if let Some(a) = rc.map.get("CSVHeaders").and_then(|v| v.as_array())
             && (a.is_empty() || a.iter().any(|h| !h.is_string()))
         {
-            self.diags.error(&rc.at("CSVHeaders"), code::INVALID_VALUE, "CSVHeaders must be a non-empty array of strings");
+            self.diags.error(
+                &rc.at("CSVHeaders"),
+                code::INVALID_VALUE,
+                "CSVHeaders must be a non-empty array of strings",
+            );
         }
         c.csv_header_location = match rc.string("CSVHeaderLocation", &mut self.diags) {
             // AWS asks for a header location; when it is omitted the first row is the header.
             None | Some("FIRST_ROW") => {
                 if headers.is_some() {
-                    self.diags.error(&rc.at("CSVHeaders"), code::SCHEMA, "CSVHeaders is only valid with CSVHeaderLocation GIVEN");
+                    self.diags.error(
+                        &rc.at("CSVHeaders"),
+                        code::SCHEMA,
+                        "CSVHeaders is only valid with CSVHeaderLocation GIVEN",
+                    );
                 }
                 CsvHeaderLocation::FirstRow
             }
@@ -227,17 +320,29 @@ impl Cx {
                 }
             },
             Some(other) => {
-                self.diags.error(&rc.at("CSVHeaderLocation"), code::INVALID_VALUE, format!("CSVHeaderLocation must be FIRST_ROW or GIVEN, got \"{other}\""));
+                self.diags.error(
+                    &rc.at("CSVHeaderLocation"),
+                    code::INVALID_VALUE,
+                    format!("CSVHeaderLocation must be FIRST_ROW or GIVEN, got \"{other}\""),
+                );
                 CsvHeaderLocation::FirstRow
             }
         };
         c.max_items = self.int_or_path(rc, "MaxItems", "MaxItemsPath", 0, MAX_ITEMS_LIMIT);
         if let Some(p) = rc.string("ItemsPointer", &mut self.diags) {
             if !(p.is_empty() || p.starts_with('/')) {
-                self.diags.error(&rc.at("ItemsPointer"), code::INVALID_VALUE, format!("ItemsPointer must be a JSON pointer such as /a/b, got \"{p}\""));
+                self.diags.error(
+                    &rc.at("ItemsPointer"),
+                    code::INVALID_VALUE,
+                    format!("ItemsPointer must be a JSON pointer such as /a/b, got \"{p}\""),
+                );
             }
             if c.input_type != Some(InputType::Json) {
-                self.diags.error(&rc.at("ItemsPointer"), code::SCHEMA, "ItemsPointer is only valid with InputType JSON");
+                self.diags.error(
+                    &rc.at("ItemsPointer"),
+                    code::SCHEMA,
+                    "ItemsPointer is only valid with InputType JSON",
+                );
             }
             c.items_pointer = Some(p.to_string());
         }
@@ -246,18 +351,30 @@ impl Cx {
         if !is_csv && c.manifest_type.is_none() {
             for k in ["CSVHeaderLocation", "CSVHeaders", "CSVDelimiter"] {
                 if rc.has(k) {
-                    self.diags.error(&rc.at(k), code::SCHEMA, format!("{k} is only valid with InputType CSV or MANIFEST"));
+                    self.diags.error(
+                        &rc.at(k),
+                        code::SCHEMA,
+                        format!("{k} is only valid with InputType CSV or MANIFEST"),
+                    );
                 }
             }
         }
         match (resource, c.manifest_type) {
             (_, Some(ManifestType::S3Inventory)) if c.input_type.is_some() => {
-                self.diags.error(&rc.at("InputType"), code::SCHEMA, "InputType must be absent with ManifestType S3_INVENTORY");
+                self.diags.error(
+                    &rc.at("InputType"),
+                    code::SCHEMA,
+                    "InputType must be absent with ManifestType S3_INVENTORY",
+                );
             }
             (_, Some(ManifestType::AthenaData))
                 if !matches!(c.input_type, Some(InputType::Csv | InputType::Jsonl | InputType::Parquet)) =>
             {
-                self.diags.error(&rc.ptr, code::SCHEMA, "ManifestType ATHENA_DATA needs InputType CSV, JSONL or PARQUET (the format of the data files)");
+                self.diags.error(
+                    &rc.ptr,
+                    code::SCHEMA,
+                    "ManifestType ATHENA_DATA needs InputType CSV, JSONL or PARQUET (the format of the data files)",
+                );
             }
             (Some(ReaderResource::GetObject), None) if c.input_type.is_none() => {
                 self.diags.error(&rc.ptr, code::MISSING_FIELD, "an s3:getObject ItemReader needs InputType");
@@ -266,22 +383,38 @@ impl Cx {
         }
         if c.transformation == ReaderTransformation::LoadAndFlatten {
             if resource != Some(ReaderResource::ListObjectsV2) {
-                self.diags.error(&rc.at("Transformation"), code::SCHEMA, "Transformation LOAD_AND_FLATTEN is only valid with s3:listObjectsV2");
+                self.diags.error(
+                    &rc.at("Transformation"),
+                    code::SCHEMA,
+                    "Transformation LOAD_AND_FLATTEN is only valid with s3:listObjectsV2",
+                );
             } else if c.input_type.is_none() {
                 self.diags.error(&rc.ptr, code::MISSING_FIELD, "Transformation LOAD_AND_FLATTEN needs InputType");
             }
         } else if resource == Some(ReaderResource::ListObjectsV2) && c.input_type.is_some() {
-            self.diags.error(&rc.at("InputType"), code::SCHEMA, "InputType is only valid with s3:listObjectsV2 when Transformation is LOAD_AND_FLATTEN");
+            self.diags.error(
+                &rc.at("InputType"),
+                code::SCHEMA,
+                "InputType is only valid with s3:listObjectsV2 when Transformation is LOAD_AND_FLATTEN",
+            );
         }
         Some(c)
     }
 
     fn item_batcher(&mut self, o: &mut Obj<'_>) -> Option<ItemBatcher> {
         let max_items_per_batch = self.int_or_path(o, "MaxItemsPerBatch", "MaxItemsPerBatchPath", 1, i32::MAX as u64);
-        let max_input_bytes_per_batch = self.int_or_path(o, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", 1, MAX_BATCH_BYTES);
+        let max_input_bytes_per_batch =
+            self.int_or_path(o, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", 1, MAX_BATCH_BYTES);
         let batch_input = self.template(o, "BatchInput");
-        if !["MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"].iter().any(|k| o.has(k)) {
-            self.diags.error(&o.ptr, code::MISSING_FIELD, "ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path forms)");
+        if !["MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"]
+            .iter()
+            .any(|k| o.has(k))
+        {
+            self.diags.error(
+                &o.ptr,
+                code::MISSING_FIELD,
+                "ItemBatcher needs MaxItemsPerBatch or MaxInputBytesPerBatch (or their Path forms)",
+            );
         }
         o.finish("ItemBatcher", &mut self.diags);
         Some(ItemBatcher { max_items_per_batch, max_input_bytes_per_batch, batch_input })
@@ -289,18 +422,34 @@ impl Cx {
 
     fn result_writer(&mut self, o: &mut Obj<'_>) -> Option<ResultWriter> {
         if o.map.is_empty() {
-            self.diags.error(&o.ptr, code::SCHEMA, "ResultWriter must not be empty: give Resource and Parameters, WriterConfig, or all three");
+            self.diags.error(
+                &o.ptr,
+                code::SCHEMA,
+                "ResultWriter must not be empty: give Resource and Parameters, WriterConfig, or all three",
+            );
         }
         let resource = o.string("Resource", &mut self.diags);
         if let Some(r) = resource
             && strip_partition(r) != Some("s3:putObject")
         {
-            self.diags.error(&o.at("Resource"), code::INVALID_RESOURCE, "ResultWriter.Resource must be arn:aws:states:::s3:putObject");
+            self.diags.error(
+                &o.at("Resource"),
+                code::INVALID_RESOURCE,
+                "ResultWriter.Resource must be arn:aws:states:::s3:putObject",
+            );
         }
         let parameters = self.template(o, "Parameters");
         match (resource.is_some(), parameters.is_some()) {
-            (true, false) => self.diags.error(&o.ptr, code::MISSING_FIELD, "a ResultWriter with a Resource needs Parameters (Bucket, Prefix)"),
-            (false, true) => self.diags.error(&o.ptr, code::MISSING_FIELD, "ResultWriter Parameters need a Resource (arn:aws:states:::s3:putObject)"),
+            (true, false) => self.diags.error(
+                &o.ptr,
+                code::MISSING_FIELD,
+                "a ResultWriter with a Resource needs Parameters (Bucket, Prefix)",
+            ),
+            (false, true) => self.diags.error(
+                &o.ptr,
+                code::MISSING_FIELD,
+                "ResultWriter Parameters need a Resource (arn:aws:states:::s3:putObject)",
+            ),
             _ => {}
         }
         let writer_config = match o.object("WriterConfig", &mut self.diags) {
@@ -309,7 +458,11 @@ impl Cx {
                     Some("JSON") => Some(OutputType::Json),
                     Some("JSONL") => Some(OutputType::Jsonl),
                     Some(other) => {
-                        self.diags.error(&wc.at("OutputType"), code::INVALID_VALUE, format!("OutputType must be JSON or JSONL, got \"{other}\""));
+                        self.diags.error(
+                            &wc.at("OutputType"),
+                            code::INVALID_VALUE,
+                            format!("OutputType must be JSON or JSONL, got \"{other}\""),
+                        );
                         None
                     }
                     None => {
@@ -322,7 +475,11 @@ impl Cx {
                     Some("COMPACT") => WriterTransformation::Compact,
                     Some("FLATTEN") => WriterTransformation::Flatten,
                     Some(other) => {
-                        self.diags.error(&wc.at("Transformation"), code::INVALID_VALUE, format!("Transformation must be NONE, COMPACT or FLATTEN, got \"{other}\""));
+                        self.diags.error(
+                            &wc.at("Transformation"),
+                            code::INVALID_VALUE,
+                            format!("Transformation must be NONE, COMPACT or FLATTEN, got \"{other}\""),
+                        );
                         WriterTransformation::None
                     }
                 };

@@ -73,7 +73,11 @@ impl Cx {
             if let Some(v) = obj.string("Version", &mut self.diags)
                 && v != "1.0"
             {
-                self.diags.error(&obj.at("Version"), code::INVALID_VALUE, format!("Version must be \"1.0\", got \"{v}\""));
+                self.diags.error(
+                    &obj.at("Version"),
+                    code::INVALID_VALUE,
+                    format!("Version must be \"1.0\", got \"{v}\""),
+                );
             }
             timeout_seconds = obj.uint("TimeoutSeconds", 1, 99_999_999, &mut self.diags);
         }
@@ -88,7 +92,11 @@ impl Cx {
             }
             Some("JSONPath") | None => false,
             Some(other) => {
-                self.diags.error(&obj.at("QueryLanguage"), code::INVALID_VALUE, format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""));
+                self.diags.error(
+                    &obj.at("QueryLanguage"),
+                    code::INVALID_VALUE,
+                    format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""),
+                );
                 false
             }
         };
@@ -102,11 +110,14 @@ impl Cx {
             self.diags.error(&states_obj.ptr, code::SCHEMA, "States must contain at least one state");
             return None;
         }
-        let names: HashMap<&str, usize> =
-            states_obj.map.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+        let names: HashMap<&str, usize> = states_obj.map.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
         for name in states_obj.map.keys() {
             if name.is_empty() || name.chars().count() > 80 {
-                self.diags.error(&pointer_push(&states_obj.ptr, name), code::INVALID_STATE_NAME, format!("state names must have 1 to 80 characters: '{name}'"));
+                self.diags.error(
+                    &pointer_push(&states_obj.ptr, name),
+                    code::INVALID_STATE_NAME,
+                    format!("state names must have 1 to 80 characters: '{name}'"),
+                );
             }
         }
         let mut states = Vec::with_capacity(names.len());
@@ -122,7 +133,11 @@ impl Cx {
             Some(s) => match names.get(s) {
                 Some(id) => *id,
                 None => {
-                    self.diags.error(&obj.at("StartAt"), code::MISSING_TRANSITION_TARGET, format!("StartAt names the state '{s}', which does not exist"));
+                    self.diags.error(
+                        &obj.at("StartAt"),
+                        code::MISSING_TRANSITION_TARGET,
+                        format!("StartAt names the state '{s}', which does not exist"),
+                    );
                     0
                 }
             },
@@ -157,7 +172,11 @@ impl Cx {
             (Some(n), false) => Transition::Next(self.target(names, n, &obj.at("Next"))),
             (None, true) => Transition::End,
             (None, false) => {
-                self.diags.error(&obj.ptr, code::MISSING_NEXT_OR_END, "a state of this type must have 'Next' or 'End': true");
+                self.diags.error(
+                    &obj.ptr,
+                    code::MISSING_NEXT_OR_END,
+                    "a state of this type must have 'Next' or 'End': true",
+                );
                 Transition::End
             }
         }

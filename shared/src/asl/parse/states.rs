@@ -32,20 +32,32 @@ impl Cx {
             Some("JSONPath") => false,
             None => parent_jsonata,
             Some(other) => {
-                self.diags.error(&obj.at("QueryLanguage"), code::INVALID_VALUE, format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""));
+                self.diags.error(
+                    &obj.at("QueryLanguage"),
+                    code::INVALID_VALUE,
+                    format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""),
+                );
                 false
             }
         };
         if jsonata {
             // Reported once for the whole state: its fields follow another grammar.
             if obj.has("QueryLanguage") {
-                self.diags.error(&obj.at("QueryLanguage"), code::NOT_SUPPORTED, format!("JSONata is not supported yet at {}", display_ptr(&obj.ptr)));
+                self.diags.error(
+                    &obj.at("QueryLanguage"),
+                    code::NOT_SUPPORTED,
+                    format!("JSONata is not supported yet at {}", display_ptr(&obj.ptr)),
+                );
             }
             return None;
         }
         for key in JSONATA_ONLY {
             if obj.get(key).is_some() {
-                self.diags.error(&obj.at(key), code::UNKNOWN_FIELD, format!("the field '{key}' is only valid in JSONata states (QueryLanguage: JSONata)"));
+                self.diags.error(
+                    &obj.at(key),
+                    code::UNKNOWN_FIELD,
+                    format!("the field '{key}' is only valid in JSONata states (QueryLanguage: JSONata)"),
+                );
             }
         }
         let kind = match ty {
@@ -81,11 +93,8 @@ impl Cx {
         }
         let assign = if has("Assign") { self.assign(obj) } else { None };
         let transition = if has("Next") { self.transition(obj, names) } else { Transition::None };
-        let (retry, catch) = if has("Retry") {
-            (self.retriers(obj), self.catchers(obj, names))
-        } else {
-            (Vec::new(), Vec::new())
-        };
+        let (retry, catch) =
+            if has("Retry") { (self.retriers(obj), self.catchers(obj, names)) } else { (Vec::new(), Vec::new()) };
         obj.finish(&format!("a {ty} state"), &mut self.diags);
         let kind = kind?;
         Some(State { name: name.to_string(), pointer: obj.ptr.clone(), kind, io, assign, transition, retry, catch })
@@ -115,7 +124,11 @@ impl Cx {
             Some(Value::Null) => ResultPath::Discard,
             Some(Value::String(s)) => match Path::parse_reference(s) {
                 Ok(p) if *p.root() != crate::asl::path::Root::Input => {
-                    self.diags.error(&obj.at(key), code::INVALID_REFERENCE_PATH, format!("{key} must start with '$': context and variable paths cannot be written"));
+                    self.diags.error(
+                        &obj.at(key),
+                        code::INVALID_REFERENCE_PATH,
+                        format!("{key} must start with '$': context and variable paths cannot be written"),
+                    );
                     ResultPath::Replace
                 }
                 Ok(p) if p.is_root_input() => ResultPath::Replace,
@@ -126,7 +139,11 @@ impl Cx {
                 }
             },
             Some(_) => {
-                self.diags.error(&obj.at(key), code::WRONG_TYPE, format!("{key} must be a reference path string or null"));
+                self.diags.error(
+                    &obj.at(key),
+                    code::WRONG_TYPE,
+                    format!("{key} must be a reference path string or null"),
+                );
                 ResultPath::Replace
             }
         }
@@ -156,7 +173,14 @@ impl Cx {
     }
 
     /// A field given as an integer or by its `…Path` twin.
-    pub(super) fn int_or_path(&mut self, obj: &mut Obj<'_>, key: &'static str, path_key: &'static str, min: u64, max: u64) -> Option<IntOrPath> {
+    pub(super) fn int_or_path(
+        &mut self,
+        obj: &mut Obj<'_>,
+        key: &'static str,
+        path_key: &'static str,
+        min: u64,
+        max: u64,
+    ) -> Option<IntOrPath> {
         obj.exclusive(key, path_key, &mut self.diags);
         if let Some(n) = obj.uint(key, min, max, &mut self.diags) {
             return Some(IntOrPath::Value(n));
@@ -185,18 +209,30 @@ impl Cx {
         if let Some(r) = resource
             && !r.starts_with("arn:")
         {
-            self.diags.error(&obj.at("Resource"), code::INVALID_RESOURCE, format!("Resource must be an ARN, got \"{r}\""));
+            self.diags.error(
+                &obj.at("Resource"),
+                code::INVALID_RESOURCE,
+                format!("Resource must be an ARN, got \"{r}\""),
+            );
         }
         let timeout = self.int_or_path(obj, "TimeoutSeconds", "TimeoutSecondsPath", 1, 99_999_999);
         let heartbeat = self.int_or_path(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", 1, 99_999_999);
         if let (Some(IntOrPath::Value(t)), Some(IntOrPath::Value(h))) = (&timeout, &heartbeat)
             && h >= t
         {
-            self.diags.error(&obj.at("HeartbeatSeconds"), code::INVALID_VALUE, format!("HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})"));
+            self.diags.error(
+                &obj.at("HeartbeatSeconds"),
+                code::INVALID_VALUE,
+                format!("HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})"),
+            );
         }
         let credentials = self.template(obj, "Credentials");
         if credentials.is_some() {
-            self.diags.warning(&obj.at("Credentials"), code::IGNORED_FIELD, "Credentials are accepted and ignored: local integrations run with the worker's own identity");
+            self.diags.warning(
+                &obj.at("Credentials"),
+                code::IGNORED_FIELD,
+                "Credentials are accepted and ignored: local integrations run with the worker's own identity",
+            );
         }
         Some(StateKind::Task(Box::new(Task { resource: resource?.to_string(), timeout, heartbeat, credentials })))
     }
@@ -205,7 +241,11 @@ impl Cx {
         if obj.has("End") || obj.has("Next") {
             for k in ["End", "Next"] {
                 if obj.get(k).is_some() {
-                    self.diags.error(&obj.at(k), code::UNKNOWN_FIELD, format!("a Choice state cannot have '{k}': it transitions through its rules and Default"));
+                    self.diags.error(
+                        &obj.at(k),
+                        code::UNKNOWN_FIELD,
+                        format!("a Choice state cannot have '{k}': it transitions through its rules and Default"),
+                    );
                 }
             }
         }
@@ -242,12 +282,17 @@ impl Cx {
     }
 
     fn wait(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
-        let present: Vec<&str> = ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"]
-            .into_iter()
-            .filter(|k| obj.has(k))
-            .collect();
+        let present: Vec<&str> =
+            ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"].into_iter().filter(|k| obj.has(k)).collect();
         if present.len() != 1 {
-            self.diags.error(&obj.ptr, code::MUTUALLY_EXCLUSIVE, format!("a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath; found {}", if present.is_empty() { "none".to_string() } else { present.join(", ") }));
+            self.diags.error(
+                &obj.ptr,
+                code::MUTUALLY_EXCLUSIVE,
+                format!(
+                    "a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath; found {}",
+                    if present.is_empty() { "none".to_string() } else { present.join(", ") }
+                ),
+            );
         }
         if let Some(n) = obj.uint("Seconds", 0, 99_999_999, &mut self.diags) {
             return Some(StateKind::Wait(Wait::Seconds(n)));
@@ -256,7 +301,11 @@ impl Cx {
             return match timestamp::parse(t) {
                 Some(ts) => Some(StateKind::Wait(Wait::Timestamp(ts))),
                 None => {
-                    self.diags.error(&obj.at("Timestamp"), code::INVALID_TIMESTAMP, format!("'{t}' is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z"));
+                    self.diags.error(
+                        &obj.at("Timestamp"),
+                        code::INVALID_TIMESTAMP,
+                        format!("'{t}' is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z"),
+                    );
                     None
                 }
             };
@@ -286,15 +335,24 @@ impl Cx {
         let s = obj.string(path_key, &mut self.diags)?;
         let ptr = obj.at(path_key);
         const ALLOWED: &[&str] = &[
-            "States.Format(", "States.JsonToString(", "States.ArrayGetItem(", "States.Base64Encode(",
-            "States.Base64Decode(", "States.Hash(", "States.UUID(",
+            "States.Format(",
+            "States.JsonToString(",
+            "States.ArrayGetItem(",
+            "States.Base64Encode(",
+            "States.Base64Decode(",
+            "States.Hash(",
+            "States.UUID(",
         ];
         if s.starts_with("States.") && !ALLOWED.iter().any(|a| s.starts_with(a)) {
             self.diags.error(&ptr, code::INVALID_INTRINSIC, format!("{path_key} accepts a reference path or one of States.Format, States.JsonToString, States.ArrayGetItem, States.Base64Encode, States.Base64Decode, States.Hash, States.UUID"));
             return None;
         }
         if !s.starts_with("States.") && Path::parse_reference(s).is_err() {
-            self.diags.error(&ptr, code::INVALID_REFERENCE_PATH, format!("{path_key} must be a reference path or an intrinsic function, got '{s}'"));
+            self.diags.error(
+                &ptr,
+                code::INVALID_REFERENCE_PATH,
+                format!("{path_key} must be a reference path or an intrinsic function, got '{s}'"),
+            );
             return None;
         }
         Expr::compile(path_key, s, &ptr, &mut self.diags).map(TextOrExpr::Expr)
@@ -331,7 +389,9 @@ pub(super) fn type_has(ty: &str, field: &str) -> bool {
         "Wait" => &["InputPath", "OutputPath", "Assign", "Next"],
         "Succeed" => &["InputPath", "OutputPath"],
         "Fail" => &[],
-        "Parallel" => &["InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Assign", "Next", "Retry"],
+        "Parallel" => {
+            &["InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath", "Assign", "Next", "Retry"]
+        }
         // A Map's `Parameters` is the legacy name of `ItemSelector`, read by the Map parser.
         "Map" => &["InputPath", "OutputPath", "ResultSelector", "ResultPath", "Assign", "Next", "Retry"],
         _ => &[],

@@ -173,9 +173,7 @@ impl P<'_> {
         self.ws();
         let rest = &self.t[self.i..];
         if rest.starts_with('@') {
-            let end = rest
-                .find(|c: char| c == ' ' || "=!<>&|)".contains(c))
-                .unwrap_or(rest.len());
+            let end = rest.find(|c: char| c == ' ' || "=!<>&|)".contains(c)).unwrap_or(rest.len());
             let text = format!("${}", &rest[1..end]);
             self.i += end;
             let (_, segs) = super::parse::parse(&text)?;
@@ -190,11 +188,9 @@ impl P<'_> {
             self.i += end + 2;
             return Ok(Operand::Literal(Value::String(body[..end].to_string())));
         }
-        let end = rest
-            .find(|c: char| c == ' ' || "=!<>&|)".contains(c))
-            .unwrap_or(rest.len());
-        let lit: Value = serde_json::from_str(&rest[..end])
-            .map_err(|_| format!("unsupported operand '{}'", &rest[..end]))?;
+        let end = rest.find(|c: char| c == ' ' || "=!<>&|)".contains(c)).unwrap_or(rest.len());
+        let lit: Value =
+            serde_json::from_str(&rest[..end]).map_err(|_| format!("unsupported operand '{}'", &rest[..end]))?;
         self.i += end;
         Ok(Operand::Literal(lit))
     }

@@ -34,7 +34,11 @@ pub enum Segment {
     Name(String),
     Index(i64),
     Wildcard,
-    Slice { start: Option<i64>, end: Option<i64>, step: i64 },
+    Slice {
+        start: Option<i64>,
+        end: Option<i64>,
+        step: i64,
+    },
     Names(Vec<String>),
     Indexes(Vec<i64>),
     /// `..name`, `..*`, `..[n]`: the step applied to the node and all its descendants.
@@ -99,9 +103,7 @@ impl Path {
     /// Compiles a JSONPath. Errors are human-readable reasons for a diagnostic.
     pub fn parse(text: &str) -> Result<Path, String> {
         let (root, segments) = parse::parse(text)?;
-        let definite = segments
-            .iter()
-            .all(|s| matches!(s, Segment::Name(_) | Segment::Index(_)));
+        let definite = segments.iter().all(|s| matches!(s, Segment::Name(_) | Segment::Index(_)));
         Ok(Path { text: text.to_string(), root, segments, definite })
     }
 
@@ -135,11 +137,7 @@ impl Path {
 
     /// A definite path without negative indexes.
     pub fn is_reference(&self) -> bool {
-        self.definite
-            && self
-                .segments
-                .iter()
-                .all(|s| !matches!(s, Segment::Index(i) if *i < 0))
+        self.definite && self.segments.iter().all(|s| !matches!(s, Segment::Index(i) if *i < 0))
     }
 
     /// `$` alone.
@@ -186,9 +184,9 @@ impl Path {
         match &self.root {
             Root::Input => Ok(input),
             Root::Context => Ok(env.context()),
-            Root::Variable(name) => env
-                .variable(name)
-                .ok_or_else(|| PathError::UndefinedVariable { name: name.clone() }),
+            Root::Variable(name) => {
+                env.variable(name).ok_or_else(|| PathError::UndefinedVariable { name: name.clone() })
+            }
         }
     }
 

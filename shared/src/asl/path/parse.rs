@@ -61,11 +61,7 @@ impl Parser<'_> {
                 self.i += 1;
                 if self.peek() == Some(b'.') {
                     self.i += 1;
-                    let inner = if self.peek() == Some(b'[') {
-                        self.bracket()?
-                    } else {
-                        self.dot_name()?
-                    };
+                    let inner = if self.peek() == Some(b'[') { self.bracket()? } else { self.dot_name()? };
                     return Ok(Segment::Descendant(Box::new(inner)));
                 }
                 if self.peek() == Some(b'[') {
@@ -122,8 +118,7 @@ impl Parser<'_> {
                 }
                 let start = self.i;
                 let end = matching_paren(self.s, start).ok_or_else(|| self.err("unclosed '('"))?;
-                let f = Filter::parse(&self.text[start + 1..end])
-                    .map_err(|e| self.err(&format!("bad filter: {e}")))?;
+                let f = Filter::parse(&self.text[start + 1..end]).map_err(|e| self.err(&format!("bad filter: {e}")))?;
                 self.i = end + 1;
                 Segment::Filter(f)
             }
@@ -136,11 +131,7 @@ impl Parser<'_> {
                     names.push(self.quoted()?);
                     self.skip_ws();
                 }
-                if names.len() == 1 {
-                    Segment::Name(names.pop().unwrap_or_default())
-                } else {
-                    Segment::Names(names)
-                }
+                if names.len() == 1 { Segment::Name(names.pop().unwrap_or_default()) } else { Segment::Names(names) }
             }
             Some(c) if c == b'-' || c == b':' || c.is_ascii_digit() => self.index_or_slice()?,
             _ => return Err(self.err("unexpected character in brackets")),
@@ -165,10 +156,11 @@ impl Parser<'_> {
             let mut chars = rest.chars();
             match chars.next() {
                 None => return Err(self.err("unclosed quote")),
-                Some('\\') => {
-                    let n = chars.next().ok_or_else(|| self.err("dangling backslash"))?;
-                    out.push(n);
-                    self.i += 1 + n.len_utf8();
+                // Only the quote itself is escaped; any other backslash is kept, as Jayway
+                // (and so AWS) reads `$['Test\\""Name"']`.
+                Some('\\') if chars.next().is_some_and(|n| n as u32 == q as u32) => {
+                    out.push(q as char);
+                    self.i += 2;
                 }
                 Some(c) if c as u32 == q as u32 => {
                     self.i += 1;

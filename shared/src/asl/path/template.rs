@@ -48,7 +48,11 @@ impl Expr {
             match Path::parse(text) {
                 Ok(p) => ExprKind::Path(p),
                 Err(e) => {
-                    diags.error(ptr, code::INVALID_PATH, format!("the value of '{field}' must be a JSONPath or an intrinsic function: {e}"));
+                    diags.error(
+                        ptr,
+                        code::INVALID_PATH,
+                        format!("the value of '{field}' must be a JSONPath or an intrinsic function: {e}"),
+                    );
                     return None;
                 }
             }
@@ -94,7 +98,11 @@ impl Template {
                                     out.push((name.to_string(), Template::Dynamic(Box::new(e))));
                                 }
                             }
-                            _ => diags.error(&p, code::WRONG_TYPE, format!("the value of '{k}' must be a string holding a path or an intrinsic function")),
+                            _ => diags.error(
+                                &p,
+                                code::WRONG_TYPE,
+                                format!("the value of '{k}' must be a string holding a path or an intrinsic function"),
+                            ),
                         }
                     } else {
                         out.push((k.clone(), Template::compile(val, &p, diags)));

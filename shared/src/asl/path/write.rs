@@ -37,10 +37,7 @@ pub(super) fn write(segs: &[Segment], target: Value, value: Value) -> Result<Val
             a[i] = write(rest, child, value)?;
             Ok(Value::Array(a))
         }
-        (Segment::Name(n), other) => Err(format!(
-            "cannot set field '{n}' on a value of type {}",
-            type_name(&other)
-        )),
+        (Segment::Name(n), other) => Err(format!("cannot set field '{n}' on a value of type {}", type_name(&other))),
         (_, other) => Err(format!("cannot index a value of type {}", type_name(&other))),
     }
 }

@@ -13,7 +13,13 @@ use crate::asl::model::{IntOrPath, MapState, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::asl::path::template::compact;
 
-pub(crate) async fn attempt<'a>(exec: &'a Exec<'a>, state: &'a State, m: &'a MapState, raw: &Value, env: &StateEnv<'a>) -> Result<Value, Halt> {
+pub(crate) async fn attempt<'a>(
+    exec: &'a Exec<'a>,
+    state: &'a State,
+    m: &'a MapState,
+    raw: &Value,
+    env: &StateEnv<'a>,
+) -> Result<Value, Halt> {
     if let ProcessorMode::Distributed(_) = m.mode {
         return Err(Halt::Failed(Failure::new(
             RUNTIME,
@@ -79,7 +85,10 @@ pub(crate) fn max_concurrency(m: &MapState, eff: &Value, env: &dyn Env) -> Resul
             let v = p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?;
             match v.as_i64() {
                 Some(n) if n >= 0 => Ok(n as u64),
-                Some(n) => Err(Failure::new(RUNTIME, format!("Expected non-negative integer for MaxConcurrency, got '{n}' instead."))),
+                Some(n) => Err(Failure::new(
+                    RUNTIME,
+                    format!("Expected non-negative integer for MaxConcurrency, got '{n}' instead."),
+                )),
                 None => Err(Failure::new(
                     RUNTIME,
                     format!(

@@ -9,7 +9,13 @@ use crate::asl::eval::io;
 use crate::asl::eval::run::{Halt, run_machine};
 use crate::asl::model::{Parallel, State};
 
-pub(crate) async fn attempt<'a>(exec: &'a Exec<'a>, state: &'a State, p: &'a Parallel, raw: &Value, env: &StateEnv<'a>) -> Result<Value, Halt> {
+pub(crate) async fn attempt<'a>(
+    exec: &'a Exec<'a>,
+    state: &'a State,
+    p: &'a Parallel,
+    raw: &Value,
+    env: &StateEnv<'a>,
+) -> Result<Value, Halt> {
     let eff = io::select(&state.io.input_path, raw, env)?;
     let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
     exec.events(1); // ParallelStateStarted

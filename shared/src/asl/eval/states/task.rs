@@ -3,17 +3,23 @@
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
+use crate::asl::eval::TaskRequest;
 use crate::asl::eval::context::{Exec, StateEnv};
 use crate::asl::eval::io;
 use crate::asl::eval::run::Halt;
-use crate::asl::eval::TaskRequest;
 use crate::asl::model::{IntOrPath, State, Task};
 
 /// AWS's default Task timeout (the ASL spec's 60 s is not what AWS does).
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 99_999_999;
 
 /// One attempt: InputPath → Parameters → invoke. Returns the raw result.
-pub(crate) async fn attempt(exec: &Exec<'_>, state: &State, task: &Task, raw: &Value, env: &StateEnv<'_>) -> Result<Value, Halt> {
+pub(crate) async fn attempt(
+    exec: &Exec<'_>,
+    state: &State,
+    task: &Task,
+    raw: &Value,
+    env: &StateEnv<'_>,
+) -> Result<Value, Halt> {
     let eff = io::select(&state.io.input_path, raw, env)?;
     let timeout = match &task.timeout {
         Some(t) => resolve(t, &eff, env, "TimeoutSecondsPath")?,
@@ -60,7 +66,11 @@ fn resolve(v: &IntOrPath, eff: &Value, env: &StateEnv<'_>, field: &str) -> Resul
                 Some(n) if n > 0 => Ok(n),
                 _ => Err(Failure::new(
                     RUNTIME,
-                    format!("The {field} field refers to value \"{}\" which is not a valid positive integer: {}", shown(got), p.text()),
+                    format!(
+                        "The {field} field refers to value \"{}\" which is not a valid positive integer: {}",
+                        shown(got),
+                        p.text()
+                    ),
                 )),
             }
         }

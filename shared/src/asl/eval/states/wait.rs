@@ -15,7 +15,13 @@ use crate::asl::timestamp;
 /// AWS's longest wait: 99,999,999 seconds.
 const MAX_WAIT_SECONDS: i64 = 99_999_999;
 
-pub(crate) async fn run(exec: &Exec<'_>, state: &State, w: &Wait, raw: Value, env: &StateEnv<'_>) -> Result<Step, Halt> {
+pub(crate) async fn run(
+    exec: &Exec<'_>,
+    state: &State,
+    w: &Wait,
+    raw: Value,
+    env: &StateEnv<'_>,
+) -> Result<Step, Halt> {
     let eff = io::select_owned(&state.io.input_path, raw, env)?;
     let until = target(w, &eff, env)?;
     let assigned = match &state.assign {
@@ -43,16 +49,29 @@ fn target(w: &Wait, eff: &Value, env: &StateEnv<'_>) -> Result<DateTime<Utc>, Fa
         Wait::Timestamp(t) => Ok(*t),
         Wait::SecondsPath(p) => {
             let v = p.select_ref(eff, env).map_err(|_| {
-                Failure::new(RUNTIME, format!("The SecondsPath parameter does not reference an input value: {}", p.text()))
+                Failure::new(
+                    RUNTIME,
+                    format!("The SecondsPath parameter does not reference an input value: {}", p.text()),
+                )
             })?;
             let secs = match v {
                 Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64().unwrap_or(i64::MAX),
                 other => {
-                    return Err(Failure::new(RUNTIME, format!("The SecondsPath parameter cannot be parsed as a long value: {} == {}", p.text(), shown(other))));
+                    return Err(Failure::new(
+                        RUNTIME,
+                        format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                            p.text(),
+                            shown(other)
+                        ),
+                    ));
                 }
             };
             if secs < 0 {
-                return Err(Failure::new(RUNTIME, format!("The SecondsPath parameter references a negative value: {} == {secs}", p.text())));
+                return Err(Failure::new(
+                    RUNTIME,
+                    format!("The SecondsPath parameter references a negative value: {} == {secs}", p.text()),
+                ));
             }
             if secs > MAX_WAIT_SECONDS {
                 return Err(Failure::new(RUNTIME, "Wait state delay is too long."));
@@ -61,13 +80,20 @@ fn target(w: &Wait, eff: &Value, env: &StateEnv<'_>) -> Result<DateTime<Utc>, Fa
         }
         Wait::TimestampPath(p) => {
             let v = p.select_ref(eff, env).map_err(|_| {
-                Failure::new(RUNTIME, format!("The TimestampPath parameter does not reference an input value: {}", p.text()))
+                Failure::new(
+                    RUNTIME,
+                    format!("The TimestampPath parameter does not reference an input value: {}", p.text()),
+                )
             })?;
             match v.as_str().and_then(timestamp::parse) {
                 Some(t) => Ok(t),
                 None => Err(Failure::new(
                     RUNTIME,
-                    format!("The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}", p.text(), shown(v)),
+                    format!(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                        p.text(),
+                        shown(v)
+                    ),
                 )),
             }
         }

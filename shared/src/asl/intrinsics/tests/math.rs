@@ -20,11 +20,7 @@ fn math_add() {
     check2(f, json!(-0.5), json!(0), Ok(json!(0)));
     check2(f, json!(-2.5), json!(0), Ok(json!(-2)));
     check2(f, json!(-3.5), json!(0), Ok(json!(-3)));
-    check(
-        "States.MathAdd(States.MathAdd($n, 2), -1)",
-        json!({}),
-        Ok(json!(6)),
-    );
+    check("States.MathAdd(States.MathAdd($n, 2), -1)", json!({}), Ok(json!(6)));
     // Spec: arguments must be 32-bit integers.
     check2(f, json!(2147483647), json!(-2147483648), Ok(json!(-1)));
     check2(f, json!(2147483648_i64), json!(0), Err(ERROR));
@@ -41,11 +37,7 @@ fn math_random() {
     let seeded = Call::parse("States.MathRandom(0, 1000, 42)").expect("parse");
     let first = seeded.eval(&json!({}), &env()).expect("eval");
     for _ in 0..10 {
-        assert_eq!(
-            seeded.eval(&json!({}), &env()).expect("eval"),
-            first,
-            "same seed, same value"
-        );
+        assert_eq!(seeded.eval(&json!({}), &env()).expect("eval"), first, "same seed, same value");
     }
     check("States.MathRandom(5, 5)", json!({}), Err(ERROR));
     check("States.MathRandom('a', 5)", json!({}), Err(ERROR));
@@ -53,16 +45,9 @@ fn math_random() {
 
 #[test]
 fn uuid() {
-    let v = Call::parse("States.UUID()")
-        .expect("parse")
-        .eval(&json!({}), &env())
-        .expect("eval");
+    let v = Call::parse("States.UUID()").expect("parse").eval(&json!({}), &env()).expect("eval");
     let s = v.as_str().expect("a string");
     assert_eq!(s.len(), 36);
     assert_eq!(s.as_bytes()[14], b'4', "version 4: {s}");
-    assert!(
-        s.chars()
-            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)),
-        "{s}"
-    );
+    assert!(s.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)), "{s}");
 }

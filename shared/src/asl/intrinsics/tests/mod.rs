@@ -47,18 +47,11 @@ fn check(expr: &str, input: Value, expected: Result<Value, &str>) {
         (Ok(v), Ok(want)) => {
             assert_eq!(v, want, "{expr} on {input}");
             // Key order is part of the contract (JsonToString, Format, JsonMerge).
-            assert_eq!(
-                v.to_string(),
-                want.to_string(),
-                "key order of {expr} on {input}"
-            );
+            assert_eq!(v.to_string(), want.to_string(), "key order of {expr} on {input}");
         }
         (Err(f), Err(name)) => {
             assert_eq!(f.error_name(), name, "{expr} on {input}: {f}");
-            assert!(
-                f.cause.as_deref().is_some_and(|c| !c.is_empty()),
-                "{expr}: cause missing"
-            );
+            assert!(f.cause.as_deref().is_some_and(|c| !c.is_empty()), "{expr}: cause missing");
         }
         (got, want) => panic!("{expr} on {input}: got {got:?}, want {want:?}"),
     }
@@ -66,11 +59,7 @@ fn check(expr: &str, input: Value, expected: Result<Value, &str>) {
 
 /// `f($.fst, $.snd)` on `{"fst": .., "snd": ..}`, the shape of most recorded cases.
 fn check2(func: &str, fst: Value, snd: Value, expected: Result<Value, &str>) {
-    check(
-        &format!("{func}($.fst, $.snd)"),
-        json!({"fst": fst, "snd": snd}),
-        expected,
-    );
+    check(&format!("{func}($.fst, $.snd)"), json!({"fst": fst, "snd": snd}), expected);
 }
 
 fn parse_error(expr: &str) {
@@ -93,26 +82,14 @@ fn argument_syntax() {
         json!({}),
         Ok(json!(["a", 1, -2, 1.5, -0.25, 100.0, true, false, null])),
     );
-    check(
-        "States.Array( $.a ,$$.Execution.Name,  $name )",
-        json!({"a": 1}),
-        Ok(json!([1, "exec-1", "John"])),
-    );
-    check(
-        r"States.Array('it\'s', 'a\\b', '\{\}')",
-        json!({}),
-        Ok(json!(["it's", r"a\b", "{}"])),
-    );
+    check("States.Array( $.a ,$$.Execution.Name,  $name )", json!({"a": 1}), Ok(json!([1, "exec-1", "John"])));
+    check(r"States.Array('it\'s', 'a\\b', '\{\}')", json!({}), Ok(json!(["it's", r"a\b", "{}"])));
     check(
         "States.Array('a,b)', $.x[?(@.k == 'a,b')].v)",
         json!({"x": [{"k": "a,b", "v": 1}]}),
         Ok(json!(["a,b)", [1]])),
     );
-    check(
-        "States.Array(States.Array(), States.ArrayLength(States.Array(1, 2)) )",
-        json!({}),
-        Ok(json!([[], 2])),
-    );
+    check("States.Array(States.Array(), States.ArrayLength(States.Array(1, 2)) )", json!({}), Ok(json!([[], 2])));
 }
 
 #[test]
