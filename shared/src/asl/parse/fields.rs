@@ -117,7 +117,10 @@ impl<'a> Obj<'a> {
     }
 
     /// Reports both keys when a field and its `Path` twin are given together.
-    pub fn exclusive(&self, a: &str, b: &str, diags: &mut Diagnostics) {
+    pub fn exclusive(&mut self, a: &'a str, b: &'a str, diags: &mut Diagnostics) {
+        // Both are known fields: reading them keeps them out of the unknown-field report.
+        self.get(a);
+        self.get(b);
         if self.has(a) && self.has(b) {
             diags.error(&self.at(b), code::MUTUALLY_EXCLUSIVE, format!("'{a}' and '{b}' cannot both be set"));
         }

@@ -91,8 +91,10 @@ impl Cx {
                     None
                 }
                 Some(p) => Some(NumberOrPath::Value(p)),
-                None => self.reference(obj, "ToleratedFailurePercentagePath").map(NumberOrPath::Path),
+                None => None,
             };
+            let pct_path = self.reference(obj, "ToleratedFailurePercentagePath").map(NumberOrPath::Path);
+            let pct = pct.or(pct_path);
             (count, pct, self.label(obj))
         } else {
             (None, None, None)

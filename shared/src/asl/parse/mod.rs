@@ -61,6 +61,9 @@ pub(crate) struct Cx {
     /// Map Run labels seen so far, with where they were defined (labels are unique per
     /// definition).
     pub labels: HashMap<String, String>,
+    /// State names seen so far, with where: names are unique across the whole definition,
+    /// branches and item processors included.
+    pub state_names: HashMap<String, String>,
 }
 
 impl Cx {
@@ -121,12 +124,17 @@ impl Cx {
             }
         }
         let mut states = Vec::with_capacity(names.len());
+        let mut broken = false;
         for (name, v) in states_obj.map {
             let ptr = pointer_push(&states_obj.ptr, name);
+            if let Some(prev) = self.state_names.insert(name.clone(), ptr.clone()) {
+                self.diags.error(&ptr, code::DUPLICATE_STATE_NAME, format!("the state name '{name}' is already used at {prev}; state names must be unique in the whole state machine"));
+            }
             let state = match Obj::expect(v, &ptr, "a state", &mut self.diags) {
                 Some(mut o) => self.state(name, &mut o, &names, machine_jsonata),
                 None => None,
             };
+            broken |= state.is_none();
             states.push(state.unwrap_or_else(|| placeholder(name, &ptr)));
         }
         let start = match start_at {
@@ -145,7 +153,11 @@ impl Cx {
         };
         let reads_context = states_obj.map.values().any(mentions_context);
         let machine = StateMachine { start_at: start, states, timeout_seconds, comment, reads_context };
-        graph::check(&machine, &states_obj.ptr, &mut self.diags);
+        // The transitions of a state that could not be read are unknown: checking the graph
+        // would only report their targets as unreachable.
+        if !broken {
+            graph::check(&machine, &states_obj.ptr, &mut self.diags);
+        }
         Some(machine)
     }
 
@@ -165,12 +177,15 @@ impl Cx {
         let next = obj.string("Next", &mut self.diags);
         let end = obj.bool("End", &mut self.diags).unwrap_or(false);
         match (next, end) {
-            (Some(_), true) => {
+            (Some(n), true) => {
                 self.diags.error(&obj.at("End"), code::NEXT_AND_END, "a state cannot have both 'Next' and 'End': true");
-                Transition::End
+                // Follow Next, so that its target is not also reported unreachable.
+                Transition::Next(self.target(names, n, &obj.at("Next")))
             }
             (Some(n), false) => Transition::Next(self.target(names, n, &obj.at("Next"))),
             (None, true) => Transition::End,
+            // A mistyped Next or End was reported already.
+            (None, false) if obj.has("Next") || obj.has("End") => Transition::End,
             (None, false) => {
                 self.diags.error(
                     &obj.ptr,

@@ -182,10 +182,9 @@ impl Cx {
         max: u64,
     ) -> Option<IntOrPath> {
         obj.exclusive(key, path_key, &mut self.diags);
-        if let Some(n) = obj.uint(key, min, max, &mut self.diags) {
-            return Some(IntOrPath::Value(n));
-        }
-        self.reference(obj, path_key).map(IntOrPath::Path)
+        let value = obj.uint(key, min, max, &mut self.diags).map(IntOrPath::Value);
+        let path = self.reference(obj, path_key).map(IntOrPath::Path);
+        value.or(path)
     }
 
     pub(super) fn reference(&mut self, obj: &mut Obj<'_>, key: &'static str) -> Option<Path> {
@@ -274,7 +273,10 @@ impl Cx {
             }
             let assign = self.assign(&mut ro);
             let parsed = Rule::parse(ro.map, &ptr, &mut self.diags, &["Next", "Assign"]);
-            if let (Some(rule), Some(next)) = (parsed, next) {
+            // A rule with problems (already reported) still leads to its Next, so that its
+            // target is not reported unreachable as well.
+            if let Some(next) = next {
+                let rule = parsed.unwrap_or(Rule::Or(Vec::new()));
                 choices.push(ChoiceBranch { rule, next, assign });
             }
         }
@@ -284,39 +286,38 @@ impl Cx {
     fn wait(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
         let present: Vec<&str> =
             ["Seconds", "Timestamp", "SecondsPath", "TimestampPath"].into_iter().filter(|k| obj.has(k)).collect();
-        if present.len() != 1 {
-            self.diags.error(
+        match present.len() {
+            0 => self.diags.error(
+                &obj.ptr,
+                code::MISSING_FIELD,
+                "a Wait state needs one of Seconds, Timestamp, SecondsPath, TimestampPath",
+            ),
+            1 => {}
+            _ => self.diags.error(
                 &obj.ptr,
                 code::MUTUALLY_EXCLUSIVE,
                 format!(
                     "a Wait state needs exactly one of Seconds, Timestamp, SecondsPath, TimestampPath; found {}",
-                    if present.is_empty() { "none".to_string() } else { present.join(", ") }
+                    present.join(", ")
                 ),
-            );
+            ),
         }
-        if let Some(n) = obj.uint("Seconds", 0, 99_999_999, &mut self.diags) {
-            return Some(StateKind::Wait(Wait::Seconds(n)));
-        }
-        if let Some(t) = obj.string("Timestamp", &mut self.diags) {
-            return match timestamp::parse(t) {
-                Some(ts) => Some(StateKind::Wait(Wait::Timestamp(ts))),
-                None => {
-                    self.diags.error(
-                        &obj.at("Timestamp"),
-                        code::INVALID_TIMESTAMP,
-                        format!("'{t}' is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z"),
-                    );
-                    None
-                }
-            };
-        }
-        if let Some(p) = self.reference(obj, "SecondsPath") {
-            return Some(StateKind::Wait(Wait::SecondsPath(p)));
-        }
-        if let Some(p) = self.reference(obj, "TimestampPath") {
-            return Some(StateKind::Wait(Wait::TimestampPath(p)));
-        }
-        None
+        // Every form is read (and checked), so none is reported as unknown.
+        let seconds = obj.uint("Seconds", 0, 99_999_999, &mut self.diags).map(Wait::Seconds);
+        let ts = obj.string("Timestamp", &mut self.diags).and_then(|t| match timestamp::parse(t) {
+            Some(ts) => Some(Wait::Timestamp(ts)),
+            None => {
+                self.diags.error(
+                    &obj.at("Timestamp"),
+                    code::INVALID_TIMESTAMP,
+                    format!("'{t}' is not an RFC 3339 timestamp such as 2016-03-14T01:59:00Z"),
+                );
+                None
+            }
+        });
+        let seconds_path = self.reference(obj, "SecondsPath").map(Wait::SecondsPath);
+        let timestamp_path = self.reference(obj, "TimestampPath").map(Wait::TimestampPath);
+        seconds.or(ts).or(seconds_path).or(timestamp_path).map(StateKind::Wait)
     }
 
     fn fail(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
@@ -329,10 +330,12 @@ impl Cx {
     /// one of the intrinsics AWS allows there.
     fn text_or_expr(&mut self, obj: &mut Obj<'_>, key: &'static str, path_key: &'static str) -> Option<TextOrExpr> {
         obj.exclusive(key, path_key, &mut self.diags);
-        if let Some(s) = obj.string(key, &mut self.diags) {
+        let text = obj.string(key, &mut self.diags);
+        let path_text = obj.string(path_key, &mut self.diags);
+        if let Some(s) = text {
             return Some(TextOrExpr::Text(s.to_string()));
         }
-        let s = obj.string(path_key, &mut self.diags)?;
+        let s = path_text?;
         let ptr = obj.at(path_key);
         const ALLOWED: &[&str] = &[
             "States.Format(",
