@@ -4,7 +4,8 @@
 use crate::asl::diagnostic::{Diagnostics, code, pointer_push};
 use crate::asl::model::{StateKind, StateMachine, Transition};
 
-pub(super) fn check(m: &StateMachine, states_ptr: &str, diags: &mut Diagnostics) {
+/// `fallback_edges` are transitions of states that could not be read (already reported).
+pub(super) fn check(m: &StateMachine, fallback_edges: &[(usize, usize)], states_ptr: &str, diags: &mut Diagnostics) {
     let n = m.states.len();
     if m.start_at >= n {
         return;
@@ -25,6 +26,7 @@ pub(super) fn check(m: &StateMachine, states_ptr: &str, diags: &mut Diagnostics)
             stack.extend(c.default);
         }
         stack.extend(s.catch.iter().map(|c| c.next));
+        stack.extend(fallback_edges.iter().filter(|(from, _)| *from == id).map(|(_, to)| *to));
     }
     for (i, s) in m.states.iter().enumerate() {
         if !seen[i] {

@@ -124,7 +124,10 @@ impl Cx {
             }
         }
         let mut states = Vec::with_capacity(names.len());
-        let mut broken = false;
+        // The transitions of a state that could not be read are unknown: every `Next` or
+        // `Default` name found inside it counts as an edge, so its targets are not reported
+        // unreachable as well.
+        let mut fallback_edges = Vec::new();
         for (name, v) in states_obj.map {
             let ptr = pointer_push(&states_obj.ptr, name);
             if let Some(prev) = self.state_names.insert(name.clone(), ptr.clone()) {
@@ -134,7 +137,12 @@ impl Cx {
                 Some(mut o) => self.state(name, &mut o, &names, machine_jsonata),
                 None => None,
             };
-            broken |= state.is_none();
+            if state.is_none() {
+                let from = states.len();
+                let mut targets = Vec::new();
+                transition_names(v, &mut targets);
+                fallback_edges.extend(targets.into_iter().filter_map(|t| names.get(t)).map(|&to| (from, to)));
+            }
             states.push(state.unwrap_or_else(|| placeholder(name, &ptr)));
         }
         let start = match start_at {
@@ -153,11 +161,7 @@ impl Cx {
         };
         let reads_context = states_obj.map.values().any(mentions_context);
         let machine = StateMachine { start_at: start, states, timeout_seconds, comment, reads_context };
-        // The transitions of a state that could not be read are unknown: checking the graph
-        // would only report their targets as unreachable.
-        if !broken {
-            graph::check(&machine, &states_obj.ptr, &mut self.diags);
-        }
+        graph::check(&machine, &fallback_edges, &states_obj.ptr, &mut self.diags);
         Some(machine)
     }
 
@@ -195,6 +199,24 @@ impl Cx {
                 Transition::End
             }
         }
+    }
+}
+
+/// Every string under a `Next` or `Default` key inside a state's JSON.
+fn transition_names<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                match (k.as_str(), x) {
+                    ("Next" | "Default", Value::String(s)) => out.push(s),
+                    // Nested machines have their own graphs.
+                    ("Branches" | "ItemProcessor" | "Iterator", _) => {}
+                    _ => transition_names(x, out),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| transition_names(x, out)),
+        _ => {}
     }
 }
 
