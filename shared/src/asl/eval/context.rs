@@ -83,6 +83,16 @@ impl<'p> Vars<'p> {
         }
     }
 
+    /// Every variable visible here, inner scopes winning: what a Distributed Map's
+    /// ItemSelector sees of its parent.
+    pub fn snapshot(&self) -> Map<String, Value> {
+        let mut out = self.parent.map(|p| p.snapshot()).unwrap_or_default();
+        for (k, v) in &self.local {
+            out.insert(k.clone(), v.clone());
+        }
+        out
+    }
+
     /// Applies the values of an `Assign` block, all at once after the state.
     pub fn assign(&mut self, values: Map<String, Value>) {
         for (k, v) in values {
@@ -91,12 +101,30 @@ impl<'p> Vars<'p> {
     }
 }
 
-/// The `Map.Item` part of the context object while an ItemSelector is evaluated.
-pub(crate) struct MapItem {
+/// One item of a Map state, and the `Map.Item` part of the context object while its
+/// ItemSelector is evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapItem {
     pub index: usize,
     pub key: Option<String>,
     pub value: Value,
     pub source: Option<String>,
+}
+
+impl MapItem {
+    /// `$$.Map.Item`: `Index`, `Value`, and `Key`/`Source` where they exist.
+    pub fn to_context(&self) -> Value {
+        let mut it = Map::new();
+        if let Some(k) = &self.key {
+            it.insert("Key".into(), Value::String(k.clone()));
+        }
+        it.insert("Index".into(), json!(self.index));
+        it.insert("Value".into(), self.value.clone());
+        if let Some(s) = &self.source {
+            it.insert("Source".into(), Value::String(s.clone()));
+        }
+        Value::Object(it)
+    }
 }
 
 /// What paths see while one state is evaluated.
@@ -165,16 +193,7 @@ impl<'a> StateEnv<'a> {
             }
         }
         if let Some(item) = self.map_item {
-            let mut it = Map::new();
-            if let Some(k) = &item.key {
-                it.insert("Key".into(), Value::String(k.clone()));
-            }
-            it.insert("Index".into(), json!(item.index));
-            it.insert("Value".into(), item.value.clone());
-            if let Some(s) = &item.source {
-                it.insert("Source".into(), Value::String(s.clone()));
-            }
-            ctx["Map"] = json!({ "Item": Value::Object(it) });
+            ctx["Map"] = json!({ "Item": item.to_context() });
         }
         ctx
     }

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use crate::asl::error_name::Failure;
+use crate::asl::error_name::{Failure, RUNTIME};
+
+use super::map_run::MapRunRequest;
 
 /// A Task state's call to its integration, after `InputPath` and `Parameters`.
 #[derive(Debug, Clone)]
@@ -42,6 +44,16 @@ pub trait Host: Send + Sync {
     /// Calls a Task state's integration. A failure is returned as ASL data (`Error`/`Cause`)
     /// and goes through the state's Retry and Catch.
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>>;
+
+    /// Runs the Map Run of a Distributed Map state and returns the state's raw result (the
+    /// array of child outputs, or the ResultWriter details). A failed Map Run is a failure of
+    /// the state, retried and caught as its Retry and Catch say.
+    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        let state = request.state.name.clone();
+        Box::pin(async move {
+            Err(Failure::new(RUNTIME, format!("the Map state '{state}' is DISTRIBUTED, and this host cannot run Map Runs")))
+        })
+    }
 
     /// A random integer in `[start, end)` for `JitterStrategy: FULL`. Hosts that need
     /// reproducible runs return the upper bound's midpoint or a seeded value.

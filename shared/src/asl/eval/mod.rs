@@ -8,6 +8,7 @@ mod context;
 mod handling;
 mod host;
 mod io;
+pub mod map_run;
 mod run;
 mod states;
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::asl::error_name::{Failure, RUNTIME};
 use crate::asl::eval::context::{Exec, MapItem, StateEnv};
-use crate::asl::eval::io;
+use crate::asl::eval::{io, map_run};
 use crate::asl::eval::run::{Halt, run_machine};
 use crate::asl::model::{IntOrPath, MapState, ProcessorMode, State};
 use crate::asl::path::Env;
@@ -20,13 +20,14 @@ pub(crate) async fn attempt<'a>(
     raw: &Value,
     env: &StateEnv<'a>,
 ) -> Result<Value, Halt> {
-    if let ProcessorMode::Distributed(_) = m.mode {
-        return Err(Halt::Failed(Failure::new(
-            RUNTIME,
-            "this engine was started without a Map Run host, so it cannot run a Map state in DISTRIBUTED mode",
-        )));
-    }
     let eff = io::select(&state.io.input_path, raw, env)?;
+    if let ProcessorMode::Distributed(_) = m.mode {
+        let request = map_run::resolve(state, m, eff.into_owned(), env)?;
+        exec.events(2); // MapStateStarted, MapRunStarted
+        let result = exec.host.run_map(request).await;
+        exec.events(2); // MapRunSucceeded/Failed, MapStateSucceeded/Failed
+        return Ok(result?);
+    }
     let items = items(m, &eff, env)?;
     let max = max_concurrency(m, &eff, env)?;
     let inputs = items

@@ -1,0 +1,1 @@
+//! Item readers (being written).

@@ -1,0 +1,1 @@
+//! ResultWriter (being written).

@@ -1,0 +1,1 @@
+//! Storage: buckets → locations (being written).
