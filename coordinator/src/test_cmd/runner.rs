@@ -62,7 +62,7 @@ pub fn run(loaded: &Loaded) -> CaseStatus {
         region: REGION.into(),
         account: ACCOUNT.into(),
         role_arn: format!("arn:aws:iam::{ACCOUNT}:role/{STATE_MACHINE_NAME}"),
-        redrive_count: Some(0),
+        ..Default::default()
     };
     // AWS's times have millisecond precision.
     let now = Utc::now();

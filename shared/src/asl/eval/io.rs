@@ -73,9 +73,9 @@ pub(crate) fn result_path(rp: &ResultPath, raw_input: Value, result: Value) -> R
     }
 }
 
-/// Fails with `States.DataLimitExceeded` when a state's output is over 256 KiB.
-pub(crate) fn check_size(state_name: &str, v: &Value) -> Result<(), Failure> {
-    if json_size(v, MAX_PAYLOAD_BYTES + 1) > MAX_PAYLOAD_BYTES {
+/// Fails with `States.DataLimitExceeded` when a state's output is over `limit` bytes.
+pub(crate) fn check_size(state_name: &str, v: &Value, limit: usize) -> Result<(), Failure> {
+    if json_size(v, limit + 1) > limit {
         return Err(Failure::new(
             DATA_LIMIT_EXCEEDED,
             format!(

@@ -34,6 +34,9 @@ pub struct ExecutionOptions {
     pub role_arn: String,
     /// `$$.Execution.RedriveCount`; AWS omits it for synchronous Express executions.
     pub redrive_count: Option<u64>,
+    /// The largest state output accepted (AWS: 256 KiB); `None` lifts the limit
+    /// (`dmap run --no-payload-limits`).
+    pub max_payload_bytes: Option<usize>,
 }
 
 impl ExecutionOptions {
@@ -58,6 +61,7 @@ impl Default for ExecutionOptions {
             account: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/dmap".into(),
             redrive_count: Some(0),
+            max_payload_bytes: Some(MAX_PAYLOAD_BYTES),
         }
     }
 }

@@ -58,7 +58,9 @@ pub(crate) fn run_machine<'a>(
                 Err(Halt::Failed(f)) => return Err(Halt::Failed(prefix_runtime(f, &state.name, entered_id))),
                 Err(h) => return Err(h),
             };
-            if let Err(f) = io::check_size(&state.name, &step.output) {
+            if let Some(limit) = exec.options.max_payload_bytes
+                && let Err(f) = io::check_size(&state.name, &step.output, limit)
+            {
                 return Err(Halt::Failed(f));
             }
             if let Some(a) = step.assigned {

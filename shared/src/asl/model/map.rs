@@ -9,6 +9,9 @@ pub struct MapState {
     pub items_path: Option<Path>,
     pub item_selector: Option<Template>,
     pub processor: StateMachine,
+    /// The ItemProcessor (or Iterator) as written: children of a Map Run are run from it by
+    /// workers that receive it by content hash.
+    pub processor_definition: std::sync::Arc<serde_json::Value>,
     pub mode: ProcessorMode,
     pub max_concurrency: Option<IntOrPath>,
     pub item_reader: Option<ItemReader>,

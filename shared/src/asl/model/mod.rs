@@ -39,7 +39,8 @@ impl StateMachine {
         self.states.iter().all(|s| match &s.kind {
             StateKind::Task(_) | StateKind::Wait(_) => false,
             StateKind::Parallel(p) => p.branches.iter().all(|b| b.is_pure()),
-            StateKind::Map(m) => m.processor.is_pure(),
+            // A Distributed Map runs through the host (a Map Run), so it suspends.
+            StateKind::Map(m) => m.mode == ProcessorMode::Inline && m.processor.is_pure(),
             _ => true,
         })
     }

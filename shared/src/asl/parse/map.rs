@@ -24,6 +24,7 @@ impl Cx {
             );
         }
         let mut processor_mode = ProcessorMode::Inline;
+        let processor_definition = std::sync::Arc::new(obj.map.get(key).cloned().unwrap_or_default());
         let processor = match obj.object(key, &mut self.diags) {
             Some(mut po) => {
                 // AWS also accepts ProcessorConfig inside the legacy Iterator.
@@ -104,6 +105,7 @@ impl Cx {
             items_path,
             item_selector,
             processor: processor?,
+            processor_definition,
             mode: processor_mode,
             max_concurrency,
             item_reader,
