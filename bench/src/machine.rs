@@ -27,3 +27,26 @@ pub fn stats(mut xs: Vec<f64>) -> (f64, f64, f64) {
     let median = if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 };
     (median, xs[0], xs[n - 1])
 }
+
+/// Waits for a child process and returns its exit status and peak resident set size (KiB).
+/// The kernel's high-water mark (`VmHWM` in /proc/PID/status) only grows, so polling it until
+/// the process exits yields the peak (to within the last poll interval's growth).
+pub fn wait_with_peak_rss(child: &mut std::process::Child) -> anyhow::Result<(std::process::ExitStatus, u64)> {
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = fs::read_to_string(&status_path)
+            && let Some(kib) = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            return Ok((status, peak));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

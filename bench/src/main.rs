@@ -17,11 +17,14 @@ struct Cli {
 enum Scenario {
     /// The engine alone: 1-state and 5-state child executions per second per core.
     Engine(scenarios::engine::Args),
+    /// The embedded Map Run over JSONL items: items/s and the coordinator's peak memory.
+    Maprun(scenarios::maprun::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.scenario {
         Scenario::Engine(a) => scenarios::engine::run(&a),
+        Scenario::Maprun(a) => scenarios::maprun::run(&a),
     }
 }

@@ -1,3 +1,4 @@
 //! One file per benchmark scenario.
 
 pub mod engine;
+pub mod maprun;
