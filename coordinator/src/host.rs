@@ -1,11 +1,21 @@
-//! The host of in-process executions: the wall clock, tokio timers, and the task
-//! integrations registered in code.
+//! Hosts of in-process executions. [`LocalHost`] is the wall clock, tokio timers and the task
+//! integrations registered in code; [`EmbeddedHost`] adds Map Runs on top of any base host,
+//! running children on this process's worker pool (the embedded default of `dmap run`).
+
+use std::sync::{Arc, Weak};
 
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
+use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::eval::{Host, TaskRequest};
+use worker::executor::Executor;
+
+use crate::map_run::run::{MapRunner, RunOptions};
+use crate::map_run::status::Progress;
+use crate::map_run::transport::InProcess;
+use crate::storage::Storage;
 
 /// Runs executions on the wall clock. Task integrations (Lambda functions, HTTP) are not
 /// wired yet: [`LocalHost::resources`] is empty, so `dmap run` refuses Task states up front
@@ -43,5 +53,85 @@ impl Host for LocalHost {
 
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
         rand::random_range(0..=upper_bound_millis)
+    }
+}
+
+/// A base host plus Map Runs on the in-process worker pool. Children run with this same host,
+/// so their own Distributed Maps become nested Map Runs.
+pub struct EmbeddedHost<H> {
+    base: H,
+    runner: MapRunner,
+}
+
+impl<H: Host + 'static> EmbeddedHost<H> {
+    pub fn new(base: H, storage: Arc<Storage>, options: RunOptions, progress: Arc<Progress>) -> Arc<Self> {
+        Arc::new_cyclic(|me: &Weak<Self>| {
+            let children: Arc<dyn Host> = Arc::new(WeakHost(me.clone()));
+            let transport = Arc::new(InProcess::new(Executor::new(children)));
+            EmbeddedHost { base, runner: MapRunner { storage, transport, options, progress } }
+        })
+    }
+}
+
+impl<H: Host + 'static> Host for EmbeddedHost<H> {
+    fn now(&self) -> DateTime<Utc> {
+        self.base.now()
+    }
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        self.base.sleep_until(deadline)
+    }
+    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.base.invoke_task(request)
+    }
+    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
+        self.base.jitter_millis(upper_bound_millis)
+    }
+    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        Box::pin(self.runner.run(request))
+    }
+}
+
+/// The host as its own children see it: a weak reference, so that host and worker pool do not
+/// keep each other alive.
+struct WeakHost<H>(Weak<EmbeddedHost<H>>);
+
+impl<H: Host + 'static> WeakHost<H> {
+    fn get(&self) -> Option<Arc<EmbeddedHost<H>>> {
+        self.0.upgrade()
+    }
+}
+
+impl<H: Host + 'static> Host for WeakHost<H> {
+    fn now(&self) -> DateTime<Utc> {
+        self.get().map(|h| h.now()).unwrap_or_else(Utc::now)
+    }
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        let host = self.get();
+        Box::pin(async move {
+            if let Some(h) = host {
+                h.sleep_until(deadline).await;
+            }
+        })
+    }
+    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
+        let host = self.get();
+        Box::pin(async move {
+            match host {
+                Some(h) => h.invoke_task(request).await,
+                None => Err(Failure::new("States.Runtime", "the run ended while a child was still calling a task")),
+            }
+        })
+    }
+    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
+        self.get().map_or(upper_bound_millis, |h| h.jitter_millis(upper_bound_millis))
+    }
+    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        let host = self.get();
+        Box::pin(async move {
+            match host {
+                Some(h) => h.runner.run(request).await,
+                None => Err(Failure::new("States.Runtime", "the run ended while a child was starting a Map Run")),
+            }
+        })
     }
 }

@@ -1,1 +1,483 @@
-//! Storage: buckets → locations (being written).
+//! Storage: where each S3 bucket named in a definition lives. A bucket is mapped to a local
+//! directory (its object keys are paths under it), to a bucket on AWS S3 (`s3://bucket`), or to
+//! a bucket on an S3-compatible endpoint (`http(s)://[key:secret@]host:port[/bucket]`, addressed
+//! path-style). Mappings come from repeated `--bucket NAME=PATH_OR_URL` options and from a TOML
+//! file (`[buckets]` with `name = "path or url"`).
+//!
+//! **A bucket that is not mapped is read from AWS S3 under its own name** (as if mapped to
+//! `s3://NAME`), with credentials and region from the environment, as Step Functions itself
+//! would — unless the storage was built with [`Unmapped::Refuse`].
+//!
+//! Credentials for S3 and endpoints come, in order, from the endpoint URL's user info (for
+//! local test servers), the standard `AWS_*` environment variables (read as
+//! `AmazonS3Builder::from_env` reads them), the static keys of the shared credentials or config file's
+//! profile (`AWS_PROFILE`, default `default`; SSO and `credential_process` are not read), and
+//! last object_store's own providers (web identity, container, instance metadata). The region
+//! comes from `AWS_REGION`/`AWS_DEFAULT_REGION`, then the profile, then `us-east-1`.
+//!
+//! This module builds and caches object stores; it reads and writes no objects itself.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use object_store::ObjectStore;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::local::LocalFileSystem;
+
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// Buckets mapped to locations, and the object stores built for them so far.
+pub struct Storage {
+    buckets: BTreeMap<String, Location>,
+    unmapped: Unmapped,
+    env: Vec<(String, String)>,
+    stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
+}
+
+/// What a bucket name resolves to.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A local directory; a key `a/b.json` is the file `<dir>/a/b.json`.
+    Directory(PathBuf),
+    /// A bucket on AWS S3.
+    S3 { bucket: String },
+    /// A bucket on an S3-compatible endpoint, addressed path-style.
+    Endpoint { url: String, bucket: String, credentials: Option<(String, String)> },
+}
+
+/// What [`Storage::store`] does with a bucket that no mapping names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmapped {
+    /// Read it from AWS S3 under its own name, as Step Functions would (the default).
+    AwsS3,
+    /// Refuse it with [`StorageError::NotMapped`] (for runs that must stay local).
+    Refuse,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("invalid bucket mapping '{spec}': {reason}")]
+    InvalidSpec { spec: String, reason: String },
+    #[error("bucket '{0}' is mapped twice")]
+    Duplicate(String),
+    #[error("cannot read the storage config '{path}': {source}")]
+    ConfigRead { path: PathBuf, source: std::io::Error },
+    #[error("invalid storage config '{path}': {message}")]
+    ConfigParse { path: PathBuf, message: String },
+    #[error("bucket '{0}' is not mapped to a directory or endpoint")]
+    NotMapped(String),
+    #[error("bucket '{bucket}' is mapped to the directory '{}', which cannot be opened: {source}", path.display())]
+    Directory { bucket: String, path: PathBuf, source: object_store::Error },
+    #[error("cannot connect bucket '{bucket}': {source}")]
+    Build { bucket: String, source: object_store::Error },
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    buckets: BTreeMap<String, String>,
+}
+
+impl Storage {
+    /// No mappings: every bucket is read from AWS S3.
+    pub fn new() -> Storage {
+        let env = std::env::vars().filter(|(k, _)| k.starts_with("AWS_") || k == "HOME").collect();
+        Storage::with_env(env)
+    }
+
+    fn with_env(env: Vec<(String, String)>) -> Storage {
+        Storage { buckets: BTreeMap::new(), unmapped: Unmapped::AwsS3, env, stores: Mutex::new(HashMap::new()) }
+    }
+
+    /// Mappings from `NAME=PATH_OR_URL` strings (the `--bucket` options). Relative paths are
+    /// taken from the current directory.
+    pub fn from_specs(specs: &[String]) -> Result<Storage, StorageError> {
+        let mut storage = Storage::new();
+        for spec in specs {
+            let invalid = |reason: &str| StorageError::InvalidSpec { spec: spec.clone(), reason: reason.into() };
+            let (name, value) = spec.split_once('=').ok_or_else(|| invalid("expected NAME=PATH_OR_URL"))?;
+            let location = Location::parse(name, value, None).map_err(|r| invalid(&r))?;
+            storage.insert(name, location)?;
+        }
+        Ok(storage)
+    }
+
+    /// Mappings from a TOML file's `[buckets]` table. Relative paths are taken from the file's
+    /// directory, so a config file can sit next to its data.
+    pub fn from_config(path: &Path) -> Result<Storage, StorageError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| StorageError::ConfigRead { path: path.to_path_buf(), source })?;
+        let parse_error = |message: String| StorageError::ConfigParse { path: path.to_path_buf(), message };
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| parse_error(e.message().to_string()))?;
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let mut storage = Storage::new();
+        for (name, value) in &file.buckets {
+            let location = Location::parse(name, value, Some(base)).map_err(|r| parse_error(format!("{name}: {r}")))?;
+            storage.insert(name, location)?;
+        }
+        Ok(storage)
+    }
+
+    /// Both sets of mappings; `other`'s win where both name a bucket (command-line options
+    /// over a config file).
+    pub fn merge(mut self, other: Storage) -> Storage {
+        self.buckets.extend(other.buckets);
+        self.stores = Mutex::new(HashMap::new());
+        self
+    }
+
+    /// The same mappings with another policy for buckets they do not name.
+    pub fn with_unmapped(mut self, unmapped: Unmapped) -> Storage {
+        self.unmapped = unmapped;
+        self.stores = Mutex::new(HashMap::new());
+        self
+    }
+
+    /// Maps one bucket in code (tests, embedding).
+    pub fn insert(&mut self, name: &str, location: Location) -> Result<(), StorageError> {
+        if self.buckets.insert(name.to_string(), location).is_some() {
+            return Err(StorageError::Duplicate(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Where `bucket` lives.
+    pub fn location(&self, bucket: &str) -> Result<Location, StorageError> {
+        match (self.buckets.get(bucket), self.unmapped) {
+            (Some(l), _) => Ok(l.clone()),
+            (None, Unmapped::AwsS3) => Ok(Location::S3 { bucket: bucket.to_string() }),
+            (None, Unmapped::Refuse) => Err(StorageError::NotMapped(bucket.to_string())),
+        }
+    }
+
+    /// The object store holding `bucket`'s objects (keys are relative to the bucket). Built on
+    /// first use and cached; building contacts no server.
+    pub fn store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
+        if let Some(s) = self.stores.lock().expect("storage cache poisoned").get(bucket) {
+            return Ok(s.clone());
+        }
+        let store = self.build(bucket, self.location(bucket)?)?;
+        let mut stores = self.stores.lock().expect("storage cache poisoned");
+        Ok(stores.entry(bucket.to_string()).or_insert(store).clone())
+    }
+
+    fn build(&self, name: &str, location: Location) -> Result<Arc<dyn ObjectStore>, StorageError> {
+        let build_error = |source| StorageError::Build { bucket: name.to_string(), source };
+        match location {
+            Location::Directory(path) => match LocalFileSystem::new_with_prefix(&path) {
+                Ok(fs) => Ok(Arc::new(fs)),
+                Err(source) => Err(StorageError::Directory { bucket: name.to_string(), path, source }),
+            },
+            Location::S3 { bucket } => {
+                let builder = self.env_builder(true).with_bucket_name(bucket);
+                Ok(Arc::new(builder.build().map_err(build_error)?))
+            }
+            Location::Endpoint { url, bucket, credentials } => {
+                // Explicit credentials replace the environment's entirely: a session token from
+                // the environment would not belong to them.
+                let builder = match credentials {
+                    Some((key, secret)) => self
+                        .region_builder(AmazonS3Builder::new())
+                        .with_access_key_id(key)
+                        .with_secret_access_key(secret),
+                    None => self.env_builder(false),
+                };
+                let builder = builder
+                    .with_endpoint(url.clone())
+                    .with_allow_http(url.starts_with("http://"))
+                    .with_virtual_hosted_style_request(false)
+                    .with_bucket_name(bucket);
+                Ok(Arc::new(builder.build().map_err(build_error)?))
+            }
+        }
+    }
+
+    /// `AmazonS3Builder::from_env` over the captured environment, then the profile's keys when
+    /// the environment has none. `keep_endpoint` keeps an `AWS_ENDPOINT` for `s3://` buckets.
+    fn env_builder(&self, keep_endpoint: bool) -> AmazonS3Builder {
+        let mut builder = AmazonS3Builder::new();
+        for (key, value) in &self.env {
+            if let Ok(config) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
+                if keep_endpoint || !matches!(config, AmazonS3ConfigKey::Endpoint) {
+                    builder = builder.with_config(config, value);
+                }
+            }
+        }
+        if self.var("AWS_ACCESS_KEY_ID").is_none() {
+            let profile = self.profile();
+            if let (Some(key), Some(secret)) = (profile.get("aws_access_key_id"), profile.get("aws_secret_access_key"))
+            {
+                builder = builder.with_access_key_id(key).with_secret_access_key(secret);
+                if let Some(token) = profile.get("aws_session_token") {
+                    builder = builder.with_token(token);
+                }
+            }
+        }
+        self.region_builder(builder)
+    }
+
+    fn region_builder(&self, builder: AmazonS3Builder) -> AmazonS3Builder {
+        let region = self.var("AWS_REGION").or_else(|| self.var("AWS_DEFAULT_REGION")).map(str::to_string);
+        let region = region.or_else(|| self.profile().remove("region"));
+        builder.with_region(region.unwrap_or_else(|| DEFAULT_REGION.to_string()))
+    }
+
+    fn var(&self, name: &str) -> Option<&str> {
+        self.env.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    /// The selected profile's keys from the credentials file, then the config file.
+    fn profile(&self) -> HashMap<String, String> {
+        let name = self.var("AWS_PROFILE").unwrap_or("default");
+        let home = self.var("HOME").map(PathBuf::from);
+        let file = |var: &str, default: &str| {
+            self.var(var).map(PathBuf::from).or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+        };
+        let mut keys = HashMap::new();
+        // The config file names sections `[profile NAME]`, except `[default]`.
+        let config_section = match name {
+            "default" => "default".to_string(),
+            other => format!("profile {other}"),
+        };
+        for (path, section) in [
+            (file("AWS_CONFIG_FILE", "config"), config_section),
+            (file("AWS_SHARED_CREDENTIALS_FILE", "credentials"), name.to_string()),
+        ] {
+            if let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) {
+                keys.extend(ini_section(&text, &section));
+            }
+        }
+        keys
+    }
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage::new()
+    }
+}
+
+/// Secrets stay out of logs.
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Storage").field("buckets", &self.buckets).field("unmapped", &self.unmapped).finish()
+    }
+}
+
+impl fmt::Debug for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Directory(p) => write!(f, "Directory({})", p.display()),
+            Location::S3 { bucket } => write!(f, "s3://{bucket}"),
+            Location::Endpoint { url, bucket, credentials } => {
+                let auth = if credentials.is_some() { "<credentials>@" } else { "" };
+                write!(f, "{auth}{url}/{bucket}")
+            }
+        }
+    }
+}
+
+impl Location {
+    /// Parses one mapping's value. `base` resolves relative directories.
+    pub fn parse(name: &str, value: &str, base: Option<&Path>) -> Result<Location, String> {
+        if name.is_empty() || name.contains(['/', ' ', '=']) {
+            return Err(format!("'{name}' is not a bucket name"));
+        }
+        if let Some(rest) = value.strip_prefix("s3://") {
+            let bucket = rest.strip_suffix('/').unwrap_or(rest);
+            if bucket.is_empty() || bucket.contains('/') {
+                return Err("an S3 URL names a bucket only: s3://BUCKET".into());
+            }
+            return Ok(Location::S3 { bucket: bucket.to_string() });
+        }
+        for scheme in ["http://", "https://"] {
+            if let Some(rest) = value.strip_prefix(scheme) {
+                return parse_endpoint(name, scheme, rest);
+            }
+        }
+        if value.is_empty() {
+            return Err("the directory is empty".into());
+        }
+        let path = PathBuf::from(value);
+        Ok(Location::Directory(match base {
+            Some(base) if path.is_relative() => base.join(path),
+            _ => path,
+        }))
+    }
+}
+
+/// `[key:secret@]host[:port][/bucket]`; the secret may hold an unescaped `/` (AWS secrets
+/// often do), so the user info ends at the last `@`.
+fn parse_endpoint(name: &str, scheme: &str, rest: &str) -> Result<Location, String> {
+    let (credentials, rest) = match rest.rsplit_once('@') {
+        None => (None, rest),
+        Some((user, rest)) => {
+            let (key, secret) = user.split_once(':').ok_or("user info must be KEY:SECRET")?;
+            (Some((percent_decode(key)?, percent_decode(secret)?)), rest)
+        }
+    };
+    let (host, bucket) = rest.split_once('/').unwrap_or((rest, ""));
+    let bucket = bucket.strip_suffix('/').unwrap_or(bucket);
+    if host.is_empty() {
+        return Err("the endpoint URL has no host".into());
+    }
+    if bucket.contains('/') {
+        return Err("an endpoint URL may name a bucket, not a prefix".into());
+    }
+    let bucket = if bucket.is_empty() { name } else { bucket };
+    Ok(Location::Endpoint { url: format!("{scheme}{host}"), bucket: bucket.to_string(), credentials })
+}
+
+fn percent_decode(s: &str) -> Result<String, String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            out.push(hex.ok_or("invalid percent-encoding in user info")?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "user info is not UTF-8".into())
+}
+
+/// The `key = value` lines of one `[section]` of an INI file, keys lower-cased.
+fn ini_section(text: &str, section: &str) -> Vec<(String, String)> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            inside = name.trim() == section;
+        } else if inside && let Some((k, v)) = line.split_once('=') {
+            out.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::ObjectStoreExt;
+
+    fn specs(s: &[&str]) -> Result<Storage, StorageError> {
+        Storage::from_specs(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn specs_map_directories_s3_and_endpoints() {
+        let s = specs(&[
+            "local=data/in",
+            "real=s3://other-bucket",
+            "minio=http://127.0.0.1:9000",
+            "aliased=https://KEY:se%2Bc/ret@s3.example.com:443/theirs/",
+        ])
+        .unwrap();
+        assert_eq!(s.location("local").unwrap(), Location::Directory("data/in".into()));
+        assert_eq!(s.location("real").unwrap(), Location::S3 { bucket: "other-bucket".into() });
+        let minio =
+            Location::Endpoint { url: "http://127.0.0.1:9000".into(), bucket: "minio".into(), credentials: None };
+        assert_eq!(s.location("minio").unwrap(), minio);
+        let creds = Some(("KEY".to_string(), "se+c/ret".to_string()));
+        let aliased = Location::Endpoint {
+            url: "https://s3.example.com:443".into(),
+            bucket: "theirs".into(),
+            credentials: creds,
+        };
+        assert_eq!(s.location("aliased").unwrap(), aliased);
+        assert!(!format!("{s:?}").contains("se+c"), "Debug must not show secrets");
+    }
+
+    #[test]
+    fn bad_specs_are_refused() {
+        for bad in ["noequals", "=dir", "a/b=dir", "x=", "x=s3://", "x=s3://b/prefix", "x=http://", "x=http://h/b/p"] {
+            assert!(matches!(specs(&[bad]), Err(StorageError::InvalidSpec { .. })), "{bad}");
+        }
+        assert!(matches!(specs(&["a=x", "a=y"]), Err(StorageError::Duplicate(b)) if b == "a"));
+    }
+
+    #[test]
+    fn unmapped_buckets_go_to_aws_s3_unless_refused() {
+        let s = Storage::new();
+        assert_eq!(s.location("anything").unwrap(), Location::S3 { bucket: "anything".into() });
+        assert!(s.store("anything").is_ok(), "building an S3 store contacts nothing");
+        let s = s.with_unmapped(Unmapped::Refuse);
+        assert!(matches!(s.location("anything"), Err(StorageError::NotMapped(_))));
+        assert!(matches!(s.store("anything"), Err(StorageError::NotMapped(_))));
+    }
+
+    #[test]
+    fn config_file_paths_are_relative_to_the_file_and_specs_override_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dmap.toml");
+        std::fs::write(&path, "[buckets]\nin = \"data\"\nout = \"s3://results\"\n").unwrap();
+        let s = Storage::from_config(&path).unwrap();
+        assert_eq!(s.location("in").unwrap(), Location::Directory(dir.path().join("data")));
+        let s = s.merge(specs(&["out=/tmp/out"]).unwrap());
+        assert_eq!(s.location("out").unwrap(), Location::Directory("/tmp/out".into()));
+        assert_eq!(s.location("in").unwrap(), Location::Directory(dir.path().join("data")));
+
+        std::fs::write(&path, "[bucket]\nin = \"data\"\n").unwrap();
+        assert!(matches!(Storage::from_config(&path), Err(StorageError::ConfigParse { .. })));
+        std::fs::write(&path, "[buckets]\nin = 3\n").unwrap();
+        assert!(matches!(Storage::from_config(&path), Err(StorageError::ConfigParse { .. })));
+        let missing = dir.path().join("missing.toml");
+        assert!(matches!(Storage::from_config(&missing), Err(StorageError::ConfigRead { .. })));
+    }
+
+    #[tokio::test]
+    async fn directory_stores_are_built_once_and_read_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("b/k")).unwrap();
+        std::fs::write(dir.path().join("b/k/x.json"), "[1]").unwrap();
+        let s = specs(&[&format!("b={}", dir.path().join("b").display()), "gone=/nonexistent/dmap"]).unwrap();
+        let store = s.store("b").unwrap();
+        assert!(Arc::ptr_eq(&store, &s.store("b").unwrap()));
+        let path = object_store::path::Path::parse("k/x.json").unwrap();
+        assert_eq!(&store.get(&path).await.unwrap().bytes().await.unwrap()[..], b"[1]");
+        assert!(matches!(s.store("gone"), Err(StorageError::Directory { .. })));
+    }
+
+    #[test]
+    fn credentials_and_region_come_from_env_then_profile() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join(".aws")).unwrap();
+        let creds = "[default]\naws_access_key_id = DEF\naws_secret_access_key = defsecret\n\
+                     [work]\naws_access_key_id = WORK\naws_secret_access_key = worksecret\naws_session_token = tok\n";
+        std::fs::write(home.path().join(".aws/credentials"), creds).unwrap();
+        std::fs::write(home.path().join(".aws/config"), "[profile work]\nregion = eu-west-3\n").unwrap();
+        let home_var = ("HOME".to_string(), home.path().display().to_string());
+        let get = |b: &AmazonS3Builder, k: AmazonS3ConfigKey| b.get_config_value(&k);
+
+        let s = Storage::with_env(vec![home_var.clone()]);
+        let b = s.env_builder(true);
+        assert_eq!(get(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(), Some("DEF"));
+        assert_eq!(get(&b, AmazonS3ConfigKey::Region).as_deref(), Some(DEFAULT_REGION));
+
+        let s = Storage::with_env(vec![home_var.clone(), ("AWS_PROFILE".into(), "work".into())]);
+        let b = s.env_builder(true);
+        assert_eq!(get(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(), Some("WORK"));
+        assert_eq!(get(&b, AmazonS3ConfigKey::Token).as_deref(), Some("tok"));
+        assert_eq!(get(&b, AmazonS3ConfigKey::Region).as_deref(), Some("eu-west-3"));
+
+        let env = vec![
+            home_var,
+            ("AWS_ACCESS_KEY_ID".into(), "ENV".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "envsecret".into()),
+            ("AWS_REGION".into(), "ap-south-1".into()),
+            ("AWS_ENDPOINT".into(), "http://elsewhere:1".into()),
+        ];
+        let s = Storage::with_env(env);
+        let b = s.env_builder(false);
+        assert_eq!(get(&b, AmazonS3ConfigKey::AccessKeyId).as_deref(), Some("ENV"));
+        assert_eq!(get(&b, AmazonS3ConfigKey::Region).as_deref(), Some("ap-south-1"));
+        assert_eq!(get(&b, AmazonS3ConfigKey::Endpoint), None, "an endpoint mapping sets its own URL");
+    }
+}

@@ -121,12 +121,22 @@ fn failed(f: Failure) -> ExecOutcome {
     ExecOutcome { status: Status::Failed, output: None, failure: Some(f) }
 }
 
-fn outcome(batch: &Batch, r: ExecOutcome, start: chrono::DateTime<chrono::Utc>, stop: chrono::DateTime<chrono::Utc>) -> Outcome {
+fn outcome(
+    batch: &Batch,
+    r: ExecOutcome,
+    start: chrono::DateTime<chrono::Utc>,
+    stop: chrono::DateTime<chrono::Utc>,
+) -> Outcome {
     let ids = Ids { map_run_id: batch.map_run_id.clone(), batch: batch.batch, attempt: batch.attempt };
     outcome_of(ids, r, start, stop)
 }
 
-fn outcome_of(ids: Ids, r: ExecOutcome, start: chrono::DateTime<chrono::Utc>, stop: chrono::DateTime<chrono::Utc>) -> Outcome {
+fn outcome_of(
+    ids: Ids,
+    r: ExecOutcome,
+    start: chrono::DateTime<chrono::Utc>,
+    stop: chrono::DateTime<chrono::Utc>,
+) -> Outcome {
     let (status, output, failure) = match r.status {
         Status::Succeeded => {
             let raw = r.output.as_ref().and_then(|v| serde_json::value::to_raw_value(v).ok());

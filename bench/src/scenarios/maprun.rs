@@ -94,7 +94,11 @@ fn run_once(dmap: &Path, work: &Path, def: &Path) -> anyhow::Result<(f64, u64)> 
 
 pub fn run(a: &Args) -> anyhow::Result<()> {
     let dmap = dmap_binary()?;
-    println!("embedded Map Run (JSONL, {}-item batches, 5-state child per item, ResultWriter to a local directory); machine: {}", a.batch, machine::describe());
+    println!(
+        "embedded Map Run (JSONL, {}-item batches, 5-state child per item, ResultWriter to a local directory); machine: {}",
+        a.batch,
+        machine::describe()
+    );
     println!("| items | median items/s | min | max | peak RSS (MiB) |");
     println!("|---:|---:|---:|---:|---:|");
     for &n in &a.items {

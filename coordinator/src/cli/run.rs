@@ -1,11 +1,16 @@
-//! `dmap run FILE [--input FILE | --input-json JSON]`: one execution in-process.
+//! `dmap run FILE [--input FILE | --input-json JSON]`: one execution in-process; Distributed
+//! Map states become Map Runs on the in-process worker pool.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 use shared::asl::eval::{ExecutionOptions, Status, execute};
 
-use crate::host::LocalHost;
+use crate::host::{EmbeddedHost, LocalHost};
+use crate::map_run::run::RunOptions;
+use crate::map_run::status::Progress;
+use crate::storage::Storage;
 use crate::support;
 
 #[derive(Debug, clap::Args)]
@@ -21,11 +26,30 @@ pub struct Args {
     /// The execution's name (as in `$$.Execution.Name`).
     #[arg(long, default_value = "local")]
     name: String,
+    /// Where a bucket named in the definition lives: a local directory, `s3://bucket`, or an
+    /// S3-compatible endpoint `http(s)://host:port` (repeatable). Unmapped buckets are real S3.
+    #[arg(long = "bucket", value_name = "NAME=PATH_OR_URL")]
+    buckets: Vec<String>,
+    /// A TOML file with a `[buckets]` table (`name = "path or url"`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Keep a DescribeMapRun-shaped JSON document of the running Map Run in FILE.
+    #[arg(long, value_name = "FILE")]
+    map_run_status: Option<PathBuf>,
+    /// No progress bars or progress log lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Lift AWS's 256 KiB limits on state outputs and child inputs.
+    #[arg(long)]
+    no_payload_limits: bool,
+    /// ResultWriter file size before rolling over to the next file (AWS: 5 GB).
+    #[arg(long, value_name = "BYTES", default_value_t = 5 << 30)]
+    result_file_bytes: u64,
 }
 
 pub fn run(a: &Args) -> i32 {
     match prepare(a) {
-        Ok((machine, input, options)) => execute_and_print(&machine, input, &options),
+        Ok((machine, input, options)) => execute_and_print(a, &machine, input, &options),
         Err(message) => {
             eprintln!("{message}");
             2
@@ -61,11 +85,31 @@ fn prepare(a: &Args) -> Result<(shared::asl::StateMachine, Value, ExecutionOptio
         (None, None) => json!({}),
     };
     let name = a.file.file_stem().and_then(|s| s.to_str()).unwrap_or("StateMachine").to_string();
-    let options = ExecutionOptions { execution_name: a.name.clone(), state_machine_name: name, ..Default::default() };
+    let mut options =
+        ExecutionOptions { execution_name: a.name.clone(), state_machine_name: name, ..Default::default() };
+    if a.no_payload_limits {
+        options.max_payload_bytes = None;
+    }
     Ok((machine, input, options))
 }
 
-fn execute_and_print(machine: &shared::asl::StateMachine, input: Value, options: &ExecutionOptions) -> i32 {
+fn storage(a: &Args) -> Result<Storage, String> {
+    let storage = match &a.config {
+        Some(path) => Storage::from_config(path).map_err(|e| format!("dmap: {e}"))?,
+        None => Storage::default(),
+    };
+    let flags = Storage::from_specs(&a.buckets).map_err(|e| format!("dmap: {e}"))?;
+    Ok(storage.merge(flags))
+}
+
+fn execute_and_print(a: &Args, machine: &shared::asl::StateMachine, input: Value, options: &ExecutionOptions) -> i32 {
+    let storage = match storage(a) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -73,8 +117,12 @@ fn execute_and_print(machine: &shared::asl::StateMachine, input: Value, options:
             return 2;
         }
     };
-    let host = LocalHost;
-    let outcome = rt.block_on(execute(machine, input, options, &host));
+    let run_options = RunOptions { rollover_bytes: a.result_file_bytes, max_payload_bytes: options.max_payload_bytes };
+    let progress = Arc::new(Progress::new(a.map_run_status.clone(), a.quiet));
+    let outcome = rt.block_on(async {
+        let host = EmbeddedHost::new(LocalHost, storage, run_options, progress);
+        execute(machine, input, options, &*host).await
+    });
     match outcome.status {
         Status::Succeeded => {
             println!("{}", serde_json::to_string_pretty(&outcome.output.unwrap_or(Value::Null)).unwrap_or_default());

@@ -28,16 +28,52 @@ const CLOCK_READ_BUDGET: u64 = 5_000_000;
 #[derive(Debug)]
 pub struct Runaway;
 
-pub struct TestHost<'a> {
+pub struct TestHost {
     clock: Mutex<DateTime<Utc>>,
-    mocks: &'a [TaskMock],
+    mocks: Vec<TaskMock>,
     clock_reads: AtomicU64,
     invocations: AtomicU64,
+    /// Sleeps wait for `advance` (see [`TestHost::discrete`]).
+    discrete: bool,
+    deadlines: Mutex<Vec<(DateTime<Utc>, std::task::Waker)>>,
 }
 
-impl<'a> TestHost<'a> {
-    pub fn new(start: DateTime<Utc>, mocks: &'a [TaskMock]) -> Self {
-        TestHost { clock: Mutex::new(start), mocks, clock_reads: AtomicU64::new(0), invocations: AtomicU64::new(0) }
+impl TestHost {
+    pub fn new(start: DateTime<Utc>, mocks: Vec<TaskMock>) -> Self {
+        TestHost {
+            clock: Mutex::new(start),
+            mocks,
+            clock_reads: AtomicU64::new(0),
+            invocations: AtomicU64::new(0),
+            discrete: false,
+            deadlines: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A host whose sleeps wait for [`TestHost::advance`] (driven by a poll loop that knows
+    /// when everything is blocked) instead of jumping the clock at once.
+    pub fn discrete(start: DateTime<Utc>, mocks: Vec<TaskMock>) -> Self {
+        TestHost { discrete: true, ..TestHost::new(start, mocks) }
+    }
+
+    /// Moves the clock to the earliest pending deadline; false when nobody sleeps.
+    pub fn advance(&self) -> bool {
+        let mut d = self.deadlines.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(next) = d.iter().map(|(t, _)| *t).min() else { return false };
+        let now = {
+            let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
+            if next > *clock {
+                *clock = next;
+            }
+            *clock
+        };
+        let (due, waiting): (Vec<_>, Vec<_>) = d.drain(..).partition(|(t, _)| *t <= now);
+        *d = waiting;
+        drop(d);
+        for (_, waker) in due {
+            waker.wake();
+        }
+        true
     }
 
     fn time(&self) -> DateTime<Utc> {
@@ -109,7 +145,7 @@ impl<'a> TestHost<'a> {
     }
 }
 
-impl Host for TestHost<'_> {
+impl Host for TestHost {
     fn now(&self) -> DateTime<Utc> {
         if self.clock_reads.fetch_add(1, Ordering::Relaxed) >= CLOCK_READ_BUDGET {
             // Not a bug report: `resume_unwind` skips the panic hook. The runner catches it.
@@ -119,11 +155,24 @@ impl Host for TestHost<'_> {
     }
 
     fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
-        let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
-        if deadline > *clock {
-            *clock = deadline;
+        if !self.discrete {
+            let mut clock = self.clock.lock().unwrap_or_else(|e| e.into_inner());
+            if deadline > *clock {
+                *clock = deadline;
+            }
+            return Box::pin(std::future::ready(()));
         }
-        Box::pin(std::future::ready(()))
+        // Discrete-event time: the sleeper waits until the runner, finding every branch
+        // blocked, moves the clock to the earliest deadline. So concurrent branches happen in
+        // time order, as on a real clock, only instantly.
+        Box::pin(std::future::poll_fn(move |cx| {
+            if self.time() >= deadline {
+                return std::task::Poll::Ready(());
+            }
+            // Combinators (FuturesUnordered) re-poll only what was woken: keep the waker.
+            self.deadlines.lock().unwrap_or_else(|e| e.into_inner()).push((deadline, cx.waker().clone()));
+            std::task::Poll::Pending
+        }))
     }
 
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
@@ -200,7 +249,7 @@ mod tests {
 
     #[test]
     fn sleeping_moves_the_clock_at_once_and_never_back() {
-        let host = TestHost::new(start(), &[]);
+        let host = TestHost::new(start(), Vec::new());
         ready(host.sleep_until(start() + chrono::Duration::seconds(60)));
         assert_eq!(host.now(), start() + chrono::Duration::seconds(60));
         ready(host.sleep_until(start()));
@@ -214,7 +263,7 @@ mod tests {
             {"state": "A", "resource": arn, "behaviour": "identity"},
             {"state": "B", "resource": arn, "behaviour": "constant", "returns": {"k": 1}},
         ]));
-        let host = TestHost::new(start(), &m);
+        let host = TestHost::new(start(), m.clone());
         assert_eq!(ready(host.invoke_task(request("A", arn, json!({"x": 1})))), Ok(json!({"x": 1})));
         assert_eq!(ready(host.invoke_task(request("B", arn, json!({"x": 1})))), Ok(json!({"k": 1})));
         // A qualified ARN of the same function is served by its mock.
@@ -230,7 +279,7 @@ mod tests {
         let m = mocks(json!([
             {"resource": LAMBDA_INVOKE, "integration": "lambda:invoke", "function": "f", "behaviour": "identity"},
         ]));
-        let host = TestHost::new(start(), &m);
+        let host = TestHost::new(start(), m.clone());
         let by_arn = json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:f:live", "Payload": {"a": 1}});
         let got = ready(host.invoke_task(request("S", LAMBDA_INVOKE, by_arn))).unwrap();
         assert_eq!(got["Payload"], json!({"a": 1}));

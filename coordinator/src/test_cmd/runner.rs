@@ -2,8 +2,8 @@
 //! it through the [`TestHost`] and judge the outcome.
 //!
 //! A case is skipped, not failed, when it needs something dmap does not support yet: the
-//! parser says so with `NOT_SUPPORTED_YET` diagnostics, and Distributed Map (which parses but
-//! cannot run in-process) is found by walking the model.
+//! parser says so with `NOT_SUPPORTED_YET` diagnostics. Cases with Distributed Maps run their
+//! Map Runs on the in-process worker pool, with the case's S3 objects as local buckets.
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,10 +16,16 @@ use shared::asl::eval::{ExecutionOptions, Outcome, execute};
 use shared::asl::model::{ProcessorMode, StateKind, StateMachine};
 use shared::asl::parse::parse_value;
 
+use std::sync::Arc;
+
 use super::CaseStatus;
 use super::case::Loaded;
 use super::host::{Runaway, TestHost};
 use super::{compare, s3};
+use crate::host::EmbeddedHost;
+use crate::map_run::run::RunOptions;
+use crate::map_run::status::Progress;
+use crate::storage::Storage;
 
 /// The names every case runs under. The account and region are those of the recorded
 /// corpus's sandbox; the names themselves appear only in ARNs, which cases ignore.
@@ -44,11 +50,8 @@ pub fn run(loaded: &Loaded) -> CaseStatus {
             return CaseStatus::Failed { diff: format!("the definition is invalid: {}", errors.join("; ")) };
         }
     };
-    if let Some(at) = distributed_map(&machine) {
-        return CaseStatus::Skipped { feature: format!("Distributed Map is not supported yet at {at}") };
-    }
-    // Held until the execution ends; nothing reads it until a storage host exists.
-    let _store = if case.s3_objects.is_empty() && case.s3_buckets.is_empty() {
+    // The case's S3 objects live in a temporary directory, one sub-directory per bucket.
+    let store = if case.s3_objects.is_empty() && case.s3_buckets.is_empty() {
         None
     } else {
         match s3::write_objects(&case.s3_objects, &case.s3_buckets) {
@@ -67,8 +70,18 @@ pub fn run(loaded: &Loaded) -> CaseStatus {
     // AWS's times have millisecond precision.
     let now = Utc::now();
     let start = now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now);
-    let host = TestHost::new(start, &case.tasks);
-    let run = catch_unwind(AssertUnwindSafe(|| block_on(execute(&machine, case.input.clone(), &options, &host))));
+    let run = if distributed_map(&machine).is_some() {
+        // Map Runs run on a runtime; there, sleeps jump the clock at once.
+        let host = TestHost::new(start, case.tasks.clone());
+        let storage = match store.as_ref().map(|d| bucket_dirs(d.path())).transpose() {
+            Ok(s) => s.unwrap_or_default(),
+            Err(e) => return CaseStatus::Failed { diff: format!("cannot map the case's buckets: {e}") },
+        };
+        catch_unwind(AssertUnwindSafe(|| run_with_map_runs(&machine, case.input.clone(), &options, host, storage)))
+    } else {
+        let host = TestHost::discrete(start, case.tasks.clone());
+        catch_unwind(AssertUnwindSafe(|| block_on(execute(&machine, case.input.clone(), &options, &host), &host)))
+    };
     match run {
         Ok(Some(outcome)) => judge(loaded, &outcome),
         Ok(None) => {
@@ -100,13 +113,47 @@ pub fn distributed_map(machine: &StateMachine) -> Option<&str> {
     })
 }
 
-/// Drives a future whose every leaf is ready at once, without an async runtime.
-fn block_on<F: Future>(fut: F) -> Option<F::Output> {
+/// Runs an execution with Distributed Maps: Map Runs need the async runtime and the
+/// in-process worker pool; buckets are the case's temporary directories.
+fn run_with_map_runs(
+    machine: &StateMachine,
+    input: serde_json::Value,
+    options: &ExecutionOptions,
+    host: TestHost,
+    storage: Storage,
+) -> Option<Outcome> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    let progress = Arc::new(Progress::silent());
+    let run_options = RunOptions { max_payload_bytes: options.max_payload_bytes, ..RunOptions::default() };
+    Some(rt.block_on(async {
+        let host = EmbeddedHost::new(host, Arc::new(storage), run_options, progress);
+        execute(machine, input, options, &*host).await
+    }))
+}
+
+/// Maps every sub-directory of `root` (one per bucket) as that bucket.
+fn bucket_dirs(root: &std::path::Path) -> Result<Storage, String> {
+    let mut specs = Vec::new();
+    for entry in std::fs::read_dir(root).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.path().is_dir() {
+            specs.push(format!("{}={}", entry.file_name().to_string_lossy(), entry.path().display()));
+        }
+    }
+    Storage::from_specs(&specs).map_err(|e| e.to_string())
+}
+
+/// Drives an execution without an async runtime: when it is pending, every branch is blocked
+/// on a sleep, so the clock moves to the earliest deadline and the execution is polled again.
+fn block_on<F: Future>(fut: F, host: &TestHost) -> Option<F::Output> {
     let mut fut = pin!(fut);
     let mut cx = Context::from_waker(Waker::noop());
     (0..MAX_POLLS).find_map(|_| match fut.as_mut().poll(&mut cx) {
         Poll::Ready(v) => Some(v),
-        Poll::Pending => None,
+        Poll::Pending => {
+            host.advance();
+            None
+        }
     })
 }
 

@@ -51,7 +51,10 @@ pub trait Host: Send + Sync {
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         let state = request.state.name.clone();
         Box::pin(async move {
-            Err(Failure::new(RUNTIME, format!("the Map state '{state}' is DISTRIBUTED, and this host cannot run Map Runs")))
+            Err(Failure::new(
+                RUNTIME,
+                format!("the Map state '{state}' is DISTRIBUTED, and this host cannot run Map Runs"),
+            ))
         })
     }
 

@@ -13,8 +13,8 @@ use crate::asl::path::template::compact;
 use crate::asl::path::{Env, Path, Template};
 
 use super::ExecutionOptions;
-use super::context::StateEnv;
 pub use super::context::MapItem;
+use super::context::StateEnv;
 
 /// Everything a host needs to run one Map Run, resolved against the state's data.
 #[derive(Debug)]
@@ -99,14 +99,19 @@ impl Env for SelectorEnv<'_> {
 }
 
 /// Resolves a Distributed Map state's fields for the host.
-pub(crate) fn resolve<'a>(state: &'a State, m: &'a MapState, eff: Value, env: &StateEnv<'_>) -> Result<MapRunRequest<'a>, Failure> {
+pub(crate) fn resolve<'a>(
+    state: &'a State,
+    m: &'a MapState,
+    eff: Value,
+    env: &StateEnv<'_>,
+) -> Result<MapRunRequest<'a>, Failure> {
     let max_concurrency = super::states::map::max_concurrency(m, &eff, env)?;
     let tolerated_failure_count = match &m.tolerated_failure_count {
         None => None,
         Some(IntOrPath::Value(n)) => Some(*n),
         Some(IntOrPath::Path(p)) => {
             let v = select(p, &eff, env)?;
-            match v.as_i64() {
+            match lenient_i64(v) {
                 Some(n) if n < 0 => return Err(Failure::new(RUNTIME, "ToleratedFailureCount cannot be negative.")),
                 Some(n) => Some(n as u64),
                 None => return Err(not_valid("ToleratedFailureCountPath", v, "integer", p)),
@@ -118,7 +123,7 @@ pub(crate) fn resolve<'a>(state: &'a State, m: &'a MapState, eff: Value, env: &S
         Some(NumberOrPath::Value(x)) => Some(*x),
         Some(NumberOrPath::Path(p)) => {
             let v = select(p, &eff, env)?;
-            match v.as_f64() {
+            match lenient_f64(v) {
                 Some(x) if !(0.0..=100.0).contains(&x) => {
                     return Err(Failure::new(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100."));
                 }
@@ -136,7 +141,11 @@ pub(crate) fn resolve<'a>(state: &'a State, m: &'a MapState, eff: Value, env: &S
     let batcher = match &m.item_batcher {
         None => None,
         Some(b) => Some(ResolvedBatcher {
-            max_items_per_batch: b.max_items_per_batch.as_ref().map(|v| positive(v, "MaxItemsPerBatchPath", &eff, env)).transpose()?,
+            max_items_per_batch: b
+                .max_items_per_batch
+                .as_ref()
+                .map(|v| positive(v, "MaxItemsPerBatchPath", &eff, env))
+                .transpose()?,
             max_input_bytes_per_batch: b
                 .max_input_bytes_per_batch
                 .as_ref()
@@ -179,11 +188,10 @@ fn resolve_reader(r: &ItemReader, eff: &Value, env: &StateEnv<'_>) -> Result<Res
         Some(IntOrPath::Value(n)) => Some(*n),
         Some(IntOrPath::Path(p)) => {
             let v = select(p, eff, env)?;
-            match v.as_i64() {
+            match lenient_i64(v) {
                 // A negative value fails the Map Run, not the state's evaluation.
                 Some(n) if n < 0 => return Err(Failure::new(ITEM_READER_FAILED, "field MaxItems must be positive")),
                 Some(n) => Some(n as u64),
-                None if v.as_u64().is_some() => v.as_u64(),
                 None => return Err(not_valid("MaxItemsPath", v, "integer", p)),
             }
         }
@@ -200,11 +208,28 @@ fn positive(v: &IntOrPath, field: &str, eff: &Value, env: &StateEnv<'_>) -> Resu
         IntOrPath::Value(n) => Ok(*n),
         IntOrPath::Path(p) => {
             let got = select(p, eff, env)?;
-            match got.as_u64() {
-                Some(n) if n > 0 => Ok(n),
+            match lenient_i64(got) {
+                Some(n) if n > 0 => Ok(n as u64),
                 _ => Err(not_valid(field, got, "positive integer", p)),
             }
         }
+    }
+}
+
+/// An integer given as a JSON number or as a string holding one (AWS accepts `"2"`).
+pub(crate) fn lenient_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|u| u.min(i64::MAX as u64) as i64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn lenient_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok().filter(|x: &f64| x.is_finite()),
+        _ => None,
     }
 }
 
@@ -218,5 +243,8 @@ fn not_valid(field: &str, v: &Value, kind: &str, p: &Path) -> Failure {
         Value::String(s) => s.clone(),
         other => compact(other),
     };
-    Failure::new(RUNTIME, format!("The {field} field refers to value \"{shown}\" which is not a valid {kind}: {}", p.text()))
+    Failure::new(
+        RUNTIME,
+        format!("The {field} field refers to value \"{shown}\" which is not a valid {kind}: {}", p.text()),
+    )
 }

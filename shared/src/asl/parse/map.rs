@@ -39,6 +39,15 @@ impl Cx {
             None => None,
         };
         let max_concurrency = self.int_or_path(obj, "MaxConcurrency", "MaxConcurrencyPath", 0, i32::MAX as u64);
+        // The Map's numeric `…Path` fields read the state input (or a variable), never the
+        // context object: AWS rejects `$$` there ("Value is not a Reference Path").
+        for key in ["MaxConcurrencyPath", "ToleratedFailureCountPath", "ToleratedFailurePercentagePath"] {
+            if let Some(text) = obj.map.get(key).and_then(|v| v.as_str())
+                && text.starts_with("$$")
+            {
+                self.diags.error(&obj.at(key), code::INVALID_REFERENCE_PATH, format!("{key} must be a reference path into the state input or a variable, not the context object: '{text}'"));
+            }
+        }
         let distributed = matches!(processor_mode, ProcessorMode::Distributed(_));
         let distributed_only = [
             "ItemReader",

@@ -2,13 +2,13 @@
 //! each input built by `ItemSelector`, at most `MaxConcurrency` at a time, results in item
 //! order. The first failing iteration fails the state with its own error.
 
-use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, RUNTIME};
 use crate::asl::eval::context::{Exec, MapItem, StateEnv};
-use crate::asl::eval::{io, map_run};
 use crate::asl::eval::run::{Halt, run_machine};
+use crate::asl::eval::{io, map_run};
 use crate::asl::model::{IntOrPath, MapState, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::asl::path::template::compact;
@@ -39,16 +39,21 @@ pub(crate) async fn attempt<'a>(
         .collect::<Result<Vec<_>, _>>()?;
     exec.events(1); // MapStateStarted
     let width = if max == 0 { inputs.len().max(1) } else { max as usize };
-    let outputs: Vec<Value> = stream::iter(inputs)
-        .map(|input| async move {
+    let n = inputs.len();
+    // Iterations finish in any order: a finished one frees its slot at once, and the first
+    // to fail fails the state (the others are dropped, i.e. stopped) — results keep item order.
+    let mut running = stream::iter(inputs.into_iter().enumerate())
+        .map(|(i, input)| async move {
             exec.events(1); // MapIterationStarted
             let out = run_machine(exec, &m.processor, input, Some(env.vars)).await;
             exec.events(1); // MapIterationSucceeded / Failed
-            out
+            (i, out)
         })
-        .buffered(width)
-        .try_collect()
-        .await?;
+        .buffer_unordered(width);
+    let mut outputs: Vec<Value> = vec![Value::Null; n];
+    while let Some((i, out)) = running.next().await {
+        outputs[i] = out?;
+    }
     exec.events(1); // MapStateSucceeded
     Ok(Value::Array(outputs))
 }
@@ -84,7 +89,7 @@ pub(crate) fn max_concurrency(m: &MapState, eff: &Value, env: &dyn Env) -> Resul
         Some(IntOrPath::Value(n)) => Ok(*n),
         Some(IntOrPath::Path(p)) => {
             let v = p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?;
-            match v.as_i64() {
+            match map_run::lenient_i64(v) {
                 Some(n) if n >= 0 => Ok(n as u64),
                 Some(n) => Err(Failure::new(
                     RUNTIME,

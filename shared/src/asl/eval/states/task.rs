@@ -34,6 +34,10 @@ pub(crate) async fn attempt(
         None => None,
     };
     let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
+    // The task's input (after Parameters) and its result are payloads too.
+    if let Some(limit) = exec.options.max_payload_bytes {
+        io::check_size(&state.name, &input, limit)?;
+    }
     // Scheduled and Started (LambdaFunction… or Task…), then Succeeded or Failed.
     exec.events(2);
     let now = exec.host.now();
@@ -50,7 +54,12 @@ pub(crate) async fn attempt(
     let result = exec.host.invoke_task(request).await;
     exec.events(1);
     match result {
-        Ok(v) => Ok(v),
+        Ok(v) => {
+            if let Some(limit) = exec.options.max_payload_bytes {
+                io::check_size(&state.name, &v, limit)?;
+            }
+            Ok(v)
+        }
         Err(f) if f.error_name() == TIMEOUT && exec.timed_out(exec.host.now()) => Err(Halt::TimedOut),
         Err(f) => Err(Halt::Failed(f)),
     }

@@ -1,0 +1,94 @@
+//! Every `States.ItemReaderFailed` cause the readers produce, in one table. AWS's own texts are
+//! kept exactly where they are known (they carry no object name, because AWS's do not); the
+//! others name the object (`s3://bucket/key`) and the place in it (line, byte offset, row).
+
+use shared::asl::Failure;
+use shared::asl::error_name::ITEM_READER_FAILED;
+
+/// AWS: a JSON document (or the node `ItemsPointer` selects) that is not an array.
+pub const NON_ITERABLE: &str = "Attempting to map over non-iterable node.";
+/// AWS: two CSV header fields with the same name.
+pub const DUPLICATE_HEADERS: &str = "CSV headers cannot contain duplicates.";
+
+fn failed(cause: impl Into<String>) -> Failure {
+    Failure::new(ITEM_READER_FAILED, cause)
+}
+
+pub fn aws(text: &str) -> Failure {
+    failed(text)
+}
+
+pub fn parameter(name: &str, what: &str) -> Failure {
+    failed(format!("The ItemReader's Parameters field '{name}' {what}."))
+}
+
+pub fn storage(bucket: &str, e: &crate::storage::StorageError) -> Failure {
+    failed(format!("Cannot read bucket '{bucket}': {e}"))
+}
+
+pub fn not_found(uri: &str) -> Failure {
+    failed(format!("{uri} does not exist."))
+}
+
+/// A store operation (`what`: "reading", "listing", ...) that failed for another reason.
+pub fn store(uri: &str, what: &str, e: &dyn std::fmt::Display) -> Failure {
+    failed(format!("{what} {uri} failed: {e}"))
+}
+
+/// An I/O error while reading an object's bytes (network, decompression).
+pub fn io(uri: &str, place: &str, e: &std::io::Error) -> Failure {
+    failed(format!("Reading {uri} failed at {place}: {e}"))
+}
+
+pub fn invalid_json(uri: &str, offset: u64, e: &serde_json::Error) -> Failure {
+    failed(format!("{uri} is not valid JSON at byte offset {offset}: {e}"))
+}
+
+pub fn invalid_json_line(uri: &str, line: u64, e: &serde_json::Error) -> Failure {
+    failed(format!("{uri} is not valid JSON Lines at line {line}: {e}"))
+}
+
+pub fn pointer_not_found(uri: &str, pointer: &str) -> Failure {
+    failed(format!("ItemsPointer '{pointer}' selects nothing in {uri}."))
+}
+
+pub fn invalid_pointer(pointer: &str) -> Failure {
+    failed(format!("ItemsPointer '{pointer}' is not a JSON Pointer."))
+}
+
+pub fn invalid_utf8(uri: &str, line: u64) -> Failure {
+    failed(format!("{uri} is not UTF-8 text at line {line}."))
+}
+
+pub fn too_large(uri: &str, line: u64, limit: usize) -> Failure {
+    failed(format!("{uri}: the item at line {line} is larger than {} MiB.", limit >> 20))
+}
+
+pub fn element_too_large(uri: &str, index: u64, limit: usize) -> Failure {
+    failed(format!("{uri}: item {index} is larger than {} MiB.", limit >> 20))
+}
+
+pub fn header_too_large(uri: &str) -> Failure {
+    failed(format!("{uri}: the CSV header is larger than 10 KiB."))
+}
+
+pub fn parquet(uri: &str, e: &dyn std::fmt::Display) -> Failure {
+    failed(format!("{uri} cannot be read as Parquet: {e}"))
+}
+
+pub fn manifest(uri: &str, problem: &str) -> Failure {
+    failed(format!("Manifest {uri}: {problem}"))
+}
+
+pub fn input_type(what: &str) -> Failure {
+    failed(format!("The ItemReader's ReaderConfig {what}."))
+}
+
+pub fn unsupported_key(uri: &str, e: &dyn std::fmt::Display) -> Failure {
+    failed(format!("{uri} cannot be read: {e}"))
+}
+
+/// A reader task that panicked or was cancelled: a bug, reported rather than hidden.
+pub fn internal(e: &dyn std::fmt::Display) -> Failure {
+    failed(format!("The item reader stopped unexpectedly: {e}"))
+}

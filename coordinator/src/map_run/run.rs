@@ -1,0 +1,392 @@
+//! Runs one Map Run: items → ItemSelector → ItemBatcher → dispatch under MaxConcurrency →
+//! outcomes → ledger and tolerated failures → results. Memory is bounded by the in-flight
+//! window (children running, plus one chunk of read items), not by the item count.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use shared::asl::Failure;
+use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME};
+use shared::asl::eval::map_run::MapRunRequest;
+use shared::asl::model::{ExecutionType, ProcessorMode};
+use shared::protocol::{Batch, ChildIdentity, Outcome, OutcomeStatus, VERSION};
+use worker::executor::Child;
+
+use super::batcher::{Batcher, MAX_BATCH_BYTES, Packed};
+use super::items::Source;
+use super::names::RunNames;
+use super::record::{ChildRecord, ChildStatus};
+use super::sink::Sink;
+use super::status::Progress;
+use super::tracker::{Tolerance, Tracker};
+use super::transport::{RunChannel, RunSpec, Transport};
+use crate::storage::Storage;
+
+/// AWS runs at most 10,000 children of a Map Run at once (also when MaxConcurrency is 0).
+pub const MAX_CHILDREN: u64 = 10_000;
+/// Child inputs held in flight at most (bytes), whatever MaxConcurrency allows: bounds the
+/// coordinator's memory when batches are large.
+const IN_FLIGHT_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// ResultWriter file size before rolling over to the next file (AWS: 5 GB).
+    pub rollover_bytes: u64,
+    /// AWS's 256 KiB limits on child inputs and state outputs; `None` lifts them.
+    pub max_payload_bytes: Option<usize>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { rollover_bytes: 5 << 30, max_payload_bytes: Some(MAX_BATCH_BYTES as usize) }
+    }
+}
+
+/// Runs Map Runs over a transport, reading and writing through storage.
+pub struct MapRunner {
+    pub storage: Arc<Storage>,
+    pub transport: Arc<dyn Transport>,
+    pub options: RunOptions,
+    pub progress: Arc<Progress>,
+}
+
+struct InFlight {
+    first_item: u64,
+    item_count: u64,
+    input: String,
+}
+
+impl MapRunner {
+    pub async fn run(&self, req: MapRunRequest<'_>) -> Result<Value, Failure> {
+        let names = RunNames::new(&req.parent, &req.state.name, req.map.label.as_deref());
+        let express = req.map.mode == ProcessorMode::Distributed(ExecutionType::Express);
+        let child = Arc::new(Child::new(Arc::new(req.map.processor.clone()), self.options.max_payload_bytes));
+        let spec = RunSpec {
+            map_run_id: names.map_run_id.clone(),
+            definition_hash: content_hash(&req.map.processor_definition),
+            definition: req.map.processor_definition.clone(),
+            child,
+        };
+        let mut channel = self.transport.open(spec.clone()).await?;
+        let mut sink = Sink::new(
+            req.writer.as_ref(),
+            &self.storage,
+            &names.map_run_id,
+            &names.map_run_arn,
+            self.options.rollover_bytes,
+        )
+        .await?;
+        let window =
+            if req.max_concurrency == 0 { MAX_CHILDREN } else { req.max_concurrency.min(MAX_CHILDREN) } as usize;
+        let tolerance = Tolerance { count: req.tolerated_failure_count, percentage: req.tolerated_failure_percentage };
+        let mut run = Run {
+            names: &names,
+            spec: &spec,
+            parent: &req.parent,
+            tracker: Tracker::new(tolerance),
+            in_flight: HashMap::new(),
+            in_flight_bytes: 0,
+            next_batch: 0,
+            max_input: self.options.max_payload_bytes,
+            progress: self.progress.start(&names.map_run_arn, &req.state.name, window as u64, tolerance),
+        };
+        let mut source = Source::new(&req, self.storage.clone());
+        let mut batcher = req
+            .batcher
+            .as_ref()
+            .map(|b| Batcher::new(b.max_items_per_batch, b.max_input_bytes_per_batch, b.batch_input.as_ref()));
+        let mut queue: VecDeque<Packed> = VecDeque::new();
+        let mut source_done = false;
+        let mut failure: Option<Failure> = None;
+
+        loop {
+            while let Some(o) = channel.try_recv() {
+                run.on_outcome(o, &mut sink).await?;
+            }
+            if run.tracker.breached() {
+                break;
+            }
+            if queue.is_empty() {
+                if source_done {
+                    if run.in_flight.is_empty() {
+                        break;
+                    }
+                    let o = recv(&mut *channel).await?;
+                    run.on_outcome(o, &mut sink).await?;
+                    continue;
+                }
+                match source.next_chunk().await {
+                    Ok(Some(items)) => {
+                        run.tracker.on_read(items.len() as u64);
+                        pack(items, batcher.as_mut(), &mut queue);
+                    }
+                    Ok(None) => {
+                        source_done = true;
+                        run.tracker.on_reader_done();
+                        queue.extend(batcher.as_mut().and_then(Batcher::take));
+                    }
+                    Err(f) => {
+                        failure = Some(f);
+                        break;
+                    }
+                }
+                run.progress.update(&run.tracker);
+                continue;
+            }
+            if run.in_flight.len() < window && (run.in_flight_bytes < IN_FLIGHT_BYTES || run.in_flight.is_empty()) {
+                if let Some(p) = queue.pop_front() {
+                    run.dispatch(p, &mut *channel, &mut sink).await?;
+                }
+            } else {
+                let o = recv(&mut *channel).await?;
+                run.on_outcome(o, &mut sink).await?;
+            }
+        }
+
+        let breached = run.tracker.breached();
+        if breached || failure.is_some() {
+            // Standard children are stopped (ABORTED); Express children cannot be, so their
+            // results are awaited.
+            if express {
+                while !run.in_flight.is_empty() {
+                    let o = recv(&mut *channel).await?;
+                    run.on_outcome(o, &mut sink).await?;
+                }
+            } else {
+                run.abort_in_flight(&mut sink).await?;
+            }
+            // What never started is PENDING. The rest of the dataset is read for the
+            // PENDING files only when results are exported and the reader still works.
+            queue.extend(batcher.as_mut().and_then(Batcher::take));
+            while let Some(p) = queue.pop_front() {
+                run.pending(p, &mut sink).await?;
+            }
+            if sink.exports() && failure.is_none() && !source_done {
+                while let Some(items) = source.next_chunk().await.ok().flatten() {
+                    run.tracker.on_read(items.len() as u64);
+                    pack(items, batcher.as_mut(), &mut queue);
+                    while let Some(p) = queue.pop_front() {
+                        run.pending(p, &mut sink).await?;
+                    }
+                }
+                queue.extend(batcher.as_mut().and_then(Batcher::take));
+                while let Some(p) = queue.pop_front() {
+                    run.pending(p, &mut sink).await?;
+                }
+            }
+        }
+        let result = sink.finish().await;
+        let status = if breached || failure.is_some() || result.is_err() { "FAILED" } else { "SUCCEEDED" };
+        run.progress.finish(&run.tracker, status);
+        if breached {
+            return Err(Failure::new(
+                EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                "The specified tolerated failure threshold was exceeded",
+            ));
+        }
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        result
+    }
+}
+
+/// The state of one Map Run while it runs.
+struct Run<'a> {
+    names: &'a RunNames,
+    spec: &'a RunSpec,
+    parent: &'a shared::asl::eval::ExecutionOptions,
+    tracker: Tracker,
+    in_flight: HashMap<u64, InFlight>,
+    in_flight_bytes: usize,
+    next_batch: u64,
+    max_input: Option<usize>,
+    progress: super::status::RunProgress<'a>,
+}
+
+impl Run<'_> {
+    async fn dispatch(&mut self, p: Packed, channel: &mut dyn RunChannel, sink: &mut Sink) -> Result<(), Failure> {
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        self.tracker.on_started(p.item_count);
+        let name = self.names.child_name(batch);
+        // A child input over AWS's 256 KiB fails that child (its items), not the run.
+        if let Some(limit) = self.max_input
+            && p.input.len() > limit
+        {
+            let cause = format!(
+                "The input of the child execution for items {}..{} is {} bytes, over the {limit}-byte limit",
+                p.first_item,
+                p.first_item + p.item_count - 1,
+                p.input.len()
+            );
+            let now = Utc::now();
+            let rec = self.record(
+                &name,
+                ChildStatus::Failed,
+                p.input,
+                None,
+                Some(DATA_LIMIT_EXCEEDED.into()),
+                Some(cause),
+                Some(now),
+                Some(now),
+                p.item_count,
+            );
+            return self.finish(batch, rec, sink).await;
+        }
+        let raw = RawValue::from_string(p.input.clone())
+            .map_err(|e| Failure::new(RUNTIME, format!("a child input is not valid JSON: {e}")))?;
+        let msg = Batch {
+            v: VERSION,
+            map_run_id: self.names.map_run_id.clone(),
+            batch,
+            attempt: 1,
+            definition: self.spec.definition_hash.clone(),
+            first_item: p.first_item,
+            item_count: p.item_count,
+            child: ChildIdentity {
+                name,
+                state_machine_name: self.names.child_state_machine_name.clone(),
+                region: self.parent.region.clone(),
+                account: self.parent.account.clone(),
+                role_arn: self.parent.role_arn.clone(),
+            },
+            input: raw,
+        };
+        self.in_flight_bytes += p.input.len();
+        self.in_flight.insert(batch, InFlight { first_item: p.first_item, item_count: p.item_count, input: p.input });
+        channel.send(msg).await
+    }
+
+    async fn on_outcome(&mut self, o: Outcome, sink: &mut Sink) -> Result<(), Failure> {
+        // An outcome for a batch no longer in flight is a duplicate delivery or arrives after
+        // its child was aborted: the ledger already has it.
+        let Some(f) = self.in_flight.remove(&o.batch) else { return Ok(()) };
+        self.in_flight_bytes -= f.input.len();
+        let status = match o.status {
+            OutcomeStatus::Succeeded => ChildStatus::Succeeded,
+            OutcomeStatus::Failed => ChildStatus::Failed,
+            OutcomeStatus::TimedOut => ChildStatus::TimedOut,
+        };
+        let name = self.names.child_name(o.batch);
+        let output = o.output.map(|r| r.get().to_string());
+        let _ = f.first_item;
+        let rec = self.record(
+            &name,
+            status,
+            f.input,
+            output,
+            o.error,
+            o.cause,
+            millis(o.start_millis),
+            millis(o.stop_millis),
+            f.item_count,
+        );
+        self.finish(o.batch, rec, sink).await
+    }
+
+    async fn abort_in_flight(&mut self, sink: &mut Sink) -> Result<(), Failure> {
+        let mut batches: Vec<u64> = self.in_flight.keys().copied().collect();
+        batches.sort_unstable();
+        for batch in batches {
+            if let Some(f) = self.in_flight.remove(&batch) {
+                self.in_flight_bytes -= f.input.len();
+                let name = self.names.child_name(batch);
+                let rec = self.record(
+                    &name,
+                    ChildStatus::Aborted,
+                    f.input,
+                    None,
+                    None,
+                    None,
+                    None,
+                    Some(Utc::now()),
+                    f.item_count,
+                );
+                self.finish(batch, rec, sink).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn pending(&mut self, p: Packed, sink: &mut Sink) -> Result<(), Failure> {
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        self.tracker.on_pending_child();
+        let name = self.names.child_name(batch);
+        let rec = self.record(&name, ChildStatus::Pending, p.input, None, None, None, None, None, p.item_count);
+        sink.write(batch, rec).await
+    }
+
+    async fn finish(&mut self, batch: u64, rec: ChildRecord, sink: &mut Sink) -> Result<(), Failure> {
+        let (status, items) = (rec.status, rec.item_count);
+        self.tracker.on_finished(status, items);
+        sink.write(batch, rec).await?;
+        self.tracker.on_written(status, items);
+        self.progress.update(&self.tracker);
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        name: &str,
+        status: ChildStatus,
+        input: String,
+        output: Option<String>,
+        error: Option<String>,
+        cause: Option<String>,
+        start_date: Option<DateTime<Utc>>,
+        stop_date: Option<DateTime<Utc>>,
+        item_count: u64,
+    ) -> ChildRecord {
+        ChildRecord {
+            status,
+            execution_arn: self.names.child_execution_arn(name),
+            name: name.to_string(),
+            state_machine_arn: self.names.child_state_machine_arn.clone(),
+            input,
+            output,
+            error,
+            cause,
+            start_date,
+            stop_date,
+            item_count,
+        }
+    }
+}
+
+/// Turns selected items into child inputs: batches when an ItemBatcher is configured, one
+/// child per item otherwise.
+fn pack(items: Vec<super::items::Selected>, batcher: Option<&mut Batcher>, queue: &mut VecDeque<Packed>) {
+    match batcher {
+        Some(b) => {
+            for it in items {
+                queue.extend(b.push(it.index, &it.input));
+            }
+        }
+        None => queue.extend(items.into_iter().map(|it| Packed {
+            first_item: it.index,
+            item_count: 1,
+            input: String::from(Box::<str>::from(it.input)),
+        })),
+    }
+}
+
+async fn recv(channel: &mut dyn RunChannel) -> Result<Outcome, Failure> {
+    channel.recv().await.ok_or_else(|| Failure::new(RUNTIME, "the workers' channel closed while children were running"))
+}
+
+fn millis(ms: i64) -> Option<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(ms).single()
+}
+
+/// SHA-256 of the compact JSON of a child definition: how workers find it.
+pub fn content_hash(definition: &Value) -> String {
+    let text = serde_json::to_string(definition).unwrap_or_default();
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

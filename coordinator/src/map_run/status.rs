@@ -1,0 +1,172 @@
+//! Seeing a run: a DescribeMapRun-shaped status document kept current in a file
+//! (`--map-run-status FILE`), progress bars on stderr when it is a terminal, and plain
+//! periodic log lines when it is not (as in a pod, where indicatif hides itself).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Value, json};
+
+use super::tracker::{Tolerance, Tracker};
+
+/// How often the status file is rewritten while a run is going.
+const FILE_EVERY: Duration = Duration::from_millis(500);
+/// How often a log line is printed when stderr is not a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+/// Shared by every Map Run of one `dmap run`.
+pub struct Progress {
+    status_file: Option<PathBuf>,
+    quiet: bool,
+    bars: Option<MultiProgress>,
+    /// Map Runs currently running, by start order: the earliest one owns the status file.
+    active: Mutex<Vec<u64>>,
+    next_id: Mutex<u64>,
+}
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress").field("status_file", &self.status_file).field("quiet", &self.quiet).finish()
+    }
+}
+
+impl Progress {
+    pub fn new(status_file: Option<PathBuf>, quiet: bool) -> Self {
+        let bars = (!quiet && std::io::stderr().is_terminal())
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Progress { status_file, quiet, bars, active: Mutex::new(Vec::new()), next_id: Mutex::new(0) }
+    }
+
+    /// No file, no bars, no log lines (tests, benchmarks).
+    pub fn silent() -> Self {
+        Progress::new(None, true)
+    }
+
+    pub fn start(
+        &self,
+        map_run_arn: &str,
+        state_name: &str,
+        max_concurrency: u64,
+        tolerance: Tolerance,
+    ) -> RunProgress<'_> {
+        let id = {
+            let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
+            *n += 1;
+            *n
+        };
+        self.active.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+        let bar = self.bars.as_ref().map(|m| {
+            let b = m.add(ProgressBar::no_length());
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} items ({per_sec}, ETA {eta}) {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            b.set_prefix(state_name.to_string());
+            b
+        });
+        RunProgress {
+            owner: self,
+            id,
+            map_run_arn: map_run_arn.to_string(),
+            max_concurrency,
+            tolerance,
+            start: Utc::now(),
+            started: Instant::now(),
+            last_file: None,
+            last_log: Instant::now(),
+            bar,
+        }
+    }
+}
+
+/// One Map Run's view.
+pub struct RunProgress<'p> {
+    owner: &'p Progress,
+    id: u64,
+    map_run_arn: String,
+    max_concurrency: u64,
+    tolerance: Tolerance,
+    start: DateTime<Utc>,
+    started: Instant,
+    last_file: Option<Instant>,
+    last_log: Instant,
+    bar: Option<ProgressBar>,
+}
+
+impl RunProgress<'_> {
+    pub fn update(&mut self, t: &Tracker) {
+        let done = t.items.succeeded + t.items.failed + t.items.timed_out + t.items.aborted;
+        if let Some(b) = &self.bar {
+            b.set_length(t.items.total);
+            b.set_position(done);
+            b.set_message(format!("{} failed", t.items.failed + t.items.timed_out));
+        } else if !self.owner.quiet && self.last_log.elapsed() >= LOG_EVERY {
+            self.last_log = Instant::now();
+            let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+            eprintln!(
+                "map run {}: {} items read, {} succeeded, {} failed, {} running, {:.0} items/s",
+                self.map_run_arn,
+                t.items.total,
+                t.items.succeeded,
+                t.items.failed + t.items.timed_out,
+                t.items.running,
+                rate
+            );
+        }
+        if self.owner.status_file.is_some() && self.last_file.is_none_or(|l| l.elapsed() >= FILE_EVERY) {
+            self.last_file = Some(Instant::now());
+            self.write(t, "RUNNING", None);
+        }
+    }
+
+    pub fn finish(&mut self, t: &Tracker, status: &str) {
+        if let Some(b) = &self.bar {
+            b.set_length(t.items.total);
+            b.finish_with_message(format!("{status}, {} failed", t.items.failed + t.items.timed_out));
+        }
+        self.write(t, status, Some(Utc::now()));
+        self.owner.active.lock().unwrap_or_else(|e| e.into_inner()).retain(|&id| id != self.id);
+    }
+
+    /// DescribeMapRun's shape (spec §3.3).
+    pub fn document(&self, t: &Tracker, status: &str, stop: Option<DateTime<Utc>>) -> Value {
+        let mut doc = json!({
+            "mapRunArn": self.map_run_arn,
+            "status": status,
+            "startDate": self.start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "maxConcurrency": self.max_concurrency,
+            "toleratedFailurePercentage": self.tolerance.percentage.unwrap_or(0.0),
+            "toleratedFailureCount": self.tolerance.count.unwrap_or(0),
+            "itemCounts": t.items,
+            "executionCounts": t.executions,
+        });
+        if let Some(s) = stop {
+            doc["stopDate"] = json!(s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        }
+        doc
+    }
+
+    fn write(&self, t: &Tracker, status: &str, stop: Option<DateTime<Utc>>) {
+        let Some(path) = &self.owner.status_file else { return };
+        let owns = {
+            let active = self.owner.active.lock().unwrap_or_else(|e| e.into_inner());
+            active.first().is_none_or(|&first| first == self.id)
+        };
+        if !owns {
+            return;
+        }
+        let doc = self.document(t, status, stop);
+        // Write then rename, so that readers never see half a document.
+        let tmp = path.with_extension("tmp");
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        if std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).is_err() {
+            eprintln!("dmap: cannot write the Map Run status to {}", path.display());
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! The bundled examples run with the commands README gives, and produce what their data says
+//! they must (expected values are derived here from the example data, not from dmap's output).
+
+mod support;
+
+use serde_json::{Value, json};
+use support::dmap::{Run, read_results, repo};
+
+#[test]
+fn csv_orders_are_priced_in_batches_and_exported() {
+    let results = tempfile::tempdir().expect("tempdir");
+    let run = Run::new("examples/csv-orders.asl.json")
+        .bucket("dmap-examples", &repo().join("examples/data"))
+        .bucket("dmap-results", results.path())
+        .go();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
+    assert_eq!(out["ResultWriterDetails"]["Bucket"], "dmap-results");
+    let key = out["ResultWriterDetails"]["Key"].as_str().expect("key");
+    assert!(key.starts_with("csv-orders/") && key.ends_with("/manifest.json"), "{key}");
+
+    let files = read_results(results.path(), key);
+    assert!(files.failed.is_empty() && files.pending.is_empty());
+    // 25 rows in batches of 10: three children.
+    assert_eq!(files.succeeded.len(), 3);
+    let mut priced = Vec::new();
+    for rec in &files.succeeded {
+        assert_eq!(rec["Status"], "SUCCEEDED");
+        let input: Value = serde_json::from_str(rec["Input"].as_str().expect("Input is a string")).expect("json");
+        assert_eq!(input["BatchInput"], json!({"currency": "EUR"}));
+        let output: Value = serde_json::from_str(rec["Output"].as_str().expect("Output is a string")).expect("json");
+        priced.extend(output.as_array().expect("array").iter().cloned());
+    }
+    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
+    let mut expected: Vec<Value> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            json!({"order_id": f[0], "country": f[4], "quantity": f[3].parse::<i64>().unwrap_or(0),
+                   "unit_price": f[2].parse::<i64>().unwrap_or(0), "currency": "EUR"})
+        })
+        .collect();
+    let key_of = |v: &Value| v["order_id"].as_str().unwrap_or("").to_string();
+    priced.sort_by_key(key_of);
+    expected.sort_by_key(key_of);
+    assert_eq!(priced, expected);
+}
+
+#[test]
+fn a_folder_of_json_files_is_listed_and_flattened() {
+    let run = Run::new("examples/folder-events.asl.json").bucket("dmap-examples", &repo().join("examples/data")).go();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
+    let mut expected = Vec::new();
+    for part in 0..3 {
+        let text =
+            std::fs::read_to_string(repo().join(format!("examples/data/events/part-{part}.json"))).expect("part");
+        let events: Vec<Value> = serde_json::from_str(&text).expect("json");
+        for e in events {
+            let bucket = if e["kind"] == "purchase" { "revenue" } else { "engagement" };
+            expected.push(json!({"id": e["id"], "bucket": bucket}));
+        }
+    }
+    assert_eq!(out, json!({"classified": expected, "count": expected.len()}));
+}
+
+#[test]
+fn jsonl_payments_fail_within_the_tolerated_threshold() {
+    let results = tempfile::tempdir().expect("tempdir");
+    let status = results.path().join("status.json");
+    let run = Run::new("examples/payments-jsonl.asl.json")
+        .bucket("dmap-examples", &repo().join("examples/data"))
+        .bucket("dmap-results", results.path())
+        .arg("--map-run-status")
+        .arg(status.to_str().expect("utf-8 path"))
+        .go();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
+    let key = out["ResultWriterDetails"]["Key"].as_str().expect("key");
+    let files = read_results(results.path(), key);
+    let lines = std::fs::read_to_string(repo().join("examples/data/payments.jsonl")).expect("jsonl");
+    let bad: Vec<i64> = lines
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| !v["amount"].is_number())
+        .filter_map(|v| v["event_id"].as_i64())
+        .collect();
+    assert_eq!(files.failed.len(), bad.len());
+    for rec in &files.failed {
+        assert_eq!(rec["Error"], "InvalidAmount");
+    }
+    assert_eq!(files.succeeded.len() + files.failed.len(), lines.lines().count());
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&status).expect("status file")).expect("json");
+    assert_eq!(doc["status"], "SUCCEEDED");
+    assert_eq!(doc["itemCounts"]["failed"], json!(bad.len()));
+    assert_eq!(doc["itemCounts"]["total"], json!(lines.lines().count()));
+}
