@@ -200,10 +200,10 @@ impl Storage {
     fn env_builder(&self, keep_endpoint: bool) -> AmazonS3Builder {
         let mut builder = AmazonS3Builder::new();
         for (key, value) in &self.env {
-            if let Ok(config) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>() {
-                if keep_endpoint || !matches!(config, AmazonS3ConfigKey::Endpoint) {
-                    builder = builder.with_config(config, value);
-                }
+            if let Ok(config) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>()
+                && (keep_endpoint || !matches!(config, AmazonS3ConfigKey::Endpoint))
+            {
+                builder = builder.with_config(config, value);
             }
         }
         if self.var("AWS_ACCESS_KEY_ID").is_none() {

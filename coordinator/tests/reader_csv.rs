@@ -38,9 +38,11 @@ fn recorded() -> Vec<(&'static str, String, Value, Result<Value, &'static str>)>
             "test_map_item_reader_base_csv_headers_decl",
             ROWS.to_string(),
             json!({"CSVHeaderLocation": "GIVEN", "CSVHeaders": ["H1", "H2", "H3"]}),
-            Ok(json!([{"H1": "Value1", "H2": "Value2", "H3": "Value3"}, {"H1": "Value4", "H2": "Value5", "H3": "Value6"},
+            Ok(
+                json!([{"H1": "Value1", "H2": "Value2", "H3": "Value3"}, {"H1": "Value4", "H2": "Value5", "H3": "Value6"},
                 {"H1": "", "H2": "", "H3": ""}, {"H1": "true", "H2": "1", "H3": "'HelloWorld'"},
-                {"H1": "Null", "H2": "None", "H3": ""}, {"H1": "   ", "H2": "", "H3": ""}])),
+                {"H1": "Null", "H2": "None", "H3": ""}, {"H1": "   ", "H2": "", "H3": ""}]),
+            ),
         ),
         (
             "test_map_item_reader_base_csv_headers_first_line",
@@ -131,7 +133,8 @@ async fn the_five_delimiters() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compressed_and_empty_files() {
     let b = Buckets::new(&["data"]);
-    let text: String = std::iter::once("n,sq\n".to_string()).chain((0..1500).map(|i| format!("{i},{}\n", i * i))).collect();
+    let text: String =
+        std::iter::once("n,sq\n".to_string()).chain((0..1500).map(|i| format!("{i},{}\n", i * i))).collect();
     b.put("data", "x.csv.gz", {
         use std::io::Write;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -142,8 +145,12 @@ async fn compressed_and_empty_files() {
     let want = Value::Array((0..1500).map(|i| json!({"n": i.to_string(), "sq": (i * i).to_string()})).collect());
     let first_row = json!({"CSVHeaderLocation": "FIRST_ROW"});
     check(&b, csv_reader("x.csv.gz", first_row.clone()), Expect::Items(want.clone())).await;
-    check(&b, csv_reader("x.csv.zstd", json!({"CSVHeaderLocation": "FIRST_ROW", "MaxItems": 1500})), Expect::Items(want))
-        .await;
+    check(
+        &b,
+        csv_reader("x.csv.zstd", json!({"CSVHeaderLocation": "FIRST_ROW", "MaxItems": 1500})),
+        Expect::Items(want),
+    )
+    .await;
     b.put("data", "empty.csv", "");
     check(&b, csv_reader("empty.csv", first_row.clone()), Expect::Items(json!([]))).await;
     b.put("data", "header-only.csv", "a,b\n");
@@ -159,7 +166,7 @@ async fn header_and_row_errors() {
     b.put("data", "wide.csv", format!("{}\n1\n", "h".repeat(11 * 1024)));
     let cause = "s3://data/wide.csv: the CSV header is larger than 10 KiB.";
     check(&b, csv_reader("wide.csv", first_row.clone()), Expect::Cause(cause)).await;
-    b.put("data", "latin1.csv", b"a\nok\n\"multi\nline\"\ncaf\xe9\n".to_vec());
+    b.put("data", "latin1.csv", b"a\nok\n\"multi\nline\"\ncaf\xe9\n");
     let cause = "s3://data/latin1.csv is not UTF-8 text at line 5.";
     check(&b, csv_reader("latin1.csv", first_row.clone()), Expect::Cause(cause)).await;
     check(&b, csv_reader("missing.csv", first_row), Expect::Cause("s3://data/missing.csv does not exist.")).await;

@@ -61,7 +61,7 @@ async fn a_bad_line_fails_with_its_number() {
     b.put("data", "two.jsonl", "1\n2 3\n");
     let cause = "s3://data/two.jsonl is not valid JSON Lines at line 2: trailing characters at line 1 column 3";
     check(&b, jsonl_reader("two.jsonl", None), Expect::Cause(cause)).await;
-    // Items before the bad line are not hidden by it, but the Map Run still fails.
+    // MaxItems stops reading before the bad line is reached.
     check(&b, jsonl_reader("bad.jsonl", Some(1)), Expect::Items(json!([1]))).await;
     b.put("data", "latin1.jsonl", b"\"caf\xe9\"\n");
     let cause = "s3://data/latin1.jsonl is not valid JSON Lines at line 1:";

@@ -52,9 +52,9 @@ fn parquet_file(compression: Compression) -> Vec<u8> {
 }
 
 fn expected_row(i: usize) -> Value {
-    let name = if i % 3 != 0 { json!(format!("name {i}")) } else { Value::Null };
+    let name = if !i.is_multiple_of(3) { json!(format!("name {i}")) } else { Value::Null };
     let day = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Days::new(19_000 + i as u64);
-    json!({"id": i, "score": i as f64 / 2.0, "name": name, "even": i % 2 == 0, "day": day.to_string(), "list": [i, null]})
+    json!({"id": i, "score": i as f64 / 2.0, "name": name, "even": i.is_multiple_of(2), "day": day.to_string(), "list": [i, null]})
 }
 
 fn parquet_reader(key: &str, extra: Value) -> Value {

@@ -102,7 +102,7 @@ struct Ids {
 }
 
 fn prepare(child: &Child, batch: &Batch) -> Result<(ExecutionOptions, Value, Ids), Failure> {
-    let input: Value = serde_json::from_str(batch.input.get())
+    let input: Value = serde_json::from_str(&batch.input)
         .map_err(|e| Failure::new("States.Runtime", format!("the child input is not valid JSON: {e}")))?;
     let c = &batch.child;
     let options = ExecutionOptions {

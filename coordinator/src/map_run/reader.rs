@@ -131,3 +131,24 @@ impl Drop for Items {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_driver_that_panics_ends_the_stream_with_a_failure() {
+        let (tx, rx) = mpsc::channel(1);
+        let driver: Driver = Box::pin(async move {
+            let _keep = tx;
+            panic!("a bug in a reader");
+        });
+        let mut items = Items { rx, driver: Some(driver), task: None };
+        let failure = items.next().await.expect("a failure, not the end").expect_err("a failure");
+        assert_eq!(failure.error.as_deref(), Some(shared::asl::error_name::ITEM_READER_FAILED));
+        assert!(failure.cause.unwrap().starts_with("The item reader stopped unexpectedly"));
+        assert!(items.next().await.is_none());
+    }
+}

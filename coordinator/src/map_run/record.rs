@@ -37,8 +37,8 @@ pub struct ChildRecord {
     pub name: String,
     /// `arn:aws:states:<region>:<account>:stateMachine:<stateMachine>/<label>`.
     pub state_machine_arn: String,
-    /// The child's input as compact JSON text.
-    pub input: String,
+    /// The child's input as compact JSON text (shared with the batch that carried it).
+    pub input: std::sync::Arc<str>,
     /// The child's output as compact JSON text, when it succeeded.
     pub output: Option<String>,
     pub error: Option<String>,

@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use shared::asl::Failure;
 use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME};
@@ -55,9 +54,8 @@ pub struct MapRunner {
 }
 
 struct InFlight {
-    first_item: u64,
     item_count: u64,
-    input: String,
+    input: Arc<str>,
 }
 
 impl MapRunner {
@@ -228,7 +226,7 @@ impl Run<'_> {
             let rec = self.record(
                 &name,
                 ChildStatus::Failed,
-                p.input,
+                Arc::from(p.input),
                 None,
                 Some(DATA_LIMIT_EXCEEDED.into()),
                 Some(cause),
@@ -238,8 +236,8 @@ impl Run<'_> {
             );
             return self.finish(batch, rec, sink).await;
         }
-        let raw = RawValue::from_string(p.input.clone())
-            .map_err(|e| Failure::new(RUNTIME, format!("a child input is not valid JSON: {e}")))?;
+        // The text was built from JSON items by concatenation: no need to parse it again.
+        let input: Arc<str> = Arc::from(p.input);
         let msg = Batch {
             v: VERSION,
             map_run_id: self.names.map_run_id.clone(),
@@ -255,10 +253,10 @@ impl Run<'_> {
                 account: self.parent.account.clone(),
                 role_arn: self.parent.role_arn.clone(),
             },
-            input: raw,
+            input: input.clone(),
         };
-        self.in_flight_bytes += p.input.len();
-        self.in_flight.insert(batch, InFlight { first_item: p.first_item, item_count: p.item_count, input: p.input });
+        self.in_flight_bytes += input.len();
+        self.in_flight.insert(batch, InFlight { item_count: p.item_count, input });
         channel.send(msg).await
     }
 
@@ -274,7 +272,6 @@ impl Run<'_> {
         };
         let name = self.names.child_name(o.batch);
         let output = o.output.map(|r| r.get().to_string());
-        let _ = f.first_item;
         let rec = self.record(
             &name,
             status,
@@ -318,7 +315,8 @@ impl Run<'_> {
         self.next_batch += 1;
         self.tracker.on_pending_child();
         let name = self.names.child_name(batch);
-        let rec = self.record(&name, ChildStatus::Pending, p.input, None, None, None, None, None, p.item_count);
+        let rec =
+            self.record(&name, ChildStatus::Pending, Arc::from(p.input), None, None, None, None, None, p.item_count);
         sink.write(batch, rec).await
     }
 
@@ -336,7 +334,7 @@ impl Run<'_> {
         &self,
         name: &str,
         status: ChildStatus,
-        input: String,
+        input: Arc<str>,
         output: Option<String>,
         error: Option<String>,
         cause: Option<String>,

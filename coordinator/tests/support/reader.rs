@@ -72,7 +72,7 @@ pub fn sources(items: &[ReadItem]) -> Vec<String> {
 
 /// The failure's cause; panics if reading succeeded or failed with another error name.
 pub fn cause(result: Result<Vec<ReadItem>, Failure>) -> String {
-    let failure = result.err().expect("reading should fail");
+    let failure = result.expect_err("reading should fail");
     assert_eq!(failure.error.as_deref(), Some("States.ItemReaderFailed"));
     failure.cause.unwrap_or_default()
 }

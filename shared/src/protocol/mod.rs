@@ -5,6 +5,8 @@
 //! identified by (map run, batch index); redelivery is expected, so a handler is idempotent
 //! per (map run, batch, attempt) and the coordinator de-duplicates outcomes by (map run, batch).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -39,9 +41,10 @@ pub struct Batch {
     /// Items carried (1 unless batched).
     pub item_count: u64,
     pub child: ChildIdentity,
-    /// The child execution's input: the item after ItemSelector, or
-    /// `{"Items": [...], "BatchInput": {...}}` when batched.
-    pub input: Box<RawValue>,
+    /// The child execution's input as JSON text: the item after ItemSelector, or
+    /// `{"Items": [...], "BatchInput": {...}}` when batched. Shared, not copied: the Map Run
+    /// keeps it for the child's result record while the child runs.
+    pub input: Arc<str>,
 }
 
 /// How a child execution ended.

@@ -20,6 +20,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use shared::asl::Failure;
 use shared::asl::model::InputType;
 
@@ -28,6 +29,8 @@ use super::params::{ObjectRef, Params};
 use super::sink::{Halt, Sink};
 use super::{failure, object};
 use crate::storage::Location;
+
+const HEADS_IN_FLIGHT: usize = 16;
 
 /// One listObjectsV2 item, fields in AWS's order.
 #[derive(Serialize)]
@@ -48,28 +51,35 @@ struct Listed<'a> {
 pub async fn read_metadata(ctx: &Ctx, params: &Params, sink: &mut Sink) -> Result<(), Halt> {
     let store = ctx.storage.store(&params.bucket).map_err(|e| failure::storage(&params.bucket, &e))?;
     let source = Some(Arc::from(format!("s3://{}", params.bucket)));
-    let mut objects = list(ctx, &store, params).await?;
-    while let Some(meta) = objects.try_next().await? {
-        let key = meta.location.as_ref();
-        let etag = match &meta.e_tag {
-            Some(e) => e.clone(),
-            None => {
-                let obj = ObjectRef::new(&params.bucket, key);
-                object::head(&*store, &obj).await?.e_tag.unwrap_or_default()
-            }
-        };
-        let etag = if etag.starts_with('"') { etag } else { format!("\"{etag}\"") };
-        let item = Listed {
-            etag: &etag,
-            key,
-            last_modified: meta.last_modified.timestamp(),
-            size: meta.size,
-            storage_class: "STANDARD",
-        };
-        let value = serde_json::value::to_raw_value(&item).map_err(|e| failure::internal(&e))?;
+    let objects = list(ctx, &store, params).await?;
+    // In order, but several at once: an ETag missing from the listing costs a HEAD each.
+    let mut items = objects
+        .map_ok(|meta| {
+            let (store, bucket) = (store.clone(), params.bucket.clone());
+            async move { metadata_item(&*store, &bucket, meta).await }
+        })
+        .try_buffered(HEADS_IN_FLIGHT);
+    while let Some(value) = items.try_next().await? {
         sink.push(value, &source).await?;
     }
     Ok(())
+}
+
+async fn metadata_item(store: &dyn ObjectStore, bucket: &str, meta: ObjectMeta) -> Result<Box<RawValue>, Failure> {
+    let key = meta.location.as_ref();
+    let etag = match meta.e_tag.clone() {
+        Some(e) => e,
+        None => object::head(store, &ObjectRef::new(bucket, key)).await?.e_tag.unwrap_or_default(),
+    };
+    let etag = if etag.starts_with('"') { etag } else { format!("\"{etag}\"") };
+    let item = Listed {
+        etag: &etag,
+        key,
+        last_modified: meta.last_modified.timestamp(),
+        size: meta.size,
+        storage_class: "STANDARD",
+    };
+    serde_json::value::to_raw_value(&item).map_err(|e| failure::internal(&e))
 }
 
 /// Transformation LOAD_AND_FLATTEN: the records of every listed object.

@@ -49,7 +49,9 @@ pub(crate) fn run_machine<'a>(
         loop {
             let state = &machine.states[current];
             let entered_id = exec.events(1);
-            let now = exec.host.now();
+            // Reading the clock costs as much as a small state; pure machines that never look
+            // at the time (and have no deadline) do without it.
+            let now = if machine.reads_clock || exec.deadline.is_some() { exec.host.now() } else { exec.start_time };
             if exec.timed_out(now) {
                 return Err(Halt::TimedOut);
             }
@@ -58,7 +60,10 @@ pub(crate) fn run_machine<'a>(
                 Err(Halt::Failed(f)) => return Err(Halt::Failed(prefix_runtime(f, &state.name, entered_id))),
                 Err(h) => return Err(h),
             };
-            if let Some(limit) = exec.options.max_payload_bytes
+            // Choice, Succeed and Wait output a part of their input: they cannot grow it.
+            let may_grow = !matches!(state.kind, StateKind::Choice(_) | StateKind::Succeed | StateKind::Wait(_));
+            if may_grow
+                && let Some(limit) = exec.options.max_payload_bytes
                 && let Err(f) = io::check_size(&state.name, &step.output, limit)
             {
                 return Err(Halt::Failed(f));
@@ -127,8 +132,10 @@ async fn with_handling<'a>(
     vars: &'a Vars<'a>,
     entered: chrono::DateTime<chrono::Utc>,
 ) -> Result<Step, Halt> {
-    // The raw input is needed after an attempt only to retry or to catch.
+    // The raw input is needed after an attempt only to retry or to catch; and to place the
+    // result when ResultPath is not `$`. When nothing needs it, an attempt may consume it.
     let keeps_raw = !state.retry.is_empty() || !state.catch.is_empty();
+    let moves_raw = !keeps_raw && matches!(state.io.result_path, crate::asl::model::ResultPath::Replace);
     let mut attempts = vec![0u64; state.retry.len()];
     let mut retry_count = 0u64;
     loop {
@@ -136,7 +143,10 @@ async fn with_handling<'a>(
         let outcome = match &state.kind {
             StateKind::Task(t) => states::task::attempt(exec, state, t, &raw, &env).await,
             StateKind::Parallel(p) => states::parallel::attempt(exec, state, p, &raw, &env).await,
-            StateKind::Map(m) => states::map::attempt(exec, state, m, &raw, &env).await,
+            StateKind::Map(m) => {
+                let owned = moves_raw.then(|| std::mem::take(&mut raw));
+                states::map::attempt(exec, state, m, &raw, owned, &env).await
+            }
             _ => unreachable!("only Task, Parallel and Map states are handled here"),
         };
         let failure = match outcome.and_then(|result| {

@@ -26,6 +26,9 @@ pub struct StateMachine {
     /// Whether any path in this machine reads the context object (`$$`). Executions keep a
     /// copy of their input for `$$.Execution.Input` only when it does.
     pub reads_context: bool,
+    /// Whether evaluation must read the clock at every state: the machine waits, calls out, or
+    /// reads `$$` (whose times must be true). Otherwise the execution's start time serves.
+    pub reads_clock: bool,
 }
 
 impl StateMachine {

@@ -164,6 +164,13 @@ impl Path {
         select::definite(base, &self.segments)
     }
 
+    /// Moves the node a definite `$`-rooted path selects out of `input` (null stays in its
+    /// place). Used where the input is owned and dead afterwards, to avoid a copy.
+    pub fn take(&self, input: &mut Value) -> Result<Value, PathError> {
+        debug_assert!(self.definite && self.root == Root::Input);
+        select::take_definite(input, &self.segments)
+    }
+
     /// Whether the path selects a node (used by `IsPresent`).
     pub fn is_present(&self, input: &Value, env: &dyn Env) -> bool {
         match self.base(input, env) {

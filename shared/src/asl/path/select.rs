@@ -30,6 +30,34 @@ pub(super) fn definite<'v>(base: &'v Value, segs: &[Segment]) -> Result<&'v Valu
     Ok(cur)
 }
 
+/// Like [`definite`], but moves the selected node out (leaving null in its place).
+pub(super) fn take_definite(base: &mut Value, segs: &[Segment]) -> Result<Value, PathError> {
+    let mut cur = base;
+    for (i, seg) in segs.iter().enumerate() {
+        let next = match (seg, cur) {
+            (Segment::Name(n), Value::Object(m)) => m.get_mut(n),
+            (Segment::Index(ix), Value::Array(a)) => {
+                let len = a.len() as i64;
+                let j = if *ix < 0 { len + ix } else { *ix };
+                if j < 0 { None } else { a.get_mut(j as usize) }
+            }
+            _ => None,
+        };
+        match next {
+            Some(v) => cur = v,
+            None => {
+                let message = if i + 1 == segs.len() {
+                    format!("No results for path: {}", normalized(segs))
+                } else {
+                    format!("Missing property in path {}", normalized(&segs[..=i]))
+                };
+                return Err(PathError::NotFound { message });
+            }
+        }
+    }
+    Ok(std::mem::take(cur))
+}
+
 fn index(a: &[Value], ix: i64) -> Option<&Value> {
     let i = if ix < 0 { a.len() as i64 + ix } else { ix };
     if i < 0 { None } else { a.get(i as usize) }

@@ -109,7 +109,7 @@ async fn none_records_go_to_the_file_of_their_status() {
 #[tokio::test]
 async fn input_and_output_are_embedded_as_json_strings() {
     let record = ChildRecord {
-        input: r#"{"s":"a\"b\nc","u":"é"}"#.to_owned(),
+        input: r#"{"s":"a\"b\nc","u":"é"}"#.into(),
         output: Some(r#"["x\\y",null]"#.to_owned()),
         ..child(1, ChildStatus::Succeeded)
     };

@@ -24,7 +24,7 @@ pub(super) fn child(n: u32, status: ChildStatus) -> ChildRecord {
         execution_arn: format!("arn:aws:states:us-east-1:1:execution:sm/Map:{name}"),
         name,
         state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:sm/Map".to_owned(),
-        input: format!(r#"{{"n":{n}}}"#),
+        input: format!(r#"{{"n":{n}}}"#).into(),
         output: (status == ChildStatus::Succeeded).then(|| format!(r#"{{"n":{n},"ok":true}}"#)),
         error: error.map(str::to_owned),
         cause: cause.map(str::to_owned),

@@ -2,6 +2,8 @@
 //! each input built by `ItemSelector`, at most `MaxConcurrency` at a time, results in item
 //! order. The first failing iteration fails the state with its own error.
 
+use std::borrow::Cow;
+
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
@@ -13,14 +15,20 @@ use crate::asl::model::{IntOrPath, MapState, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::asl::path::template::compact;
 
+/// One attempt. `owned` is the raw input when nothing else needs it afterwards: items are
+/// then moved out of it instead of copied.
 pub(crate) async fn attempt<'a>(
     exec: &'a Exec<'a>,
     state: &'a State,
     m: &'a MapState,
     raw: &Value,
+    owned: Option<Value>,
     env: &StateEnv<'a>,
 ) -> Result<Value, Halt> {
-    let eff = io::select(&state.io.input_path, raw, env)?;
+    let eff: Cow<'_, Value> = match owned {
+        Some(v) => Cow::Owned(io::select_owned(&state.io.input_path, v, env)?),
+        None => io::select(&state.io.input_path, raw, env)?,
+    };
     if let ProcessorMode::Distributed(_) = m.mode {
         let request = map_run::resolve(state, m, eff.into_owned(), env)?;
         exec.events(2); // MapStateStarted, MapRunStarted
@@ -28,16 +36,35 @@ pub(crate) async fn attempt<'a>(
         exec.events(2); // MapRunSucceeded/Failed, MapStateSucceeded/Failed
         return Ok(result?);
     }
-    let items = items(m, &eff, env)?;
     let max = max_concurrency(m, &eff, env)?;
-    let inputs = items
-        .into_iter()
-        .map(|item| match &m.item_selector {
-            Some(sel) => sel.eval(&eff, &env.with_item(&item)),
-            None => Ok(item.value),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let inputs: Vec<Value> = match (eff, &m.item_selector) {
+        // Nothing reads the effective input after the items are taken: move them out.
+        (Cow::Owned(mut v), None) => match take_items(m, &mut v, env)? {
+            Value::Array(a) => a,
+            Value::Object(o) => o.into_iter().map(|(_, v)| v).collect(),
+            other => return Err(Halt::Failed(not_iterable(&other))),
+        },
+        (eff, selector) => items(m, &eff, env)?
+            .into_iter()
+            .map(|item| match selector {
+                Some(sel) => sel.eval(&eff, &env.with_item(&item)),
+                None => Ok(item.value),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
     exec.events(1); // MapStateStarted
+    if !m.processor.reads_clock {
+        // Pure iterations complete when first polled: running them one after the other is the
+        // same as running them concurrently, without the scheduling machinery.
+        let mut outputs = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            exec.events(1); // MapIterationStarted
+            outputs.push(run_machine(exec, &m.processor, input, Some(env.vars)).await?);
+            exec.events(1); // MapIterationSucceeded
+        }
+        exec.events(1); // MapStateSucceeded
+        return Ok(Value::Array(outputs));
+    }
     let width = if max == 0 { inputs.len().max(1) } else { max as usize };
     let n = inputs.len();
     // Iterations finish in any order: a finished one frees its slot at once, and the first
@@ -58,6 +85,19 @@ pub(crate) async fn attempt<'a>(
     Ok(Value::Array(outputs))
 }
 
+/// Moves the items out of an owned effective input.
+fn take_items(m: &MapState, eff: &mut Value, env: &dyn Env) -> Result<Value, Failure> {
+    match &m.items_path {
+        Some(p) if *p.root() == crate::asl::path::Root::Input => p.take(eff).map_err(|e| io::invalid_path(p, e)),
+        Some(p) => p.select(eff, env).map_err(|e| io::invalid_path(p, e)),
+        None => Ok(std::mem::take(eff)),
+    }
+}
+
+fn not_iterable(v: &Value) -> Failure {
+    Failure::new(RUNTIME, format!("Map state input must be an array or a JSON object but was: {}", compact(v)))
+}
+
 /// The items to iterate: the array at `ItemsPath`, or the members of a JSON object.
 pub(crate) fn items(m: &MapState, eff: &Value, env: &dyn Env) -> Result<Vec<MapItem>, Failure> {
     let selected = match &m.items_path {
@@ -75,10 +115,7 @@ pub(crate) fn items(m: &MapState, eff: &Value, env: &dyn Env) -> Result<Vec<MapI
             .enumerate()
             .map(|(index, (k, v))| MapItem { index, key: Some(k.clone()), value: v.clone(), source: None })
             .collect()),
-        other => Err(Failure::new(
-            RUNTIME,
-            format!("Map state input must be an array or a JSON object but was: {}", compact(other)),
-        )),
+        other => Err(not_iterable(other)),
     }
 }
 
