@@ -1,6 +1,10 @@
 //! dmap benchmarks. `cargo run -p bench --release -- <scenario>`; every scenario reports the
 //! median of several runs with min and max, and the machine it ran on.
 
+/// The same allocator as the `dmap` binary, so the engine is measured as it runs there.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod machine;
 mod scenarios;
 

@@ -60,8 +60,13 @@ pub(crate) fn run_machine<'a>(
                 Err(Halt::Failed(f)) => return Err(Halt::Failed(prefix_runtime(f, &state.name, entered_id))),
                 Err(h) => return Err(h),
             };
-            // Choice, Succeed and Wait output a part of their input: they cannot grow it.
-            let may_grow = !matches!(state.kind, StateKind::Choice(_) | StateKind::Succeed | StateKind::Wait(_));
+            // The 256 KiB limit is checked where data enters or gathers — Task results and
+            // inputs, Parallel and Map results — and on what leaves the machine. Choice,
+            // Succeed and Wait only pass on part of their input; a Pass that grows its data
+            // past the limit is caught at the next Task or at the end (see ARCHITECTURE.md).
+            // (A branch's or an iteration's output is checked as part of its Parallel or Map.)
+            let may_grow = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_))
+                || (step.next.is_none() && parent.is_none());
             if may_grow
                 && let Some(limit) = exec.options.max_payload_bytes
                 && let Err(f) = io::check_size(&state.name, &step.output, limit)
