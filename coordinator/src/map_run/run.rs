@@ -29,7 +29,7 @@ use crate::storage::Storage;
 pub const MAX_CHILDREN: u64 = 10_000;
 /// Child inputs held in flight at most (bytes), whatever MaxConcurrency allows: bounds the
 /// coordinator's memory when batches are large.
-const IN_FLIGHT_BYTES: usize = 64 << 20;
+const IN_FLIGHT_BYTES: usize = 16 << 20;
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
