@@ -167,7 +167,12 @@ impl Storage {
     fn build(&self, name: &str, location: Location) -> Result<Arc<dyn ObjectStore>, StorageError> {
         let build_error = |source| StorageError::Build { bucket: name.to_string(), source };
         match location {
-            Location::Directory(path) => match LocalFileSystem::new_with_prefix(&path) {
+            // A bucket is a directory: like creating a bucket, a missing one is made (results
+            // usually go to a fresh one); reading from it then reports the missing object.
+            Location::Directory(path) => match std::fs::create_dir_all(&path)
+                .map_err(|e| object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
+                .and_then(|_| LocalFileSystem::new_with_prefix(&path))
+            {
                 Ok(fs) => Ok(Arc::new(fs)),
                 Err(source) => Err(StorageError::Directory { bucket: name.to_string(), path, source }),
             },

@@ -84,7 +84,9 @@ fn prepare(a: &Args) -> Result<(shared::asl::StateMachine, Value, ExecutionOptio
         (None, Some(j)) => serde_json::from_str(j).map_err(|e| format!("dmap: --input-json is not valid JSON: {e}"))?,
         (None, None) => json!({}),
     };
-    let name = a.file.file_stem().and_then(|s| s.to_str()).unwrap_or("StateMachine").to_string();
+    // `orders.asl.json` → `orders`: the state machine's name in ARNs.
+    let file = a.file.file_name().and_then(|s| s.to_str()).unwrap_or("StateMachine");
+    let name = file.trim_end_matches(".json").trim_end_matches(".asl").to_string();
     let mut options =
         ExecutionOptions { execution_name: a.name.clone(), state_machine_name: name, ..Default::default() };
     if a.no_payload_limits {
