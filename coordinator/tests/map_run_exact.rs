@@ -120,3 +120,77 @@ fn find_manifest(root: &std::path::Path) -> Option<String> {
     }
     None
 }
+
+#[test]
+fn a_broken_line_fails_the_run_and_keeps_what_was_read() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let results = tempfile::tempdir().expect("tempdir");
+    let mut text = String::new();
+    for i in 0..3000u64 {
+        if i == 2500 {
+            text.push_str("{\"id\": 2500, \"v\": \n");
+        } else {
+            text.push_str(&format!("{}\n", json!({"id": i, "v": i})));
+        }
+    }
+    std::fs::write(data.path().join("items.jsonl"), text).expect("items");
+    let def = data.path().join("def.json");
+    std::fs::write(&def, definition(100, json!({})).to_string()).expect("def");
+    let ran = Run::new(def.to_str().expect("utf-8")).bucket("data", data.path()).bucket("results", results.path()).go();
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let out: Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_eq!(out["Error"], "States.ItemReaderFailed");
+    let cause = out["Cause"].as_str().expect("cause");
+    assert!(
+        cause.contains("s3://data/items.jsonl") && cause.contains("2501"),
+        "cause names the object and line: {cause}"
+    );
+    let manifest = find_manifest(results.path()).expect("the results are still written");
+    let files = read_results(results.path(), &manifest);
+    let mut all: Vec<u64> = Vec::new();
+    all.extend(ids_in(&files.succeeded, "Input"));
+    all.extend(ids_in(&files.failed, "Input"));
+    all.extend(ids_in(&files.pending, "Input"));
+    let unique: BTreeSet<u64> = all.iter().copied().collect();
+    assert_eq!(unique.len(), all.len(), "no item twice");
+    assert!(unique.iter().all(|&i| i < 2500), "only items before the broken line were read");
+}
+
+#[test]
+fn an_item_over_256_kib_fails_alone() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let results = tempfile::tempdir().expect("tempdir");
+    let big = "x".repeat(300 * 1024);
+    let text = format!(
+        "{}\n{}\n{}\n",
+        json!({"id": 0, "v": 0}),
+        json!({"id": 1, "v": 1, "pad": big}),
+        json!({"id": 2, "v": 2})
+    );
+    std::fs::write(data.path().join("items.jsonl"), text).expect("items");
+    // Exported: in memory, the failed child's record (which carries its input) would itself
+    // make the Map's result too big.
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ToleratedFailureCount": 1,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+            "Parameters": {"Bucket": "data", "Key": "items.jsonl"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"id.$": "$.id"}, "End": true}}},
+        "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "results", "Prefix": "out"}},
+        "End": true}}});
+    let path = data.path().join("def.json");
+    std::fs::write(&path, def.to_string()).expect("def");
+    let ran =
+        Run::new(path.to_str().expect("utf-8")).bucket("data", data.path()).bucket("results", results.path()).go();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let out: Value = serde_json::from_str(&ran.stdout).expect("json");
+    let files = read_results(results.path(), out["ResultWriterDetails"]["Key"].as_str().expect("key"));
+    let mut ok: Vec<Value> = files
+        .succeeded
+        .iter()
+        .map(|r| serde_json::from_str(r["Output"].as_str().unwrap_or("")).unwrap_or_default())
+        .collect();
+    ok.sort_by_key(|v| v["id"].as_u64());
+    assert_eq!(ok, vec![json!({"id": 0}), json!({"id": 2})]);
+    assert_eq!(files.failed.len(), 1);
+    assert_eq!(files.failed[0]["Error"], "States.DataLimitExceeded");
+}
