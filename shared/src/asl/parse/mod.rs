@@ -84,25 +84,11 @@ impl Cx {
             }
             timeout_seconds = obj.uint("TimeoutSeconds", 1, 99_999_999, &mut self.diags);
         }
-        let machine_jsonata = match obj.string("QueryLanguage", &mut self.diags) {
-            Some("JSONata") => {
-                self.diags.error(
-                    &obj.at("QueryLanguage"),
-                    code::NOT_SUPPORTED,
-                    format!("JSONata is not supported yet at {}", display_ptr(&obj.at("QueryLanguage"))),
-                );
-                true
-            }
-            Some("JSONPath") | None => false,
-            Some(other) => {
-                self.diags.error(
-                    &obj.at("QueryLanguage"),
-                    code::INVALID_VALUE,
-                    format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""),
-                );
-                false
-            }
-        };
+        let machine_jsonata = self.query_language(obj).unwrap_or(false);
+        if machine_jsonata {
+            let at = obj.at("QueryLanguage");
+            self.diags.error(&at, code::NOT_SUPPORTED, format!("JSONata is not supported yet at {}", display_ptr(&at)));
+        }
         let start_at = obj.required_string("StartAt", &mut self.diags);
         if !obj.has("States") {
             self.diags.error(&obj.ptr, code::MISSING_FIELD, "the field 'States' is required");
@@ -165,6 +151,20 @@ impl Cx {
         machine.reads_clock = reads_context || !machine.is_pure();
         graph::check(&machine, &fallback_edges, &states_obj.ptr, &mut self.diags);
         Some(machine)
+    }
+
+    /// `QueryLanguage`: `Some(true)` for JSONata, `Some(false)` for JSONPath, `None` when
+    /// absent (the enclosing language applies) or invalid (reported).
+    pub fn query_language(&mut self, obj: &mut Obj<'_>) -> Option<bool> {
+        match obj.string("QueryLanguage", &mut self.diags)? {
+            "JSONata" => Some(true),
+            "JSONPath" => Some(false),
+            other => {
+                let message = format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\"");
+                self.diags.error(&obj.at("QueryLanguage"), code::INVALID_VALUE, message);
+                None
+            }
+        }
     }
 
     /// Resolves a `Next`-like reference to a state id, reporting unknown names.

@@ -27,19 +27,7 @@ impl Cx {
     ) -> Option<State> {
         let ty = obj.required_string("Type", &mut self.diags)?;
         obj.string("Comment", &mut self.diags);
-        let jsonata = match obj.string("QueryLanguage", &mut self.diags) {
-            Some("JSONata") => true,
-            Some("JSONPath") => false,
-            None => parent_jsonata,
-            Some(other) => {
-                self.diags.error(
-                    &obj.at("QueryLanguage"),
-                    code::INVALID_VALUE,
-                    format!("QueryLanguage must be \"JSONPath\" or \"JSONata\", got \"{other}\""),
-                );
-                false
-            }
-        };
+        let jsonata = self.query_language(obj).unwrap_or(parent_jsonata);
         if jsonata {
             // Reported once for the whole state: its fields follow another grammar.
             if obj.has("QueryLanguage") {
