@@ -7,3 +7,4 @@
 //! [`Outcome`]: shared::protocol::Outcome
 
 pub mod executor;
+pub mod integrations;

@@ -1,0 +1,1 @@
+//! The functions file (being written).

@@ -1,0 +1,1 @@
+//! Lambda integrations (being written).
