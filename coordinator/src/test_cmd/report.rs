@@ -11,8 +11,18 @@ use super::{CaseResult, CaseStatus, TestOptions};
 pub fn results(results: &[CaseResult], opts: &TestOptions, out: &mut dyn Write) -> io::Result<()> {
     let count = |f: fn(&CaseStatus) -> bool| results.iter().filter(|r| f(&r.status)).count();
     let passed = count(|s| matches!(s, CaseStatus::Passed));
-    let failed = count(|s| matches!(s, CaseStatus::Failed { .. }));
+    let mut failed = count(|s| matches!(s, CaseStatus::Failed { .. }));
     let skipped = count(|s| matches!(s, CaseStatus::Skipped { .. }));
+    // Against a known-failures list, the summary counts what is wrong: unexpected failures,
+    // unexpected passes and stale entries. Listed failures are reported on a line of their own.
+    let mut known = 0;
+    if let Some(k) = &opts.known_failures {
+        known = results
+            .iter()
+            .filter(|r| matches!(r.status, CaseStatus::Failed { .. }) && k.entries.contains_key(&r.name))
+            .count();
+        failed = k.verdict(results).len();
+    }
     if opts.json {
         let cases: Vec<Value> = results.iter().map(case_json).collect();
         let doc = json!({ "cases": cases, "passed": passed, "failed": failed, "skipped": skipped });
@@ -21,11 +31,16 @@ pub fn results(results: &[CaseResult], opts: &TestOptions, out: &mut dyn Write) 
         return out.flush();
     }
     for r in results {
+        let listed = opts.known_failures.as_ref().is_some_and(|k| k.entries.contains_key(&r.name));
         match &r.status {
             CaseStatus::Passed => {}
+            CaseStatus::Failed { diff } if listed => writeln!(out, "KNOWN {}: {}", r.name, one_line(diff))?,
             CaseStatus::Failed { diff } => writeln!(out, "FAIL {}: {}", r.name, one_line(diff))?,
             CaseStatus::Skipped { feature } => writeln!(out, "SKIP {}: {}", r.name, one_line(feature))?,
         }
+    }
+    if opts.known_failures.is_some() {
+        writeln!(out, "{known} known failure{} (listed with their reasons)", if known == 1 { "" } else { "s" })?;
     }
     write!(out, "{passed} passed, {failed} failed")?;
     if skipped > 0 {
