@@ -442,7 +442,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("b/k")).unwrap();
         std::fs::write(dir.path().join("b/k/x.json"), "[1]").unwrap();
-        let s = specs(&[&format!("b={}", dir.path().join("b").display()), "gone=/nonexistent/dmap"]).unwrap();
+        // A bucket directory is created when missing; one that cannot be (under a file) fails.
+        std::fs::write(dir.path().join("file"), "").unwrap();
+        let blocked = dir.path().join("file/sub");
+        let s = specs(&[
+            &format!("b={}", dir.path().join("b").display()),
+            &format!("gone={}", blocked.display()),
+            &format!("fresh={}", dir.path().join("fresh").display()),
+        ])
+        .unwrap();
+        assert!(s.store("fresh").is_ok() && dir.path().join("fresh").is_dir());
         let store = s.store("b").unwrap();
         assert!(Arc::ptr_eq(&store, &s.store("b").unwrap()));
         let path = object_store::path::Path::parse("k/x.json").unwrap();
