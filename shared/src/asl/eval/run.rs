@@ -36,13 +36,13 @@ pub(crate) struct Step {
 
 /// Runs a state machine from `StartAt` to its end. Variables assigned here live in a scope of
 /// their own that reads through to `parent`.
-pub(crate) fn run_machine<'a>(
+pub(crate) async fn run_machine<'a>(
     exec: &'a Exec<'a>,
     machine: &'a StateMachine,
     input: Value,
     parent: Option<&'a Vars<'a>>,
-) -> BoxFuture<'a, Result<Value, Halt>> {
-    Box::pin(async move {
+) -> Result<Value, Halt> {
+    {
         let mut vars = Vars::child(parent);
         let mut current = machine.start_at;
         let mut input = input;
@@ -55,7 +55,13 @@ pub(crate) fn run_machine<'a>(
             if exec.timed_out(now) {
                 return Err(Halt::TimedOut);
             }
-            let step = match run_state(exec, state, input, &vars, now).await {
+            let ran = match state.kind {
+                StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed | StateKind::Fail(_) => {
+                    run_pure_state(exec, state, input, &vars, now)
+                }
+                _ => run_waiting_state(exec, state, input, &vars, now).await,
+            };
+            let step = match ran {
                 Ok(step) => step,
                 Err(Halt::Failed(f)) => return Err(Halt::Failed(prefix_runtime(f, &state.name, entered_id))),
                 Err(h) => return Err(h),
@@ -85,7 +91,7 @@ pub(crate) fn run_machine<'a>(
                 None => return Ok(step.output),
             }
         }
-    })
+    }
 }
 
 /// AWS prefixes the causes of `States.Runtime` errors with the state and its entry event.
@@ -105,7 +111,8 @@ fn prefix_runtime(f: Failure, state: &str, entered_id: u64) -> Failure {
     )
 }
 
-async fn run_state<'a>(
+/// Pass, Choice, Succeed and Fail: pure computation, no await.
+fn run_pure_state<'a>(
     exec: &'a Exec<'a>,
     state: &'a State,
     raw: Value,
@@ -122,11 +129,29 @@ async fn run_state<'a>(
         }
         StateKind::Fail(f) => Err(Halt::Failed(states::fail::run(f, &raw, &env)?)),
         StateKind::Choice(c) => Ok(states::choice::run(state, c, raw, &env)?),
-        StateKind::Wait(w) => states::wait::run(exec, state, w, raw, &env).await,
-        StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => {
-            with_handling(exec, state, raw, vars, entered).await
-        }
+        _ => unreachable!("only pure states are run here"),
     }
+}
+
+/// Wait, Task, Parallel and Map. Boxed: this is where the recursion Parallel/Map →
+/// run_machine → state is broken, so that machines of pure states (an inline Map's
+/// iterations) run without allocating a future.
+fn run_waiting_state<'a>(
+    exec: &'a Exec<'a>,
+    state: &'a State,
+    raw: Value,
+    vars: &'a Vars<'a>,
+    entered: chrono::DateTime<chrono::Utc>,
+) -> BoxFuture<'a, Result<Step, Halt>> {
+    Box::pin(async move {
+        match &state.kind {
+            StateKind::Wait(w) => {
+                let env = StateEnv::new(exec, vars, &state.name, entered, None);
+                states::wait::run(exec, state, w, raw, &env).await
+            }
+            _ => with_handling(exec, state, raw, vars, entered).await,
+        }
+    })
 }
 
 /// Task, Parallel and Map: attempts, retried and caught as the state's Retry and Catch say.
