@@ -61,12 +61,7 @@ impl Progress {
         self.active.lock().unwrap_or_else(|e| e.into_inner()).push(id);
         let bar = self.bars.as_ref().map(|m| {
             let b = m.add(ProgressBar::no_length());
-            b.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} items ({per_sec}, ETA {eta}) {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            b.set_style(style(false));
             b.set_prefix(state_name.to_string());
             b
         });
@@ -81,8 +76,18 @@ impl Progress {
             last_file: None,
             last_log: Instant::now(),
             bar,
+            eta_shown: false,
         }
     }
+}
+
+fn style(with_eta: bool) -> ProgressStyle {
+    let template = if with_eta {
+        "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} items ({per_sec}, ETA {eta}) {msg}"
+    } else {
+        "{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} items ({per_sec}) {msg}"
+    };
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
 /// One Map Run's view.
@@ -97,15 +102,26 @@ pub struct RunProgress<'p> {
     last_file: Option<Instant>,
     last_log: Instant,
     bar: Option<ProgressBar>,
+    eta_shown: bool,
 }
 
 impl RunProgress<'_> {
     pub fn update(&mut self, t: &Tracker) {
         let done = t.items.succeeded + t.items.failed + t.items.timed_out + t.items.aborted;
         if let Some(b) = &self.bar {
+            // The ETA means something only once the total is known.
+            if t.reader_done() && !self.eta_shown {
+                b.set_style(style(true));
+                self.eta_shown = true;
+            }
             b.set_length(t.items.total);
             b.set_position(done);
-            b.set_message(format!("{} failed", t.items.failed + t.items.timed_out));
+            b.set_message(format!(
+                "read {}, succeeded {}, failed {}",
+                t.items.total,
+                t.items.succeeded,
+                t.items.failed + t.items.timed_out + t.items.aborted
+            ));
         } else if !self.owner.quiet && self.last_log.elapsed() >= LOG_EVERY {
             self.last_log = Instant::now();
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);

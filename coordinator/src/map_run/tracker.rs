@@ -66,6 +66,11 @@ impl Tracker {
         self.reader_done = true;
     }
 
+    /// Whether every item has been read, so the total is final.
+    pub fn reader_done(&self) -> bool {
+        self.reader_done
+    }
+
     /// A child carrying `items` items started.
     pub fn on_started(&mut self, items: u64) {
         self.items.pending = self.items.pending.saturating_sub(items);
