@@ -1,0 +1,192 @@
+//! Starting a function's process and reading from it within bounds.
+//!
+//! Security rules live here, in one place: the program and its arguments come from the
+//! functions file only (item data travels on stdin, never in argv, and no shell is involved);
+//! the environment is cleared and holds only the configured variables plus `PATH`; every read
+//! is bounded, so a process that writes without end cannot exhaust dmap's memory. A process's
+//! stderr is copied to dmap's stderr, each line prefixed with the function's name, and never
+//! parsed.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::task::JoinHandle;
+
+use crate::integrations::config::Function;
+
+/// Longest stderr line copied; the rest of the line is dropped.
+const STDERR_LINE_LIMIT: usize = 16 * 1024;
+
+/// A started process with its pipes.
+pub struct Spawned {
+    pub child: Child,
+    pub stdin: ChildStdin,
+    pub stdout: BufReader<ChildStdout>,
+    /// Copies stderr to dmap's stderr; yields stderr's last lines when the process ends.
+    pub stderr: JoinHandle<Vec<String>>,
+}
+
+/// Starts `command` (the function's program and arguments) with the function's environment
+/// and working directory. `tail` is how many of stderr's last lines to keep.
+pub fn spawn(function: &Function, command: &[String], tail: usize) -> std::io::Result<Spawned> {
+    let (program, args) =
+        command.split_first().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.envs(&function.env)
+        .current_dir(&function.working_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // A process abandoned mid-call (timeout, cancelled Task, protocol error) is killed
+        // rather than left to finish work nobody will read.
+        .kill_on_drop(true);
+    let mut child = cmd.spawn()?;
+    let missing = || std::io::Error::other("a pipe of the child process is missing");
+    let stdin = child.stdin.take().ok_or_else(missing)?;
+    let stdout = BufReader::new(child.stdout.take().ok_or_else(missing)?);
+    let stderr = child.stderr.take().ok_or_else(missing)?;
+    let stderr = tokio::spawn(copy_stderr(function.name.clone(), stderr, tail));
+    Ok(Spawned { child, stdin, stdout, stderr })
+}
+
+async fn copy_stderr(name: String, stderr: ChildStderr, tail: usize) -> Vec<String> {
+    let mut reader = BufReader::new(stderr);
+    let mut last = VecDeque::with_capacity(tail);
+    let mut line = Vec::new();
+    loop {
+        match read_line(&mut reader, &mut line, STDERR_LINE_LIMIT).await {
+            Ok(true) => {}
+            Err(LineError::TooLong) => {
+                if skip_line(&mut reader).await.is_err() {
+                    break;
+                }
+            }
+            Ok(false) | Err(LineError::Io(_)) => break,
+        }
+        let text = String::from_utf8_lossy(&line);
+        // One write per line, so that lines of concurrent processes do not interleave.
+        let _ = writeln!(std::io::stderr().lock(), "[{name}] {text}");
+        if tail > 0 {
+            if last.len() == tail {
+                last.pop_front();
+            }
+            last.push_back(text.into_owned());
+        }
+    }
+    last.into()
+}
+
+/// Why a bounded read stopped.
+#[derive(Debug)]
+pub enum LineError {
+    /// More than the limit arrived before the end of the line (or of the stream).
+    TooLong,
+    Io(std::io::Error),
+}
+
+/// Reads one line, without its `\n`, into `line`, keeping at most `limit` bytes. `Ok(false)`
+/// at the end of the stream with nothing read; a last line without `\n` is a line.
+pub async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> Result<bool, LineError> {
+    line.clear();
+    loop {
+        let available = reader.fill_buf().await.map_err(LineError::Io)?;
+        if available.is_empty() {
+            return Ok(!line.is_empty());
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (available.len(), false),
+        };
+        if line.len() + take > limit {
+            // Keep what fits, for stderr's truncated copy; a caller that fails the call
+            // ignores it.
+            let room = limit - line.len();
+            line.extend_from_slice(&available[..room]);
+            reader.consume(room);
+            return Err(LineError::TooLong);
+        }
+        line.extend_from_slice(&available[..take]);
+        reader.consume(if done { take + 1 } else { take });
+        if done {
+            return Ok(true);
+        }
+    }
+}
+
+/// Discards input up to and including the next `\n`.
+async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            return Ok(());
+        }
+        match available.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = available.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
+/// Reads a whole stream, failing as soon as it grows past `limit` bytes.
+pub async fn read_to_end<R: AsyncRead + Unpin>(reader: R, limit: usize) -> Result<Vec<u8>, LineError> {
+    let mut bytes = Vec::new();
+    reader.take(limit as u64 + 1).read_to_end(&mut bytes).await.map_err(LineError::Io)?;
+    if bytes.len() > limit {
+        return Err(LineError::TooLong);
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lines(input: &[u8], limit: usize) -> Vec<Result<String, String>> {
+        let mut reader = BufReader::with_capacity(4, input);
+        let mut out = Vec::new();
+        let mut line = Vec::new();
+        loop {
+            match read_line(&mut reader, &mut line, limit).await {
+                Ok(true) => out.push(Ok(String::from_utf8(line.clone()).unwrap())),
+                Ok(false) => return out,
+                Err(LineError::TooLong) => {
+                    out.push(Err(String::from_utf8(line.clone()).unwrap()));
+                    skip_line(&mut reader).await.unwrap();
+                }
+                Err(LineError::Io(e)) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_are_bounded() {
+        let got = lines(b"ab\ncdefgh\n\nlast", 5).await;
+        let want: Vec<Result<String, String>> =
+            vec![Ok("ab".into()), Err("cdefg".into()), Ok("".into()), Ok("last".into())];
+        assert_eq!(got, want);
+        assert_eq!(lines(b"abcde\n", 5).await, vec![Ok("abcde".to_string())]);
+    }
+
+    #[tokio::test]
+    async fn whole_streams_are_bounded() {
+        assert_eq!(read_to_end(&b"abc"[..], 3).await.unwrap(), b"abc");
+        assert!(matches!(read_to_end(&b"abcd"[..], 3).await, Err(LineError::TooLong)));
+    }
+}
