@@ -11,22 +11,33 @@ use shared::asl::Failure;
 use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::eval::{Host, TaskRequest};
 use worker::executor::Executor;
+use worker::integrations::Integrations;
 
 use crate::map_run::run::{MapRunner, RunOptions};
 use crate::map_run::status::Progress;
 use crate::map_run::transport::InProcess;
 use crate::storage::Storage;
 
-/// Runs executions on the wall clock. Task integrations (Lambda functions, HTTP) are not
-/// wired yet: [`LocalHost::resources`] is empty, so `dmap run` refuses Task states up front
-/// instead of failing them at run time.
-#[derive(Debug, Default)]
-pub struct LocalHost;
+/// Runs executions on the wall clock and calls Task integrations (Lambda functions from a
+/// functions file, the HTTP Task).
+#[derive(Debug, Clone)]
+pub struct LocalHost {
+    integrations: Arc<Integrations>,
+}
+
+impl Default for LocalHost {
+    fn default() -> Self {
+        LocalHost::new(Arc::new(Integrations::none(Some(shared::asl::eval::MAX_PAYLOAD_BYTES))))
+    }
+}
 
 impl LocalHost {
-    /// The Task resources this host can call.
-    pub fn resources() -> Vec<String> {
-        Vec::new()
+    pub fn new(integrations: Arc<Integrations>) -> Self {
+        LocalHost { integrations }
+    }
+
+    pub fn integrations(&self) -> &Integrations {
+        &self.integrations
     }
 }
 
@@ -43,12 +54,7 @@ impl Host for LocalHost {
     }
 
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
-        Box::pin(async move {
-            Err(Failure::new(
-                "States.TaskFailed",
-                format!("no integration is registered for the resource '{}'", request.resource),
-            ))
-        })
+        Box::pin(self.integrations.invoke(request))
     }
 
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {

@@ -1,32 +1,55 @@
-//! What this build of dmap can run: checks a validated machine for features that are valid
-//! ASL but not available here yet (today: Task resources without an integration), and reports
-//! each as a diagnostic at its pointer.
+//! What this build of dmap can run: checks a validated machine for Task resources that no
+//! configured integration serves (a Lambda function missing from the functions file, a
+//! service integration dmap does not have), and reports each as a diagnostic at its pointer
+//! before anything runs.
 
+use serde_json::{Map, Value};
 use shared::asl::diagnostic::{Diagnostic, Severity, code, pointer_push};
 use shared::asl::model::{StateKind, StateMachine};
+use shared::asl::path::Template;
+use worker::integrations::Integrations;
 
-/// Diagnostics for every Task whose resource has no integration among `resources`.
-pub fn unsupported(machine: &StateMachine, resources: &[String]) -> Vec<Diagnostic> {
+/// Diagnostics for every Task whose resource the integrations cannot serve.
+pub fn unsupported(machine: &StateMachine, integrations: &Integrations) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, resources, &mut out);
+    walk(machine, integrations, &mut out);
     out
 }
 
-fn walk(m: &StateMachine, resources: &[String], out: &mut Vec<Diagnostic>) {
+fn walk(m: &StateMachine, integrations: &Integrations, out: &mut Vec<Diagnostic>) {
     for s in &m.states {
         match &s.kind {
-            StateKind::Map(map) => walk(&map.processor, resources, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, resources, out)),
-            StateKind::Task(t) if !resources.contains(&t.resource) => out.push(Diagnostic {
-                severity: Severity::Error,
-                code: code::NOT_SUPPORTED,
-                message: format!(
-                    "no integration for the Task resource '{}' at {} yet: Lambda and HTTP integrations arrive with `--functions`",
-                    t.resource, s.pointer
-                ),
-                location: pointer_push(&s.pointer, "Resource"),
-            }),
+            StateKind::Map(map) => walk(&map.processor, integrations, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, out)),
+            StateKind::Task(t) => {
+                let params = literal_parameters(s.io.parameters.as_ref());
+                if let Some(reason) = integrations.unsupported(&t.resource, &params) {
+                    out.push(Diagnostic {
+                        severity: Severity::Error,
+                        code: code::NOT_SUPPORTED,
+                        message: format!("{reason} (at {})", s.pointer),
+                        location: pointer_push(&s.pointer, "Resource"),
+                    });
+                }
+            }
             _ => {}
         }
+    }
+}
+
+/// The parameters whose values are written literally (what can be known before a run).
+fn literal_parameters(t: Option<&Template>) -> Value {
+    match t {
+        Some(Template::Literal(v)) => v.clone(),
+        Some(Template::Object(entries)) => Value::Object(
+            entries
+                .iter()
+                .filter_map(|(k, t)| match t {
+                    Template::Literal(v) => Some((k.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect::<Map<String, Value>>(),
+        ),
+        _ => Value::Object(Map::new()),
     }
 }

@@ -96,3 +96,28 @@ fn jsonl_payments_fail_within_the_tolerated_threshold() {
     assert_eq!(doc["itemCounts"]["failed"], json!(bad.len()));
     assert_eq!(doc["itemCounts"]["total"], json!(lines.lines().count()));
 }
+
+#[test]
+fn a_python_function_prices_csv_batches() {
+    let run = Run::new("examples/python/csv-prices.asl.json")
+        .arg("--functions")
+        .arg("examples/python/functions.toml")
+        .bucket("dmap-examples", &repo().join("examples/data"))
+        .go();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
+    let batches = out.as_array().expect("one result per batch");
+    assert_eq!(batches.len(), 3, "25 rows in batches of 10");
+    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
+    let expected: Vec<Value> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let total = f[2].parse::<f64>().unwrap_or(0.0) * f[3].parse::<f64>().unwrap_or(0.0);
+            json!({"order_id": f[0], "total": total, "currency": "EUR"})
+        })
+        .collect();
+    let got: Vec<Value> = batches.iter().flat_map(|b| b.as_array().cloned().unwrap_or_default()).collect();
+    assert_eq!(got, expected);
+}

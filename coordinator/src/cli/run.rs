@@ -12,6 +12,7 @@ use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
 use crate::storage::Storage;
 use crate::support;
+use worker::integrations::Integrations;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,6 +43,10 @@ pub struct Args {
     /// Lift AWS's 256 KiB limits on state outputs and child inputs.
     #[arg(long)]
     no_payload_limits: bool,
+    /// A functions file (TOML) mapping Lambda function names to local implementations, and
+    /// HTTP Task connections.
+    #[arg(long, value_name = "FILE")]
+    functions: Option<PathBuf>,
     /// ResultWriter file size before rolling over to the next file (AWS: 5 GB).
     #[arg(long, value_name = "BYTES", default_value_t = 5 << 30)]
     result_file_bytes: u64,
@@ -49,7 +54,7 @@ pub struct Args {
 
 pub fn run(a: &Args) -> i32 {
     match prepare(a) {
-        Ok((machine, input, options)) => execute_and_print(a, &machine, input, &options),
+        Ok((machine, input, options, integrations)) => execute_and_print(a, &machine, input, &options, integrations),
         Err(message) => {
             eprintln!("{message}");
             2
@@ -57,7 +62,9 @@ pub fn run(a: &Args) -> i32 {
     }
 }
 
-fn prepare(a: &Args) -> Result<(shared::asl::StateMachine, Value, ExecutionOptions), String> {
+type Prepared = (shared::asl::StateMachine, Value, ExecutionOptions, Arc<Integrations>);
+
+fn prepare(a: &Args) -> Result<Prepared, String> {
     let text = std::fs::read_to_string(&a.file).map_err(|e| format!("dmap: cannot read {}: {e}", a.file.display()))?;
     let machine = match shared::asl::parse_definition(&text) {
         Ok((m, warnings)) => {
@@ -71,7 +78,12 @@ fn prepare(a: &Args) -> Result<(shared::asl::StateMachine, Value, ExecutionOptio
             return Err(lines.join("\n"));
         }
     };
-    let unsupported = support::unsupported(&machine, &LocalHost::resources());
+    let limit = if a.no_payload_limits { None } else { Some(shared::asl::eval::MAX_PAYLOAD_BYTES) };
+    let integrations = Arc::new(match &a.functions {
+        Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
+        None => Integrations::none(limit),
+    });
+    let unsupported = support::unsupported(&machine, &integrations);
     if !unsupported.is_empty() {
         let lines: Vec<String> = unsupported.iter().map(|d| format!("{}: {d}", a.file.display())).collect();
         return Err(lines.join("\n"));
@@ -92,7 +104,7 @@ fn prepare(a: &Args) -> Result<(shared::asl::StateMachine, Value, ExecutionOptio
     if a.no_payload_limits {
         options.max_payload_bytes = None;
     }
-    Ok((machine, input, options))
+    Ok((machine, input, options, integrations))
 }
 
 fn storage(a: &Args) -> Result<Storage, String> {
@@ -104,7 +116,13 @@ fn storage(a: &Args) -> Result<Storage, String> {
     Ok(storage.merge(flags))
 }
 
-fn execute_and_print(a: &Args, machine: &shared::asl::StateMachine, input: Value, options: &ExecutionOptions) -> i32 {
+fn execute_and_print(
+    a: &Args,
+    machine: &shared::asl::StateMachine,
+    input: Value,
+    options: &ExecutionOptions,
+    integrations: Arc<Integrations>,
+) -> i32 {
     let storage = match storage(a) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -122,7 +140,7 @@ fn execute_and_print(a: &Args, machine: &shared::asl::StateMachine, input: Value
     let run_options = RunOptions { rollover_bytes: a.result_file_bytes, max_payload_bytes: options.max_payload_bytes };
     let progress = Arc::new(Progress::new(a.map_run_status.clone(), a.quiet));
     let outcome = rt.block_on(async {
-        let host = EmbeddedHost::new(LocalHost, storage, run_options, progress);
+        let host = EmbeddedHost::new(LocalHost::new(integrations), storage, run_options, progress);
         execute(machine, input, options, &*host).await
     });
     match outcome.status {

@@ -1,8 +1,86 @@
 //! Task integrations: what a Task state's `Resource` reaches — Lambda functions served by local
-//! implementations (`lambda`), and the HTTP Task (`http`). Configured by a functions file
-//! (`config`). The same integrations serve the parent machine and Map Run children.
-//! (Being written: this module is not wired into any host yet.)
+//! implementations (`lambda`), and the HTTP Task (`http`), configured by a functions file
+//! (`config`). [`Integrations`] dispatches a call to the right one. The same integrations serve
+//! Task states of the parent machine and of Map Run children.
 
 pub mod config;
 pub mod http;
 pub mod lambda;
+
+use std::path::Path;
+
+use serde_json::Value;
+use shared::asl::Failure;
+use shared::asl::eval::TaskRequest;
+
+use config::FunctionsFile;
+use http::{Http, HttpConfig};
+use lambda::Lambda;
+
+/// Every integration this process can call.
+pub struct Integrations {
+    /// `None` without a functions file: Lambda resources then have nothing to run.
+    lambda: Option<Lambda>,
+    http: Http,
+}
+
+impl std::fmt::Debug for Integrations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Integrations").field("functions", &self.lambda.as_ref().map(|l| l.functions_file())).finish()
+    }
+}
+
+impl Integrations {
+    /// No functions file: the HTTP Task (without connections) only.
+    pub fn none(max_response_bytes: Option<usize>) -> Self {
+        Integrations {
+            lambda: None,
+            http: Http::new(HttpConfig::default()).with_max_response_bytes(max_response_bytes),
+        }
+    }
+
+    /// Loads a functions file. Errors name the file and the key.
+    pub fn load(path: &Path, max_response_bytes: Option<usize>) -> Result<Self, String> {
+        let file = FunctionsFile::load(path).map_err(|e| e.to_string())?;
+        let http_config = HttpConfig::from_raw(&file.connections, file.http.as_ref())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Integrations {
+            lambda: Some(Lambda::new(&file).with_max_response_bytes(max_response_bytes)),
+            http: Http::new(http_config).with_max_response_bytes(max_response_bytes),
+        })
+    }
+
+    /// Why a Task with this resource (and these literal parameters, when known) cannot run
+    /// here, or `None` when it can — or when only the run can tell (`FunctionName.$`).
+    pub fn unsupported(&self, resource: &str, parameters: &Value) -> Option<String> {
+        if resource == http::RESOURCE {
+            return None;
+        }
+        if lambda::is_lambda_resource(resource) {
+            return match &self.lambda {
+                Some(l) => l.describe_missing(resource, parameters),
+                None => Some(format!(
+                    "the Task resource '{resource}' is a Lambda function: pass `--functions FILE` mapping it to a local implementation"
+                )),
+            };
+        }
+        Some(format!(
+            "no integration for the Task resource '{resource}' yet: dmap runs Lambda functions (with `--functions`) and the HTTP Task"
+        ))
+    }
+
+    pub async fn invoke(&self, request: TaskRequest) -> Result<Value, Failure> {
+        if request.resource == http::RESOURCE {
+            return self.http.invoke(request).await;
+        }
+        if lambda::is_lambda_resource(&request.resource) {
+            if let Some(l) = &self.lambda {
+                return l.invoke(request).await;
+            }
+        }
+        Err(Failure::new(
+            "States.Runtime",
+            format!("no integration is configured for the Task resource '{}'", request.resource),
+        ))
+    }
+}
