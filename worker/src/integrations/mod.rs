@@ -73,10 +73,10 @@ impl Integrations {
         if request.resource == http::RESOURCE {
             return self.http.invoke(request).await;
         }
-        if lambda::is_lambda_resource(&request.resource) {
-            if let Some(l) = &self.lambda {
-                return l.invoke(request).await;
-            }
+        if lambda::is_lambda_resource(&request.resource)
+            && let Some(l) = &self.lambda
+        {
+            return l.invoke(request).await;
         }
         Err(Failure::new(
             "States.Runtime",
