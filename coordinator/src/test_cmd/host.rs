@@ -17,7 +17,10 @@ use shared::asl::Failure;
 use shared::asl::error_name::TASK_FAILED;
 use shared::asl::eval::{Host, TaskRequest};
 
+use worker::integrations::lambda::{bare_name, is_lambda_resource};
+
 use super::case::{Behaviour, Integration, LAMBDA_INVOKE, TaskMock};
+use super::functions::Functions;
 
 /// How many times an execution may read the clock (about once per state entered) before the
 /// run is abandoned as runaway: far above AWS's 25,000 history events per execution, so only
@@ -36,6 +39,7 @@ pub struct TestHost {
     /// Sleeps wait for `advance` (see [`TestHost::discrete`]).
     discrete: bool,
     deadlines: Mutex<Vec<(DateTime<Utc>, std::task::Waker)>>,
+    functions: Option<Functions>,
 }
 
 impl TestHost {
@@ -47,6 +51,7 @@ impl TestHost {
             invocations: AtomicU64::new(0),
             discrete: false,
             deadlines: Mutex::new(Vec::new()),
+            functions: None,
         }
     }
 
@@ -54,6 +59,24 @@ impl TestHost {
     /// when everything is blocked) instead of jumping the clock at once.
     pub fn discrete(start: DateTime<Utc>, mocks: Vec<TaskMock>) -> Self {
         TestHost { discrete: true, ..TestHost::new(start, mocks) }
+    }
+
+    /// Serves the Lambda mocks that [`super::functions::for_mocks`] made real functions through
+    /// the Lambda integration.
+    pub fn with_functions(mut self, functions: Option<Functions>) -> Self {
+        self.functions = functions;
+        self
+    }
+
+    fn is_function(&self, f: &Functions, request: &TaskRequest) -> bool {
+        let name = if request.resource == LAMBDA_INVOKE {
+            request.input.get("FunctionName").and_then(Value::as_str).and_then(bare_name)
+        } else if is_lambda_resource(&request.resource) {
+            bare_name(&request.resource)
+        } else {
+            None
+        };
+        name.is_some_and(|n| f.names.iter().any(|m| m == n))
     }
 
     /// Moves the clock to the earliest pending deadline; false when nobody sleeps.
@@ -176,6 +199,11 @@ impl Host for TestHost {
     }
 
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
+        if let Some(f) = &self.functions
+            && self.is_function(f, &request)
+        {
+            return Box::pin(f.integrations.invoke(request));
+        }
         Box::pin(std::future::ready(self.serve(&request)))
     }
 }

@@ -12,6 +12,7 @@
 
 mod case;
 mod compare;
+mod functions;
 mod host;
 mod ignore;
 pub mod known;

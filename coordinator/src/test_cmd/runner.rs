@@ -21,7 +21,7 @@ use std::sync::Arc;
 use super::CaseStatus;
 use super::case::Loaded;
 use super::host::{Runaway, TestHost};
-use super::{compare, s3};
+use super::{compare, functions, s3};
 use crate::host::EmbeddedHost;
 use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
@@ -70,9 +70,14 @@ pub fn run(loaded: &Loaded) -> CaseStatus {
     // AWS's times have millisecond precision.
     let now = Utc::now();
     let start = now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now);
-    let run = if distributed_map(&machine).is_some() {
-        // Map Runs run on a runtime; there, sleeps jump the clock at once.
-        let host = TestHost::new(start, case.tasks.clone());
+    // Lambda mocks become real functions (processes), served by the Lambda integration.
+    let functions = match functions::for_mocks(&case.tasks) {
+        Ok(f) => f,
+        Err(e) => return CaseStatus::Failed { diff: format!("cannot set up the case's functions: {e}") },
+    };
+    let run = if distributed_map(&machine).is_some() || functions.is_some() {
+        // Map Runs and processes need a runtime; there, sleeps jump the clock at once.
+        let host = TestHost::new(start, case.tasks.clone()).with_functions(functions);
         let storage = match store.as_ref().map(|d| bucket_dirs(d.path())).transpose() {
             Ok(s) => s.unwrap_or_default(),
             Err(e) => return CaseStatus::Failed { diff: format!("cannot map the case's buckets: {e}") },

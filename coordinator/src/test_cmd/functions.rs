@@ -1,0 +1,131 @@
+//! Task mocks as real functions: a case's `tasks` entries for Lambda functions become a
+//! functions file of tiny commands (`cat` for identity, printing `returns` for constant), so
+//! `dmap test` exercises the same Lambda integration `dmap run --functions` uses — process,
+//! JSON on stdin and stdout, AWS's `lambda:invoke` wrapper — rather than a stand-in.
+//!
+//! A function that cases mock with different behaviours for different states, or a `*`
+//! function, stays a mock.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use worker::integrations::Integrations;
+use worker::integrations::lambda::{bare_name, is_lambda_resource};
+
+use super::case::{Behaviour, Integration, TaskMock};
+
+/// The functions file and the integrations built from it, with the functions it serves.
+pub struct Functions {
+    _dir: TempDir,
+    pub integrations: Arc<Integrations>,
+    pub names: Vec<String>,
+}
+
+/// Builds functions for the Lambda mocks that can be functions; `None` when there are none.
+pub fn for_mocks(mocks: &[TaskMock]) -> Result<Option<Functions>, String> {
+    let mut by_name: BTreeMap<String, Vec<&TaskMock>> = BTreeMap::new();
+    for m in mocks {
+        if let Some(name) = function_name(m) {
+            by_name.entry(name).or_default().push(m);
+        }
+    }
+    let mut toml = String::new();
+    let mut names = Vec::new();
+    for (name, ms) in &by_name {
+        let first = ms[0];
+        if ms.iter().any(|m| m.behaviour != first.behaviour || m.returns != first.returns) {
+            continue;
+        }
+        let _ = writeln!(toml, "[functions.{name}]\nper_invocation = true");
+        match first.behaviour {
+            Behaviour::Identity => {
+                let _ = writeln!(toml, "command = [\"cat\"]");
+            }
+            Behaviour::Constant => {
+                // The constant travels in the environment, never on a command line.
+                let returns = serde_json::to_string(&first.returns).map_err(|e| e.to_string())?;
+                let _ =
+                    writeln!(toml, "command = [\"sh\", \"-c\", \"cat >/dev/null; printf '%s' \\\"$DMAP_RETURNS\\\"\"]");
+                let _ = writeln!(toml, "env = {{ DMAP_RETURNS = {} }}", toml_string(&returns));
+            }
+        }
+        names.push(name.clone());
+    }
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let dir = tempfile::Builder::new().prefix("dmap-test-functions-").tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("functions.toml");
+    std::fs::write(&path, toml).map_err(|e| e.to_string())?;
+    let integrations = Integrations::load(&path, Some(shared::asl::eval::MAX_PAYLOAD_BYTES))?;
+    Ok(Some(Functions { _dir: dir, integrations: Arc::new(integrations), names }))
+}
+
+/// The function a Lambda mock stands for.
+fn function_name(m: &TaskMock) -> Option<String> {
+    match m.integration() {
+        Integration::Direct if is_lambda_resource(&m.resource) => bare_name(&m.resource).map(str::to_string),
+        Integration::LambdaInvoke => match m.function.as_deref() {
+            None | Some("*") => None,
+            Some(f) => bare_name(f).map(str::to_string),
+        },
+        Integration::Direct => None,
+    }
+}
+
+/// A TOML basic string.
+fn toml_string(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use shared::asl::eval::TaskRequest;
+
+    use super::*;
+
+    fn mock(v: Value) -> TaskMock {
+        serde_json::from_value(v).unwrap_or_else(|e| panic!("mock: {e}"))
+    }
+
+    fn request(resource: &str, input: Value) -> TaskRequest {
+        TaskRequest {
+            state_name: "T".into(),
+            resource: resource.into(),
+            input,
+            timeout_seconds: 60,
+            heartbeat_seconds: None,
+            credentials: None,
+            execution_arn: "arn:aws:states:us-east-1:111111111111:execution:sm:x".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn identity_and_constant_mocks_run_as_processes() {
+        let mocks = vec![
+            mock(json!({"resource": "arn:aws:lambda:us-east-1:111111111111:function:echo", "behaviour": "identity"})),
+            mock(json!({"resource": "arn:aws:states:::lambda:invoke", "function": "answer", "behaviour": "constant",
+                        "returns": {"answer": 42, "quote": "it's \"so\""}})),
+            // A `*` function cannot be named in a functions file: it stays a mock.
+            mock(json!({"resource": "arn:aws:states:::lambda:invoke", "function": "*", "behaviour": "identity"})),
+        ];
+        let f = for_mocks(&mocks).expect("functions").expect("some functions");
+        assert_eq!(f.names, vec!["answer".to_string(), "echo".to_string()]);
+        let echoed = f
+            .integrations
+            .invoke(request("arn:aws:lambda:us-east-1:111111111111:function:echo", json!({"k": [1, "x"]})))
+            .await;
+        assert_eq!(echoed, Ok(json!({"k": [1, "x"]})));
+        let wrapped = f
+            .integrations
+            .invoke(request("arn:aws:states:::lambda:invoke", json!({"FunctionName": "answer", "Payload": {"in": 1}})))
+            .await
+            .expect("invoke");
+        assert_eq!(wrapped["Payload"], json!({"answer": 42, "quote": "it's \"so\""}));
+        assert_eq!(wrapped["StatusCode"], json!(200));
+    }
+}
