@@ -121,3 +121,24 @@ fn a_python_function_prices_csv_batches() {
     let got: Vec<Value> = batches.iter().flat_map(|b| b.as_array().cloned().unwrap_or_default()).collect();
     assert_eq!(got, expected);
 }
+
+#[test]
+fn orders_are_scored_by_a_local_http_service() {
+    let out = std::process::Command::new(repo().join("examples/http/run"))
+        .arg(env!("CARGO_BIN_EXE_dmap"))
+        .output()
+        .expect("examples/http/run runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).expect("output is JSON");
+    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
+    let expected: Vec<Value> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let score = f[2].parse::<i64>().unwrap_or(0) * f[3].parse::<i64>().unwrap_or(0) % 97;
+            json!({"order_id": f[0], "score": score})
+        })
+        .collect();
+    assert_eq!(got, json!(expected));
+}
