@@ -8,6 +8,7 @@ mod fields;
 mod graph;
 mod handling;
 mod map;
+mod reader;
 mod states;
 
 use std::collections::HashMap;
