@@ -23,6 +23,8 @@ enum Scenario {
     Engine(scenarios::engine::Args),
     /// The embedded Map Run over JSONL items: items/s and the coordinator's peak memory.
     Maprun(scenarios::maprun::Args),
+    /// Map Runs calling a Python function: batched and unbatched, against an xargs baseline.
+    Functions(scenarios::functions::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,5 +32,6 @@ fn main() -> anyhow::Result<()> {
     match cli.scenario {
         Scenario::Engine(a) => scenarios::engine::run(&a),
         Scenario::Maprun(a) => scenarios::maprun::run(&a),
+        Scenario::Functions(a) => scenarios::functions::run(&a),
     }
 }
