@@ -17,7 +17,7 @@ use shared::asl::Failure;
 use shared::asl::error_name::TASK_FAILED;
 use shared::asl::eval::{Host, TaskRequest};
 
-use worker::integrations::lambda::{bare_name, is_lambda_resource};
+use worker::integrations::lambda::{bare_name, invoke_response, is_lambda_resource};
 
 use super::case::{Behaviour, Integration, LAMBDA_INVOKE, TaskMock};
 use super::functions::Functions;
@@ -127,44 +127,12 @@ impl TestHost {
         })
     }
 
-    /// Wraps a function's result the way the optimised `lambda:invoke` integration returns it.
-    /// The metadata is made up but deterministic: a request id counting the calls and the
-    /// manual clock's date.
+    /// Wraps a mock's result the way `lambda:invoke` returns it (the Lambda integration's own
+    /// wrapper), with a request id counting the calls and the manual clock's date.
     fn invoke_response(&self, payload: Value) -> Value {
         let n = self.invocations.fetch_add(1, Ordering::Relaxed) + 1;
         let request_id = format!("00000000-0000-4000-8000-{n:012x}");
-        let date = self.time().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-        let length = payload.to_string().len().to_string();
-        let trace = format!("Root=1-{:08x}-{n:024x};Sampled=0", self.time().timestamp());
-        json!({
-            "ExecutedVersion": "$LATEST",
-            "Payload": payload,
-            "SdkHttpMetadata": {
-                "AllHttpHeaders": {
-                    "X-Amz-Executed-Version": ["$LATEST"],
-                    "x-amzn-Remapped-Content-Length": ["0"],
-                    "Connection": ["keep-alive"],
-                    "x-amzn-RequestId": [request_id],
-                    "Content-Length": [length],
-                    "Date": [date],
-                    "X-Amzn-Trace-Id": [trace],
-                    "Content-Type": ["application/json"],
-                },
-                "HttpHeaders": {
-                    "Connection": "keep-alive",
-                    "Content-Length": length,
-                    "Content-Type": "application/json",
-                    "Date": date,
-                    "X-Amz-Executed-Version": "$LATEST",
-                    "x-amzn-Remapped-Content-Length": "0",
-                    "x-amzn-RequestId": request_id,
-                    "X-Amzn-Trace-Id": trace,
-                },
-                "HttpStatusCode": 200,
-            },
-            "SdkResponseMetadata": { "RequestId": request_id },
-            "StatusCode": 200,
-        })
+        invoke_response(payload, &request_id, self.time())
     }
 }
 

@@ -28,7 +28,7 @@ use shared::asl::Failure;
 use shared::asl::error_name::{RUNTIME, TASK_FAILED};
 use shared::asl::eval::TaskRequest;
 
-pub use reply::LAMBDA_RESPONSE_LIMIT;
+pub use reply::{LAMBDA_RESPONSE_LIMIT, invoke_response};
 pub use resource::{LAMBDA_INVOKE, bare_name, is_lambda_resource};
 
 use self::deadline::Deadlines;
@@ -179,7 +179,7 @@ impl Lambda {
         }?;
         Ok(match target.style {
             Style::Arn => result,
-            Style::Invoke => reply::invoke_response(result, &call.request_id),
+            Style::Invoke => reply::invoke_response(result, &call.request_id, chrono::Utc::now()),
         })
     }
 }

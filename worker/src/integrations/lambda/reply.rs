@@ -141,9 +141,8 @@ fn describe_status(status: Option<std::process::ExitStatus>) -> String {
 }
 
 /// The result of `arn:aws:states:::lambda:invoke`: the function's result in `Payload` with the
-/// metadata of Lambda's Invoke response — the shape `dmap test`'s mocks return.
-pub fn invoke_response(payload: Value, request_id: &str) -> Value {
-    let now = chrono::Utc::now();
+/// metadata of Lambda's Invoke response, dated `now` — also what `dmap test`'s mocks return.
+pub fn invoke_response(payload: Value, request_id: &str, now: chrono::DateTime<chrono::Utc>) -> Value {
     let date = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     // Measured without serialising: batches make payloads large.
     let length = shared::asl::eval::json_size(&payload, usize::MAX).to_string();
