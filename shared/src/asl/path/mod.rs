@@ -80,6 +80,23 @@ impl Env for EmptyEnv {
     }
 }
 
+/// An environment with a given context object and variables (tests, and hosts that evaluate
+/// paths outside a running state).
+#[derive(Debug, Clone, Default)]
+pub struct FixedEnv {
+    pub context: Value,
+    pub variables: serde_json::Map<String, Value>,
+}
+
+impl Env for FixedEnv {
+    fn context(&self) -> &Value {
+        &self.context
+    }
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.variables.get(name)
+    }
+}
+
 /// Why a path selected nothing. `message` is Jayway's wording, which AWS embeds in causes
 /// ("Missing property in path $['no']", "No results for path: $['x']").
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,27 +3,14 @@
 
 mod recorded;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Rule;
 use crate::asl::diagnostic::{Diagnostics, code};
 use crate::asl::error_name::RUNTIME;
-use crate::asl::path::Env;
 
-/// A context object and variables for rules that read `$$` or `$name`.
-struct TestEnv {
-    context: Value,
-    variables: Map<String, Value>,
-}
-
-impl Env for TestEnv {
-    fn context(&self) -> &Value {
-        &self.context
-    }
-    fn variable(&self, name: &str) -> Option<&Value> {
-        self.variables.get(name)
-    }
-}
+/// A context object and variables for paths that read `$$` or `$name`.
+type TestEnv = crate::asl::path::FixedEnv;
 
 fn env() -> TestEnv {
     let variables = json!({ "limit": 10, "name": "dmap" }).as_object().unwrap().clone();

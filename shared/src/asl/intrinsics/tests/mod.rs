@@ -2,7 +2,7 @@
 //! real AWS (`/work/shared/conformance/localstack/cases/intrinsic_functions.*`, named in the
 //! comments) or from the spec (§4.8); none is copied from this implementation's output.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 mod array;
 mod encoding;
@@ -11,22 +11,9 @@ mod math;
 mod string;
 
 use super::{Call, ERROR, Func};
-use crate::asl::path::Env;
 
-/// A context object and variables for `$$` and `$var` arguments.
-struct TestEnv {
-    context: Value,
-    variables: Map<String, Value>,
-}
-
-impl Env for TestEnv {
-    fn context(&self) -> &Value {
-        &self.context
-    }
-    fn variable(&self, name: &str) -> Option<&Value> {
-        self.variables.get(name)
-    }
-}
+/// A context object and variables for paths that read `$$` or `$name`.
+type TestEnv = crate::asl::path::FixedEnv;
 
 fn env() -> TestEnv {
     let vars = json!({"name": "John", "place": "LocalStack", "n": 5});
