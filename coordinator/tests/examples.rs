@@ -31,12 +31,9 @@ fn csv_orders_are_priced_in_batches_and_exported() {
         let output: Value = serde_json::from_str(rec["Output"].as_str().expect("Output is a string")).expect("json");
         priced.extend(output.as_array().expect("array").iter().cloned());
     }
-    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
-    let mut expected: Vec<Value> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
+    let mut expected: Vec<Value> = order_rows()
+        .iter()
+        .map(|f| {
             json!({"order_id": f[0], "country": f[4], "quantity": f[3].parse::<i64>().unwrap_or(0),
                    "unit_price": f[2].parse::<i64>().unwrap_or(0), "currency": "EUR"})
         })
@@ -108,12 +105,9 @@ fn a_python_function_prices_csv_batches() {
     let out: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
     let batches = out.as_array().expect("one result per batch");
     assert_eq!(batches.len(), 3, "25 rows in batches of 10");
-    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
-    let expected: Vec<Value> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
+    let expected: Vec<Value> = order_rows()
+        .iter()
+        .map(|f| {
             let total = f[2].parse::<f64>().unwrap_or(0.0) * f[3].parse::<f64>().unwrap_or(0.0);
             json!({"order_id": f[0], "total": total, "currency": "EUR"})
         })
@@ -130,15 +124,18 @@ fn orders_are_scored_by_a_local_http_service() {
         .expect("examples/http/run runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let got: Value = serde_json::from_slice(&out.stdout).expect("output is JSON");
-    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
-    let expected: Vec<Value> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
+    let expected: Vec<Value> = order_rows()
+        .iter()
+        .map(|f| {
             let score = f[2].parse::<i64>().unwrap_or(0) * f[3].parse::<i64>().unwrap_or(0) % 97;
             json!({"order_id": f[0], "score": score})
         })
         .collect();
     assert_eq!(got, json!(expected));
+}
+
+/// The example orders, one vector of fields per CSV row (the header skipped).
+fn order_rows() -> Vec<Vec<String>> {
+    let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
+    csv.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
 }
