@@ -1,6 +1,7 @@
-//! Hosts of in-process executions. [`LocalHost`] is the wall clock, tokio timers and the task
-//! integrations registered in code; [`EmbeddedHost`] adds Map Runs on top of any base host,
-//! running children on this process's worker pool (the embedded default of `dmap run`).
+//! Hosts of the coordinator's executions. [`EmbeddedHost`] adds Map Runs on top of any base
+//! host (usually [`LocalHost`]: the wall clock, tokio timers and the task integrations),
+//! running children on this process's worker pool (the embedded default of `dmap run`) or
+//! on workers over a transport (NATS).
 
 use std::sync::{Arc, Weak};
 
@@ -11,56 +12,12 @@ use shared::asl::Failure;
 use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::eval::{Host, TaskRequest};
 use worker::executor::Executor;
-use worker::integrations::Integrations;
+pub use worker::host::LocalHost;
 
 use crate::map_run::run::{MapRunner, RunOptions};
 use crate::map_run::status::Progress;
-use crate::map_run::transport::InProcess;
+use crate::map_run::transport::{InProcess, Transport};
 use crate::storage::Storage;
-
-/// Runs executions on the wall clock and calls Task integrations (Lambda functions from a
-/// functions file, the HTTP Task).
-#[derive(Debug, Clone)]
-pub struct LocalHost {
-    integrations: Arc<Integrations>,
-}
-
-impl Default for LocalHost {
-    fn default() -> Self {
-        LocalHost::new(Arc::new(Integrations::none(Some(shared::asl::eval::MAX_PAYLOAD_BYTES))))
-    }
-}
-
-impl LocalHost {
-    pub fn new(integrations: Arc<Integrations>) -> Self {
-        LocalHost { integrations }
-    }
-
-    pub fn integrations(&self) -> &Integrations {
-        &self.integrations
-    }
-}
-
-impl Host for LocalHost {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-
-    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let left = (deadline - Utc::now()).to_std().unwrap_or_default();
-            tokio::time::sleep(left).await;
-        })
-    }
-
-    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
-        Box::pin(self.integrations.invoke(request))
-    }
-
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        rand::random_range(0..=upper_bound_millis)
-    }
-}
 
 /// A base host plus Map Runs on the in-process worker pool. Children run with this same host,
 /// so their own Distributed Maps become nested Map Runs.
@@ -70,11 +27,29 @@ pub struct EmbeddedHost<H> {
 }
 
 impl<H: Host + 'static> EmbeddedHost<H> {
+    /// Map Runs on this process's worker pool.
     pub fn new(base: H, storage: Arc<Storage>, options: RunOptions, progress: Arc<Progress>) -> Arc<Self> {
         Arc::new_cyclic(|me: &Weak<Self>| {
             let children: Arc<dyn Host> = Arc::new(WeakHost(me.clone()));
             let transport = Arc::new(InProcess::new(Executor::new(children)));
-            EmbeddedHost { base, runner: MapRunner { storage, transport, options, progress } }
+            EmbeddedHost {
+                base,
+                runner: MapRunner { storage, transport, options, progress, started: Default::default() },
+            }
+        })
+    }
+
+    /// Map Runs over another transport (NATS workers).
+    pub fn with_transport(
+        base: H,
+        storage: Arc<Storage>,
+        options: RunOptions,
+        progress: Arc<Progress>,
+        transport: Arc<dyn Transport>,
+    ) -> Arc<Self> {
+        Arc::new(EmbeddedHost {
+            base,
+            runner: MapRunner { storage, transport, options, progress, started: Default::default() },
         })
     }
 }

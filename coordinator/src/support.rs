@@ -5,22 +5,27 @@
 
 use serde_json::{Map, Value};
 use shared::asl::diagnostic::{Diagnostic, Severity, code, pointer_push};
-use shared::asl::model::{StateKind, StateMachine};
+use shared::asl::model::{ProcessorMode, StateKind, StateMachine};
 use shared::asl::path::Template;
 use worker::integrations::Integrations;
 
-/// Diagnostics for every Task whose resource the integrations cannot serve.
-pub fn unsupported(machine: &StateMachine, integrations: &Integrations) -> Vec<Diagnostic> {
+/// Diagnostics for every Task whose resource the integrations cannot serve. With
+/// `remote_children` (NATS workers run the Map Runs' children), the children's Tasks are the
+/// workers' business and are not checked here, and a Distributed Map inside a child is refused.
+pub fn unsupported(machine: &StateMachine, integrations: &Integrations, remote_children: bool) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, integrations, &mut out);
+    walk(machine, integrations, remote_children, &mut out);
     out
 }
 
-fn walk(m: &StateMachine, integrations: &Integrations, out: &mut Vec<Diagnostic>) {
+fn walk(m: &StateMachine, integrations: &Integrations, remote: bool, out: &mut Vec<Diagnostic>) {
     for s in &m.states {
         match &s.kind {
-            StateKind::Map(map) => walk(&map.processor, integrations, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, out)),
+            StateKind::Map(map) if remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
+                nested_distributed(&map.processor, out)
+            }
+            StateKind::Map(map) => walk(&map.processor, integrations, remote, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, out)),
             StateKind::Task(t) => {
                 let params = literal_parameters(s.io.parameters.as_ref());
                 if let Some(reason) = integrations.unsupported(&t.resource, &params) {
@@ -32,6 +37,27 @@ fn walk(m: &StateMachine, integrations: &Integrations, out: &mut Vec<Diagnostic>
                     });
                 }
             }
+            _ => {}
+        }
+    }
+}
+
+/// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate).
+fn nested_distributed(m: &StateMachine, out: &mut Vec<Diagnostic>) {
+    for s in &m.states {
+        match &s.kind {
+            StateKind::Map(map) if matches!(map.mode, ProcessorMode::Distributed(_)) => out.push(Diagnostic {
+                severity: Severity::Error,
+                code: code::NOT_SUPPORTED,
+                message: format!(
+                    "a Distributed Map inside a Distributed Map's ItemProcessor is not supported with --nats yet (at {}); \
+                     run it without --nats",
+                    s.pointer
+                ),
+                location: s.pointer.clone(),
+            }),
+            StateKind::Map(map) => nested_distributed(&map.processor, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| nested_distributed(b, out)),
             _ => {}
         }
     }

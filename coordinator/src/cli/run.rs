@@ -1,5 +1,6 @@
 //! `dmap run FILE [--input FILE | --input-json JSON]`: one execution in-process; Distributed
-//! Map states become Map Runs on the in-process worker pool.
+//! Map states become Map Runs on the in-process worker pool, or, with `--nats URL`, on
+//! `dmap-worker` processes through NATS JetStream (`--resume ID` continues an interrupted one).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,11 +9,14 @@ use serde_json::{Value, json};
 use shared::asl::eval::{ExecutionOptions, Status, execute};
 
 use crate::host::{EmbeddedHost, LocalHost};
+use crate::map_run::nats::NatsTransport;
 use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
+use crate::ops::Ops;
 use crate::storage::Storage;
 use crate::support;
 use worker::integrations::Integrations;
+use worker::nats::topology::Settings;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -50,9 +54,33 @@ pub struct Args {
     /// ResultWriter file size before rolling over to the next file (AWS: 5 GB).
     #[arg(long, value_name = "BYTES", default_value_t = 5 << 30)]
     result_file_bytes: u64,
+    /// The Map Run id to use, and to continue if a Map Run with this id was interrupted (with
+    /// --nats). Later Map Runs of the execution get `ID-2`, `ID-3`, …
+    #[arg(long, value_name = "MAP_RUN_ID")]
+    resume: Option<String>,
+    #[command(flatten)]
+    nats: worker::nats::connect::NatsArgs,
+    /// Stream replicas when dmap creates its streams (3 on a three-node NATS cluster).
+    #[arg(long, default_value_t = 1, env = "DMAP_NATS_REPLICAS", value_name = "N")]
+    nats_replicas: usize,
+    /// Serve /healthz and /metrics on this address (e.g. 127.0.0.1:9090; 0.0.0.0:9090 in a pod).
+    #[arg(long, env = "DMAP_LISTEN", value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    log: worker::ops::logging::LogArgs,
 }
 
 pub fn run(a: &Args) -> i32 {
+    if let Err(e) = a.log.init() {
+        eprintln!("dmap: {e}");
+        return 2;
+    }
+    if let Some(id) = &a.resume
+        && !shared::protocol::nats::valid_map_run_id(id)
+    {
+        eprintln!("dmap: --resume {id}: a Map Run id is 1 to 80 letters, digits, '-' or '_'");
+        return 2;
+    }
     match prepare(a) {
         Ok((machine, input, options, integrations)) => execute_and_print(a, &machine, input, &options, integrations),
         Err(message) => {
@@ -83,7 +111,7 @@ fn prepare(a: &Args) -> Result<Prepared, String> {
         Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
         None => Integrations::none(limit),
     });
-    let unsupported = support::unsupported(&machine, &integrations);
+    let unsupported = support::unsupported(&machine, &integrations, a.nats.nats.is_some());
     if !unsupported.is_empty() {
         let lines: Vec<String> = unsupported.iter().map(|d| format!("{}: {d}", a.file.display())).collect();
         return Err(lines.join("\n"));
@@ -137,12 +165,44 @@ fn execute_and_print(
             return 2;
         }
     };
-    let run_options = RunOptions { rollover_bytes: a.result_file_bytes, max_payload_bytes: options.max_payload_bytes };
+    let run_options = RunOptions {
+        rollover_bytes: a.result_file_bytes,
+        max_payload_bytes: options.max_payload_bytes,
+        map_run_id: a.resume.clone(),
+    };
     let progress = Arc::new(Progress::new(a.map_run_status.clone(), a.quiet));
-    let outcome = rt.block_on(async {
-        let host = EmbeddedHost::new(LocalHost::new(integrations), storage, run_options, progress);
-        execute(machine, input, options, &*host).await
+    let ran = rt.block_on(async {
+        let base = LocalHost::new(integrations);
+        let (host, ops) = match &a.nats.nats {
+            None => (EmbeddedHost::new(base, storage, run_options, progress.clone()), None),
+            Some(_) => {
+                let settings = Settings { nats_replicas: a.nats_replicas, ..Settings::default() };
+                let transport =
+                    Arc::new(NatsTransport::connect(&a.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?);
+                let ops = Arc::new(Ops::new(progress.clone(), Some(transport.clone())));
+                (EmbeddedHost::with_transport(base, storage, run_options, progress.clone(), transport), Some(ops))
+            }
+        };
+        let _server = match a.listen {
+            Some(addr) => {
+                let source = ops.unwrap_or_else(|| Arc::new(Ops::new(progress.clone(), None)));
+                let (bound, handle) = worker::ops::http::serve(addr, source)
+                    .await
+                    .map_err(|e| format!("dmap: cannot listen on {addr}: {e}"))?;
+                tracing::info!(address = %bound, "serving /healthz and /metrics");
+                Some(handle)
+            }
+            None => None,
+        };
+        Ok::<_, String>(execute(machine, input, options, &*host).await)
     });
+    let outcome = match ran {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
     match outcome.status {
         Status::Succeeded => {
             println!("{}", serde_json::to_string_pretty(&outcome.output.unwrap_or(Value::Null)).unwrap_or_default());

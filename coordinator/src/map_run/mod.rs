@@ -9,6 +9,7 @@
 pub mod batcher;
 pub mod items;
 pub mod names;
+pub mod nats;
 pub mod reader;
 pub mod record;
 pub mod run;

@@ -22,9 +22,16 @@ impl RunNames {
     /// `label` is the state's `Label`; without one, AWS generates one: dmap uses the state's
     /// name with the characters a label may not hold removed, so runs stay readable.
     pub fn new(parent: &ExecutionOptions, state_name: &str, label: Option<&str>) -> Self {
+        RunNames::with_id(parent, state_name, label, &Uuid::new_v4().to_string())
+    }
+
+    /// Names of a Map Run whose id is chosen by the caller (`--resume ID`): the children's
+    /// names derive from it, so a resumed run names its children as the interrupted one did.
+    pub fn with_id(parent: &ExecutionOptions, state_name: &str, label: Option<&str>, map_run_id: &str) -> Self {
         let label = label.map(str::to_string).unwrap_or_else(|| generated_label(state_name));
-        let id = Uuid::new_v4();
-        let map_run_id = id.to_string();
+        let id =
+            Uuid::parse_str(map_run_id).unwrap_or_else(|_| Uuid::new_v5(&Uuid::NAMESPACE_URL, map_run_id.as_bytes()));
+        let map_run_id = map_run_id.to_string();
         let (region, account) = (parent.region.clone(), parent.account.clone());
         let sm = &parent.state_machine_name;
         RunNames {

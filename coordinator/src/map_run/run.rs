@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use shared::asl::Failure;
-use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME};
+use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD};
 use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::model::{ExecutionType, ProcessorMode};
-use shared::protocol::{Batch, ChildIdentity, Outcome, OutcomeStatus, VERSION};
+use shared::protocol::{Batch, ChildIdentity, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
 use worker::executor::Child;
 
 use super::batcher::{Batcher, MAX_BATCH_BYTES, Packed};
@@ -22,10 +21,10 @@ use super::record::{ChildRecord, ChildStatus};
 use super::sink::Sink;
 use super::status::Progress;
 use super::tracker::{Tolerance, Tracker};
-use super::transport::{RunChannel, RunSpec, Transport};
+use super::transport::{Checkpoint, RunChannel, RunSpec, Transport};
 use crate::storage::Storage;
 
-/// AWS runs at most 10,000 children of a Map Run at once (also when MaxConcurrency is 0).
+/// AWS runs at most 10,000 children of a Map Run at once; dmap's window when MaxConcurrency is 0.
 pub const MAX_CHILDREN: u64 = 10_000;
 /// Child inputs held in flight at most (bytes of JSON text), whatever MaxConcurrency allows:
 /// bounds the coordinator's memory when batches are large. Children that wait or call out
@@ -39,11 +38,14 @@ pub struct RunOptions {
     pub rollover_bytes: u64,
     /// AWS's 256 KiB limits on child inputs and state outputs; `None` lifts them.
     pub max_payload_bytes: Option<usize>,
+    /// The id of the execution's first Map Run (`--resume ID`); later ones get `ID-2`, `ID-3`…
+    /// in the order they start. `None`: random ids.
+    pub map_run_id: Option<String>,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { rollover_bytes: 5 << 30, max_payload_bytes: Some(MAX_BATCH_BYTES as usize) }
+        RunOptions { rollover_bytes: 5 << 30, max_payload_bytes: Some(MAX_BATCH_BYTES as usize), map_run_id: None }
     }
 }
 
@@ -53,6 +55,8 @@ pub struct MapRunner {
     pub transport: Arc<dyn Transport>,
     pub options: RunOptions,
     pub progress: Arc<Progress>,
+    /// Map Runs started so far (numbers the ids derived from `options.map_run_id`).
+    pub started: std::sync::atomic::AtomicU64,
 }
 
 struct InFlight {
@@ -62,16 +66,35 @@ struct InFlight {
 
 impl MapRunner {
     pub async fn run(&self, req: MapRunRequest<'_>) -> Result<Value, Failure> {
-        let names = RunNames::new(&req.parent, &req.state.name, req.map.label.as_deref());
+        let n = self.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let names = match &self.options.map_run_id {
+            Some(id) if n == 1 => RunNames::with_id(&req.parent, &req.state.name, req.map.label.as_deref(), id),
+            Some(id) => RunNames::with_id(&req.parent, &req.state.name, req.map.label.as_deref(), &format!("{id}-{n}")),
+            None => RunNames::new(&req.parent, &req.state.name, req.map.label.as_deref()),
+        };
         let express = req.map.mode == ProcessorMode::Distributed(ExecutionType::Express);
         let child = Arc::new(Child::new(Arc::new(req.map.processor.clone()), self.options.max_payload_bytes));
+        let record = DefinitionRecord {
+            v: VERSION,
+            definition: (*req.map.processor_definition).clone(),
+            max_payload_bytes: self.options.max_payload_bytes,
+        };
         let spec = RunSpec {
             map_run_id: names.map_run_id.clone(),
-            definition_hash: content_hash(&req.map.processor_definition),
+            definition_hash: record.content_hash(),
             definition: req.map.processor_definition.clone(),
             child,
         };
         let mut channel = self.transport.open(spec.clone()).await?;
+        // A resumed Map Run: what finished before the interruption is replayed, not run again.
+        let history = channel.history().await?;
+        if let Some(ended) = history.ended {
+            return ended;
+        }
+        let mut replay: HashMap<u64, Outcome> = HashMap::new();
+        for o in history.outcomes {
+            replay.entry(o.batch).or_insert(o);
+        }
         let mut sink = Sink::new(
             req.writer.as_ref(),
             &self.storage,
@@ -81,8 +104,9 @@ impl MapRunner {
         )
         .await?;
         let budget = if spec.child.pure { IN_FLIGHT_BYTES } else { IN_FLIGHT_BYTES / 4 };
-        let window =
-            if req.max_concurrency == 0 { MAX_CHILDREN } else { req.max_concurrency.min(MAX_CHILDREN) } as usize;
+        // MaxConcurrency 0 means AWS's "as many as possible", which AWS caps at 10,000; an
+        // explicit MaxConcurrency is honoured above that (dmap's workers hold more).
+        let window = if req.max_concurrency == 0 { MAX_CHILDREN } else { req.max_concurrency } as usize;
         let tolerance = Tolerance { count: req.tolerated_failure_count, percentage: req.tolerated_failure_percentage };
         let mut run = Run {
             names: &names,
@@ -92,6 +116,8 @@ impl MapRunner {
             in_flight: HashMap::new(),
             in_flight_bytes: 0,
             next_batch: 0,
+            replay,
+            duplicates: 0,
             max_input: self.options.max_payload_bytes,
             progress: self.progress.start(&names.map_run_arn, &req.state.name, window as u64, tolerance),
         };
@@ -120,6 +146,8 @@ impl MapRunner {
                     run.on_outcome(o, &mut sink).await?;
                     continue;
                 }
+                channel.flush().await?;
+                channel.note(&run.checkpoint(&sink));
                 match source.next_chunk().await {
                     Ok(Some(items)) => {
                         run.tracker.on_read(items.len() as u64);
@@ -183,15 +211,17 @@ impl MapRunner {
         let result = sink.finish().await;
         let status = if breached || failure.is_some() || result.is_err() { "FAILED" } else { "SUCCEEDED" };
         run.progress.finish(&run.tracker, status);
-        if breached {
-            return Err(Failure::new(
+        let result = if breached {
+            Err(Failure::new(
                 EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded",
-            ));
-        }
-        if let Some(f) = failure {
-            return Err(f);
-        }
+            ))
+        } else if let Some(f) = failure {
+            Err(f)
+        } else {
+            result
+        };
+        channel.finish(&result).await;
         result
     }
 }
@@ -205,6 +235,11 @@ struct Run<'a> {
     in_flight: HashMap<u64, InFlight>,
     in_flight_bytes: usize,
     next_batch: u64,
+    /// Outcomes of batches not handed out yet by this coordinator: replayed from before an
+    /// interruption, or arriving for batches the interrupted coordinator had handed out.
+    replay: HashMap<u64, Outcome>,
+    /// Outcomes received for batches already finished (redeliveries), dropped.
+    duplicates: u64,
     max_input: Option<usize>,
     progress: super::status::RunProgress<'a>,
 }
@@ -241,6 +276,12 @@ impl Run<'_> {
         }
         // The text was built from JSON items by concatenation: no need to parse it again.
         let input: Arc<str> = Arc::from(p.input);
+        if let Some(o) = self.replay.remove(&batch) {
+            // Finished before an interruption.
+            self.in_flight_bytes += input.len();
+            self.in_flight.insert(batch, InFlight { item_count: p.item_count, input });
+            return self.on_outcome(o, sink).await;
+        }
         let msg = Batch {
             v: VERSION,
             map_run_id: self.names.map_run_id.clone(),
@@ -266,7 +307,14 @@ impl Run<'_> {
     async fn on_outcome(&mut self, o: Outcome, sink: &mut Sink) -> Result<(), Failure> {
         // An outcome for a batch no longer in flight is a duplicate delivery or arrives after
         // its child was aborted: the ledger already has it.
-        let Some(f) = self.in_flight.remove(&o.batch) else { return Ok(()) };
+        let Some(f) = self.in_flight.remove(&o.batch) else {
+            if o.batch >= self.next_batch {
+                self.replay.entry(o.batch).or_insert(o);
+            } else {
+                self.duplicates += 1;
+            }
+            return Ok(());
+        };
         self.in_flight_bytes -= f.input.len();
         let status = match o.status {
             OutcomeStatus::Succeeded => ChildStatus::Succeeded,
@@ -332,6 +380,18 @@ impl Run<'_> {
         Ok(())
     }
 
+    fn checkpoint(&self, sink: &Sink) -> Checkpoint {
+        let items = &self.tracker.items;
+        Checkpoint {
+            next_batch: self.next_batch,
+            items_read: items.total,
+            items_succeeded: items.succeeded,
+            items_failed: items.failed + items.timed_out + items.aborted,
+            items_pending: items.pending,
+            files_written: sink.files_written(),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -378,16 +438,12 @@ fn pack(items: Vec<super::items::Selected>, batcher: Option<&mut Batcher>, queue
     }
 }
 
+/// Waits for the next outcome, first sending what the channel held back.
 async fn recv(channel: &mut dyn RunChannel) -> Result<Outcome, Failure> {
-    channel.recv().await.ok_or_else(|| Failure::new(RUNTIME, "the workers' channel closed while children were running"))
+    channel.flush().await?;
+    channel.recv().await
 }
 
 fn millis(ms: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
-}
-
-/// SHA-256 of the compact JSON of a child definition: how workers find it.
-pub fn content_hash(definition: &Value) -> String {
-    let text = serde_json::to_string(definition).unwrap_or_default();
-    hex::encode(Sha256::digest(text.as_bytes()))
 }

@@ -54,6 +54,14 @@ impl Sink {
         matches!(self, Sink::Export(_))
     }
 
+    /// Keys of the result files completed so far.
+    pub fn files_written(&self) -> Vec<String> {
+        match self {
+            Sink::Export(w) => w.files_written(),
+            Sink::Memory { .. } => Vec::new(),
+        }
+    }
+
     /// Records one child; `batch` orders in-memory results.
     pub async fn write(&mut self, batch: u64, record: ChildRecord) -> Result<(), Failure> {
         match self {

@@ -26,6 +26,18 @@ pub struct Progress {
     /// Map Runs currently running, by start order: the earliest one owns the status file.
     active: Mutex<Vec<u64>>,
     next_id: Mutex<u64>,
+    /// The latest counts of every Map Run of this process, for `/metrics`.
+    snapshots: Mutex<Vec<Snapshot>>,
+}
+
+/// One Map Run's counts as last reported.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub id: u64,
+    pub map_run_arn: String,
+    pub status: &'static str,
+    pub items: super::tracker::Counts,
+    pub executions: super::tracker::Counts,
 }
 
 impl std::fmt::Debug for Progress {
@@ -38,7 +50,37 @@ impl Progress {
     pub fn new(status_file: Option<PathBuf>, quiet: bool) -> Self {
         let bars = (!quiet && std::io::stderr().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Progress { status_file, quiet, bars, active: Mutex::new(Vec::new()), next_id: Mutex::new(0) }
+        Progress {
+            status_file,
+            quiet,
+            bars,
+            active: Mutex::new(Vec::new()),
+            next_id: Mutex::new(0),
+            snapshots: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The latest counts of every Map Run started by this process.
+    pub fn snapshots(&self) -> Vec<Snapshot> {
+        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn snapshot(&self, id: u64, arn: &str, status: &'static str, t: &Tracker) {
+        let mut all = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
+        match all.iter_mut().find(|s| s.id == id) {
+            Some(s) => {
+                s.status = status;
+                s.items = t.items;
+                s.executions = t.executions;
+            }
+            None => all.push(Snapshot {
+                id,
+                map_run_arn: arn.to_string(),
+                status,
+                items: t.items,
+                executions: t.executions,
+            }),
+        }
     }
 
     /// No file, no bars, no log lines (tests, benchmarks).
@@ -107,6 +149,7 @@ pub struct RunProgress<'p> {
 
 impl RunProgress<'_> {
     pub fn update(&mut self, t: &Tracker) {
+        self.owner.snapshot(self.id, &self.map_run_arn, "RUNNING", t);
         let done = t.items.succeeded + t.items.failed + t.items.timed_out + t.items.aborted;
         if let Some(b) = &self.bar {
             // The ETA means something only once the total is known.
@@ -141,7 +184,8 @@ impl RunProgress<'_> {
         }
     }
 
-    pub fn finish(&mut self, t: &Tracker, status: &str) {
+    pub fn finish(&mut self, t: &Tracker, status: &'static str) {
+        self.owner.snapshot(self.id, &self.map_run_arn, status, t);
         if let Some(b) = &self.bar {
             b.set_length(t.items.total);
             b.finish_with_message(format!("{status}, {} failed", t.items.failed + t.items.timed_out));

@@ -33,12 +33,49 @@ pub trait Transport: Send + Sync {
 
 /// One Map Run's channel to the workers.
 pub trait RunChannel: Send {
-    /// Hands a batch to the workers; its outcome comes back through [`RunChannel::recv`].
+    /// Hands a batch to the workers; its outcome comes back through [`RunChannel::recv`]. A
+    /// transport may hold batches back to send several together until [`RunChannel::flush`].
     fn send(&mut self, batch: Batch) -> BoxFuture<'_, Result<(), Failure>>;
-    /// The next outcome; `None` once the channel is closed.
-    fn recv(&mut self) -> BoxFuture<'_, Option<Outcome>>;
+    /// Sends what [`RunChannel::send`] held back; called before the Map Run waits.
+    fn flush(&mut self) -> BoxFuture<'_, Result<(), Failure>> {
+        Box::pin(async { Ok(()) })
+    }
+    /// The next outcome; an error when the workers can no longer be reached.
+    fn recv(&mut self) -> BoxFuture<'_, Result<Outcome, Failure>>;
     /// An outcome that has already arrived, without waiting.
     fn try_recv(&mut self) -> Option<Outcome>;
+    /// A resumed Map Run: the outcomes received before it was interrupted, and the result if
+    /// it had already ended.
+    fn history(&mut self) -> BoxFuture<'_, Result<History, Failure>> {
+        Box::pin(async { Ok(History::default()) })
+    }
+    /// Progress for the checkpoint (kept by transports that can resume).
+    fn note(&mut self, _checkpoint: &Checkpoint) {}
+    /// The Map Run ended with `result`: record it, release what the run held.
+    fn finish<'a>(&'a mut self, _result: &'a Result<Value, Failure>) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// What a resumed Map Run finds.
+#[derive(Debug, Default)]
+pub struct History {
+    pub outcomes: Vec<Outcome>,
+    /// The Map Run had already ended with this result.
+    pub ended: Option<Result<Value, Failure>>,
+}
+
+/// Where a Map Run stands, as its checkpoint records it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    /// Batches (children) handed out so far; the reader position in batches.
+    pub next_batch: u64,
+    pub items_read: u64,
+    pub items_succeeded: u64,
+    pub items_failed: u64,
+    pub items_pending: u64,
+    /// Result files completed so far (keys).
+    pub files_written: Vec<String>,
 }
 
 /// Runs batches on this process: pure children on the rayon pool, the others as tokio tasks.
@@ -91,8 +128,12 @@ impl RunChannel for InProcessChannel {
         Box::pin(async { Ok(()) })
     }
 
-    fn recv(&mut self) -> BoxFuture<'_, Option<Outcome>> {
-        Box::pin(self.rx.recv())
+    fn recv(&mut self) -> BoxFuture<'_, Result<Outcome, Failure>> {
+        Box::pin(async {
+            self.rx.recv().await.ok_or_else(|| {
+                Failure::new("States.Runtime", "the in-process workers stopped while children were running")
+            })
+        })
     }
 
     fn try_recv(&mut self) -> Option<Outcome> {

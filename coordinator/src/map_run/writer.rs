@@ -128,6 +128,11 @@ impl ResultWriter {
         Ok(())
     }
 
+    /// Keys of the files completed so far (by a rollover).
+    pub fn files_written(&self) -> Vec<String> {
+        self.written.iter().flatten().map(|f| f.key.clone()).collect()
+    }
+
     /// Completes every file, then writes `manifest.json`, and returns the Map state's result:
     /// `{"MapRunArn": …, "ResultWriterDetails": {"Bucket": …, "Key": "<dir>manifest.json"}}`.
     pub async fn finish(mut self) -> Result<Value, Failure> {

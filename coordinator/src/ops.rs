@@ -1,0 +1,129 @@
+//! `/healthz` and `/metrics` of `dmap run`: per Map Run progress (items and child executions
+//! by status, in flight), and the NATS transport's counters.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use worker::ops::http::OpsSource;
+use worker::ops::metrics::MetricsText;
+
+use crate::map_run::nats::NatsTransport;
+use crate::map_run::status::Progress;
+
+pub struct Ops {
+    progress: Arc<Progress>,
+    nats: Option<Arc<NatsTransport>>,
+}
+
+impl Ops {
+    pub fn new(progress: Arc<Progress>, nats: Option<Arc<NatsTransport>>) -> Self {
+        Ops { progress, nats }
+    }
+}
+
+impl OpsSource for Ops {
+    fn health(&self) -> Result<(), String> {
+        match &self.nats {
+            Some(n) if !n.connection.connected.load(Ordering::Relaxed) => Err("not connected to NATS".into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn metrics(&self) -> String {
+        let mut m = MetricsText::new();
+        for s in self.progress.snapshots() {
+            let run = s.map_run_arn.as_str();
+            for (status, n) in [
+                ("succeeded", s.items.succeeded),
+                ("failed", s.items.failed),
+                ("timed_out", s.items.timed_out),
+                ("aborted", s.items.aborted),
+                ("pending", s.items.pending),
+                ("running", s.items.running),
+            ] {
+                m.gauge(
+                    "dmap_map_run_items",
+                    "Items of a Map Run by status (DescribeMapRun itemCounts).",
+                    &[("map_run", run), ("status", status)],
+                    n as f64,
+                );
+            }
+            for (status, n) in [
+                ("succeeded", s.executions.succeeded),
+                ("failed", s.executions.failed),
+                ("timed_out", s.executions.timed_out),
+                ("aborted", s.executions.aborted),
+                ("pending", s.executions.pending),
+                ("running", s.executions.running),
+            ] {
+                m.gauge(
+                    "dmap_map_run_child_executions",
+                    "Child executions (batches) of a Map Run by status (DescribeMapRun executionCounts).",
+                    &[("map_run", run), ("status", status)],
+                    n as f64,
+                );
+            }
+            m.gauge(
+                "dmap_map_run_items_read",
+                "Items read by a Map Run so far.",
+                &[("map_run", run)],
+                s.items.total as f64,
+            );
+            m.gauge(
+                "dmap_map_run_results_written",
+                "Items whose results a Map Run has written.",
+                &[("map_run", run)],
+                s.items.results_written as f64,
+            );
+            m.gauge(
+                "dmap_map_run_running",
+                "1 while the Map Run is running.",
+                &[("map_run", run)],
+                if s.status == "RUNNING" { 1.0 } else { 0.0 },
+            );
+        }
+        if let Some(n) = &self.nats {
+            let st = &n.stats;
+            let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+            m.counter(
+                "dmap_batch_messages_published_total",
+                "Batch messages published to JetStream.",
+                &[],
+                load(&st.messages_published),
+            );
+            m.counter(
+                "dmap_batch_publish_retries_total",
+                "Batch publishes repeated for want of a confirmation.",
+                &[],
+                load(&st.publish_retries),
+            );
+            m.counter(
+                "dmap_outcomes_received_total",
+                "Child outcomes received from workers.",
+                &[],
+                load(&st.outcomes_received),
+            );
+            m.counter(
+                "dmap_redelivered_outcomes_total",
+                "Child outcomes from a second or later delivery of their batch (a worker died or handed it back).",
+                &[],
+                load(&st.redelivered_outcomes),
+            );
+            let c = &n.connection;
+            m.gauge(
+                "dmap_nats_connected",
+                "1 while connected to NATS.",
+                &[],
+                if c.connected.load(Ordering::Relaxed) { 1.0 } else { 0.0 },
+            );
+            m.counter("dmap_nats_disconnects_total", "Times the NATS connection was lost.", &[], load(&c.disconnects));
+            m.counter(
+                "dmap_nats_slow_consumer_total",
+                "NATS slow-consumer events (dropped messages).",
+                &[],
+                load(&c.slow_consumer_events),
+            );
+        }
+        m.finish()
+    }
+}

@@ -1,0 +1,416 @@
+//! The worker's consume loop: pull batch messages from the shared consumers, run their
+//! children, publish the outcomes, acknowledge. A message is a parcel of one or more batches
+//! (children); its outcome message answers all of them.
+//!
+//! The ack table — every way a message leaves this worker — lives in [`Worker::handle`]:
+//!
+//! | situation                                   | action                                        |
+//! |---------------------------------------------|-----------------------------------------------|
+//! | children running                            | `Progress` every ack-wait / 3                 |
+//! | outcomes published (server confirmed)       | `Ack` (double ack)                            |
+//! | last allowed delivery (MaxDeliver reached)  | publish FAILED outcomes, then `Term`          |
+//! | a parcel of several children redelivered    | republish each child alone, then `Term`       |
+//! | unreadable message (unknown version)        | `Term`, logged as an error                    |
+//! | draining on SIGTERM past the grace period   | `Nak`: another worker takes it at once        |
+//! | a NATS error while fetching the definition  | `Nak` after 1 s                               |
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
+use futures::StreamExt;
+use serde_json::Value;
+use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject};
+use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
+use tokio::sync::{Semaphore, watch};
+
+use super::topology::WorkerSide;
+use crate::executor::{Child, Executor};
+
+/// How much a worker takes on at once.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Messages of CPU-bound children held at once (a little more than the rayon threads, so a
+    /// thread never waits for the next pull).
+    pub cpu_messages: usize,
+    /// Messages of children that wait or call out held at once.
+    pub io_messages: usize,
+    pub ack_wait: Duration,
+    pub max_deliveries: i64,
+    /// On SIGTERM, how long in-flight messages may take before they are handed back.
+    pub drain: Duration,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub messages: AtomicU64,
+    pub batches_succeeded: AtomicU64,
+    pub batches_failed: AtomicU64,
+    pub batches_timed_out: AtomicU64,
+    pub items_succeeded: AtomicU64,
+    pub items_failed: AtomicU64,
+    pub items_timed_out: AtomicU64,
+    pub in_flight_batches: AtomicI64,
+    pub redeliveries: AtomicU64,
+    pub exhausted: AtomicU64,
+    pub splits: AtomicU64,
+    pub returned: AtomicU64,
+    pub publish_retries: AtomicU64,
+}
+
+pub struct Worker {
+    js: jetstream::Context,
+    side: WorkerSide,
+    executor: Executor,
+    limits: Limits,
+    definitions: Mutex<HashMap<String, Arc<Child>>>,
+    pub stats: Arc<Stats>,
+}
+
+impl std::fmt::Debug for Worker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Worker").field("limits", &self.limits).finish()
+    }
+}
+
+/// Why a message was given up without an outcome.
+enum Abandon {
+    /// Draining took too long: hand the message back.
+    Drain,
+    /// A transient NATS error: try again later.
+    Retry(String),
+}
+
+impl Worker {
+    pub fn new(js: jetstream::Context, side: WorkerSide, executor: Executor, limits: Limits) -> Arc<Self> {
+        Arc::new(Worker { js, side, executor, limits, definitions: Mutex::new(HashMap::new()), stats: Arc::default() })
+    }
+
+    /// Pulls and runs until `stop` turns true, then drains: no new pulls, in-flight messages
+    /// finish within the grace period or are handed back. Returns once nothing is in flight.
+    pub async fn run(self: Arc<Self>, stop: watch::Receiver<bool>) {
+        let (abandon_tx, abandon_rx) = watch::channel(false);
+        let cpu = Arc::new(Semaphore::new(self.limits.cpu_messages.max(1)));
+        let io = Arc::new(Semaphore::new(self.limits.io_messages.max(1)));
+        let pulls = [
+            tokio::spawn(self.clone().pull(self.side.cpu.clone(), cpu.clone(), stop.clone(), abandon_rx.clone())),
+            tokio::spawn(self.clone().pull(self.side.io.clone(), io.clone(), stop.clone(), abandon_rx.clone())),
+        ];
+        for p in pulls {
+            let _ = p.await;
+        }
+        // Draining: every permit back means every message is finished.
+        let all = async {
+            let _a = cpu.acquire_many(self.limits.cpu_messages.max(1) as u32).await;
+            let _b = io.acquire_many(self.limits.io_messages.max(1) as u32).await;
+        };
+        if tokio::time::timeout(self.limits.drain, all).await.is_err() {
+            tracing::warn!(
+                in_flight = self.stats.in_flight_batches.load(Ordering::Relaxed),
+                "drain period over: handing in-flight batches back to the queue"
+            );
+            let _ = abandon_tx.send(true);
+            let _ = cpu.acquire_many(self.limits.cpu_messages.max(1) as u32).await;
+            let _ = io.acquire_many(self.limits.io_messages.max(1) as u32).await;
+        }
+    }
+
+    async fn pull(
+        self: Arc<Self>,
+        consumer: PullConsumer,
+        slots: Arc<Semaphore>,
+        mut stop: watch::Receiver<bool>,
+        abandon: watch::Receiver<bool>,
+    ) {
+        loop {
+            let stopped = *stop.borrow();
+            if stopped {
+                return;
+            }
+            let first = tokio::select! {
+                p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+                _ = stop.changed() => return,
+            };
+            let mut permits = vec![first];
+            while permits.len() < 256 {
+                match slots.clone().try_acquire_owned() {
+                    Ok(p) => permits.push(p),
+                    Err(_) => break,
+                }
+            }
+            let request = consumer.batch().max_messages(permits.len()).expires(Duration::from_secs(2)).messages();
+            let mut messages = match request.await {
+                Ok(m) => m,
+                Err(e) => {
+                    // The server may be restarting: keep polling, never give up.
+                    tracing::warn!(error = %e, "cannot pull batches; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                        _ = stop.changed() => return,
+                    }
+                    continue;
+                }
+            };
+            loop {
+                let next = tokio::select! {
+                    m = messages.next() => m,
+                    _ = stop.changed() => return,
+                };
+                match next {
+                    Some(Ok(msg)) => {
+                        let Some(permit) = permits.pop() else { break };
+                        let (me, abandon) = (self.clone(), abandon.clone());
+                        tokio::spawn(async move {
+                            me.handle(msg, abandon).await;
+                            drop(permit);
+                        });
+                    }
+                    Some(Err(e)) => {
+                        tracing::debug!(error = %e, "pull request ended");
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// One message, from receipt to its final acknowledgement (the ack table above).
+    async fn handle(&self, msg: jetstream::Message, abandon: watch::Receiver<bool>) {
+        self.stats.messages.fetch_add(1, Ordering::Relaxed);
+        let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+        let mut batches: Vec<Batch> = match serde_json::from_slice(&msg.payload) {
+            Ok(b) => b,
+            Err(e) => {
+                let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
+                tracing::error!(error = %e, map_run = ?run, "unreadable batch message (another dmap version?): dropped");
+                let _ = msg.ack_with(AckKind::Term).await;
+                return;
+            }
+        };
+        if batches.is_empty() || batches.iter().any(|b| b.v != VERSION) {
+            tracing::error!(version = batches.first().map(|b| b.v), "batch message of an unknown version: dropped");
+            let _ = msg.ack_with(AckKind::Term).await;
+            return;
+        }
+        if delivered > 1 {
+            self.stats.redeliveries.fetch_add(1, Ordering::Relaxed);
+        }
+        for b in &mut batches {
+            b.attempt = delivered.max(1) as u32;
+        }
+        let run = batches[0].map_run_id.clone();
+        if delivered >= self.limits.max_deliveries {
+            // The previous deliveries all died with their worker: this one reports instead of
+            // running, so the items end FAILED rather than stuck in the stream.
+            self.stats.exhausted.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(map_run = %run, first_batch = batches[0].batch, delivered, "batch delivered too often: its children fail");
+            let cause = format!(
+                "the batch was delivered {delivered} times and no worker finished it (each worker stopped while running \
+                 it: killed, out of memory or crashed); it is not retried further"
+            );
+            let outcomes = batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect();
+            if self.publish_outcomes(&run, &batches, outcomes, &abandon).await.is_ok() {
+                let _ = msg.double_ack_with(AckKind::Term).await;
+            }
+            return;
+        }
+        if delivered >= 2 && batches.len() > 1 {
+            // One of these children may be what killed the last worker: run each alone, so
+            // that only it can exhaust its deliveries.
+            if self.split(&msg, batches).await.is_ok() {
+                self.stats.splits.fetch_add(1, Ordering::Relaxed);
+                let _ = msg.double_ack_with(AckKind::Term).await;
+            } else {
+                let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            }
+            return;
+        }
+        match self.run_batches(&msg, &run, batches, &abandon).await {
+            Ok(()) => {
+                let _ = msg.double_ack().await;
+            }
+            Err(Abandon::Drain) => {
+                self.stats.returned.fetch_add(1, Ordering::Relaxed);
+                let _ = msg.ack_with(AckKind::Nak(None)).await;
+            }
+            Err(Abandon::Retry(why)) => {
+                tracing::warn!(map_run = %run, reason = %why, "batch handed back for a later try");
+                let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            }
+        }
+    }
+
+    async fn run_batches(
+        &self,
+        msg: &jetstream::Message,
+        run: &str,
+        batches: Vec<Batch>,
+        abandon: &watch::Receiver<bool>,
+    ) -> Result<(), Abandon> {
+        let hash = batches[0].definition.clone();
+        let outcomes: Vec<Outcome> = match self.child(&hash).await {
+            Ok(Some(child)) => {
+                let n = batches.len() as i64;
+                self.stats.in_flight_batches.fetch_add(n, Ordering::Relaxed);
+                let work =
+                    futures::future::join_all(batches.iter().cloned().map(|b| self.executor.run(child.clone(), b)));
+                let result = self.with_progress(msg, work, abandon).await;
+                self.stats.in_flight_batches.fetch_sub(n, Ordering::Relaxed);
+                result?
+            }
+            Ok(None) => {
+                let cause = format!(
+                    "the child definition {hash} is not in the NATS bucket {}: its Map Run's coordinator is gone",
+                    shared::protocol::nats::DEFINITIONS_BUCKET
+                );
+                batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect()
+            }
+            Err(e) => return Err(Abandon::Retry(e)),
+        };
+        self.publish_outcomes(run, &batches, outcomes, abandon).await
+    }
+
+    /// Awaits `work`, telling the server every ack-wait / 3 that the message is being worked on.
+    async fn with_progress<T>(
+        &self,
+        msg: &jetstream::Message,
+        work: impl std::future::Future<Output = T>,
+        abandon: &watch::Receiver<bool>,
+    ) -> Result<T, Abandon> {
+        let mut abandon = abandon.clone();
+        let every = (self.limits.ack_wait / 3).max(Duration::from_millis(100));
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                out = &mut work => return Ok(out),
+                _ = ticker.tick() => { let _ = msg.ack_with(AckKind::Progress).await; }
+                _ = raised(&mut abandon) => return Err(Abandon::Drain),
+            }
+        }
+    }
+
+    /// The compiled child of a definition hash, from the cache or the definitions bucket.
+    async fn child(&self, hash: &str) -> Result<Option<Arc<Child>>, String> {
+        if let Some(c) = self.definitions.lock().unwrap_or_else(|e| e.into_inner()).get(hash) {
+            return Ok(Some(c.clone()));
+        }
+        let Some(bytes) = self.side.definitions.get(hash).await.map_err(|e| e.to_string())? else { return Ok(None) };
+        let record: DefinitionRecord =
+            serde_json::from_slice(&bytes).map_err(|e| format!("definition {hash} is unreadable: {e}"))?;
+        let mut definition = record.definition;
+        if let Value::Object(m) = &mut definition {
+            m.remove("ProcessorConfig");
+        }
+        let machine = match shared::asl::parse::parse_value(&definition) {
+            Ok((m, _)) => m,
+            Err(diags) => {
+                let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
+                return Err(format!("definition {hash} does not validate: {}", text.join("; ")));
+            }
+        };
+        let child = Arc::new(Child::new(Arc::new(machine), record.max_payload_bytes));
+        self.definitions.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.to_string(), child.clone());
+        Ok(Some(child))
+    }
+
+    /// Publishes the outcome message, retrying (same message id: the server drops repeats)
+    /// until the server confirms it, e.g. across a NATS restart.
+    async fn publish_outcomes(
+        &self,
+        run: &str,
+        batches: &[Batch],
+        outcomes: Vec<Outcome>,
+        abandon: &watch::Receiver<bool>,
+    ) -> Result<(), Abandon> {
+        for o in &outcomes {
+            let n = batches.iter().find(|b| b.batch == o.batch).map_or(1, |b| b.item_count);
+            let (b, i) = match o.status {
+                OutcomeStatus::Succeeded => (&self.stats.batches_succeeded, &self.stats.items_succeeded),
+                OutcomeStatus::Failed => (&self.stats.batches_failed, &self.stats.items_failed),
+                OutcomeStatus::TimedOut => (&self.stats.batches_timed_out, &self.stats.items_timed_out),
+            };
+            b.fetch_add(1, Ordering::Relaxed);
+            i.fetch_add(n, Ordering::Relaxed);
+        }
+        let payload: bytes::Bytes = serde_json::to_vec(&outcomes).unwrap_or_default().into();
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", outcome_msg_id(run, batches[0].batch, batches.len()).as_str());
+        let subject = outcome_subject(run);
+        self.publish_until_acked(subject, headers, payload, abandon).await
+    }
+
+    async fn publish_until_acked(
+        &self,
+        subject: String,
+        headers: HeaderMap,
+        payload: bytes::Bytes,
+        abandon: &watch::Receiver<bool>,
+    ) -> Result<(), Abandon> {
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let sent = match self.js.publish_with_headers(subject.clone(), headers.clone(), payload.clone()).await {
+                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match sent {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    self.stats.publish_retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(subject = %subject, error = %e, "publish not confirmed; retrying");
+                    let abandoned = *abandon.borrow();
+                    if abandoned {
+                        return Err(Abandon::Drain);
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    }
+
+    /// Republishes each batch of a parcel as its own message (same subject).
+    async fn split(&self, msg: &jetstream::Message, batches: Vec<Batch>) -> Result<(), ()> {
+        let never = watch::channel(false).1;
+        for b in batches {
+            let mut headers = HeaderMap::new();
+            headers.insert("Nats-Msg-Id", batch_msg_id(&b.map_run_id, b.batch, 1).as_str());
+            headers.insert(RUN_HEADER, b.map_run_id.as_str());
+            let payload: bytes::Bytes = serde_json::to_vec(&[&b]).map_err(|_| ())?.into();
+            let subject = msg.subject.to_string();
+            tokio::time::timeout(Duration::from_secs(30), self.publish_until_acked(subject, headers, payload, &never))
+                .await
+                .map_err(|_| ())?
+                .map_err(|_| ())?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves once the flag is raised (never, if its sender is gone without raising it).
+async fn raised(flag: &mut watch::Receiver<bool>) {
+    if flag.wait_for(|a| *a).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+fn failed(b: &Batch, error: &str, cause: &str) -> Outcome {
+    let now = chrono::Utc::now().timestamp_millis();
+    Outcome {
+        v: VERSION,
+        map_run_id: b.map_run_id.clone(),
+        batch: b.batch,
+        attempt: b.attempt,
+        status: OutcomeStatus::Failed,
+        output: None,
+        error: Some(error.to_string()),
+        cause: Some(cause.to_string()),
+        start_millis: now,
+        stop_millis: now,
+    }
+}
