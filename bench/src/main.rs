@@ -23,6 +23,8 @@ enum Scenario {
     Engine(scenarios::engine::Args),
     /// The embedded Map Run over JSONL items: items/s and the coordinator's peak memory.
     Maprun(scenarios::maprun::Args),
+    /// Map Runs over NATS JetStream with dmap-worker processes against the embedded default.
+    Distributed(scenarios::distributed::Args),
     /// Map Runs calling a Python function: batched and unbatched, against an xargs baseline.
     Functions(scenarios::functions::Args),
 }
@@ -33,5 +35,6 @@ fn main() -> anyhow::Result<()> {
         Scenario::Engine(a) => scenarios::engine::run(&a),
         Scenario::Maprun(a) => scenarios::maprun::run(&a),
         Scenario::Functions(a) => scenarios::functions::run(&a),
+        Scenario::Distributed(a) => scenarios::distributed::run(&a),
     }
 }

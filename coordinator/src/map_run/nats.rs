@@ -26,6 +26,7 @@ use shared::asl::error_name::RUNTIME;
 use shared::protocol::nats::{BATCH_SUBJECT_CPU, BATCH_SUBJECT_IO, RUN_HEADER, batch_msg_id, outcome_subject};
 use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
 use tokio::sync::mpsc;
+use worker::nats::codec;
 use worker::nats::connect::{ConnectionState, NatsArgs};
 use worker::nats::topology::{self, CoordinatorSide, Settings};
 
@@ -34,7 +35,7 @@ use super::transport::{Checkpoint, History, RunChannel, RunSpec, Transport};
 /// Children per message at most, and bytes of child input per message at most: a parcel
 /// amortises the per-message cost of JetStream over many small children.
 const PARCEL_CHILDREN: usize = 64;
-const PARCEL_BYTES: usize = 256 << 10;
+const PARCEL_BYTES: usize = 1 << 20;
 /// How long publishes may go unconfirmed (a NATS outage) before the Map Run gives up; it can
 /// then be resumed.
 const PUBLISH_GIVE_UP: Duration = Duration::from_secs(300);
@@ -269,7 +270,9 @@ impl NatsChannel {
         }
         let parcel = std::mem::take(&mut self.parcel);
         self.parcel_bytes = 0;
-        let payload = serde_json::to_vec(&parcel).map_err(|e| runtime(format!("cannot encode a batch: {e}")))?;
+        let mut headers = HeaderMap::new();
+        let json = serde_json::to_vec(&parcel).map_err(|e| runtime(format!("cannot encode a batch: {e}")))?;
+        let payload = codec::encode(json, &mut headers);
         if payload.len() > self.max_payload.saturating_sub(1024) {
             if parcel.len() > 1 {
                 // Send the children one by one instead.
@@ -299,7 +302,6 @@ impl NatsChannel {
             });
             return Ok(());
         }
-        let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", batch_msg_id(&self.map_run_id, parcel[0].batch, parcel.len()).as_str());
         headers.insert(RUN_HEADER, self.map_run_id.as_str());
         let (js, subject, stats, shared) = (self.js.clone(), self.subject, self.stats.clone(), self.shared.clone());
@@ -513,7 +515,8 @@ async fn read_outcomes(
                 continue;
             }
             next = seq + 1;
-            match serde_json::from_slice::<Vec<Outcome>>(&m.payload) {
+            let body = codec::decode(&m.payload, m.headers.as_ref());
+            match body.and_then(|b| serde_json::from_slice::<Vec<Outcome>>(&b).map_err(|e| e.to_string())) {
                 Ok(outcomes) => {
                     for o in outcomes {
                         stats.outcomes_received.fetch_add(1, Ordering::Relaxed);

@@ -10,6 +10,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Parser;
+
+/// The allocator the `dmap` binary uses (measured faster for the engine's many small JSON values).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use worker::executor::Executor;
 use worker::host::LocalHost;
 use worker::integrations::Integrations;

@@ -183,7 +183,8 @@ impl Worker {
     async fn handle(&self, msg: jetstream::Message, abandon: watch::Receiver<bool>) {
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
-        let mut batches: Vec<Batch> = match serde_json::from_slice(&msg.payload) {
+        let body = super::codec::decode(&msg.payload, msg.headers.as_ref());
+        let mut batches: Vec<Batch> = match body.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
             Ok(b) => b,
             Err(e) => {
                 let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
@@ -338,8 +339,9 @@ impl Worker {
             b.fetch_add(1, Ordering::Relaxed);
             i.fetch_add(n, Ordering::Relaxed);
         }
-        let payload: bytes::Bytes = serde_json::to_vec(&outcomes).unwrap_or_default().into();
         let mut headers = HeaderMap::new();
+        let payload: bytes::Bytes =
+            super::codec::encode(serde_json::to_vec(&outcomes).unwrap_or_default(), &mut headers).into();
         headers.insert("Nats-Msg-Id", outcome_msg_id(run, batches[0].batch, batches.len()).as_str());
         let subject = outcome_subject(run);
         self.publish_until_acked(subject, headers, payload, abandon).await
@@ -381,7 +383,8 @@ impl Worker {
             let mut headers = HeaderMap::new();
             headers.insert("Nats-Msg-Id", batch_msg_id(&b.map_run_id, b.batch, 1).as_str());
             headers.insert(RUN_HEADER, b.map_run_id.as_str());
-            let payload: bytes::Bytes = serde_json::to_vec(&[&b]).map_err(|_| ())?.into();
+            let payload: bytes::Bytes =
+                super::codec::encode(serde_json::to_vec(&[&b]).map_err(|_| ())?, &mut headers).into();
             let subject = msg.subject.to_string();
             tokio::time::timeout(Duration::from_secs(30), self.publish_until_acked(subject, headers, payload, &never))
                 .await
