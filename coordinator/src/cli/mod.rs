@@ -19,8 +19,9 @@ pub struct Cli {
 enum Command {
     /// Check a definition and print every problem found (exit 0 when valid, 1 when not).
     Validate(validate::Args),
-    /// Run one execution in-process and print its output (exit 0) or its error (exit 1).
-    Run(run::Args),
+    /// Run one execution and print its output (exit 0) or its error (exit 1); Map Runs run
+    /// in-process, or on `dmap-worker` processes with `--nats URL`.
+    Run(Box<run::Args>),
     /// Run golden test cases (files or directories of case files).
     Test {
         /// Case files or directories holding them.

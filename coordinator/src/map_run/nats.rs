@@ -24,7 +24,7 @@ use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
 use shared::protocol::nats::{BATCH_SUBJECT_CPU, BATCH_SUBJECT_IO, RUN_HEADER, batch_msg_id, outcome_subject};
-use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
+use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION, write_batches};
 use tokio::sync::mpsc;
 use worker::nats::codec;
 use worker::nats::connect::{ConnectionState, NatsArgs};
@@ -260,6 +260,10 @@ impl Drop for NatsChannel {
 }
 
 impl NatsChannel {
+    fn parcel_bytes_hint(&self, parcel: &[Batch]) -> usize {
+        parcel.iter().map(|b| b.input.len() + 512).sum()
+    }
+
     fn fatal(&self) -> Option<String> {
         self.shared.lock().unwrap_or_else(|e| e.into_inner()).fatal.clone()
     }
@@ -271,7 +275,8 @@ impl NatsChannel {
         let parcel = std::mem::take(&mut self.parcel);
         self.parcel_bytes = 0;
         let mut headers = HeaderMap::new();
-        let json = serde_json::to_vec(&parcel).map_err(|e| runtime(format!("cannot encode a batch: {e}")))?;
+        let mut json = Vec::with_capacity(self.parcel_bytes_hint(&parcel));
+        write_batches(&parcel, &mut json);
         let payload = codec::encode(json, &mut headers);
         if payload.len() > self.max_payload.saturating_sub(1024) {
             if parcel.len() > 1 {

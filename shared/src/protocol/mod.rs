@@ -25,8 +25,10 @@ pub struct ChildIdentity {
     pub role_arn: String,
 }
 
-/// One child execution to run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One child execution to run. On the wire, a message holds an array of them, written by
+/// [`write_batches`] and read by [`read_batches`]: `input` goes as the JSON it is, not as a
+/// string, so it is neither escaped nor unescaped on the way.
+#[derive(Debug, Clone)]
 pub struct Batch {
     pub v: u32,
     pub map_run_id: String,
@@ -45,6 +47,81 @@ pub struct Batch {
     /// `{"Items": [...], "BatchInput": {...}}` when batched. Shared, not copied: the Map Run
     /// keeps it for the child's result record while the child runs.
     pub input: Arc<str>,
+}
+
+/// A batch on the wire, borrowing the message body.
+#[derive(Deserialize)]
+struct WireBatch<'a, C> {
+    v: u32,
+    #[serde(borrow)]
+    map_run_id: std::borrow::Cow<'a, str>,
+    batch: u64,
+    attempt: u32,
+    #[serde(borrow)]
+    definition: std::borrow::Cow<'a, str>,
+    first_item: u64,
+    item_count: u64,
+    child: C,
+    #[serde(borrow)]
+    input: &'a RawValue,
+}
+
+/// Writes batches as a JSON array. Each input must be JSON text (the batcher builds it from
+/// JSON items); it is copied as it is.
+pub fn write_batches(batches: &[Batch], out: &mut Vec<u8>) {
+    out.push(b'[');
+    for (i, b) in batches.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        #[derive(Serialize)]
+        struct Head<'a> {
+            v: u32,
+            map_run_id: &'a str,
+            batch: u64,
+            attempt: u32,
+            definition: &'a str,
+            first_item: u64,
+            item_count: u64,
+            child: &'a ChildIdentity,
+        }
+        let head = Head {
+            v: b.v,
+            map_run_id: &b.map_run_id,
+            batch: b.batch,
+            attempt: b.attempt,
+            definition: &b.definition,
+            first_item: b.first_item,
+            item_count: b.item_count,
+            child: &b.child,
+        };
+        // Serialising plain fields into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &head);
+        out.pop(); // the closing brace
+        out.extend_from_slice(b",\"input\":");
+        out.extend_from_slice(b.input.as_bytes());
+        out.push(b'}');
+    }
+    out.push(b']');
+}
+
+/// Reads what [`write_batches`] wrote.
+pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, serde_json::Error> {
+    let wire: Vec<WireBatch<'_, ChildIdentity>> = serde_json::from_slice(body)?;
+    Ok(wire
+        .into_iter()
+        .map(|w| Batch {
+            v: w.v,
+            map_run_id: w.map_run_id.into_owned(),
+            batch: w.batch,
+            attempt: w.attempt,
+            definition: w.definition.into_owned(),
+            first_item: w.first_item,
+            item_count: w.item_count,
+            child: w.child,
+            input: Arc::from(w.input.get()),
+        })
+        .collect())
 }
 
 /// How a child execution ended.
@@ -131,5 +208,45 @@ pub mod nats {
     /// Whether a Map Run id can name NATS subjects and keys: `[A-Za-z0-9_-]`, 1 to 80 characters.
     pub fn valid_map_run_id(id: &str) -> bool {
         !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_round_trip_with_inputs_as_raw_json() {
+        let child = ChildIdentity {
+            name: "c\"1".into(),
+            state_machine_name: "sm/Map".into(),
+            region: "us-east-1".into(),
+            account: "1".into(),
+            role_arn: "arn".into(),
+        };
+        let batch = |n: u64, input: &str| Batch {
+            v: VERSION,
+            map_run_id: "run-1".into(),
+            batch: n,
+            attempt: 1,
+            definition: "abc".into(),
+            first_item: n * 2,
+            item_count: 2,
+            child: child.clone(),
+            input: Arc::from(input),
+        };
+        let sent = [batch(0, r#"{"Items":[{"a":"x\"y"},2]}"#), batch(1, r#""just a string""#)];
+        let mut out = Vec::new();
+        write_batches(&sent, &mut out);
+        let text = String::from_utf8(out.clone()).expect("utf-8");
+        // The input is embedded as JSON, not as an escaped string.
+        assert!(text.contains(r#","input":{"Items":[{"a":"x\"y"},2]}}"#), "{text}");
+        let got = read_batches(&out).expect("reads");
+        assert_eq!(got.len(), 2);
+        assert_eq!(&*got[0].input, r#"{"Items":[{"a":"x\"y"},2]}"#);
+        assert_eq!(&*got[1].input, r#""just a string""#);
+        assert_eq!((got[1].batch, got[1].first_item, got[1].item_count), (1, 2, 2));
+        assert_eq!(got[0].child, child);
+        assert_eq!(got[0].map_run_id, "run-1");
     }
 }

@@ -24,7 +24,7 @@ use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use futures::StreamExt;
 use serde_json::Value;
 use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject};
-use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
+use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION, read_batches, write_batches};
 use tokio::sync::{Semaphore, watch};
 
 use super::topology::WorkerSide;
@@ -184,7 +184,7 @@ impl Worker {
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
         let body = super::codec::decode(&msg.payload, msg.headers.as_ref());
-        let mut batches: Vec<Batch> = match body.and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())) {
+        let mut batches: Vec<Batch> = match body.and_then(|b| read_batches(&b).map_err(|e| e.to_string())) {
             Ok(b) => b,
             Err(e) => {
                 let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
@@ -384,7 +384,7 @@ impl Worker {
             headers.insert("Nats-Msg-Id", batch_msg_id(&b.map_run_id, b.batch, 1).as_str());
             headers.insert(RUN_HEADER, b.map_run_id.as_str());
             let payload: bytes::Bytes =
-                super::codec::encode(serde_json::to_vec(&[&b]).map_err(|_| ())?, &mut headers).into();
+                super::codec::encode(encoded(std::slice::from_ref(&b)), &mut headers).into();
             let subject = msg.subject.to_string();
             tokio::time::timeout(Duration::from_secs(30), self.publish_until_acked(subject, headers, payload, &never))
                 .await
@@ -400,6 +400,12 @@ async fn raised(flag: &mut watch::Receiver<bool>) {
     if flag.wait_for(|a| *a).await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+fn encoded(batches: &[Batch]) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_batches(batches, &mut out);
+    out
 }
 
 fn failed(b: &Batch, error: &str, cause: &str) -> Outcome {
