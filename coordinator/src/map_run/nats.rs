@@ -199,8 +199,13 @@ impl Transport for NatsTransport {
                 key: id.clone(),
             }));
             let (tx, rx) = mpsc::unbounded_channel();
-            let reader =
-                tokio::spawn(read_outcomes(self.side.outcomes.clone(), subject.clone(), tx, self.stats.clone()));
+            let reader = tokio::spawn(read_outcomes(
+                self.side.outcomes.clone(),
+                subject.clone(),
+                tx,
+                self.stats.clone(),
+                self.connection.clone(),
+            ));
             let keeper = tokio::spawn(keep_checkpoint(self.side.runs.clone(), shared.clone()));
             Ok(Box::new(NatsChannel {
                 js: self.js.clone(),
@@ -473,15 +478,19 @@ impl RunChannel for NatsChannel {
 }
 
 /// Follows the Map Run's outcome subject from the first message, re-creating the ordered
-/// consumer where it left off after any error (a NATS restart).
+/// consumer where it left off after any error, or as soon as the client has reconnected: a
+/// restarted server has forgotten the (ephemeral) ordered consumer, and the client would only
+/// notice it after missing heartbeats for seconds, while outcomes pile up unread.
 async fn read_outcomes(
     stream: stream::Stream,
     subject: String,
     tx: mpsc::UnboundedSender<(u64, Outcome)>,
     stats: Arc<TransportStats>,
+    connection: Arc<ConnectionState>,
 ) {
     let mut next = 1u64;
     loop {
+        let disconnects = connection.disconnects.load(Ordering::Relaxed);
         let config = consumer::pull::OrderedConfig {
             filter_subject: subject.clone(),
             deliver_policy: if next <= 1 {
@@ -507,10 +516,18 @@ async fn read_outcomes(
                 continue;
             }
         };
-        while let Some(m) = messages.next().await {
+        loop {
+            let m = tokio::select! {
+                m = messages.next() => m,
+                _ = reconnected(&connection, disconnects) => {
+                    tracing::warn!("reconnected to NATS; following the outcomes again");
+                    break;
+                }
+            };
             let m = match m {
-                Ok(m) => m,
-                Err(e) => {
+                None => break,
+                Some(Ok(m)) => m,
+                Some(Err(e)) => {
                     tracing::warn!(error = %e, "outcome stream interrupted; following it again");
                     break;
                 }
@@ -537,6 +554,15 @@ async fn read_outcomes(
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Resolves once the client has lost its connection since `disconnects` was read and is
+/// connected again.
+async fn reconnected(connection: &ConnectionState, disconnects: u64) {
+    while connection.disconnects.load(Ordering::Relaxed) == disconnects || !connection.connected.load(Ordering::Relaxed)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -168,14 +168,15 @@ impl RunProgress<'_> {
         } else if !self.owner.quiet && self.last_log.elapsed() >= LOG_EVERY {
             self.last_log = Instant::now();
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!(
-                "map run {}: {} items read, {} succeeded, {} failed, {} running, {:.0} items/s",
-                self.map_run_arn,
-                t.items.total,
-                t.items.succeeded,
-                t.items.failed + t.items.timed_out,
-                t.items.running,
-                rate
+            // Through the log, so that `--log-format json` keeps every line JSON.
+            tracing::info!(
+                map_run = %self.map_run_arn,
+                read = t.items.total,
+                succeeded = t.items.succeeded,
+                failed = t.items.failed + t.items.timed_out,
+                running = t.items.running,
+                items_per_second = rate.round() as u64,
+                "map run progress"
             );
         }
         if self.owner.status_file.is_some() && self.last_file.is_none_or(|l| l.elapsed() >= FILE_EVERY) {
@@ -226,7 +227,7 @@ impl RunProgress<'_> {
         let tmp = path.with_extension("tmp");
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         if std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path)).is_err() {
-            eprintln!("dmap: cannot write the Map Run status to {}", path.display());
+            tracing::error!(path = %path.display(), "cannot write the Map Run status");
         }
     }
 }

@@ -126,6 +126,7 @@ impl Worker {
         mut stop: watch::Receiver<bool>,
         abandon: watch::Receiver<bool>,
     ) {
+        let client = self.js.client().statistics();
         loop {
             let stopped = *stop.borrow();
             if stopped {
@@ -142,6 +143,7 @@ impl Worker {
                     Err(_) => break,
                 }
             }
+            let connects = client.connects.load(Ordering::Relaxed);
             let request = consumer.batch().max_messages(permits.len()).expires(Duration::from_secs(2)).messages();
             let mut messages = match request.await {
                 Ok(m) => m,
@@ -158,7 +160,20 @@ impl Worker {
             loop {
                 let next = tokio::select! {
                     m = messages.next() => m,
-                    _ = stop.changed() => return,
+                    _ = stop.changed() => {
+                        // Messages this pull has brought but nobody took go back at once, not
+                        // after AckWait.
+                        while let Ok(Some(Ok(msg))) =
+                            tokio::time::timeout(Duration::from_millis(50), messages.next()).await
+                        {
+                            self.stats.returned.fetch_add(1, Ordering::Relaxed);
+                            let _ = msg.ack_with(AckKind::Nak(None)).await;
+                        }
+                        return;
+                    }
+                    // A restarted server has forgotten this pull request; the client would
+                    // only give up on it five seconds after its expiry.
+                    _ = reconnected(&client, connects) => break,
                 };
                 match next {
                     Some(Ok(msg)) => {
@@ -383,8 +398,7 @@ impl Worker {
             let mut headers = HeaderMap::new();
             headers.insert("Nats-Msg-Id", batch_msg_id(&b.map_run_id, b.batch, 1).as_str());
             headers.insert(RUN_HEADER, b.map_run_id.as_str());
-            let payload: bytes::Bytes =
-                super::codec::encode(encoded(std::slice::from_ref(&b)), &mut headers).into();
+            let payload: bytes::Bytes = super::codec::encode(encoded(std::slice::from_ref(&b)), &mut headers).into();
             let subject = msg.subject.to_string();
             tokio::time::timeout(Duration::from_secs(30), self.publish_until_acked(subject, headers, payload, &never))
                 .await
@@ -392,6 +406,13 @@ impl Worker {
                 .map_err(|_| ())?;
         }
         Ok(())
+    }
+}
+
+/// Resolves once the client has connected again since it had connected `connects` times.
+async fn reconnected(client: &async_nats::Statistics, connects: u64) {
+    while client.connects.load(Ordering::Relaxed) == connects {
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
