@@ -139,8 +139,8 @@ fn outcome_of(
 ) -> Outcome {
     let (status, output, failure) = match r.status {
         Status::Succeeded => {
-            let raw = r.output.as_ref().and_then(|v| serde_json::value::to_raw_value(v).ok());
-            (OutcomeStatus::Succeeded, raw, None)
+            let text = r.output.as_ref().and_then(|v| serde_json::to_string(v).ok());
+            (OutcomeStatus::Succeeded, text, None)
         }
         Status::Failed => (OutcomeStatus::Failed, None, r.failure),
         Status::TimedOut => (OutcomeStatus::TimedOut, None, r.failure),

@@ -199,7 +199,7 @@ impl Transport for NatsTransport {
                 key: id.clone(),
             }));
             let (tx, rx) = mpsc::unbounded_channel();
-            let reader = tokio::spawn(read_outcomes(
+            let reader = tokio::spawn(follow_outcomes(
                 self.side.outcomes.clone(),
                 subject.clone(),
                 tx,
@@ -481,7 +481,7 @@ impl RunChannel for NatsChannel {
 /// consumer where it left off after any error, or as soon as the client has reconnected: a
 /// restarted server has forgotten the (ephemeral) ordered consumer, and the client would only
 /// notice it after missing heartbeats for seconds, while outcomes pile up unread.
-async fn read_outcomes(
+async fn follow_outcomes(
     stream: stream::Stream,
     subject: String,
     tx: mpsc::UnboundedSender<(u64, Outcome)>,
@@ -538,7 +538,7 @@ async fn read_outcomes(
             }
             next = seq + 1;
             let body = codec::decode(&m.payload, m.headers.as_ref());
-            match body.and_then(|b| serde_json::from_slice::<Vec<Outcome>>(&b).map_err(|e| e.to_string())) {
+            match body.and_then(|b| shared::protocol::read_outcomes(&b).map_err(|e| e.to_string())) {
                 Ok(outcomes) => {
                     for o in outcomes {
                         stats.outcomes_received.fetch_add(1, Ordering::Relaxed);

@@ -322,7 +322,7 @@ impl Run<'_> {
             OutcomeStatus::TimedOut => ChildStatus::TimedOut,
         };
         let name = self.names.child_name(o.batch);
-        let output = o.output.map(|r| r.get().to_string());
+        let output = o.output;
         let rec = self.record(
             &name,
             status,

@@ -474,8 +474,8 @@ pub fn recorded_outcomes(url: &str, id: &str) -> Vec<u64> {
             let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(5), messages.next()).await else { break };
             let m = m.expect("an outcome message");
             let body = worker::nats::codec::decode(&m.payload, m.headers.as_ref()).expect("a readable outcome message");
-            let outcomes: Vec<Value> = serde_json::from_slice(&body).expect("an outcome message is a JSON array");
-            batches.extend(outcomes.iter().map(|o| o["batch"].as_u64().expect("a batch number")));
+            let outcomes = shared::protocol::read_outcomes(&body).expect("an outcome message");
+            batches.extend(outcomes.iter().map(|o| o.batch));
             if m.info().map(|i| i.pending).unwrap_or(0) == 0 {
                 break;
             }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use std::borrow::Cow;
 
 /// The version of these messages; a receiver refuses versions it does not know.
 pub const VERSION: u32 = 1;
@@ -49,79 +49,95 @@ pub struct Batch {
     pub input: Arc<str>,
 }
 
-/// A batch on the wire, borrowing the message body.
-#[derive(Deserialize)]
-struct WireBatch<'a, C> {
+/// The fields of a [`Batch`] besides its input, as they go on the wire.
+#[derive(Serialize, Deserialize)]
+struct BatchHead<'a> {
     v: u32,
     #[serde(borrow)]
-    map_run_id: std::borrow::Cow<'a, str>,
+    map_run_id: Cow<'a, str>,
     batch: u64,
     attempt: u32,
     #[serde(borrow)]
-    definition: std::borrow::Cow<'a, str>,
+    definition: Cow<'a, str>,
     first_item: u64,
     item_count: u64,
-    child: C,
-    #[serde(borrow)]
-    input: &'a RawValue,
+    child: Cow<'a, ChildIdentity>,
+    input_bytes: usize,
 }
 
-/// Writes batches as a JSON array. Each input must be JSON text (the batcher builds it from
-/// JSON items); it is copied as it is.
+/// Writes batches for the wire: a JSON array of their other fields, a newline, then the
+/// inputs' bytes one after the other (each head says how many are its own). Inputs are
+/// neither escaped on the way out nor parsed on the way in: the worker parses each once, to
+/// run it.
 pub fn write_batches(batches: &[Batch], out: &mut Vec<u8>) {
-    out.push(b'[');
-    for (i, b) in batches.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        #[derive(Serialize)]
-        struct Head<'a> {
-            v: u32,
-            map_run_id: &'a str,
-            batch: u64,
-            attempt: u32,
-            definition: &'a str,
-            first_item: u64,
-            item_count: u64,
-            child: &'a ChildIdentity,
-        }
-        let head = Head {
+    let heads: Vec<BatchHead<'_>> = batches
+        .iter()
+        .map(|b| BatchHead {
             v: b.v,
-            map_run_id: &b.map_run_id,
+            map_run_id: Cow::Borrowed(&b.map_run_id),
             batch: b.batch,
             attempt: b.attempt,
-            definition: &b.definition,
+            definition: Cow::Borrowed(&b.definition),
             first_item: b.first_item,
             item_count: b.item_count,
-            child: &b.child,
-        };
-        // Serialising plain fields into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, &head);
-        out.pop(); // the closing brace
-        out.extend_from_slice(b",\"input\":");
+            child: Cow::Borrowed(&b.child),
+            input_bytes: b.input.len(),
+        })
+        .collect();
+    // Serialising plain fields into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, &heads);
+    out.push(b'\n');
+    for b in batches {
         out.extend_from_slice(b.input.as_bytes());
-        out.push(b'}');
     }
-    out.push(b']');
 }
 
 /// Reads what [`write_batches`] wrote.
-pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, serde_json::Error> {
-    let wire: Vec<WireBatch<'_, ChildIdentity>> = serde_json::from_slice(body)?;
-    Ok(wire
-        .into_iter()
-        .map(|w| Batch {
-            v: w.v,
-            map_run_id: w.map_run_id.into_owned(),
-            batch: w.batch,
-            attempt: w.attempt,
-            definition: w.definition.into_owned(),
-            first_item: w.first_item,
-            item_count: w.item_count,
-            child: w.child,
-            input: Arc::from(w.input.get()),
-        })
-        .collect())
+pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
+    let (heads, mut rest): (Vec<BatchHead<'_>>, &[u8]) = unframe(body)?;
+    let mut batches = Vec::with_capacity(heads.len());
+    for h in heads {
+        let input = take_text(&mut rest, h.input_bytes)?;
+        batches.push(Batch {
+            v: h.v,
+            map_run_id: h.map_run_id.into_owned(),
+            batch: h.batch,
+            attempt: h.attempt,
+            definition: h.definition.into_owned(),
+            first_item: h.first_item,
+            item_count: h.item_count,
+            child: h.child.into_owned(),
+            input: Arc::from(input),
+        });
+    }
+    Ok(batches)
+}
+
+/// A wire message that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("unreadable message head: {0}")]
+    Head(#[from] serde_json::Error),
+    #[error("message ends early or holds a body that is not UTF-8")]
+    Body,
+}
+
+/// Splits a message into its JSON array of heads and the bytes after the newline.
+fn unframe<'a, H: Deserialize<'a>>(body: &'a [u8]) -> Result<(Vec<H>, &'a [u8]), WireError> {
+    let mut stream = serde_json::Deserializer::from_slice(body).into_iter::<Vec<H>>();
+    let heads = stream.next().ok_or(WireError::Body)??;
+    let rest = &body[stream.byte_offset()..];
+    let rest = rest.strip_prefix(b"\n").ok_or(WireError::Body)?;
+    Ok((heads, rest))
+}
+
+fn take_text<'a>(rest: &mut &'a [u8], n: usize) -> Result<&'a str, WireError> {
+    if rest.len() < n {
+        return Err(WireError::Body);
+    }
+    let (text, tail) = rest.split_at(n);
+    *rest = tail;
+    std::str::from_utf8(text).map_err(|_| WireError::Body)
 }
 
 /// How a child execution ended.
@@ -133,21 +149,91 @@ pub enum OutcomeStatus {
     TimedOut,
 }
 
-/// The result of one [`Batch`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The result of one [`Batch`]. On the wire: [`write_outcomes`], [`read_outcomes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub v: u32,
     pub map_run_id: String,
     pub batch: u64,
     pub attempt: u32,
     pub status: OutcomeStatus,
-    /// The child's output (when it succeeded).
-    pub output: Option<Box<RawValue>>,
+    /// The child's output as JSON text (when it succeeded).
+    pub output: Option<String>,
     pub error: Option<String>,
     pub cause: Option<String>,
     /// Start and stop of the child execution, in milliseconds since the Unix epoch.
     pub start_millis: i64,
     pub stop_millis: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutcomeHead<'a> {
+    v: u32,
+    #[serde(borrow)]
+    map_run_id: Cow<'a, str>,
+    batch: u64,
+    attempt: u32,
+    status: OutcomeStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    output_bytes: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    error: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    cause: Option<Cow<'a, str>>,
+    start_millis: i64,
+    stop_millis: i64,
+}
+
+/// Writes outcomes for the wire as [`write_batches`] writes batches: heads, a newline, then
+/// the outputs' bytes.
+pub fn write_outcomes(outcomes: &[Outcome], out: &mut Vec<u8>) {
+    let heads: Vec<OutcomeHead<'_>> = outcomes
+        .iter()
+        .map(|o| OutcomeHead {
+            v: o.v,
+            map_run_id: Cow::Borrowed(&o.map_run_id),
+            batch: o.batch,
+            attempt: o.attempt,
+            status: o.status,
+            output_bytes: o.output.as_ref().map(String::len),
+            error: o.error.as_deref().map(Cow::Borrowed),
+            cause: o.cause.as_deref().map(Cow::Borrowed),
+            start_millis: o.start_millis,
+            stop_millis: o.stop_millis,
+        })
+        .collect();
+    let _ = serde_json::to_writer(&mut *out, &heads);
+    out.push(b'\n');
+    for o in outcomes {
+        if let Some(text) = &o.output {
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
+/// Reads what [`write_outcomes`] wrote.
+pub fn read_outcomes(body: &[u8]) -> Result<Vec<Outcome>, WireError> {
+    let (heads, mut rest): (Vec<OutcomeHead<'_>>, &[u8]) = unframe(body)?;
+    let mut outcomes = Vec::with_capacity(heads.len());
+    for h in heads {
+        let output = match h.output_bytes {
+            Some(n) => Some(take_text(&mut rest, n)?.to_string()),
+            None => None,
+        };
+        outcomes.push(Outcome {
+            v: h.v,
+            map_run_id: h.map_run_id.into_owned(),
+            batch: h.batch,
+            attempt: h.attempt,
+            status: h.status,
+            output,
+            error: h.error.map(Cow::into_owned),
+            cause: h.cause.map(Cow::into_owned),
+            start_millis: h.start_millis,
+            stop_millis: h.stop_millis,
+        });
+    }
+    Ok(outcomes)
 }
 
 /// A child definition as workers receive it, stored once per content hash (NATS: in the
@@ -215,16 +301,18 @@ pub mod nats {
 mod tests {
     use super::*;
 
-    #[test]
-    fn batches_round_trip_with_inputs_as_raw_json() {
-        let child = ChildIdentity {
+    fn child() -> ChildIdentity {
+        ChildIdentity {
             name: "c\"1".into(),
             state_machine_name: "sm/Map".into(),
             region: "us-east-1".into(),
             account: "1".into(),
             role_arn: "arn".into(),
-        };
-        let batch = |n: u64, input: &str| Batch {
+        }
+    }
+
+    fn batch(n: u64, input: &str) -> Batch {
+        Batch {
             v: VERSION,
             map_run_id: "run-1".into(),
             batch: n,
@@ -232,21 +320,63 @@ mod tests {
             definition: "abc".into(),
             first_item: n * 2,
             item_count: 2,
-            child: child.clone(),
+            child: child(),
             input: Arc::from(input),
-        };
-        let sent = [batch(0, r#"{"Items":[{"a":"x\"y"},2]}"#), batch(1, r#""just a string""#)];
+        }
+    }
+
+    #[test]
+    fn batches_round_trip_with_inputs_as_they_are() {
+        let sent = [batch(0, r#"{"Items":[{"a":"x\"y é"},2]}"#), batch(1, r#""just a string""#), batch(2, "")];
         let mut out = Vec::new();
         write_batches(&sent, &mut out);
         let text = String::from_utf8(out.clone()).expect("utf-8");
-        // The input is embedded as JSON, not as an escaped string.
-        assert!(text.contains(r#","input":{"Items":[{"a":"x\"y"},2]}}"#), "{text}");
+        // Heads, a newline, then the inputs verbatim.
+        assert!(text.ends_with("\n{\"Items\":[{\"a\":\"x\\\"y é\"},2]}\"just a string\""), "{text}");
         let got = read_batches(&out).expect("reads");
-        assert_eq!(got.len(), 2);
-        assert_eq!(&*got[0].input, r#"{"Items":[{"a":"x\"y"},2]}"#);
+        assert_eq!(got.len(), 3);
+        assert_eq!(&*got[0].input, r#"{"Items":[{"a":"x\"y é"},2]}"#);
         assert_eq!(&*got[1].input, r#""just a string""#);
+        assert_eq!(&*got[2].input, "");
         assert_eq!((got[1].batch, got[1].first_item, got[1].item_count), (1, 2, 2));
-        assert_eq!(got[0].child, child);
+        assert_eq!(got[0].child, child());
         assert_eq!(got[0].map_run_id, "run-1");
+    }
+
+    #[test]
+    fn outcomes_round_trip_with_and_without_output() {
+        let ok = Outcome {
+            v: VERSION,
+            map_run_id: "run-1".into(),
+            batch: 3,
+            attempt: 2,
+            status: OutcomeStatus::Succeeded,
+            output: Some(r#"{"n":[1,"two"]}"#.into()),
+            error: None,
+            cause: None,
+            start_millis: 10,
+            stop_millis: 20,
+        };
+        let failed = Outcome {
+            batch: 4,
+            status: OutcomeStatus::Failed,
+            output: None,
+            error: Some("States.Runtime".into()),
+            cause: Some("it \"broke\"\n".into()),
+            ..ok.clone()
+        };
+        let mut out = Vec::new();
+        write_outcomes(&[ok.clone(), failed.clone()], &mut out);
+        assert_eq!(read_outcomes(&out).expect("reads"), vec![ok, failed]);
+    }
+
+    #[test]
+    fn truncated_or_garbled_messages_are_errors() {
+        let mut out = Vec::new();
+        write_batches(&[batch(0, r#"{"a":1}"#)], &mut out);
+        assert!(matches!(read_batches(&out[..out.len() - 1]), Err(WireError::Body)));
+        assert!(matches!(read_batches(b"[{\"v\":1}]\n"), Err(WireError::Head(_))));
+        assert!(matches!(read_batches(b"[]"), Err(WireError::Body)));
+        assert!(read_batches(b"[]\n").expect("an empty message").is_empty());
     }
 }

@@ -24,7 +24,9 @@ use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use futures::StreamExt;
 use serde_json::Value;
 use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject};
-use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION, read_batches, write_batches};
+use shared::protocol::{
+    Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes,
+};
 use tokio::sync::{Semaphore, watch};
 
 use super::topology::WorkerSide;
@@ -355,8 +357,7 @@ impl Worker {
             i.fetch_add(n, Ordering::Relaxed);
         }
         let mut headers = HeaderMap::new();
-        let payload: bytes::Bytes =
-            super::codec::encode(serde_json::to_vec(&outcomes).unwrap_or_default(), &mut headers).into();
+        let payload: bytes::Bytes = super::codec::encode(encoded_outcomes(&outcomes), &mut headers).into();
         headers.insert("Nats-Msg-Id", outcome_msg_id(run, batches[0].batch, batches.len()).as_str());
         let subject = outcome_subject(run);
         self.publish_until_acked(subject, headers, payload, abandon).await
@@ -421,6 +422,12 @@ async fn raised(flag: &mut watch::Receiver<bool>) {
     if flag.wait_for(|a| *a).await.is_err() {
         std::future::pending::<()>().await;
     }
+}
+
+fn encoded_outcomes(outcomes: &[Outcome]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(outcomes.iter().map(|o| o.output.as_ref().map_or(0, String::len) + 256).sum());
+    write_outcomes(outcomes, &mut out);
+    out
 }
 
 fn encoded(batches: &[Batch]) -> Vec<u8> {
