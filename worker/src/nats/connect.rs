@@ -141,6 +141,7 @@ impl NatsArgs {
                         state.slow_consumer_events.fetch_add(1, Ordering::Relaxed);
                         tracing::error!(subscription = sid, "NATS slow consumer: messages were dropped");
                     }
+                    async_nats::Event::Closed => tracing::debug!("NATS connection closed"),
                     other => {
                         state.errors.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(event = %other, "NATS client event");
