@@ -17,8 +17,10 @@ use support::nats::{
 
 /// A fault test that takes longer than this has hung.
 const TEST_DEADLINE: Duration = Duration::from_secs(60);
-/// Workers redeliver a dead worker's batches after this (`--ack-wait-seconds`).
-const ACK_WAIT: &str = "2";
+/// Workers redeliver a dead worker's batches after this (`--ack-wait-seconds`). Live batches
+/// send progress every third of it; 5 s keeps a loaded CI machine (2 cores, tests in
+/// parallel) from redelivering live batches, which would blur what each test counts.
+const ACK_WAIT: &str = "5";
 
 fn item(i: u64) -> Value {
     json!({"id": i, "v": i})

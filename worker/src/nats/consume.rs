@@ -8,6 +8,7 @@
 //! |---------------------------------------------|-----------------------------------------------|
 //! | children running                            | `Progress` every ack-wait / 3                 |
 //! | outcomes published (server confirmed)       | `Ack` (double ack)                            |
+//! | last allowed run (delivery MaxDeliver − 1)  | run alone: no pulls, no other batch running   |
 //! | last allowed delivery (MaxDeliver reached)  | publish FAILED outcomes, then `Term`          |
 //! | a parcel of several children redelivered    | republish each child alone, then `Term`       |
 //! | unreadable message (unknown version)        | `Term`, logged as an error                    |
@@ -70,6 +71,11 @@ pub struct Worker {
     executor: Executor,
     limits: Limits,
     definitions: Mutex<HashMap<String, Arc<Child>>>,
+    /// Batches run under its read side; a batch on its last allowed run takes the write side,
+    /// so that it runs alone (see [`Worker::handle`]).
+    isolation: tokio::sync::RwLock<()>,
+    /// Batches waiting to run alone: no new pulls meanwhile.
+    isolating: std::sync::atomic::AtomicUsize,
     pub stats: Arc<Stats>,
 }
 
@@ -89,7 +95,16 @@ enum Abandon {
 
 impl Worker {
     pub fn new(js: jetstream::Context, side: WorkerSide, executor: Executor, limits: Limits) -> Arc<Self> {
-        Arc::new(Worker { js, side, executor, limits, definitions: Mutex::new(HashMap::new()), stats: Arc::default() })
+        Arc::new(Worker {
+            js,
+            side,
+            executor,
+            limits,
+            definitions: Mutex::new(HashMap::new()),
+            isolation: tokio::sync::RwLock::new(()),
+            isolating: std::sync::atomic::AtomicUsize::new(0),
+            stats: Arc::default(),
+        })
     }
 
     /// Pulls and runs until `stop` turns true, then drains: no new pulls, in-flight messages
@@ -133,6 +148,13 @@ impl Worker {
             let stopped = *stop.borrow();
             if stopped {
                 return;
+            }
+            if self.isolating.load(Ordering::Acquire) > 0 {
+                // A batch is about to run alone: take nothing new until it has.
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(20)) => continue,
+                    _ = stop.changed() => return,
+                }
             }
             let first = tokio::select! {
                 p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
@@ -275,8 +297,22 @@ impl Worker {
             Ok(Some(child)) => {
                 let n = batches.len() as i64;
                 self.stats.in_flight_batches.fetch_add(n, Ordering::Relaxed);
-                let work =
-                    futures::future::join_all(batches.iter().cloned().map(|b| self.executor.run(child.clone(), b)));
+                // A batch delivered again when only one more run is allowed runs alone: if it
+                // is what killed the previous workers, it takes no other batch down with it
+                // (each would lose a delivery for nothing).
+                let alone = batches.len() == 1
+                    && batches[0].attempt >= 2
+                    && i64::from(batches[0].attempt) >= self.limits.max_deliveries - 1;
+                let work = async {
+                    let _pause = alone.then(|| Pausing::new(&self.isolating));
+                    let _alone = if alone { Some(self.isolation.write().await) } else { None };
+                    let _shared = if alone { None } else { Some(self.isolation.read().await) };
+                    if alone {
+                        tracing::warn!(map_run = %run, batch = batches[0].batch, "last allowed run: running it alone");
+                    }
+                    futures::future::join_all(batches.iter().cloned().map(|b| self.executor.run(child.clone(), b)))
+                        .await
+                };
                 let result = self.with_progress(msg, work, abandon).await;
                 self.stats.in_flight_batches.fetch_sub(n, Ordering::Relaxed);
                 result?
@@ -407,6 +443,22 @@ impl Worker {
                 .map_err(|_| ())?;
         }
         Ok(())
+    }
+}
+
+/// Pauses pulling while it lives (a batch waits to run, or runs, alone).
+struct Pausing<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Pausing<'a> {
+    fn new(count: &'a std::sync::atomic::AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::AcqRel);
+        Pausing(count)
+    }
+}
+
+impl Drop for Pausing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
