@@ -6,6 +6,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod machine;
+mod plot;
+mod report;
 mod scenarios;
 
 use clap::{Parser, Subcommand};

@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 /// Worker processes killed when dropped.
-struct Workers(Vec<Child>);
+pub struct Workers(Vec<Child>);
 
 impl Drop for Workers {
     fn drop(&mut self) {
@@ -55,7 +55,7 @@ impl Drop for Workers {
     }
 }
 
-fn start_workers(dir: &Path, url: &str, n: usize) -> anyhow::Result<Workers> {
+pub fn start_workers(dir: &Path, url: &str, n: usize) -> anyhow::Result<Workers> {
     let bin = dir.join("dmap-worker");
     if !bin.exists() {
         bail!("{} is missing: build it with `cargo build --release -p worker`", bin.display());
@@ -75,7 +75,7 @@ fn start_workers(dir: &Path, url: &str, n: usize) -> anyhow::Result<Workers> {
 }
 
 /// One `dmap run`: seconds from start to exit.
-fn run_once(dmap: &Path, work: &Path, def: &Path, nats: Option<&str>) -> anyhow::Result<f64> {
+pub fn run_once(dmap: &Path, work: &Path, def: &Path, nats: Option<&str>) -> anyhow::Result<f64> {
     let results = work.join("results");
     let _ = std::fs::remove_dir_all(&results);
     std::fs::create_dir_all(&results)?;
@@ -101,7 +101,7 @@ fn run_once(dmap: &Path, work: &Path, def: &Path, nats: Option<&str>) -> anyhow:
     Ok(secs)
 }
 
-fn unbatched_definition() -> Value {
+pub fn unbatched_definition() -> Value {
     let mut d = definition(1);
     let states = d["States"]["Process"].as_object_mut().expect("Map state");
     states.remove("ItemBatcher");
@@ -111,7 +111,7 @@ fn unbatched_definition() -> Value {
     d
 }
 
-fn waiting_definition() -> Value {
+pub fn waiting_definition() -> Value {
     let mut d = definition(1);
     let states = d["States"]["Process"].as_object_mut().expect("Map state");
     states.remove("ItemBatcher");
@@ -216,13 +216,13 @@ fn table(unit: &str, m: &Measured, workers: &[usize]) {
     }
 }
 
-fn write_def(work: &Path, name: &str, def: &Value) -> anyhow::Result<PathBuf> {
+pub fn write_def(work: &Path, name: &str, def: &Value) -> anyhow::Result<PathBuf> {
     let p = work.join(name);
     std::fs::write(&p, serde_json::to_string_pretty(def)?)?;
     Ok(p)
 }
 
-fn nats_version() -> String {
+pub fn nats_version() -> String {
     Command::new(testkit::nats_server_binary())
         .arg("--version")
         .output()

@@ -58,7 +58,7 @@ fn items(n: usize) -> Vec<Value> {
 }
 
 /// Executions per second for one timed run.
-fn measure(def: &Value, n: usize) -> anyhow::Result<f64> {
+pub fn measure(def: &Value, n: usize) -> anyhow::Result<f64> {
     let (machine, _) =
         shared::asl::parse::parse_value(def).map_err(|d| anyhow::anyhow!("invalid benchmark definition: {d:?}"))?;
     let host = PureHost(Utc::now());

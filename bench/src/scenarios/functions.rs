@@ -34,30 +34,30 @@ use crate::scenarios::maprun::{dmap_binary, generate};
 pub struct Args {
     /// Items of the batched Map Run and of the baseline.
     #[arg(long, default_value_t = 1_000_000)]
-    items: u64,
+    pub items: u64,
     /// Items (one invocation each) of the unbatched Map Run.
     #[arg(long, default_value_t = 100_000)]
-    unbatched_items: u64,
+    pub unbatched_items: u64,
     /// Timed rounds (the median is reported).
     #[arg(long, default_value_t = 3)]
-    runs: usize,
+    pub runs: usize,
     /// Items per batch (dmap's `MaxItemsPerBatch`, the baseline's chunk size).
     #[arg(long, default_value_t = 1000)]
-    batch: u64,
+    pub batch: u64,
     /// The functions' `concurrency`: Python processes in dmap's pool (default: twice the core
     /// count, which measured better than the core count on 2 cores — a process waits on its
     /// pipe between calls — and no worse than 8).
     #[arg(long)]
-    concurrency: Option<usize>,
+    pub concurrency: Option<usize>,
     /// `MaxConcurrency` of both Map Runs (default: unset, AWS's 10,000 children at once).
     #[arg(long)]
-    max_concurrency: Option<u64>,
+    pub max_concurrency: Option<u64>,
     /// Parallel processes of the baseline (`xargs -P`).
     #[arg(long, default_value_t = 2)]
-    baseline_parallel: usize,
+    pub baseline_parallel: usize,
     /// The Python interpreter (default: the one `python3` on PATH resolves to).
     #[arg(long)]
-    python: Option<PathBuf>,
+    pub python: Option<PathBuf>,
 }
 
 /// Targets of the task-integration issue.
@@ -320,7 +320,22 @@ fn met(ok: bool) -> &'static str {
     if ok { "yes" } else { "**no**" }
 }
 
+/// What one invocation measured, run by run (rounds alternate the three).
+#[derive(Debug, Default)]
+pub struct Samples {
+    pub batched: Vec<f64>,
+    pub baseline: Vec<f64>,
+    pub unbatched: Vec<f64>,
+    pub python: String,
+    pub concurrency: usize,
+}
+
 pub fn run(a: &Args) -> anyhow::Result<()> {
+    samples(a).map(|_| ())
+}
+
+/// Sets up, measures, prints the table, and returns the samples.
+pub fn samples(a: &Args) -> anyhow::Result<Samples> {
     ensure!(a.runs > 0 && a.items > 0 && a.unbatched_items > 0 && a.batch > 0, "counts must be positive");
     let dmap = dmap_binary()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("no repository root")?.to_path_buf();
@@ -339,7 +354,14 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
 }
 
 /// Everything after the set-up, in the scratch directory `work`.
-fn measure(a: &Args, dmap: &Path, root: &Path, python: &Path, concurrency: usize, work: &Path) -> anyhow::Result<()> {
+fn measure(
+    a: &Args,
+    dmap: &Path,
+    root: &Path,
+    python: &Path,
+    concurrency: usize,
+    work: &Path,
+) -> anyhow::Result<Samples> {
     let script = root.join("bench/functions/batch_once.py");
     let data = work.join("data");
     let unbatched_data = work.join("unbatched-data");
@@ -407,6 +429,13 @@ fn measure(a: &Args, dmap: &Path, root: &Path, python: &Path, concurrency: usize
     println!("load average after: {}", loadavg());
     println!();
 
+    let samples = Samples {
+        batched: batched.clone(),
+        baseline: baseline.clone(),
+        unbatched: unbatched.clone(),
+        python: python_version(python),
+        concurrency,
+    };
     let (b, bmin, bmax) = machine::stats(batched);
     let (x, xmin, xmax) = machine::stats(baseline);
     let (r, rmin, rmax) = machine::stats(ratios);
@@ -451,5 +480,5 @@ fn measure(a: &Args, dmap: &Path, root: &Path, python: &Path, concurrency: usize
         batched_rss as f64 / 1024.0,
         unbatched_rss as f64 / 1024.0
     );
-    Ok(())
+    Ok(samples)
 }

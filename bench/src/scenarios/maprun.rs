@@ -69,7 +69,7 @@ pub fn dmap_binary() -> anyhow::Result<PathBuf> {
 }
 
 /// One timed run: (seconds, peak RSS in KiB).
-fn run_once(dmap: &Path, work: &Path, def: &Path) -> anyhow::Result<(f64, u64)> {
+pub fn run_once(dmap: &Path, work: &Path, def: &Path) -> anyhow::Result<(f64, u64)> {
     let results = work.join("results");
     let _ = std::fs::remove_dir_all(&results);
     std::fs::create_dir_all(&results)?;
