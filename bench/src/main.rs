@@ -6,6 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod machine;
+mod peers;
 mod plot;
 mod report;
 mod scenarios;
@@ -25,10 +26,14 @@ enum Scenario {
     Engine(scenarios::engine::Args),
     /// The embedded Map Run over JSONL items: items/s and the coordinator's peak memory.
     Maprun(scenarios::maprun::Args),
+    /// Every scenario, dmap against its peers, with results as JSON, Markdown and PNG plots.
+    All(scenarios::all::Args),
     /// Map Runs over NATS JetStream with dmap-worker processes against the embedded default.
     Distributed(scenarios::distributed::Args),
     /// Map Runs calling a Python function: batched and unbatched, against an xargs baseline.
     Functions(scenarios::functions::Args),
+    /// Every peer measurement once at a small N: the check after changing a pinned peer version.
+    PeersSmoke(peers::smoke::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -38,5 +43,7 @@ fn main() -> anyhow::Result<()> {
         Scenario::Maprun(a) => scenarios::maprun::run(&a),
         Scenario::Functions(a) => scenarios::functions::run(&a),
         Scenario::Distributed(a) => scenarios::distributed::run(&a),
+        Scenario::All(a) => scenarios::all::run(&a),
+        Scenario::PeersSmoke(a) => peers::smoke::run(&a),
     }
 }

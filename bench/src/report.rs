@@ -6,9 +6,6 @@
 //! in the same run, run i against run i, mostly does not: a slow moment of a shared machine hits
 //! both sides of a pair.
 
-// Wired into the `all` command by bench/src/main.rs; until then only the tests use all of it.
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! One file per benchmark scenario.
 
+pub mod all;
 pub mod distributed;
 pub mod engine;
 pub mod functions;
