@@ -156,13 +156,13 @@ fn a_batch_that_kills_its_workers_fails_after_max_deliveries_and_the_rest_succee
     assert_eq!(ids_in(&r.failed, "Input"), (50..60).collect::<Vec<u64>>(), "the poison item's batch failed");
     assert_eq!(failed["Error"], "States.Runtime");
     let cause = failed["Cause"].as_str().unwrap_or_default();
-    assert!(cause.contains("delivered 3 times"), "the cause names the deliveries: {cause}");
+    assert!(cause.contains("started 3 times"), "the cause names the runs: {cause}");
     assert_exactly_once(&ids_in(&r.succeeded, "Output"), (0..n).filter(|i| !(50..60).contains(i)), "succeeded items");
-    // Each delivery but the last killed a worker, and each was replaced.
+    // Each run of the poison killed a worker, and each was replaced.
     assert!(replaced >= 2, "workers replaced: {replaced}\n{}", c.diagnostic(&[&run]));
     let exhausted: f64 =
         (0..c.workers.len()).filter_map(|w| worker_metric(&c, w, "dmap_worker_exhausted_total", &[])).sum();
-    assert_eq!(exhausted, 1.0, "one batch message reached its last delivery");
+    assert_eq!(exhausted, 1.0, "one batch used up its runs");
 }
 
 #[test]

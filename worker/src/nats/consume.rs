@@ -8,8 +8,8 @@
 //! |---------------------------------------------|-----------------------------------------------|
 //! | children running                            | `Progress` every ack-wait / 3                 |
 //! | outcomes published (server confirmed)       | `Ack` (double ack)                            |
-//! | last allowed run (delivery MaxDeliver − 1)  | run alone: no pulls, no other batch running   |
-//! | last allowed delivery (MaxDeliver reached)  | publish FAILED outcomes, then `Term`          |
+//! | last allowed run (runs counted in KV)       | run alone: no pulls, no other batch running   |
+//! | allowed runs used up                        | publish FAILED outcomes, then `Term`          |
 //! | a parcel of several children redelivered    | republish each child alone, then `Term`       |
 //! | unreadable message (unknown version)        | `Term`, logged as an error                    |
 //! | draining on SIGTERM past the grace period   | `Nak`: another worker takes it at once        |
@@ -244,22 +244,11 @@ impl Worker {
             b.attempt = delivered.max(1) as u32;
         }
         let run = batches[0].map_run_id.clone();
-        if delivered >= self.limits.max_deliveries {
-            // The previous deliveries all died with their worker: this one reports instead of
-            // running, so the items end FAILED rather than stuck in the stream.
-            self.stats.exhausted.fetch_add(1, Ordering::Relaxed);
-            tracing::error!(map_run = %run, first_batch = batches[0].batch, delivered, "batch delivered too often: its children fail");
-            let cause = format!(
-                "the batch was delivered {delivered} times and no worker finished it (each worker stopped while running \
-                 it: killed, out of memory or crashed); it is not retried further"
-            );
-            let outcomes = batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect();
-            if self.publish_outcomes(&run, &batches, outcomes, &abandon).await.is_ok() {
-                let _ = msg.double_ack_with(AckKind::Term).await;
-            }
-            return;
-        }
-        if delivered >= 2 && batches.len() > 1 {
+        // The server's own limit is a backstop, several times ours: what counts is how often a
+        // batch was *run* (below), not how often it was delivered — a batch that only waited on
+        // a worker killed by another batch has lost a delivery, not a run.
+        let backstop = delivered >= self.limits.max_deliveries * BACKSTOP;
+        if delivered >= 2 && batches.len() > 1 && !backstop {
             // One of these children may be what killed the last worker: run each alone, so
             // that only it can exhaust its deliveries.
             if self.split(&msg, batches).await.is_ok() {
@@ -270,7 +259,34 @@ impl Worker {
             }
             return;
         }
-        match self.run_batches(&msg, &run, batches, &abandon).await {
+        let mut alone = false;
+        if delivered >= 2 {
+            let runs = if backstop { Ok(Runs::Exhausted(delivered as u64)) } else { self.count_run(&batches[0]).await };
+            match runs {
+                Ok(Runs::Exhausted(n)) => {
+                    // Every earlier run died with its worker: this delivery reports instead of
+                    // running, so the items end FAILED rather than stuck in the stream.
+                    self.stats.exhausted.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(map_run = %run, first_batch = batches[0].batch, runs = n, "batch started too often: its children fail");
+                    let cause = format!(
+                        "the batch was started {n} times and no worker finished it (each worker stopped while running \
+                         it: killed, out of memory or crashed); it is not retried further"
+                    );
+                    let outcomes = batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect();
+                    if self.publish_outcomes(&run, &batches, outcomes, &abandon).await.is_ok() {
+                        let _ = msg.double_ack_with(AckKind::Term).await;
+                    }
+                    return;
+                }
+                Ok(Runs::Again { last }) => alone = last,
+                Err(e) => {
+                    tracing::warn!(map_run = %run, error = %e, "cannot count the batch's runs; handing it back");
+                    let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                    return;
+                }
+            }
+        }
+        match self.run_batches(&msg, &run, batches, alone, &abandon).await {
             Ok(()) => {
                 let _ = msg.double_ack().await;
             }
@@ -290,6 +306,7 @@ impl Worker {
         msg: &jetstream::Message,
         run: &str,
         batches: Vec<Batch>,
+        alone: bool,
         abandon: &watch::Receiver<bool>,
     ) -> Result<(), Abandon> {
         let hash = batches[0].definition.clone();
@@ -297,12 +314,8 @@ impl Worker {
             Ok(Some(child)) => {
                 let n = batches.len() as i64;
                 self.stats.in_flight_batches.fetch_add(n, Ordering::Relaxed);
-                // A batch delivered again when only one more run is allowed runs alone: if it
-                // is what killed the previous workers, it takes no other batch down with it
-                // (each would lose a delivery for nothing).
-                let alone = batches.len() == 1
-                    && batches[0].attempt >= 2
-                    && i64::from(batches[0].attempt) >= self.limits.max_deliveries - 1;
+                // A batch on its last allowed run runs alone: if it is what killed the previous
+                // workers, it takes no other batch down with it.
                 let work = async {
                     let _pause = alone.then(|| Pausing::new(&self.isolating));
                     let _alone = if alone { Some(self.isolation.write().await) } else { None };
@@ -347,6 +360,37 @@ impl Worker {
                 _ = raised(&mut abandon) => return Err(Abandon::Drain),
             }
         }
+    }
+
+    /// Counts a run of a redelivered batch in the runs bucket (key `<run>.starts.<batch>`,
+    /// compare-and-set). The first delivery's run is not recorded (that would cost a write per
+    /// batch); it is counted as one whether or not it started.
+    async fn count_run(&self, b: &Batch) -> Result<Runs, String> {
+        let key = format!("{}.starts.{}", b.map_run_id, b.batch);
+        let max = self.limits.max_deliveries.max(1) as u64;
+        for _ in 0..10 {
+            let entry = self.side.runs.entry(&key).await.map_err(|e| e.to_string())?;
+            let (recorded, revision) = match &entry {
+                Some(e) => (
+                    std::str::from_utf8(&e.value).ok().and_then(|t| t.parse::<u64>().ok()).unwrap_or(0),
+                    Some(e.revision),
+                ),
+                None => (0, None),
+            };
+            let before = 1 + recorded;
+            if before >= max {
+                return Ok(Runs::Exhausted(before));
+            }
+            let value: bytes::Bytes = (recorded + 1).to_string().into();
+            let written = match revision {
+                Some(r) => self.side.runs.update(&key, value, r).await.map(|_| ()).map_err(|e| e.to_string()),
+                None => self.side.runs.create(&key, value).await.map(|_| ()).map_err(|e| e.to_string()),
+            };
+            if written.is_ok() {
+                return Ok(Runs::Again { last: before + 1 >= max });
+            }
+        }
+        Err("the runs counter kept changing under this worker".into())
     }
 
     /// The compiled child of a definition hash, from the cache or the definitions bucket.
@@ -444,6 +488,17 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// The server stops delivering after this many times our limit (a backstop; see `handle`).
+pub const BACKSTOP: i64 = 4;
+
+/// What the runs counter says about a redelivered batch.
+enum Runs {
+    /// It ran this many times already, each time dying with its worker.
+    Exhausted(u64),
+    /// Run it; `last` when no further run will be allowed.
+    Again { last: bool },
 }
 
 /// Pauses pulling while it lives (a batch waits to run, or runs, alone).

@@ -15,7 +15,8 @@ pub struct Settings {
     /// (workers send in-progress acks while a batch runs, so only a dead worker's batches wait this long).
     #[arg(long, default_value_t = 30, env = "DMAP_ACK_WAIT_SECONDS", value_name = "SECONDS")]
     pub ack_wait_seconds: u64,
-    /// Deliveries of a batch message before its children are FAILED (States.Runtime) instead of run again.
+    /// Runs of a batch (deliveries that started it; each ended with its worker's death) before its
+    /// children are FAILED (States.Runtime) instead of run again.
     #[arg(long, default_value_t = 5, env = "DMAP_MAX_DELIVERIES", value_name = "N")]
     pub max_deliveries: i64,
     /// Stream replicas (1 for a single server; 3 on a three-node cluster).
@@ -67,6 +68,8 @@ pub struct WorkerSide {
     pub cpu: consumer::PullConsumer,
     pub io: consumer::PullConsumer,
     pub definitions: kv::Store,
+    /// Also counts the runs of redelivered batches.
+    pub runs: kv::Store,
 }
 
 async fn streams(js: &jetstream::Context, s: &Settings) -> Result<(stream::Stream, stream::Stream), TopologyError> {
@@ -131,7 +134,8 @@ pub async fn worker_side(js: &jetstream::Context, s: &Settings) -> Result<Worker
         filter_subject: subject.into(),
         ack_policy: consumer::AckPolicy::Explicit,
         ack_wait: s.ack_wait(),
-        max_deliver: s.max_deliveries.max(1),
+        // A backstop: workers count runs themselves and give up first (consume.rs).
+        max_deliver: s.max_deliveries.max(1) * super::consume::BACKSTOP,
         max_ack_pending,
         ..Default::default()
     };
@@ -143,5 +147,10 @@ pub async fn worker_side(js: &jetstream::Context, s: &Settings) -> Result<Worker
         .create_consumer(consumer(CONSUMER_IO, BATCH_SUBJECT_IO, 100_000))
         .await
         .map_err(|e| err(CONSUMER_IO, e))?;
-    Ok(WorkerSide { cpu, io, definitions: bucket(js, DEFINITIONS_BUCKET, s).await? })
+    Ok(WorkerSide {
+        cpu,
+        io,
+        definitions: bucket(js, DEFINITIONS_BUCKET, s).await?,
+        runs: bucket(js, RUNS_BUCKET, s).await?,
+    })
 }
