@@ -28,6 +28,8 @@ enum Scenario {
     Maprun(scenarios::maprun::Args),
     /// Every scenario, dmap against its peers, with results as JSON, Markdown and PNG plots.
     All(scenarios::all::Args),
+    /// Start-up: `dmap run` to the output of a one-state machine.
+    Startup(scenarios::all::StartupArgs),
     /// Map Runs over NATS JetStream with dmap-worker processes against the embedded default.
     Distributed(scenarios::distributed::Args),
     /// Map Runs calling a Python function: batched and unbatched, against an xargs baseline.
@@ -44,6 +46,7 @@ fn main() -> anyhow::Result<()> {
         Scenario::Functions(a) => scenarios::functions::run(&a),
         Scenario::Distributed(a) => scenarios::distributed::run(&a),
         Scenario::All(a) => scenarios::all::run(&a),
+        Scenario::Startup(a) => scenarios::all::startup(&a),
         Scenario::PeersSmoke(a) => peers::smoke::run(&a),
     }
 }

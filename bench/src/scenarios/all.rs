@@ -160,6 +160,26 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bench startup`: the start-up scenario alone, printed as a table.
+#[derive(Debug, clap::Args)]
+pub struct StartupArgs {
+    /// Runs (the median is reported).
+    #[arg(long, default_value_t = 20)]
+    runs: usize,
+}
+
+pub fn startup(a: &StartupArgs) -> anyhow::Result<()> {
+    let dmap = dmap_binary()?;
+    let work = std::env::temp_dir().join(format!("dmap-bench-startup-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let mut report = Report::new("cargo run -p bench --release -- startup");
+    let r = startup_runs(&dmap, &work, a.runs, &mut report);
+    let _ = std::fs::remove_dir_all(&work);
+    r?;
+    println!("{}", report.markdown());
+    Ok(())
+}
+
 struct Ctx<'a> {
     a: &'a Args,
     dmap: &'a Path,
@@ -485,31 +505,36 @@ impl Ctx<'_> {
     /// From `dmap run` to the output of a one-state machine.
     fn startup(&self, report: &mut Report) -> anyhow::Result<()> {
         eprintln!("== start-up");
-        let def = write_def(
-            self.work,
-            "one.json",
-            &json!({"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "hello", "End": true}}}),
-        )?;
-        let once = || -> anyhow::Result<f64> {
-            let t = Instant::now();
-            let out = std::process::Command::new(self.dmap).arg("run").arg(&def).arg("--quiet").output()?;
-            let secs = t.elapsed().as_secs_f64();
-            anyhow::ensure!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("hello"));
-            Ok(secs * 1000.0)
-        };
-        once()?;
-        let samples = (0..self.runs().max(20)).map(|_| once()).collect::<anyhow::Result<Vec<_>>>()?;
-        let title = "Start-up: `dmap run` to the output of a one-state machine (ms, lower is better)";
-        report.add(measurement(
-            "startup",
-            title,
-            DMAP,
-            "a Pass state; process start to exit".into(),
-            "ms",
-            false,
-            samples,
-            params(&[]),
-        ));
-        Ok(())
+        startup_runs(self.dmap, self.work, self.runs().max(20), report)
     }
+}
+
+/// Times `dmap run` of a one-state machine `runs` times (after one untimed run).
+fn startup_runs(dmap: &Path, work: &Path, runs: usize, report: &mut Report) -> anyhow::Result<()> {
+    let def = write_def(
+        work,
+        "one.json",
+        &json!({"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Result": "hello", "End": true}}}),
+    )?;
+    let once = || -> anyhow::Result<f64> {
+        let t = Instant::now();
+        let out = std::process::Command::new(dmap).arg("run").arg(&def).arg("--quiet").output()?;
+        let secs = t.elapsed().as_secs_f64();
+        anyhow::ensure!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("hello"));
+        Ok(secs * 1000.0)
+    };
+    once()?;
+    let samples = (0..runs).map(|_| once()).collect::<anyhow::Result<Vec<_>>>()?;
+    let title = "Start-up: `dmap run` to the output of a one-state machine (ms, lower is better)";
+    report.add(measurement(
+        "startup",
+        title,
+        DMAP,
+        "a Pass state; process start to exit".into(),
+        "ms",
+        false,
+        samples,
+        params(&[]),
+    ));
+    Ok(())
 }

@@ -38,6 +38,9 @@ pub struct Args {
     /// Timed runs per configuration (the median is reported).
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// Items per child of the batched run (MaxItemsPerBatch).
+    #[arg(long, default_value_t = 1000)]
+    batch: u64,
     /// Scenarios to run: batched, unbatched, waiting (repeat; default all).
     #[arg(long = "only")]
     only: Vec<String>,
@@ -171,11 +174,11 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
 
     if want("batched") {
         generate(&work.join("data/items.jsonl"), a.items)?;
-        let def = write_def(&work, "batched.json", &definition(1000))?;
+        let def = write_def(&work, "batched.json", &definition(a.batch))?;
         let m = measure(a, &dmap, &work, &def, &url, true, a.items)?;
         println!(
-            "\nbatched: {} JSONL items, 1000-item batches, 5-state processing per item, ResultWriter to a local directory",
-            a.items
+            "\nbatched: {} JSONL items, {}-item batches, 5-state processing per item, ResultWriter to a local directory",
+            a.items, a.batch
         );
         table("items/s", &m, &a.workers);
     }
