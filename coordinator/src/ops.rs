@@ -9,6 +9,7 @@ use worker::ops::metrics::MetricsText;
 
 use crate::map_run::nats::NatsTransport;
 use crate::map_run::status::Progress;
+use crate::map_run::tracker::Counts;
 
 pub struct Ops {
     progress: Arc<Progress>,
@@ -33,36 +34,20 @@ impl OpsSource for Ops {
         let mut m = MetricsText::new();
         for s in self.progress.snapshots() {
             let run = s.map_run_arn.as_str();
-            for (status, n) in [
-                ("succeeded", s.items.succeeded),
-                ("failed", s.items.failed),
-                ("timed_out", s.items.timed_out),
-                ("aborted", s.items.aborted),
-                ("pending", s.items.pending),
-                ("running", s.items.running),
-            ] {
-                m.gauge(
-                    "dmap_map_run_items",
-                    "Items of a Map Run by status (DescribeMapRun itemCounts).",
-                    &[("map_run", run), ("status", status)],
-                    n as f64,
-                );
-            }
-            for (status, n) in [
-                ("succeeded", s.executions.succeeded),
-                ("failed", s.executions.failed),
-                ("timed_out", s.executions.timed_out),
-                ("aborted", s.executions.aborted),
-                ("pending", s.executions.pending),
-                ("running", s.executions.running),
-            ] {
-                m.gauge(
-                    "dmap_map_run_child_executions",
-                    "Child executions (batches) of a Map Run by status (DescribeMapRun executionCounts).",
-                    &[("map_run", run), ("status", status)],
-                    n as f64,
-                );
-            }
+            by_status(
+                &mut m,
+                "dmap_map_run_items",
+                "Items of a Map Run by status (DescribeMapRun itemCounts).",
+                run,
+                &s.items,
+            );
+            by_status(
+                &mut m,
+                "dmap_map_run_child_executions",
+                "Child executions (batches) of a Map Run by status (DescribeMapRun executionCounts).",
+                run,
+                &s.executions,
+            );
             m.gauge(
                 "dmap_map_run_items_read",
                 "Items read by a Map Run so far.",
@@ -109,21 +94,22 @@ impl OpsSource for Ops {
                 &[],
                 load(&st.redelivered_outcomes),
             );
-            let c = &n.connection;
-            m.gauge(
-                "dmap_nats_connected",
-                "1 while connected to NATS.",
-                &[],
-                if c.connected.load(Ordering::Relaxed) { 1.0 } else { 0.0 },
-            );
-            m.counter("dmap_nats_disconnects_total", "Times the NATS connection was lost.", &[], load(&c.disconnects));
-            m.counter(
-                "dmap_nats_slow_consumer_total",
-                "NATS slow-consumer events (dropped messages).",
-                &[],
-                load(&c.slow_consumer_events),
-            );
+            n.connection.write_metrics(&mut m);
         }
         m.finish()
+    }
+}
+
+/// One gauge per DescribeMapRun status of a count.
+fn by_status(m: &mut MetricsText, name: &str, help: &str, run: &str, c: &Counts) {
+    for (status, n) in [
+        ("succeeded", c.succeeded),
+        ("failed", c.failed),
+        ("timed_out", c.timed_out),
+        ("aborted", c.aborted),
+        ("pending", c.pending),
+        ("running", c.running),
+    ] {
+        m.gauge(name, help, &[("map_run", run), ("status", status)], n as f64);
     }
 }

@@ -52,7 +52,7 @@ fn node_package() -> Option<&'static str> {
 pub fn install(dir: &Path) -> anyhow::Result<Peers> {
     std::fs::create_dir_all(dir)?;
     let dir = dir.canonicalize()?;
-    let python = resolve_python()?;
+    let python = crate::scenarios::functions::resolve_python()?;
     let record = json!({
         "aws-local-stepfunctions": ALS_VERSION,
         "node": node_package().map(|p| format!("{p}@{NODE_VERSION}")),
@@ -134,17 +134,4 @@ fn version_of(cmd: &mut Command) -> anyhow::Result<String> {
     // Python before 3.4 printed its version on stderr; node and later Pythons use stdout.
     let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
     Ok(String::from_utf8_lossy(&text).trim().to_string())
-}
-
-/// The interpreter `python3` resolves to, past any version manager's shim script, so that the
-/// xargs peer's per-chunk process starts pay for Python only.
-fn resolve_python() -> anyhow::Result<PathBuf> {
-    let out = Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .context("cannot run python3")?;
-    ensure!(out.status.success(), "python3 -c failed: {}", String::from_utf8_lossy(&out.stderr));
-    let path = PathBuf::from(String::from_utf8(out.stdout)?.trim());
-    ensure!(path.is_absolute(), "python3 reports no executable path");
-    Ok(path)
 }

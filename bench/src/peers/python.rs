@@ -4,12 +4,12 @@
 //! the interpreter `python3` resolves to, with the standard library only.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
 use anyhow::{Context, ensure};
 
 use super::{PeerResult, Peers, grouped, run};
+use crate::scenarios::functions::run_baseline;
 
 impl Peers {
     pub(super) fn pool_system(&self) -> String {
@@ -78,40 +78,13 @@ impl Peers {
             ),
         );
         for _ in 0..runs {
-            let _ = std::fs::remove_dir_all(&out);
-            std::fs::create_dir_all(&out)?;
-            let secs = self.run_xargs(&script, &chunks, &names, &out)?;
+            // The task-integration scenario's baseline runner: it empties `out` first.
+            let secs = run_baseline(&self.python, &script, &chunks, &names, &out, self.cores)?;
             check_files(&out, names.len() as u64)?;
             r.samples.push(items as f64 / secs);
         }
         let _ = std::fs::remove_dir_all(&out);
         Ok(r)
-    }
-
-    fn run_xargs(&self, script: &Path, dir: &Path, names: &[String], out: &Path) -> anyhow::Result<f64> {
-        use std::io::Write;
-        let start = Instant::now();
-        let mut child = Command::new("xargs")
-            .arg(format!("-P{}", self.cores))
-            .arg("-n1")
-            .arg(&self.python)
-            .arg(script)
-            .arg(out)
-            .current_dir(dir)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .stdin(Stdio::piped())
-            .spawn()
-            .context("cannot run xargs")?;
-        {
-            let mut stdin = std::io::BufWriter::new(child.stdin.take().context("no stdin for xargs")?);
-            for name in names {
-                writeln!(stdin, "{name}")?;
-            }
-        }
-        let status = child.wait()?;
-        let secs = start.elapsed().as_secs_f64();
-        ensure!(status.success(), "xargs exited with {status}");
-        Ok(secs)
     }
 
     /// The first `items` lines of `jsonl` as `batch`-line chunk files, and their names. Kept

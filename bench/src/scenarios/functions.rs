@@ -160,7 +160,7 @@ fn functions_file(python: &Path, root: &Path, concurrency: usize) -> String {
 }
 
 /// The interpreter `python3` resolves to, past any shim script.
-fn resolve_python() -> anyhow::Result<PathBuf> {
+pub fn resolve_python() -> anyhow::Result<PathBuf> {
     let out = Command::new("python3")
         .args(["-c", "import sys; print(sys.executable)"])
         .output()
@@ -260,7 +260,7 @@ fn split(data: &Path, chunks: &Path, batch: u64) -> anyhow::Result<Vec<String>> 
 
 /// One timed baseline run: `ls | xargs -P<p> -n1 python3 batch_once.py OUT` in the chunk
 /// directory (the listing is written to xargs's stdin); seconds.
-fn run_baseline(
+pub fn run_baseline(
     python: &Path,
     script: &Path,
     chunks: &Path,

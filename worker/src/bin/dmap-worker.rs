@@ -167,7 +167,6 @@ impl OpsSource for Ops {
 
     fn metrics(&self) -> String {
         let s = &self.stats;
-        let c = &self.connection;
         let mut m = MetricsText::new();
         let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         for (outcome, batches, items) in [
@@ -220,19 +219,7 @@ impl OpsSource for Ops {
             &[],
             load(&s.publish_retries),
         );
-        m.gauge(
-            "dmap_nats_connected",
-            "1 while connected to NATS.",
-            &[],
-            if c.connected.load(Ordering::Relaxed) { 1.0 } else { 0.0 },
-        );
-        m.counter("dmap_nats_disconnects_total", "Times the NATS connection was lost.", &[], load(&c.disconnects));
-        m.counter(
-            "dmap_nats_slow_consumer_total",
-            "NATS slow-consumer events (dropped messages).",
-            &[],
-            load(&c.slow_consumer_events),
-        );
+        self.connection.write_metrics(&mut m);
         m.finish()
     }
 }

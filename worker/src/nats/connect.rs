@@ -70,6 +70,18 @@ pub struct ConnectionState {
     pub errors: AtomicU64,
 }
 
+impl ConnectionState {
+    /// The connection's metrics, as both binaries report them.
+    pub fn write_metrics(&self, m: &mut crate::ops::metrics::MetricsText) {
+        let connected = if self.connected.load(Ordering::Relaxed) { 1.0 } else { 0.0 };
+        m.gauge("dmap_nats_connected", "1 while connected to NATS.", &[], connected);
+        let lost = self.disconnects.load(Ordering::Relaxed);
+        m.counter("dmap_nats_disconnects_total", "Times the NATS connection was lost.", &[], lost);
+        let slow = self.slow_consumer_events.load(Ordering::Relaxed);
+        m.counter("dmap_nats_slow_consumer_total", "NATS slow-consumer events (dropped messages).", &[], slow);
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("no NATS server given (--nats URL or DMAP_NATS)")]
