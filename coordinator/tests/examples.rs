@@ -116,6 +116,42 @@ fn a_python_function_prices_csv_batches() {
     assert_eq!(got, expected);
 }
 
+/// As on Lambda, where the execution role's credentials and region are `AWS_*` variables, a
+/// handler sees the worker's `AWS_*` variables (in a pod: a Secret's keys, or IRSA's), and no
+/// other variable of the worker's environment.
+#[test]
+fn a_function_sees_the_aws_variables_and_nothing_else_of_the_environment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = repo().join("examples/python/dmap_runtime.py");
+    let functions = dir.path().join("functions.toml");
+    std::fs::write(
+        &functions,
+        format!(
+            "[functions.env]\ncommand = [\"python3\", {:?}, \"price:environment\"]\nworking_dir = {:?}\nenv = {{ LEVEL = \"3\" }}\n",
+            runtime.to_string_lossy(),
+            repo().join("examples/python").to_string_lossy()
+        ),
+    )
+    .expect("functions file");
+    let definition = dir.path().join("env.asl.json");
+    let task = json!({"StartAt": "Env", "States": {"Env": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "env", "Payload": {}}, "OutputPath": "$.Payload", "End": true}}});
+    std::fs::write(&definition, task.to_string()).expect("definition");
+    let run = Run::new(&definition.to_string_lossy())
+        .arg("--functions")
+        .arg(&functions.to_string_lossy())
+        .env("AWS_REGION", "eu-test-1")
+        .env("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/handler")
+        .env("DMAP_NOT_FOR_HANDLERS", "secret")
+        .go();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let env: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
+    assert_eq!(env["AWS_REGION"], "eu-test-1");
+    assert_eq!(env["AWS_ROLE_ARN"], "arn:aws:iam::111122223333:role/handler");
+    assert_eq!(env["LEVEL"], "3");
+    assert!(env.get("DMAP_NOT_FOR_HANDLERS").is_none() && env.get("HOME").is_none(), "{env}");
+}
+
 #[test]
 fn orders_are_scored_by_a_local_http_service() {
     let out = std::process::Command::new(repo().join("examples/http/run"))

@@ -33,13 +33,18 @@ async fn plain_text_output_is_a_string_payload() {
 }
 
 #[tokio::test]
-async fn only_the_configured_environment_and_path_reach_the_process() {
+async fn only_the_configured_environment_path_and_aws_variables_reach_the_process() {
     let (_dir, lambda) = lambda(&once("env", r#"["env"]"#, "env = { CURRENCY = \"EUR\" }"));
     let got = call(&lambda, "env", json!({})).await.unwrap();
     let mut lines: Vec<&str> = got.as_str().unwrap().lines().collect();
     lines.sort();
-    let path = format!("PATH={}", std::env::var("PATH").unwrap());
-    assert_eq!(lines, ["CURRENCY=EUR", path.as_str()]);
+    // Lambda gives a function its execution role's AWS_* variables; the worker passes its own.
+    let mut want: Vec<String> =
+        std::env::vars().filter(|(k, _)| k.starts_with("AWS_")).map(|(k, v)| format!("{k}={v}")).collect();
+    want.push("CURRENCY=EUR".into());
+    want.push(format!("PATH={}", std::env::var("PATH").unwrap()));
+    want.sort();
+    assert_eq!(lines, want);
 }
 
 #[tokio::test]

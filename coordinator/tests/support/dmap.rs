@@ -36,6 +36,11 @@ impl Run {
         self
     }
 
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.cmd.env(name, value);
+        self
+    }
+
     pub fn go(mut self) -> Ran {
         let out = self.cmd.output().expect("dmap runs");
         Ran {

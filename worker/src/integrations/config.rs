@@ -48,7 +48,8 @@ pub struct Function {
     pub implementation: Implementation,
     /// The function's own timeout (Lambda's "Timeout"); expiry is `Sandbox.Timedout`.
     pub timeout_seconds: u64,
-    /// The whole environment of the process besides `PATH` (ignored for `url` functions).
+    /// The process's environment besides `PATH` and the worker's `AWS_*` variables (ignored
+    /// for `url` functions).
     pub env: BTreeMap<String, String>,
     /// Absolute; the file's directory unless `working_dir` says otherwise.
     pub working_dir: PathBuf,

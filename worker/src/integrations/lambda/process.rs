@@ -31,14 +31,20 @@ pub struct Spawned {
 
 /// Starts `command` (the function's program and arguments) with the function's environment
 /// and working directory. `tail` is how many of stderr's last lines to keep.
+///
+/// The process sees `PATH`, the worker's `AWS_*` variables and the function's `env`, nothing
+/// else: on AWS a function sees only its configuration and what Lambda adds, which includes
+/// the execution role's credentials and region as `AWS_*` variables. The worker's own are the
+/// nearest equivalent (a Secret's keys, or IRSA's `AWS_ROLE_ARN` and
+/// `AWS_WEB_IDENTITY_TOKEN_FILE` in a pod), so an SDK in the handler finds them as on Lambda.
 pub fn spawn(function: &Function, command: &[String], tail: usize) -> std::io::Result<Spawned> {
     let (program, args) =
         command.split_first().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "empty command"))?;
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
+    let inherited =
+        std::env::vars_os().filter(|(name, _)| name == "PATH" || name.as_encoded_bytes().starts_with(b"AWS_"));
+    cmd.envs(inherited);
     cmd.envs(&function.env)
         .current_dir(&function.working_dir)
         .stdin(Stdio::piped())
