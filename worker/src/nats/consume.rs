@@ -107,8 +107,9 @@ impl Worker {
         })
     }
 
-    /// Pulls and runs until `stop` turns true, then drains: no new pulls, in-flight messages
-    /// finish within the grace period or are handed back. Returns once nothing is in flight.
+    /// Pulls and runs until `stop` turns true, then drains: no new pulls (what an open pull
+    /// request still brings is run), in-flight messages finish within the grace period or are
+    /// handed back. Returns once nothing is in flight.
     pub async fn run(self: Arc<Self>, stop: watch::Receiver<bool>) {
         let (abandon_tx, abandon_rx) = watch::channel(false);
         let cpu = Arc::new(Semaphore::new(self.limits.cpu_messages.max(1)));
@@ -168,7 +169,7 @@ impl Worker {
                 }
             }
             let connects = client.connects.load(Ordering::Relaxed);
-            let request = consumer.batch().max_messages(permits.len()).expires(Duration::from_secs(2)).messages();
+            let request = consumer.batch().max_messages(permits.len()).expires(PULL_EXPIRY).messages();
             let mut messages = match request.await {
                 Ok(m) => m,
                 Err(e) => {
@@ -185,13 +186,24 @@ impl Worker {
                 let next = tokio::select! {
                     m = messages.next() => m,
                     _ = stop.changed() => {
-                        // Messages this pull has brought but nobody took go back at once, not
-                        // after AckWait.
-                        while let Ok(Some(Ok(msg))) =
-                            tokio::time::timeout(Duration::from_millis(50), messages.next()).await
-                        {
-                            self.stats.returned.fetch_add(1, Ordering::Relaxed);
-                            let _ = msg.ack_with(AckKind::Nak(None)).await;
+                        // The open pull request was sized to free slots, and the server may
+                        // still fill it until it expires: run what it brings as in-flight work
+                        // (the drain waits for it). Handing it back instead would make the next
+                        // delivery look like a run that died with its worker — split into
+                        // single-child messages and counted against --max-deliveries — and
+                        // dropping the request would leave its messages unacknowledged for
+                        // AckWait.
+                        let until = tokio::time::Instant::now() + PULL_EXPIRY + Duration::from_millis(500);
+                        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(until, messages.next()).await {
+                            let Some(permit) = permits.pop() else {
+                                let _ = msg.ack_with(AckKind::Nak(None)).await;
+                                continue;
+                            };
+                            let (me, abandon) = (self.clone(), abandon.clone());
+                            tokio::spawn(async move {
+                                me.handle(msg, abandon).await;
+                                drop(permit);
+                            });
                         }
                         return;
                     }
@@ -489,6 +501,9 @@ impl Worker {
         Ok(())
     }
 }
+
+/// How long a pull request stays open on the server.
+const PULL_EXPIRY: Duration = Duration::from_secs(2);
 
 /// The server stops delivering after this many times our limit (a backstop; see `handle`).
 pub const BACKSTOP: i64 = 4;
