@@ -213,8 +213,17 @@ impl Report {
     /// returns the paths. JSON and Markdown are written before the plots, so that a plot that
     /// fails to draw loses no numbers.
     pub fn write(&self, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+        self.write_named(dir, "")
+    }
+
+    /// [`Report::write`] with `-<name>` after the stem (`<date>-<host>-<name>.json`), for a single
+    /// scenario's report beside `bench all`'s.
+    pub fn write_named(&self, dir: &Path, name: &str) -> anyhow::Result<Vec<PathBuf>> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let stem = format!("{}-{}", self.date, file_safe(&self.host));
+        let mut stem = format!("{}-{}", self.date, file_safe(&self.host));
+        if !name.is_empty() {
+            stem = format!("{stem}-{}", file_safe(name));
+        }
         let json = dir.join(format!("{stem}.json"));
         std::fs::write(&json, serde_json::to_string_pretty(self)? + "\n")
             .with_context(|| format!("writing {}", json.display()))?;
@@ -448,6 +457,17 @@ pub(crate) mod tests {
         assert_eq!(json.ratios.len(), 3);
         let md = std::fs::read_to_string(&paths[1]).unwrap();
         assert!(md.contains(&format!("![{stem}-ratios.png]({stem}-ratios.png)")));
+    }
+
+    #[test]
+    fn write_named_puts_the_name_after_the_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut r = fabricated();
+        r.measurements.retain(|m| m.scenario == "startup");
+        r.ratios.clear();
+        let paths = r.write_named(dir.path(), "distributed").unwrap();
+        let names: Vec<_> = paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["2026-01-02-bench-host-distributed.json", "2026-01-02-bench-host-distributed.md"]);
     }
 
     #[test]
