@@ -140,6 +140,32 @@ fn every_overlay_renders_validates_and_says_what_dmap_needs() {
     }
 }
 
+/// The NATS configuration each overlay ships parses with the nats-server the tests use
+/// (`nats-server -t`), with exactly the environment its StatefulSet provides: a variable the
+/// config references but the pod does not set fails here, not in a crash-looping pod.
+#[test]
+fn every_nats_config_is_valid_for_nats_server_with_the_pods_environment() {
+    for dir in OVERLAYS {
+        let docs = rendered(dir);
+        let sts = docs.iter().find(|d| d["kind"] == "StatefulSet" && d["metadata"]["name"] == "nats").expect("nats");
+        let c = &sts["spec"]["template"]["spec"]["containers"][0];
+        let volume = sts["spec"]["template"]["spec"]["volumes"].as_array().expect("volumes").iter();
+        let config_map = volume.filter_map(|v| v["configMap"]["name"].as_str()).next().expect("a ConfigMap volume");
+        let cm =
+            docs.iter().find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == config_map).expect("its map");
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let file = tmp.path().join("nats.conf");
+        std::fs::write(&file, cm["data"]["nats.conf"].as_str().expect("nats.conf")).expect("write config");
+        let mut cmd = Command::new(testkit::nats_server_binary());
+        cmd.env_clear().arg("-t").arg("-c").arg(&file);
+        for e in c["env"].as_array().expect("env") {
+            cmd.env(e["name"].as_str().expect("name"), "nats-0");
+        }
+        let out = run(&mut cmd);
+        assert!(out.status.success(), "k8s/{dir}: nats.conf:\n{}{}", text(&out.stdout), text(&out.stderr));
+    }
+}
+
 #[test]
 fn overlays_differ_where_they_should() {
     let base = rendered("base");
