@@ -201,12 +201,14 @@ impl Storage {
     }
 
     /// `AmazonS3Builder::from_env` over the captured environment, then the profile's keys when
-    /// the environment has none. `keep_endpoint` keeps an `AWS_ENDPOINT` for `s3://` buckets.
+    /// the environment has none. `keep_endpoint` keeps `AWS_ENDPOINT` and `AWS_ENDPOINT_URL_S3`
+    /// for `s3://` buckets; a bucket mapped to an endpoint ignores both (the S3 one would
+    /// otherwise take precedence over the mapping inside object_store).
     fn env_builder(&self, keep_endpoint: bool) -> AmazonS3Builder {
         let mut builder = AmazonS3Builder::new();
         for (key, value) in &self.env {
             if let Ok(config) = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>()
-                && (keep_endpoint || !matches!(config, AmazonS3ConfigKey::Endpoint))
+                && (keep_endpoint || !matches!(config, AmazonS3ConfigKey::Endpoint | AmazonS3ConfigKey::S3Endpoint))
             {
                 builder = builder.with_config(config, value);
             }
