@@ -117,7 +117,6 @@ impl MapRunner {
             in_flight_bytes: 0,
             next_batch: 0,
             replay,
-            duplicates: 0,
             max_input: self.options.max_payload_bytes,
             progress: self.progress.start(&names.map_run_arn, &req.state.name, window as u64, tolerance),
         };
@@ -238,8 +237,6 @@ struct Run<'a> {
     /// Outcomes of batches not handed out yet by this coordinator: replayed from before an
     /// interruption, or arriving for batches the interrupted coordinator had handed out.
     replay: HashMap<u64, Outcome>,
-    /// Outcomes received for batches already finished (redeliveries), dropped.
-    duplicates: u64,
     max_input: Option<usize>,
     progress: super::status::RunProgress<'a>,
 }
@@ -306,12 +303,11 @@ impl Run<'_> {
 
     async fn on_outcome(&mut self, o: Outcome, sink: &mut Sink) -> Result<(), Failure> {
         // An outcome for a batch no longer in flight is a duplicate delivery or arrives after
-        // its child was aborted: the ledger already has it.
+        // its child was aborted: the ledger already has it, and it is dropped. One for a batch
+        // not handed out yet waits in `replay` until the reader reaches it.
         let Some(f) = self.in_flight.remove(&o.batch) else {
             if o.batch >= self.next_batch {
                 self.replay.entry(o.batch).or_insert(o);
-            } else {
-                self.duplicates += 1;
             }
             return Ok(());
         };

@@ -65,21 +65,28 @@ impl Progress {
         self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn snapshot(&self, id: u64, arn: &str, status: &'static str, t: &Tracker) {
+    /// Records a Map Run's latest counts. `slot` is the index of its entry, set by its first
+    /// snapshot: entries are only ever pushed, so the index stays valid and no search is needed.
+    fn snapshot(&self, slot: &mut Option<usize>, id: u64, arn: &str, status: &'static str, t: &Tracker) {
         let mut all = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
-        match all.iter_mut().find(|s| s.id == id) {
-            Some(s) => {
+        match *slot {
+            Some(i) => {
+                let s = &mut all[i];
+                debug_assert_eq!(s.id, id);
                 s.status = status;
                 s.items = t.items;
                 s.executions = t.executions;
             }
-            None => all.push(Snapshot {
-                id,
-                map_run_arn: arn.to_string(),
-                status,
-                items: t.items,
-                executions: t.executions,
-            }),
+            None => {
+                *slot = Some(all.len());
+                all.push(Snapshot {
+                    id,
+                    map_run_arn: arn.to_string(),
+                    status,
+                    items: t.items,
+                    executions: t.executions,
+                });
+            }
         }
     }
 
@@ -110,6 +117,7 @@ impl Progress {
         RunProgress {
             owner: self,
             id,
+            slot: None,
             map_run_arn: map_run_arn.to_string(),
             max_concurrency,
             tolerance,
@@ -136,6 +144,8 @@ fn style(with_eta: bool) -> ProgressStyle {
 pub struct RunProgress<'p> {
     owner: &'p Progress,
     id: u64,
+    /// Index of this Map Run's entry in `Progress.snapshots`, once it has one.
+    slot: Option<usize>,
     map_run_arn: String,
     max_concurrency: u64,
     tolerance: Tolerance,
@@ -149,7 +159,7 @@ pub struct RunProgress<'p> {
 
 impl RunProgress<'_> {
     pub fn update(&mut self, t: &Tracker) {
-        self.owner.snapshot(self.id, &self.map_run_arn, "RUNNING", t);
+        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t);
         let done = t.items.succeeded + t.items.failed + t.items.timed_out + t.items.aborted;
         if let Some(b) = &self.bar {
             // The ETA means something only once the total is known.
@@ -186,7 +196,7 @@ impl RunProgress<'_> {
     }
 
     pub fn finish(&mut self, t: &Tracker, status: &'static str) {
-        self.owner.snapshot(self.id, &self.map_run_arn, status, t);
+        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, status, t);
         if let Some(b) = &self.bar {
             b.set_length(t.items.total);
             b.finish_with_message(format!("{status}, {} failed", t.items.failed + t.items.timed_out));
