@@ -10,7 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
-use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION};
+use shared::protocol::{Batch, Outcome};
 use tokio::sync::mpsc;
 use worker::executor::{Child, Executor};
 
@@ -142,17 +142,12 @@ impl RunChannel for InProcessChannel {
 }
 
 fn panicked((map_run_id, batch, attempt): (String, u64, u32)) -> Outcome {
-    let now = chrono::Utc::now().timestamp_millis();
-    Outcome {
-        v: VERSION,
+    Outcome::failed(
         map_run_id,
         batch,
         attempt,
-        status: OutcomeStatus::Failed,
-        output: None,
-        error: Some("States.Runtime".into()),
-        cause: Some("the child execution stopped abnormally (engine panic)".into()),
-        start_millis: now,
-        stop_millis: now,
-    }
+        "States.Runtime",
+        "the child execution stopped abnormally (engine panic)",
+        chrono::Utc::now().timestamp_millis(),
+    )
 }

@@ -166,6 +166,32 @@ pub struct Outcome {
     pub stop_millis: i64,
 }
 
+impl Outcome {
+    /// A FAILED outcome decided without running the child (or after it stopped abnormally):
+    /// no output, `error` and `cause` as given, started and stopped at `now_millis`.
+    pub fn failed(
+        map_run_id: String,
+        batch: u64,
+        attempt: u32,
+        error: impl Into<String>,
+        cause: impl Into<String>,
+        now_millis: i64,
+    ) -> Outcome {
+        Outcome {
+            v: VERSION,
+            map_run_id,
+            batch,
+            attempt,
+            status: OutcomeStatus::Failed,
+            output: None,
+            error: Some(error.into()),
+            cause: Some(cause.into()),
+            start_millis: now_millis,
+            stop_millis: now_millis,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct OutcomeHead<'a> {
     v: u32,
@@ -270,6 +296,8 @@ pub mod nats {
     pub const CONSUMER_IO: &str = "dmap-workers-io";
     /// Stream of outcome messages (each a JSON array of [`super::Outcome`]), one subject per Map Run.
     pub const OUTCOME_STREAM: &str = "DMAP_OUTCOMES";
+    /// The outcome stream's subjects: every [`outcome_subject`].
+    pub const OUTCOME_SUBJECTS: &str = "dmap.outcomes.>";
     /// Child definitions by content hash ([`super::DefinitionRecord`]).
     pub const DEFINITIONS_BUCKET: &str = "dmap-definitions";
     /// Map Run checkpoints, one key per Map Run id.
@@ -277,8 +305,14 @@ pub mod nats {
     /// Header naming the Map Run of a batch message (read without parsing the body).
     pub const RUN_HEADER: &str = "Dmap-Map-Run";
 
+    /// The subject of one Map Run's outcome messages (within [`OUTCOME_SUBJECTS`]).
     pub fn outcome_subject(map_run_id: &str) -> String {
         format!("dmap.outcomes.{map_run_id}")
+    }
+
+    /// The runs-bucket key counting the runs of a redelivered batch.
+    pub fn run_starts_key(map_run_id: &str, batch: u64) -> String {
+        format!("{map_run_id}.starts.{batch}")
     }
 
     /// The de-duplication id of a batch message carrying batches `first..first+count`.
@@ -368,6 +402,13 @@ mod tests {
         let mut out = Vec::new();
         write_outcomes(&[ok.clone(), failed.clone()], &mut out);
         assert_eq!(read_outcomes(&out).expect("reads"), vec![ok, failed]);
+    }
+
+    #[test]
+    fn outcome_subjects_cover_every_outcome_subject() {
+        let prefix = nats::OUTCOME_SUBJECTS.strip_suffix('>').expect("a trailing wildcard");
+        assert_eq!(nats::outcome_subject("run-1"), format!("{prefix}run-1"));
+        assert_eq!(nats::run_starts_key("run-1", 7), "run-1.starts.7");
     }
 
     #[test]

@@ -15,23 +15,21 @@
 //! | draining on SIGTERM past the grace period   | `Nak`: another worker takes it at once        |
 //! | a NATS error while fetching the definition  | `Nak` after 1 s                               |
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use futures::StreamExt;
-use serde_json::Value;
-use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject};
-use shared::protocol::{
-    Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes,
-};
+use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject, run_starts_key};
+use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes};
 use tokio::sync::{Semaphore, watch};
 
+use super::definitions::Definitions;
 use super::topology::WorkerSide;
-use crate::executor::{Child, Executor};
+use crate::executor::Executor;
 
 /// How much a worker takes on at once.
 #[derive(Debug, Clone)]
@@ -70,7 +68,8 @@ pub struct Worker {
     side: WorkerSide,
     executor: Executor,
     limits: Limits,
-    definitions: Mutex<HashMap<String, Arc<Child>>>,
+    /// Compiled children by definition hash, or the one fetch in progress for a hash.
+    definitions: Definitions,
     /// Batches run under its read side; a batch on its last allowed run takes the write side,
     /// so that it runs alone (see [`Worker::handle`]).
     isolation: tokio::sync::RwLock<()>,
@@ -97,10 +96,10 @@ impl Worker {
     pub fn new(js: jetstream::Context, side: WorkerSide, executor: Executor, limits: Limits) -> Arc<Self> {
         Arc::new(Worker {
             js,
+            definitions: Definitions::new(side.definitions.clone()),
             side,
             executor,
             limits,
-            definitions: Mutex::new(HashMap::new()),
             isolation: tokio::sync::RwLock::new(()),
             isolating: std::sync::atomic::AtomicUsize::new(0),
             stats: Arc::default(),
@@ -182,6 +181,10 @@ impl Worker {
                     continue;
                 }
             };
+            // A restarted server has forgotten this pull request; the client would only give up
+            // on it five seconds after its expiry.
+            let lost = reconnected(&client, connects);
+            tokio::pin!(lost);
             loop {
                 let next = tokio::select! {
                     m = messages.next() => m,
@@ -207,9 +210,7 @@ impl Worker {
                         }
                         return;
                     }
-                    // A restarted server has forgotten this pull request; the client would
-                    // only give up on it five seconds after its expiry.
-                    _ = reconnected(&client, connects) => break,
+                    _ = &mut lost => break,
                 };
                 match next {
                     Some(Ok(msg)) => {
@@ -285,7 +286,7 @@ impl Worker {
                          it: killed, out of memory or crashed); it is not retried further"
                     );
                     let outcomes = batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect();
-                    if self.publish_outcomes(&run, &batches, outcomes, &abandon).await.is_ok() {
+                    if self.publish_outcomes(&run, &Parcel::of(&batches), outcomes, &abandon).await.is_ok() {
                         let _ = msg.double_ack_with(AckKind::Term).await;
                     }
                     return;
@@ -322,7 +323,8 @@ impl Worker {
         abandon: &watch::Receiver<bool>,
     ) -> Result<(), Abandon> {
         let hash = batches[0].definition.clone();
-        let outcomes: Vec<Outcome> = match self.child(&hash).await {
+        let parcel = Parcel::of(&batches);
+        let outcomes: Vec<Outcome> = match self.definitions.child(&hash).await {
             Ok(Some(child)) => {
                 let n = batches.len() as i64;
                 self.stats.in_flight_batches.fetch_add(n, Ordering::Relaxed);
@@ -333,10 +335,11 @@ impl Worker {
                     let _alone = if alone { Some(self.isolation.write().await) } else { None };
                     let _shared = if alone { None } else { Some(self.isolation.read().await) };
                     if alone {
-                        tracing::warn!(map_run = %run, batch = batches[0].batch, "last allowed run: running it alone");
+                        tracing::warn!(map_run = %run, batch = parcel.first, "last allowed run: running it alone");
                     }
-                    futures::future::join_all(batches.iter().cloned().map(|b| self.executor.run(child.clone(), b)))
-                        .await
+                    // The batches move into the executor; `parcel` keeps what publishing needs.
+                    // `join_all` keeps their order.
+                    futures::future::join_all(batches.into_iter().map(|b| self.executor.run(child.clone(), b))).await
                 };
                 let result = self.with_progress(msg, work, abandon).await;
                 self.stats.in_flight_batches.fetch_sub(n, Ordering::Relaxed);
@@ -351,7 +354,7 @@ impl Worker {
             }
             Err(e) => return Err(Abandon::Retry(e)),
         };
-        self.publish_outcomes(run, &batches, outcomes, abandon).await
+        self.publish_outcomes(run, &parcel, outcomes, abandon).await
     }
 
     /// Awaits `work`, telling the server every ack-wait / 3 that the message is being worked on.
@@ -378,7 +381,7 @@ impl Worker {
     /// compare-and-set). The first delivery's run is not recorded (that would cost a write per
     /// batch); it is counted as one whether or not it started.
     async fn count_run(&self, b: &Batch) -> Result<Runs, String> {
-        let key = format!("{}.starts.{}", b.map_run_id, b.batch);
+        let key = run_starts_key(&b.map_run_id, b.batch);
         let max = self.limits.max_deliveries.max(1) as u64;
         for _ in 0..10 {
             let entry = self.side.runs.entry(&key).await.map_err(|e| e.to_string())?;
@@ -405,41 +408,18 @@ impl Worker {
         Err("the runs counter kept changing under this worker".into())
     }
 
-    /// The compiled child of a definition hash, from the cache or the definitions bucket.
-    async fn child(&self, hash: &str) -> Result<Option<Arc<Child>>, String> {
-        if let Some(c) = self.definitions.lock().unwrap_or_else(|e| e.into_inner()).get(hash) {
-            return Ok(Some(c.clone()));
-        }
-        let Some(bytes) = self.side.definitions.get(hash).await.map_err(|e| e.to_string())? else { return Ok(None) };
-        let record: DefinitionRecord =
-            serde_json::from_slice(&bytes).map_err(|e| format!("definition {hash} is unreadable: {e}"))?;
-        let mut definition = record.definition;
-        if let Value::Object(m) = &mut definition {
-            m.remove("ProcessorConfig");
-        }
-        let machine = match shared::asl::parse::parse_value(&definition) {
-            Ok((m, _)) => m,
-            Err(diags) => {
-                let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
-                return Err(format!("definition {hash} does not validate: {}", text.join("; ")));
-            }
-        };
-        let child = Arc::new(Child::new(Arc::new(machine), record.max_payload_bytes));
-        self.definitions.lock().unwrap_or_else(|e| e.into_inner()).insert(hash.to_string(), child.clone());
-        Ok(Some(child))
-    }
-
     /// Publishes the outcome message, retrying (same message id: the server drops repeats)
     /// until the server confirms it, e.g. across a NATS restart.
     async fn publish_outcomes(
         &self,
         run: &str,
-        batches: &[Batch],
+        parcel: &Parcel,
         outcomes: Vec<Outcome>,
         abandon: &watch::Receiver<bool>,
     ) -> Result<(), Abandon> {
-        for o in &outcomes {
-            let n = batches.iter().find(|b| b.batch == o.batch).map_or(1, |b| b.item_count);
+        // Every caller builds the outcomes in the parcel's order, one per batch.
+        debug_assert_eq!(outcomes.len(), parcel.item_counts.len());
+        for (o, &n) in outcomes.iter().zip(&parcel.item_counts) {
             let (b, i) = match o.status {
                 OutcomeStatus::Succeeded => (&self.stats.batches_succeeded, &self.stats.items_succeeded),
                 OutcomeStatus::Failed => (&self.stats.batches_failed, &self.stats.items_failed),
@@ -450,7 +430,7 @@ impl Worker {
         }
         let mut headers = HeaderMap::new();
         let payload: bytes::Bytes = super::codec::encode(encoded_outcomes(&outcomes), &mut headers).into();
-        headers.insert("Nats-Msg-Id", outcome_msg_id(run, batches[0].batch, batches.len()).as_str());
+        headers.insert(NATS_MESSAGE_ID, outcome_msg_id(run, parcel.first, parcel.item_counts.len()).as_str());
         let subject = outcome_subject(run);
         self.publish_until_acked(subject, headers, payload, abandon).await
     }
@@ -489,7 +469,7 @@ impl Worker {
         let never = watch::channel(false).1;
         for b in batches {
             let mut headers = HeaderMap::new();
-            headers.insert("Nats-Msg-Id", batch_msg_id(&b.map_run_id, b.batch, 1).as_str());
+            headers.insert(NATS_MESSAGE_ID, batch_msg_id(&b.map_run_id, b.batch, 1).as_str());
             headers.insert(RUN_HEADER, b.map_run_id.as_str());
             let payload: bytes::Bytes = super::codec::encode(encoded(std::slice::from_ref(&b)), &mut headers).into();
             let subject = msg.subject.to_string();
@@ -499,6 +479,21 @@ impl Worker {
                 .map_err(|_| ())?;
         }
         Ok(())
+    }
+}
+
+/// What publishing a parcel's outcomes needs of its batches, kept while the batches themselves
+/// are moved into the executor.
+struct Parcel {
+    /// Index of the parcel's first batch (the outcome message's de-duplication id names it).
+    first: u64,
+    /// Items carried by each batch, in the parcel's order.
+    item_counts: Vec<u64>,
+}
+
+impl Parcel {
+    fn of(batches: &[Batch]) -> Parcel {
+        Parcel { first: batches[0].batch, item_counts: batches.iter().map(|b| b.item_count).collect() }
     }
 }
 
@@ -559,17 +554,5 @@ fn encoded(batches: &[Batch]) -> Vec<u8> {
 }
 
 fn failed(b: &Batch, error: &str, cause: &str) -> Outcome {
-    let now = chrono::Utc::now().timestamp_millis();
-    Outcome {
-        v: VERSION,
-        map_run_id: b.map_run_id.clone(),
-        batch: b.batch,
-        attempt: b.attempt,
-        status: OutcomeStatus::Failed,
-        output: None,
-        error: Some(error.to_string()),
-        cause: Some(cause.to_string()),
-        start_millis: now,
-        stop_millis: now,
-    }
+    Outcome::failed(b.map_run_id.clone(), b.batch, b.attempt, error, cause, chrono::Utc::now().timestamp_millis())
 }

@@ -4,4 +4,5 @@
 pub mod codec;
 pub mod connect;
 pub mod consume;
+pub mod definitions;
 pub mod topology;

@@ -88,7 +88,7 @@ async fn streams(js: &jetstream::Context, s: &Settings) -> Result<(stream::Strea
     let outcomes = js
         .get_or_create_stream(stream::Config {
             name: OUTCOME_STREAM.into(),
-            subjects: vec!["dmap.outcomes.>".into()],
+            subjects: vec![OUTCOME_SUBJECTS.into()],
             retention: stream::RetentionPolicy::Limits,
             storage: stream::StorageType::File,
             duplicate_window: DUPLICATE_WINDOW,

@@ -16,14 +16,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_nats::HeaderMap;
+use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
+use shared::asl::eval::json_size;
 use shared::protocol::nats::{BATCH_SUBJECT_CPU, BATCH_SUBJECT_IO, RUN_HEADER, batch_msg_id, outcome_subject};
-use shared::protocol::{Batch, DefinitionRecord, Outcome, OutcomeStatus, VERSION, write_batches};
+use shared::protocol::{Batch, DefinitionRecord, Outcome, VERSION, write_batches};
 use tokio::sync::mpsc;
 use worker::nats::codec;
 use worker::nats::connect::{ConnectionState, NatsArgs};
@@ -295,26 +297,21 @@ impl NatsChannel {
                 return Ok(());
             }
             let b = &parcel[0];
-            let now = chrono::Utc::now().timestamp_millis();
-            self.local.push_back(Outcome {
-                v: VERSION,
-                map_run_id: b.map_run_id.clone(),
-                batch: b.batch,
-                attempt: 1,
-                status: OutcomeStatus::Failed,
-                output: None,
-                error: Some(shared::asl::error_name::DATA_LIMIT_EXCEEDED.into()),
-                cause: Some(format!(
+            self.local.push_back(Outcome::failed(
+                b.map_run_id.clone(),
+                b.batch,
+                1,
+                shared::asl::error_name::DATA_LIMIT_EXCEEDED,
+                format!(
                     "the child execution's message is {} bytes, over the NATS server's max_payload of {} bytes",
                     payload.len(),
                     self.max_payload
-                )),
-                start_millis: now,
-                stop_millis: now,
-            });
+                ),
+                chrono::Utc::now().timestamp_millis(),
+            ));
             return Ok(());
         }
-        headers.insert("Nats-Msg-Id", batch_msg_id(&self.map_run_id, parcel[0].batch, parcel.len()).as_str());
+        headers.insert(NATS_MESSAGE_ID, batch_msg_id(&self.map_run_id, parcel[0].batch, parcel.len()).as_str());
         headers.insert(RUN_HEADER, self.map_run_id.as_str());
         let (js, subject, stats, shared) = (self.js.clone(), self.subject, self.stats.clone(), self.shared.clone());
         let payload = bytes::Bytes::from(payload);
@@ -438,7 +435,7 @@ impl RunChannel for NatsChannel {
             match result {
                 Ok(v) => {
                     record.status = "SUCCEEDED".into();
-                    if serde_json::to_string(v).map_or(0, |t| t.len()) <= MAX_STORED_RESULT {
+                    if json_size(v, MAX_STORED_RESULT + 1) <= MAX_STORED_RESULT {
                         record.result = Some(v.clone());
                     } else {
                         stored = false;
