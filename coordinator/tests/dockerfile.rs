@@ -15,14 +15,14 @@
 //!   (target directory `target/dockerfile`, apart from the outer `cargo test`'s), and both
 //!   binaries must print the workspace version. A full optimised build: long when cold.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+use support::dmap::{repo, workspace_package};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Kind {
@@ -220,12 +220,6 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
     }
 }
 
-/// A `[workspace.package]` field of Cargo.toml.
-fn workspace(root: &Path, field: &str) -> String {
-    let manifest: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
-    manifest["workspace"]["package"][field].as_str().unwrap().to_string()
-}
-
 /// The build stage's `cargo build`: its stage, WORKDIR (absolute), arguments, `--bin`s, and where
 /// the binaries land (`<workdir>/target/<profile directory>`).
 #[derive(Debug)]
@@ -309,8 +303,7 @@ fn lint(text: &str, dockerignore: &str, root: &Path) -> Vec<Problem> {
     if stages.len() < 2 {
         problem(Kind::TooFewStages, 0, format!("{} stage(s); build and runtime expected", stages.len()));
     }
-    let (version, license, repository) =
-        (workspace(root, "version"), workspace(root, "license"), workspace(root, "repository"));
+    let [version, license, repository] = workspace_package(root, ["version", "license", "repository"]);
     let mut names = BTreeSet::new();
     for (n, stage) in stages.iter().enumerate() {
         let last = n + 1 == stages.len();
@@ -584,7 +577,7 @@ fn build_stage_cargo_command_builds_both_binaries() {
     eprintln!("{} took {:.1?}", cargo.argv.join(" "), started.elapsed());
     assert!(status.success(), "the build stage's cargo command failed: {status}");
 
-    let version = workspace(&root, "version");
+    let [version] = workspace_package(&root, ["version"]);
     let out_dir = target.join(cargo.out_dir.rsplit('/').next().unwrap());
     let copied = copied_from(&stages, &cargo.stage);
     let copied: BTreeSet<_> = copied.iter().map(|(_, src)| src.rsplit('/').next().unwrap().to_string()).collect();

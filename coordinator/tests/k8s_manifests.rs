@@ -13,10 +13,11 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 use k8s::checks::{COORDINATOR_JOB, Kind, Render, WORKER};
 use serde_json::{Value, json};
-use support::dmap::repo;
+use support::dmap::{repo, workspace_package};
 
 /// The oldest and the newest Kubernetes version the manifests are validated against.
 const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
@@ -109,19 +110,16 @@ fn validate_schemas(docs: &[Value]) -> Result<(), String> {
     if errors.is_empty() { Ok(()) } else { Err(errors.join("\n")) }
 }
 
-fn workspace_version() -> String {
-    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
-    let table: toml::Table = manifest.parse().expect("Cargo.toml parses");
-    table["workspace"]["package"]["version"].as_str().expect("workspace version").to_string()
-}
-
+/// An overlay of OVERLAYS rendered and parsed, once per test binary; each caller gets a copy.
 fn rendered(dir: &str) -> Vec<Value> {
-    parse(&render(dir))
+    static RENDERED: [OnceLock<Vec<Value>>; OVERLAYS.len()] = [const { OnceLock::new() }; OVERLAYS.len()];
+    let i = OVERLAYS.iter().position(|o| *o == dir).unwrap_or_else(|| panic!("k8s/{dir} is not in OVERLAYS"));
+    RENDERED[i].get_or_init(|| parse(&render(dir))).clone()
 }
 
 #[test]
 fn every_overlay_renders_validates_and_says_what_dmap_needs() {
-    let version = workspace_version();
+    let [version] = workspace_package(&repo(), ["version"]);
     let listed: Vec<String> = std::fs::read_dir(repo().join("k8s/overlays"))
         .expect("k8s/overlays")
         .map(|e| format!("overlays/{}", e.expect("entry").file_name().to_string_lossy()))
@@ -192,7 +190,7 @@ fn overlays_differ_where_they_should() {
 /// Each kind of problem the issue names, made on purpose, is reported by its layer.
 #[test]
 fn broken_manifests_are_rejected() {
-    let version = workspace_version();
+    let [version] = workspace_package(&repo(), ["version"]);
     let base = rendered("base");
     let kinds_of = |docs: &[Value]| -> Vec<Kind> {
         let mut k: Vec<Kind> = Render { docs, version: &version }.check().into_iter().map(|p| p.kind).collect();

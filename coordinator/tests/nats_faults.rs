@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::nats::{
-    Cluster, assert_exactly_once, fixture, ids_in, item_count, metric_sum, multisets, recorded_outcomes, status_doc,
-    wait_for, write_functions,
+    Cluster, assert_all_succeeded_once, assert_exactly_once, fixture, ids_in, item_count, multisets, recorded_outcomes,
+    status_doc, wait_for, worker_metric, write_functions,
 };
 
 /// A fault test that takes longer than this has hung.
@@ -29,18 +29,6 @@ fn item(i: u64) -> Value {
 /// The input of `wait.asl.json` and `record.asl.json`.
 fn sizes(batch: u64, concurrency: u64, seconds: u64, tolerated: u64) -> Value {
     json!({"batch": batch, "concurrency": concurrency, "seconds": seconds, "tolerated": tolerated})
-}
-
-/// Every item of `0..n` is in exactly one SUCCEEDED record, and no record failed or is pending.
-fn assert_all_succeeded_once(c: &Cluster, id: &str, n: u64) {
-    let r = c.results(id);
-    assert!(r.failed.is_empty(), "FAILED records: {:?}", r.failed);
-    assert!(r.pending.is_empty(), "PENDING records: {:?}", r.pending);
-    assert_exactly_once(&ids_in(&r.succeeded, "Output"), 0..n, "items in the SUCCEEDED files' outputs");
-}
-
-fn worker_metric(c: &Cluster, worker: usize, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    Some(metric_sum(&c.workers[worker].metrics()?, name, labels))
 }
 
 /// Waits until `worker` is running children.

@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::nats::{
-    Cluster, Proc, assert_exactly_once, fixture, free_addr, http_get, ids_in, item_count, metric_sum, status_doc,
+    Cluster, Proc, assert_all_succeeded_once, assert_item_counts, fixture, free_addr, http_get, metric_sum, status_doc,
+    worker_metric,
 };
 
 /// Children per batch message when the coordinator's window is wide open (its PARCEL_CHILDREN).
@@ -169,10 +170,6 @@ impl Watch {
     }
 }
 
-fn worker_metric(c: &Cluster, w: usize, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    Some(metric_sum(&c.workers[w].metrics()?, name, labels))
-}
-
 fn items_done(c: &Cluster, w: usize) -> Option<f64> {
     worker_metric(c, w, "dmap_worker_items_total", &[("outcome", "succeeded")])
 }
@@ -269,18 +266,11 @@ fn workers_added_mid_run_raise_throughput_and_workers_stopped_with_sigterm_drain
     // The run, and each item exactly once.
     let status = run.wait_exit(deadline);
     assert!(status.success(), "dmap run: {status}\n{}", watch.report(&c, &run));
-    let r = c.results("scale");
-    assert!(r.failed.is_empty(), "FAILED records: {:?}", r.failed);
-    assert!(r.pending.is_empty(), "PENDING records: {:?}", r.pending);
-    assert_exactly_once(&ids_in(&r.succeeded, "Output"), 0..ITEMS, "items in the SUCCEEDED files' outputs");
+    let r = assert_all_succeeded_once(&c, "scale", ITEMS);
     assert_eq!(r.succeeded.len() as u64, ITEMS, "one SUCCEEDED record per child (one item each)");
     let doc = status_doc(&c.path("status.json")).expect("the status document");
     assert_eq!(doc["status"], "SUCCEEDED", "{doc}");
-    for (field, want) in
-        [("total", ITEMS), ("succeeded", ITEMS), ("failed", 0), ("pending", 0), ("resultsWritten", ITEMS)]
-    {
-        assert_eq!(item_count(&doc, field), want, "itemCounts.{field}: {doc}");
-    }
+    assert_item_counts(&doc, ITEMS);
 
     // Scale-in: exit 0 after finishing the in-flight parcel, nothing handed back.
     for (k, &w) in stopped.iter().enumerate() {

@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
-use support::dmap::read_results;
+use support::dmap::{Ran, Run, read_results};
+use testkit::pki;
 
 const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/dmap-irsa-test";
 /// A JWT-shaped projected service account token (header.payload.signature, base64url).
@@ -89,58 +90,30 @@ print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
 
-/// `openssl` extensions for the CA and the STS server certificate.
-const OPENSSL_CONFIG: &str = "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\n\
-    [ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\nsubjectKeyIdentifier = hash\n\
-    [server]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
-    extendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1,DNS:localhost\n";
-
-fn openssl(dir: &Path, args: &str) {
-    let out = Command::new("openssl").current_dir(dir).args(args.split_whitespace()).output();
-    let out = out.unwrap_or_else(|e| panic!("this test needs the `openssl` command-line tool ({e})"));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "openssl {args} failed: {err}");
-}
-
-/// A CA (`ca.pem`) and a certificate it signed for 127.0.0.1 (`sts.pem`, `sts.key`), in `dir`.
-fn certificates(dir: &Path) {
-    std::fs::write(dir.join("openssl.cnf"), OPENSSL_CONFIG).expect("openssl config");
-    let new_key = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -config openssl.cnf";
-    openssl(
-        dir,
-        &format!("req -x509 {new_key} -days 2 -extensions ca -subj /CN=dmap-irsa-ca -keyout ca.key -out ca.pem"),
-    );
-    openssl(dir, &format!("req -new {new_key} -subj /CN=127.0.0.1 -keyout sts.key -out sts.csr"));
-    openssl(
-        dir,
-        concat!(
-            "x509 -req -days 2 -set_serial 2 -extfile openssl.cnf -extensions server",
-            " -in sts.csr -CA ca.pem -CAkey ca.key -out sts.pem"
-        ),
-    );
-}
-
 /// The fake STS process; killed when dropped, so a failing test leaves nothing running.
 struct FakeSts {
     child: Child,
     port: u16,
     log: PathBuf,
+    /// The throw-away CA that signed the STS's certificate (for 127.0.0.1), to trust.
+    ca: PathBuf,
 }
 
 impl FakeSts {
     fn start(dir: &Path) -> FakeSts {
-        certificates(dir);
+        let mut authority = pki::Authority::new(dir, "irsa");
+        let cert = authority.server();
         let script = dir.join("fake_sts.py");
         std::fs::write(&script, FAKE_STS).expect("fake STS script");
         let log = dir.join("sts-requests.jsonl");
         let child = Command::new("python3")
             .arg(&script)
-            .args([dir.join("sts.pem"), dir.join("sts.key"), log.clone()])
+            .args([cert.cert, cert.key, log.clone()])
             .args([ROLE_ARN, TOKEN, ACCESS_KEY, SECRET_KEY, SESSION_TOKEN])
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 runs the fake STS");
-        let mut sts = FakeSts { child, port: 0, log };
+        let mut sts = FakeSts { child, port: 0, log, ca: authority.ca.cert };
         let mut line = String::new();
         let stdout = sts.child.stdout.take().expect("piped stdout");
         std::io::BufReader::new(stdout).read_line(&mut line).expect("the fake STS's port");
@@ -160,12 +133,6 @@ impl Drop for FakeSts {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
 }
 
 /// Runs a Distributed Map over `items/in/items.jsonl` writing results to bucket `results`, both
@@ -189,7 +156,7 @@ fn run_in_pod(dir: &Path, sts: &FakeSts, s3: &s3::S3Server, token: &str, extra: 
     std::fs::write(&token_file, token).expect("token file");
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("home");
-    let out = Command::new(env!("CARGO_BIN_EXE_dmap"))
+    let mut run = Run::new(def.to_str().expect("utf-8"))
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -202,20 +169,15 @@ fn run_in_pod(dir: &Path, sts: &FakeSts, s3: &s3::S3Server, token: &str, extra: 
         .env("AWS_DEFAULT_REGION", "eu-west-1")
         // Only for the test: STS on 127.0.0.1, its CA trusted.
         .env("AWS_ENDPOINT_URL_STS", format!("https://127.0.0.1:{}", sts.port))
-        .env("SSL_CERT_FILE", dir.join("ca.pem"))
-        .envs(extra.iter().copied())
-        .arg("run")
-        .arg(&def)
-        .arg("--quiet")
-        .args(["--bucket", &format!("items={}", s3.endpoint())])
-        .args(["--bucket", &format!("results={}", s3.endpoint())])
-        .output()
-        .expect("dmap runs");
-    Ran {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        .env("SSL_CERT_FILE", &sts.ca)
+        .arg("--bucket")
+        .arg(&format!("items={}", s3.endpoint()))
+        .arg("--bucket")
+        .arg(&format!("results={}", s3.endpoint()));
+    for (name, value) in extra {
+        run = run.env(name, value);
     }
+    run.go()
 }
 
 fn irsa_server() -> s3::S3Server {

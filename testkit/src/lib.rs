@@ -3,6 +3,10 @@
 //! [`NatsServer`] starts a real nats-server with JetStream on free loopback ports and a
 //! temporary file store, per test, and stops it when dropped. It never binds anything but
 //! 127.0.0.1. A missing server is a loud failure with the install hint, never a skip.
+//!
+//! [`pki`] makes a throw-away CA and certificates for `127.0.0.1` with the `openssl` tool.
+
+pub mod pki;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

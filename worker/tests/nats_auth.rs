@@ -4,15 +4,12 @@
 //! `ConnectError::Connect` naming the URL and saying why. An address with nothing listening,
 //! or with a listener that never speaks NATS, fails within seconds as well.
 
-#[path = "nats_auth/pki.rs"]
-mod pki;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use testkit::NatsServer;
+use testkit::{NatsServer, pki};
 use worker::nats::connect::{ConnectError, ConnectionState, NatsArgs};
 
 /// Connecting, successful or not, must be decided well within this.

@@ -1,5 +1,6 @@
 //! Runs the `dmap` binary the way README does, and reads ResultWriter output.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -7,6 +8,14 @@ use serde_json::Value;
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repository root").to_path_buf()
+}
+
+/// `[workspace.package]` fields of `root`'s Cargo.toml, in the order asked, read once.
+pub fn workspace_package<const N: usize>(root: &Path, fields: [&str; N]) -> [String; N] {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+    let table: toml::Table = manifest.parse().expect("Cargo.toml parses");
+    let package = &table["workspace"]["package"];
+    fields.map(|f| package[f].as_str().unwrap_or_else(|| panic!("workspace {f}")).to_string())
 }
 
 pub struct Run {
@@ -36,8 +45,20 @@ impl Run {
         self
     }
 
-    pub fn env(mut self, name: &str, value: &str) -> Self {
+    pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.cmd.env(name, value);
+        self
+    }
+
+    /// Starts the run with no inherited environment (variables set before are dropped too).
+    pub fn env_clear(mut self) -> Self {
+        self.cmd.env_clear();
+        self
+    }
+
+    /// Runs in `dir` instead of the repository root.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.cmd.current_dir(dir);
         self
     }
 

@@ -354,6 +354,32 @@ pub fn item_count(doc: &Value, field: &str) -> u64 {
     doc["itemCounts"][field].as_u64().unwrap_or(0)
 }
 
+/// The status document counts `items` items, all succeeded and written, none failed or pending.
+#[track_caller]
+pub fn assert_item_counts(doc: &Value, items: u64) {
+    for (field, want) in
+        [("total", items), ("succeeded", items), ("failed", 0), ("pending", 0), ("resultsWritten", items)]
+    {
+        assert_eq!(item_count(doc, field), want, "itemCounts.{field}: {doc}");
+    }
+}
+
+/// The sum of metric `name` (samples with `labels`) on `worker`'s `/metrics`, if it answers.
+pub fn worker_metric(c: &Cluster, worker: usize, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    Some(metric_sum(&c.workers[worker].metrics()?, name, labels))
+}
+
+/// Every item of `0..n` is in exactly one SUCCEEDED record, and no record failed or is pending.
+/// Returns the records.
+#[track_caller]
+pub fn assert_all_succeeded_once(c: &Cluster, id: &str, n: u64) -> Results {
+    let r = c.results(id);
+    assert!(r.failed.is_empty(), "FAILED records: {:?}", r.failed);
+    assert!(r.pending.is_empty(), "PENDING records: {:?}", r.pending);
+    assert_exactly_once(&ids_in(&r.succeeded, "Output"), 0..n, "items in the SUCCEEDED files' outputs");
+    r
+}
+
 /// A GET over plain HTTP/1.1 on loopback: status and body, `None` if nothing answers.
 pub fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
     let sock: std::net::SocketAddr = addr.parse().ok()?;

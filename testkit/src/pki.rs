@@ -1,6 +1,7 @@
 //! A throw-away certificate authority for the TLS tests, made with the `openssl` command-line
 //! tool in a temporary directory: a CA, a server certificate for `127.0.0.1`, and client
-//! certificates for mutual TLS. P-256 keys, valid for two days.
+//! certificates for mutual TLS. P-256 keys (PKCS #8, which rustls and Python's `ssl` both
+//! load), valid for two days.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
