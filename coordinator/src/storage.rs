@@ -24,7 +24,14 @@ use std::sync::{Arc, Mutex};
 
 use object_store::ObjectStore;
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::local::LocalFileSystem;
+
+mod beneath;
+mod bucket_name;
+mod location;
+mod sandbox;
+
+pub use location::Location;
+pub use sandbox::DirectoryBucket;
 
 const DEFAULT_REGION: &str = "us-east-1";
 
@@ -34,17 +41,6 @@ pub struct Storage {
     unmapped: Unmapped,
     env: Vec<(String, String)>,
     stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
-}
-
-/// What a bucket name resolves to.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Location {
-    /// A local directory; a key `a/b.json` is the file `<dir>/a/b.json`.
-    Directory(PathBuf),
-    /// A bucket on AWS S3.
-    S3 { bucket: String },
-    /// A bucket on an S3-compatible endpoint, addressed path-style.
-    Endpoint { url: String, bucket: String, credentials: Option<(String, String)> },
 }
 
 /// What [`Storage::store`] does with a bucket that no mapping names.
@@ -69,7 +65,9 @@ pub enum StorageError {
     #[error("bucket '{0}' is not mapped to a directory or endpoint")]
     NotMapped(String),
     #[error("bucket '{bucket}' is mapped to the directory '{}', which cannot be opened: {source}", path.display())]
-    Directory { bucket: String, path: PathBuf, source: object_store::Error },
+    Directory { bucket: String, path: PathBuf, source: std::io::Error },
+    #[error("'{}' is not a valid S3 bucket name: {rule}", name.escape_debug())]
+    InvalidBucketName { name: String, rule: &'static str },
     #[error("cannot connect bucket '{bucket}': {source}")]
     Build { bucket: String, source: object_store::Error },
 }
@@ -97,7 +95,9 @@ impl Storage {
     pub fn from_specs(specs: &[String]) -> Result<Storage, StorageError> {
         let mut storage = Storage::new();
         for spec in specs {
-            let invalid = |reason: &str| StorageError::InvalidSpec { spec: spec.clone(), reason: reason.into() };
+            // The spec may carry credentials in a URL: errors show it redacted.
+            let invalid =
+                |reason: &str| StorageError::InvalidSpec { spec: location::redact(spec), reason: reason.into() };
             let (name, value) = spec.split_once('=').ok_or_else(|| invalid("expected NAME=PATH_OR_URL"))?;
             let location = Location::parse(name, value, None).map_err(|r| invalid(&r))?;
             storage.insert(name, location)?;
@@ -136,18 +136,21 @@ impl Storage {
         self
     }
 
-    /// Maps one bucket in code (tests, embedding).
+    /// Maps one bucket in code (tests, embedding). The name must follow S3's rules.
     pub fn insert(&mut self, name: &str, location: Location) -> Result<(), StorageError> {
+        check_name(name)?;
         if self.buckets.insert(name.to_string(), location).is_some() {
             return Err(StorageError::Duplicate(name.to_string()));
         }
         Ok(())
     }
 
-    /// Where `bucket` lives.
+    /// Where `bucket` lives. A name that breaks S3's naming rules is refused here, before any
+    /// request could carry it (mapped names were checked when they were mapped).
     pub fn location(&self, bucket: &str) -> Result<Location, StorageError> {
         match (self.buckets.get(bucket), self.unmapped) {
             (Some(l), _) => Ok(l.clone()),
+            (None, _) if let Err(e) = check_name(bucket) => Err(e),
             (None, Unmapped::AwsS3) => Ok(Location::S3 { bucket: bucket.to_string() }),
             (None, Unmapped::Refuse) => Err(StorageError::NotMapped(bucket.to_string())),
         }
@@ -169,13 +172,12 @@ impl Storage {
         match location {
             // A bucket is a directory: like creating a bucket, a missing one is made (results
             // usually go to a fresh one); reading from it then reports the missing object.
-            Location::Directory(path) => match std::fs::create_dir_all(&path)
-                .map_err(|e| object_store::Error::Generic { store: "LocalFileSystem", source: Box::new(e) })
-                .and_then(|_| LocalFileSystem::new_with_prefix(&path))
-            {
-                Ok(fs) => Ok(Arc::new(fs)),
-                Err(source) => Err(StorageError::Directory { bucket: name.to_string(), path, source }),
-            },
+            Location::Directory(path) => {
+                match std::fs::create_dir_all(&path).and_then(|_| DirectoryBucket::open(&path)) {
+                    Ok(bucket) => Ok(Arc::new(bucket)),
+                    Err(source) => Err(StorageError::Directory { bucket: name.to_string(), path, source }),
+                }
+            }
             Location::S3 { bucket } => {
                 let builder = self.env_builder(true).with_bucket_name(bucket);
                 Ok(Arc::new(builder.build().map_err(build_error)?))
@@ -274,85 +276,9 @@ impl fmt::Debug for Storage {
     }
 }
 
-impl fmt::Debug for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::Directory(p) => write!(f, "Directory({})", p.display()),
-            Location::S3 { bucket } => write!(f, "s3://{bucket}"),
-            Location::Endpoint { url, bucket, credentials } => {
-                let auth = if credentials.is_some() { "<credentials>@" } else { "" };
-                write!(f, "{auth}{url}/{bucket}")
-            }
-        }
-    }
-}
-
-impl Location {
-    /// Parses one mapping's value. `base` resolves relative directories.
-    pub fn parse(name: &str, value: &str, base: Option<&Path>) -> Result<Location, String> {
-        if name.is_empty() || name.contains(['/', ' ', '=']) {
-            return Err(format!("'{name}' is not a bucket name"));
-        }
-        if let Some(rest) = value.strip_prefix("s3://") {
-            let bucket = rest.strip_suffix('/').unwrap_or(rest);
-            if bucket.is_empty() || bucket.contains('/') {
-                return Err("an S3 URL names a bucket only: s3://BUCKET".into());
-            }
-            return Ok(Location::S3 { bucket: bucket.to_string() });
-        }
-        for scheme in ["http://", "https://"] {
-            if let Some(rest) = value.strip_prefix(scheme) {
-                return parse_endpoint(name, scheme, rest);
-            }
-        }
-        if value.is_empty() {
-            return Err("the directory is empty".into());
-        }
-        let path = PathBuf::from(value);
-        Ok(Location::Directory(match base {
-            Some(base) if path.is_relative() => base.join(path),
-            _ => path,
-        }))
-    }
-}
-
-/// `[key:secret@]host[:port][/bucket]`; the secret may hold an unescaped `/` (AWS secrets
-/// often do), so the user info ends at the last `@`.
-fn parse_endpoint(name: &str, scheme: &str, rest: &str) -> Result<Location, String> {
-    let (credentials, rest) = match rest.rsplit_once('@') {
-        None => (None, rest),
-        Some((user, rest)) => {
-            let (key, secret) = user.split_once(':').ok_or("user info must be KEY:SECRET")?;
-            (Some((percent_decode(key)?, percent_decode(secret)?)), rest)
-        }
-    };
-    let (host, bucket) = rest.split_once('/').unwrap_or((rest, ""));
-    let bucket = bucket.strip_suffix('/').unwrap_or(bucket);
-    if host.is_empty() {
-        return Err("the endpoint URL has no host".into());
-    }
-    if bucket.contains('/') {
-        return Err("an endpoint URL may name a bucket, not a prefix".into());
-    }
-    let bucket = if bucket.is_empty() { name } else { bucket };
-    Ok(Location::Endpoint { url: format!("{scheme}{host}"), bucket: bucket.to_string(), credentials })
-}
-
-fn percent_decode(s: &str) -> Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
-            out.push(hex.ok_or("invalid percent-encoding in user info")?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "user info is not UTF-8".into())
+/// S3's naming rules for `name`.
+pub fn check_name(name: &str) -> Result<(), StorageError> {
+    bucket_name::check(name).map_err(|rule| StorageError::InvalidBucketName { name: name.to_string(), rule })
 }
 
 /// The `key = value` lines of one `[section]` of an INI file, keys lower-cased.
@@ -404,10 +330,53 @@ mod tests {
 
     #[test]
     fn bad_specs_are_refused() {
-        for bad in ["noequals", "=dir", "a/b=dir", "x=", "x=s3://", "x=s3://b/prefix", "x=http://", "x=http://h/b/p"] {
+        for bad in [
+            "noequals",
+            "=dir",
+            "a/b=dir",
+            "xyz=",
+            "xyz=s3://",
+            "xyz=s3://bkt/prefix",
+            "xyz=http://",
+            "xyz=http://h/b/p",
+        ] {
             assert!(matches!(specs(&[bad]), Err(StorageError::InvalidSpec { .. })), "{bad}");
         }
-        assert!(matches!(specs(&["a=x", "a=y"]), Err(StorageError::Duplicate(b)) if b == "a"));
+        assert!(matches!(specs(&["abc=x", "abc=y"]), Err(StorageError::Duplicate(b)) if b == "abc"));
+    }
+
+    #[test]
+    fn spec_errors_never_show_credentials() {
+        // M10: the secret was echoed in the error, and a mistyped scheme became a directory.
+        for bad in [
+            "bkt=http://AK:SECRETV@host:1/a/b",
+            "bkt=htp://AKIDSECRETKEYID:SUPERSECRETVALUE123@127.0.0.1:1/bkt",
+            "bkt=http://AK:SECRETV@127.0.0.1:99999/bkt",
+            "bkt=https://AK:SECRETV@host:1/bkt?x=1",
+        ] {
+            let e = specs(&[bad]).expect_err(bad);
+            let (shown, debug) = (e.to_string(), format!("{e:?}"));
+            assert!(matches!(e, StorageError::InvalidSpec { .. }), "{bad}");
+            for text in [shown, debug] {
+                assert!(!text.contains("SECRET") && text.contains("***@"), "{bad}: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn bucket_names_follow_s3_rules_before_any_request() {
+        // L3: such names were passed to the real-S3 path, which contacted instance metadata.
+        let s = Storage::new();
+        for bad in ["../outside", "b/../x", "/tmp/outside", "b\u{0}", "b", "Upper"] {
+            assert!(matches!(s.location(bad), Err(StorageError::InvalidBucketName { .. })), "{bad}");
+            assert!(matches!(s.store(bad), Err(StorageError::InvalidBucketName { .. })), "{bad}");
+        }
+        assert!(matches!(specs(&["b=dir"]), Err(StorageError::InvalidSpec { .. })));
+        let mut s = Storage::new();
+        assert!(matches!(
+            s.insert("a_b", Location::Directory("d".into())),
+            Err(StorageError::InvalidBucketName { .. })
+        ));
     }
 
     #[test]
@@ -424,16 +393,16 @@ mod tests {
     fn config_file_paths_are_relative_to_the_file_and_specs_override_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dmap.toml");
-        std::fs::write(&path, "[buckets]\nin = \"data\"\nout = \"s3://results\"\n").unwrap();
+        std::fs::write(&path, "[buckets]\ninput = \"data\"\noutput = \"s3://results\"\n").unwrap();
         let s = Storage::from_config(&path).unwrap();
-        assert_eq!(s.location("in").unwrap(), Location::Directory(dir.path().join("data")));
-        let s = s.merge(specs(&["out=/tmp/out"]).unwrap());
-        assert_eq!(s.location("out").unwrap(), Location::Directory("/tmp/out".into()));
-        assert_eq!(s.location("in").unwrap(), Location::Directory(dir.path().join("data")));
+        assert_eq!(s.location("input").unwrap(), Location::Directory(dir.path().join("data")));
+        let s = s.merge(specs(&["output=/tmp/out"]).unwrap());
+        assert_eq!(s.location("output").unwrap(), Location::Directory("/tmp/out".into()));
+        assert_eq!(s.location("input").unwrap(), Location::Directory(dir.path().join("data")));
 
-        std::fs::write(&path, "[bucket]\nin = \"data\"\n").unwrap();
+        std::fs::write(&path, "[bucket]\ninput = \"data\"\n").unwrap();
         assert!(matches!(Storage::from_config(&path), Err(StorageError::ConfigParse { .. })));
-        std::fs::write(&path, "[buckets]\nin = 3\n").unwrap();
+        std::fs::write(&path, "[buckets]\ninput = 3\n").unwrap();
         assert!(matches!(Storage::from_config(&path), Err(StorageError::ConfigParse { .. })));
         let missing = dir.path().join("missing.toml");
         assert!(matches!(Storage::from_config(&missing), Err(StorageError::ConfigRead { .. })));
@@ -448,14 +417,14 @@ mod tests {
         std::fs::write(dir.path().join("file"), "").unwrap();
         let blocked = dir.path().join("file/sub");
         let s = specs(&[
-            &format!("b={}", dir.path().join("b").display()),
+            &format!("bkt={}", dir.path().join("b").display()),
             &format!("gone={}", blocked.display()),
             &format!("fresh={}", dir.path().join("fresh").display()),
         ])
         .unwrap();
         assert!(s.store("fresh").is_ok() && dir.path().join("fresh").is_dir());
-        let store = s.store("b").unwrap();
-        assert!(Arc::ptr_eq(&store, &s.store("b").unwrap()));
+        let store = s.store("bkt").unwrap();
+        assert!(Arc::ptr_eq(&store, &s.store("bkt").unwrap()));
         let path = object_store::path::Path::parse("k/x.json").unwrap();
         assert_eq!(&store.get(&path).await.unwrap().bytes().await.unwrap()[..], b"[1]");
         assert!(matches!(s.store("gone"), Err(StorageError::Directory { .. })));

@@ -1,11 +1,11 @@
-//! Exports against `InMemory` and `LocalFileSystem`: file names, contents, rollover, manifest,
+//! Exports against `InMemory` and a directory bucket: file names, contents, rollover, manifest,
 //! and failures. `check` exports records and compares the whole store with the expected files.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::storage::DirectoryBucket;
 use futures::TryStreamExt;
-use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
@@ -223,7 +223,7 @@ async fn files_stream_in_parts() {
     let body: Vec<String> = (0..200).map(|n| format!(r#"{{"i":{n}}}"#)).collect();
     let expected = format!("[{}]", body.join(","));
     let dir = tempfile::tempdir().unwrap();
-    let disk: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+    let disk: Arc<dyn ObjectStore> = Arc::new(DirectoryBucket::open(dir.path()).unwrap());
     for store in [memory(), disk] {
         let opts = shaped(OutputType::Json, WriterTransformation::Compact);
         check(store, opts, Some(16), &records, "jobs/run-1/", &[("SUCCEEDED_0.json", &expected)]).await;
@@ -235,7 +235,7 @@ async fn files_stream_in_parts() {
 async fn export_with_blocked_key(blocked: &str) -> (tempfile::TempDir, Arc<dyn ObjectStore>, shared::asl::Failure) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join(blocked)).unwrap();
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+    let store: Arc<dyn ObjectStore> = Arc::new(DirectoryBucket::open(dir.path()).unwrap());
     let mut writer = ResultWriter::create(store.clone(), options()).await.unwrap();
     for record in [child(1, ChildStatus::Succeeded), child(2, ChildStatus::Failed)] {
         writer.write(&record).await.unwrap();
@@ -266,7 +266,7 @@ async fn a_failing_store_is_result_writer_failed() {
     // `jobs` is a file, so no object can be created under `jobs/`.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("jobs"), b"").unwrap();
-    let store: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(dir.path()).unwrap());
+    let store: Arc<dyn ObjectStore> = Arc::new(DirectoryBucket::open(dir.path()).unwrap());
     let mut writer = ResultWriter::create(store, options()).await.unwrap();
     let failure = writer.write(&child(1, ChildStatus::Succeeded)).await.unwrap_err();
     assert_eq!(failure.error_name(), RESULT_WRITER_FAILED);
