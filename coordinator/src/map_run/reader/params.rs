@@ -39,6 +39,10 @@ impl Params {
     /// The object a getObject reader reads.
     pub fn object(&self) -> Result<ObjectRef, Failure> {
         let key = self.key.as_deref().ok_or_else(|| failure::parameter("Key", "is missing"))?;
+        if key.is_empty() {
+            // Not a key any store can hold; said here rather than in a store's internal terms.
+            return Err(failure::parameter("Key", "is empty"));
+        }
         let mut object = ObjectRef::new(&self.bucket, key);
         object.version = self.version.clone();
         Ok(object)
@@ -93,6 +97,8 @@ mod tests {
             assert!(Params::parse(&bad).is_err(), "{bad}");
         }
         assert!(Params::parse(&json!({"Bucket": "b"})).unwrap().object().is_err());
+        let empty = Params::parse(&json!({"Bucket": "b", "Key": ""})).unwrap().object().unwrap_err();
+        assert_eq!(empty.cause.as_deref(), Some("The ItemReader's Parameters field 'Key' is empty."));
     }
 
     #[test]
