@@ -124,7 +124,9 @@ fn list_objects_neither_lists_nor_loads_through_links() {
 fn a_link_to_proc_self_environ_is_not_read() {
     let s = Sandbox::new();
     symlink("/proc/self/environ", s.path("bucket/env.csv")).unwrap();
-    let ran = s.run(get_object("env.csv", json!({"InputType": "CSV"}))).env("SECRET_IN_ENV", "hunter2").go();
+    // With a given header, the whole environment (one line, NUL-separated) would be one item.
+    let config = json!({"InputType": "CSV", "CSVHeaderLocation": "GIVEN", "CSVHeaders": ["env"]});
+    let ran = s.run(get_object("env.csv", config)).env("SECRET_IN_ENV", "hunter2").go();
     assert!(!ran.stdout.contains("hunter2") && !ran.stderr.contains("hunter2"), "{}", ran.stdout);
     let (error, cause) = failed(&ran);
     assert_eq!(error, "States.ItemReaderFailed");
