@@ -50,7 +50,7 @@ fn open(dir: impl AsFd, rel: &str, flags: OFlags, mode: Mode) -> io::Result<Owne
             Err(Errno::NOSYS) => return walk(dir, rel, flags, mode),
             // The kernel asks for a retry when a rename raced the resolution.
             Err(Errno::AGAIN) if retries < 8 => retries += 1,
-            other => return Ok(other.map_err(refusal)?),
+            other => return other.map_err(refusal),
         }
     }
 }
@@ -66,7 +66,7 @@ fn walk(dir: impl AsFd, rel: &str, flags: OFlags, mode: Mode) -> io::Result<Owne
         held = Some(open_dir_nofollow(from, part)?);
     }
     let from = held.as_ref().map_or(dir.as_fd(), |fd| fd.as_fd());
-    Ok(rustix::fs::openat(from, last, flags | OFlags::CLOEXEC | OFlags::NOFOLLOW, mode).map_err(refusal)?)
+    rustix::fs::openat(from, last, flags | OFlags::CLOEXEC | OFlags::NOFOLLOW, mode).map_err(refusal)
 }
 
 /// `ELOOP` (a link met with `NO_SYMLINKS` or `O_NOFOLLOW`) and `EXDEV` (an escape) say so.
