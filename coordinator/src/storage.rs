@@ -66,6 +66,8 @@ pub enum StorageError {
     NotMapped(String),
     #[error("bucket '{bucket}' is mapped to the directory '{}', which cannot be opened: {source}", path.display())]
     Directory { bucket: String, path: PathBuf, source: std::io::Error },
+    #[error("the environment variable {var} is not a usable endpoint URL: {reason}")]
+    EndpointVariable { var: String, reason: String },
     #[error("'{}' is not a valid S3 bucket name: {rule}", name.escape_debug())]
     InvalidBucketName { name: String, rule: &'static str },
     #[error("cannot connect bucket '{bucket}': {source}")]
@@ -179,6 +181,7 @@ impl Storage {
                 }
             }
             Location::S3 { bucket } => {
+                self.check_env_endpoints()?;
                 let builder = self.env_builder(true).with_bucket_name(bucket);
                 Ok(Arc::new(builder.build().map_err(build_error)?))
             }
@@ -200,6 +203,19 @@ impl Storage {
                 Ok(Arc::new(builder.build().map_err(build_error)?))
             }
         }
+    }
+
+    /// The endpoint variables an `s3://` bucket uses, checked as `--bucket` endpoints are: a
+    /// malformed one would otherwise panic inside object_store at the first request.
+    fn check_env_endpoints(&self) -> Result<(), StorageError> {
+        for (key, value) in &self.env {
+            let config = key.to_ascii_lowercase().parse::<AmazonS3ConfigKey>();
+            if matches!(config, Ok(AmazonS3ConfigKey::Endpoint | AmazonS3ConfigKey::S3Endpoint)) && !value.is_empty() {
+                location::check_endpoint_url(value)
+                    .map_err(|reason| StorageError::EndpointVariable { var: key.clone(), reason })?;
+            }
+        }
+        Ok(())
     }
 
     /// `AmazonS3Builder::from_env` over the captured environment, then the profile's keys when
@@ -377,6 +393,18 @@ mod tests {
             s.insert("a_b", Location::Directory("d".into())),
             Err(StorageError::InvalidBucketName { .. })
         ));
+    }
+
+    #[test]
+    fn malformed_endpoint_variables_fail_the_bucket_not_the_process() {
+        for (var, url) in [("AWS_ENDPOINT", "http://127.0.0.1:99999"), ("AWS_ENDPOINT_URL_S3", "http://K:S@[::1")] {
+            let s = Storage::with_env(vec![(var.to_string(), url.to_string())]);
+            let e = s.store("some-bucket").unwrap_err();
+            assert!(matches!(&e, StorageError::EndpointVariable { var: v, .. } if v == var), "{e}");
+            assert!(!e.to_string().contains("K:S"), "{e}");
+        }
+        let s = Storage::with_env(vec![("AWS_ENDPOINT".into(), "https://s3.example.com:8443/".into())]);
+        assert!(s.store("some-bucket").is_ok());
     }
 
     #[test]

@@ -116,6 +116,17 @@ fn parse_endpoint(name: &str, scheme: &str, rest: &str) -> Result<Location, Stri
     Ok(Location::Endpoint { url: format!("{scheme}{host}"), bucket: bucket.to_string(), credentials })
 }
 
+/// An endpoint URL from the environment (`AWS_ENDPOINT`, …): `http(s)://host[:port][/path]`, with
+/// the same host and port rules as a mapping's; the error never repeats the URL.
+pub fn check_endpoint_url(url: &str) -> Result<(), String> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    let rest = rest.ok_or("it does not start with http:// or https://")?;
+    if rest.contains(['?', '#', '@']) {
+        return Err("it has user info, a query or a fragment".into());
+    }
+    check_authority(rest.split_once('/').map_or(rest, |(authority, _)| authority))
+}
+
 /// `host[:port]`: a DNS name or IPv4 address, or an IPv6 address in brackets; a port from 1 to
 /// 65535. Stricter than URL parsers, which is what keeps object_store's from panicking later.
 fn check_authority(authority: &str) -> Result<(), String> {
