@@ -38,6 +38,8 @@ use rustix::fs::{FileType, Stat};
 use super::beneath;
 
 const STORE: &str = "directory bucket";
+/// S3's limit on the length of a key.
+const MAX_KEY_BYTES: usize = 1024;
 /// Deletes running at once for `delete_stream`.
 const DELETES_IN_FLIGHT: usize = 10;
 
@@ -394,6 +396,11 @@ fn list_all(root: &OwnedFd, prefix: &Path) -> Result<Vec<ObjectMeta>> {
 }
 
 fn walk(dir: &OwnedFd, at: &Path, out: &mut Vec<ObjectMeta>) -> Result<()> {
+    // S3 keys are at most 1024 bytes: this also bounds the recursion, and the descriptors held
+    // open along it, however deep a directory tree someone made.
+    if at.as_ref().len() >= MAX_KEY_BYTES {
+        return Err(refused(at, "the directory is nested deeper than any S3 key (at most 1024 bytes) can reach"));
+    }
     for (name, kind) in sorted_entries(dir, at)? {
         let location = child(at, &name)?;
         if kind == FileType::Directory {

@@ -145,3 +145,14 @@ async fn copy_and_delete_stay_inside() {
     assert!(f.store.delete(&path("dirlink/secret.json")).await.is_err());
     assert!(f.outside.join("secret.json").exists());
 }
+
+#[tokio::test]
+async fn a_tree_deeper_than_any_key_fails_the_listing_instead_of_the_process() {
+    let f = fixture();
+    // 600 levels of `d/`: 1200 bytes, past S3's 1024-byte keys (made relative, as PATH_MAX allows).
+    let deep = ["d"; 600].join("/");
+    std::fs::create_dir_all(f.bucket.join(&deep)).unwrap();
+    std::fs::write(f.bucket.join(&deep).join("x"), "").unwrap();
+    let e = f.store.list(None).try_collect::<Vec<_>>().await.unwrap_err();
+    assert!(e.to_string().contains("1024 bytes"), "{e}");
+}
