@@ -1,7 +1,7 @@
 //! Runs one batch: parses its input, executes the child state machine through the host and
-//! turns the result into an [`Outcome`]. Children made only of pure states run on the rayon
-//! pool (they never suspend, so a no-op waker drives them); children that wait, call out or
-//! start Map Runs of their own run as tokio tasks.
+//! turns the result into an [`Outcome`]. Children that never suspend
+//! ([`StateMachine::is_pure`]) run on the rayon pool, driven by a no-op waker; children that
+//! can wait (Wait, a Retry back-off), call out or start Map Runs of their own run as tokio tasks.
 
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION};
 #[derive(Debug)]
 pub struct Child {
     pub machine: Arc<StateMachine>,
-    /// Whether the machine never suspends (decided once per Map Run).
+    /// Whether the machine never suspends (decided once per Map Run; [`StateMachine::is_pure`]).
     pub pure: bool,
     pub max_payload_bytes: Option<usize>,
 }
@@ -90,7 +90,11 @@ pub fn run_pure(host: &dyn Host, child: &Child, batch: Batch) -> Outcome {
     let result = execute_pure(&child.machine, input, &options, host).unwrap_or_else(|| ExecOutcome {
         status: Status::Failed,
         output: None,
-        failure: Some(Failure::new("States.Runtime", "a child made only of pure states suspended")),
+        failure: Some(Failure::new(
+            "States.Runtime",
+            "the child execution tried to wait or call out without an async runtime (it was wrongly taken for one \
+             that never waits)",
+        )),
     });
     outcome_of(ids, result, start, host.now())
 }

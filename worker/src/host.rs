@@ -40,11 +40,22 @@ impl Host for LocalHost {
         Utc::now()
     }
 
+    /// A tokio timer. Outside a tokio runtime (on the rayon pool, where only machines that
+    /// never wait should run) it never panics: a deadline already past completes at once, and
+    /// any other never completes, so `execute_pure` — the one driver without a runtime, which
+    /// polls once — fails that execution with `States.Runtime` instead of the process
+    /// aborting a worker thread. Blocking the thread instead would stall a pool thread for as
+    /// long as a back-off lasts (up to a year).
     fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let left = (deadline - Utc::now()).to_std().unwrap_or_default();
-            tokio::time::sleep(left).await;
-        })
+        let left = (deadline - Utc::now()).to_std().unwrap_or_default();
+        if tokio::runtime::Handle::try_current().is_err() {
+            if left.is_zero() {
+                return Box::pin(std::future::ready(()));
+            }
+            tracing::error!(?left, "a sleep was asked for outside an async runtime; the execution cannot wait here");
+            return Box::pin(std::future::pending());
+        }
+        Box::pin(tokio::time::sleep(left))
     }
 
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {

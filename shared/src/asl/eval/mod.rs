@@ -1,8 +1,8 @@
 //! The interpreter: runs a compiled [`StateMachine`] on an input through a [`Host`].
 //!
 //! Evaluation is an `async fn` over [`Host`], so one code path serves children that wait or
-//! call out (driven by tokio) and children made only of pure states, which complete on their
-//! first poll: [`execute_pure`] drives those without any runtime.
+//! call out (driven by tokio) and children that never suspend ([`StateMachine::is_pure`]),
+//! which complete on their first poll: [`execute_pure`] drives those without any runtime.
 
 mod context;
 mod handling;
@@ -105,8 +105,8 @@ pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOp
 }
 
 /// Runs an execution without an async runtime. Returns `None` if the machine suspended (it
-/// waits or calls out through a host whose futures do not complete at once); a machine made
-/// only of Pass, Choice, Succeed, Fail, Parallel and inline Map states never does.
+/// waits or calls out through a host whose futures do not complete at once); a machine for
+/// which [`StateMachine::is_pure`] holds never does.
 pub fn execute_pure(
     machine: &StateMachine,
     input: Value,

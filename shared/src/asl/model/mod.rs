@@ -36,15 +36,21 @@ impl StateMachine {
         self.states.iter().position(|s| s.name == name)
     }
 
-    /// Whether any state, at any depth, waits or calls out (Task, Wait). A machine without such
-    /// states completes without ever suspending.
+    /// Whether the machine completes without ever suspending, so that it needs no async runtime
+    /// (see ARCHITECTURE.md, "Pure machines need no runtime"). It does not when any state, at
+    /// any depth, can wait or call out through the host: a Task, a Wait, a Distributed Map (a
+    /// Map Run), or a state with a retrier that can fire (its back-off sleeps; `MaxAttempts: 0`
+    /// never retries). Catch, Choice, Fail and an execution's `TimeoutSeconds` only compare or
+    /// read the clock, which needs no runtime.
     pub fn is_pure(&self) -> bool {
-        self.states.iter().all(|s| match &s.kind {
-            StateKind::Task(_) | StateKind::Wait(_) => false,
-            StateKind::Parallel(p) => p.branches.iter().all(|b| b.is_pure()),
-            // A Distributed Map runs through the host (a Map Run), so it suspends.
-            StateKind::Map(m) => m.mode == ProcessorMode::Inline && m.processor.is_pure(),
-            _ => true,
+        self.states.iter().all(|s| {
+            s.retry.iter().all(|r| r.max_attempts == 0)
+                && match &s.kind {
+                    StateKind::Task(_) | StateKind::Wait(_) => false,
+                    StateKind::Parallel(p) => p.branches.iter().all(|b| b.is_pure()),
+                    StateKind::Map(m) => m.mode == ProcessorMode::Inline && m.processor.is_pure(),
+                    _ => true,
+                }
         })
     }
 }
@@ -216,3 +222,6 @@ pub struct Catcher {
     pub result_path: ResultPath,
     pub assign: Option<Template>,
 }
+
+#[cfg(test)]
+mod tests;
