@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use serde_json::Value;
 use tempfile::TempDir;
 use worker::integrations::Integrations;
 use worker::integrations::lambda::{bare_name, is_lambda_resource};
@@ -97,7 +96,7 @@ fn toml_string(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
     use shared::asl::eval::TaskRequest;
 
     use super::*;
