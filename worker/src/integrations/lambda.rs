@@ -19,6 +19,7 @@ mod pool;
 mod process;
 mod reply;
 mod resource;
+mod stderr;
 mod url;
 
 use std::collections::BTreeMap;

@@ -4,23 +4,19 @@
 //! functions file only (item data travels on stdin, never in argv, and no shell is involved);
 //! the environment is cleared and holds only the configured variables plus `PATH`; every read
 //! is bounded, so a process that writes without end cannot exhaust dmap's memory. A process's
-//! stderr is copied to dmap's stderr, each line prefixed with the function's name, and never
-//! parsed. Each process leads a process group of its own ([`Process`]), killed whole.
+//! stderr is copied to dmap's stderr within a budget (`stderr`), and never parsed. Each process
+//! leads a process group of its own ([`Process`]), killed whole.
 
-use std::collections::VecDeque;
-use std::io::Write;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
 use super::group::Group;
+use super::stderr;
 use crate::integrations::config::Function;
-
-/// Longest stderr line copied; the rest of the line is dropped.
-const STDERR_LINE_LIMIT: usize = 16 * 1024;
 
 /// How long, after a process exited, what it already wrote is still read (and its stderr's last
 /// lines awaited). Its group is killed at exit, so its pipes close at once; only something that
@@ -71,7 +67,7 @@ pub fn spawn(function: &Function, command: &[String], tail: usize) -> std::io::R
     let stdin = child.stdin.take().ok_or_else(missing)?;
     let stdout = BufReader::new(child.stdout.take().ok_or_else(missing)?);
     let stderr = child.stderr.take().ok_or_else(missing)?;
-    let stderr = tokio::spawn(copy_stderr(function.name.clone(), stderr, tail));
+    let stderr = tokio::spawn(stderr::copy(function.name.clone(), stderr, tail));
     Ok(Spawned { process: Process { group, child }, stdin, stdout, stderr })
 }
 
@@ -100,33 +96,6 @@ impl Process {
     pub fn kill_group(&mut self) {
         self.group.kill();
     }
-}
-
-async fn copy_stderr(name: String, stderr: ChildStderr, tail: usize) -> Vec<String> {
-    let mut reader = BufReader::new(stderr);
-    let mut last = VecDeque::with_capacity(tail);
-    let mut line = Vec::new();
-    loop {
-        match read_line(&mut reader, &mut line, STDERR_LINE_LIMIT).await {
-            Ok(true) => {}
-            Err(LineError::TooLong) => {
-                if skip_line(&mut reader).await.is_err() {
-                    break;
-                }
-            }
-            Ok(false) | Err(LineError::Io(_)) => break,
-        }
-        let text = String::from_utf8_lossy(&line);
-        // One write per line, so that lines of concurrent processes do not interleave.
-        let _ = writeln!(std::io::stderr().lock(), "[{name}] {text}");
-        if tail > 0 {
-            if last.len() == tail {
-                last.pop_front();
-            }
-            last.push_back(text.into_owned());
-        }
-    }
-    last.into()
 }
 
 /// Why a bounded read stopped.
@@ -170,21 +139,23 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-/// Discards input up to and including the next `\n`.
-async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+/// Discards input up to and including the next `\n`; returns how many bytes that was.
+pub async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<usize> {
+    let mut skipped = 0;
     loop {
         let available = reader.fill_buf().await?;
         if available.is_empty() {
-            return Ok(());
+            return Ok(skipped);
         }
         match available.iter().position(|&b| b == b'\n') {
             Some(i) => {
                 reader.consume(i + 1);
-                return Ok(());
+                return Ok(skipped + i + 1);
             }
             None => {
                 let n = available.len();
                 reader.consume(n);
+                skipped += n;
             }
         }
     }
