@@ -1,12 +1,16 @@
 //! SIGTERM or SIGINT to `dmap run` ends it without leaving function processes behind (the
 //! probe's M3): a hung pool process, a per-invocation `sh`, and the `sleep`s each started, all
-//! identified by the PIDs they write down, are gone once `dmap` has exited.
+//! identified by the PIDs they write down, are gone once `dmap` has exited. The same for a
+//! `dmap-worker` that drains on SIGTERM while a child's function hangs.
+
+mod support;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use support::nats::Cluster;
 
 /// Waits for `file` to hold a PID (the script writes it once its child runs).
 fn pid_in(file: &Path) -> u32 {
@@ -34,7 +38,10 @@ fn running(pid: u32) -> bool {
 fn assert_killed(pid: u32, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     while running(pid) {
-        assert!(Instant::now() < deadline, "{what} (PID {pid}) is still running after dmap exited");
+        assert!(
+            Instant::now() < deadline,
+            "{what} (PID {pid}) is still running after the process that started it exited"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -102,4 +109,38 @@ fn sigterm_to_dmap_run_kills_every_function_process() {
 #[test]
 fn sigint_to_dmap_run_kills_every_function_process() {
     signal_leaves_nothing_behind("INT", 128 + 2);
+}
+
+#[test]
+fn a_draining_dmap_worker_kills_the_function_processes_it_leaves() {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut c = Cluster::new(&[]);
+    let once = "cat >/dev/null; sleep 100000 & echo $! > once-child.pid; echo $$ > once.pid; wait";
+    let functions = format!(
+        "[functions.hang]\ncommand = [\"sh\", \"-c\", {once:?}]\nper_invocation = true\nworking_dir = {:?}\n",
+        c.dir.path().display().to_string()
+    );
+    let file = c.path("functions.toml");
+    std::fs::write(&file, functions).unwrap();
+    c = c.with_worker_args(&["--functions", file.to_str().expect("utf-8"), "--drain-seconds", "1"]);
+    let worker = c.start_worker();
+    c.wait_workers_ready(deadline);
+    let definition = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "T", "States": {"T": {"Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:hang", "End": true}}},
+        "End": true}}});
+    let path = c.path("hang.asl.json");
+    std::fs::write(&path, definition.to_string()).unwrap();
+    let _run = c.dmap_run(&path, "hang", &json!({"xs": [1]})).spawn("dmap");
+    let pids = [
+        (pid_in(&c.path("once.pid")), "the per-invocation sh"),
+        (pid_in(&c.path("once-child.pid")), "the per-invocation sleep"),
+    ];
+    c.workers[worker].proc.signal("TERM");
+    let status = c.workers[worker].proc.wait_exit(deadline);
+    assert!(status.success(), "dmap-worker after SIGTERM: {status}\n{}", c.diagnostic(&[]));
+    for (pid, what) in pids {
+        assert_killed(pid, what);
+    }
 }
