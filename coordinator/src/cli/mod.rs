@@ -48,9 +48,14 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    if matches!(cli.command, Command::Run(_) | Command::Test { .. })
-        && let Err(e) = signals::install()
-    {
+    // Only commands that may start function processes listen: a run without a functions file
+    // keeps the signals' default action and pays nothing at start-up.
+    let starts_processes = match &cli.command {
+        Command::Run(a) => a.has_functions(),
+        Command::Test { .. } => true,
+        Command::Validate(_) => false,
+    };
+    if starts_processes && let Err(e) = signals::install() {
         eprintln!("dmap: cannot listen for signals: {e}");
         return 2;
     }

@@ -1,5 +1,5 @@
-//! SIGTERM and SIGINT end `dmap run` and `dmap test` at once, as the signals' default action
-//! did, but first kill every function process group. Function processes lead process groups
+//! SIGTERM and SIGINT end `dmap run --functions FILE` and `dmap test` at once, as the signals'
+//! default action did, but first kill every function process group. Function processes lead process groups
 //! of their own (`worker::integrations::lambda`), so a terminal's Ctrl-C does not reach them,
 //! and no destructor runs when a process ends on a signal: without this, a hung pool process
 //! or a per-invocation script and its children would outlive `dmap`.
