@@ -11,6 +11,7 @@ mod peers;
 mod plot;
 mod report;
 mod scenarios;
+mod tools;
 
 use clap::{Parser, Subcommand};
 
@@ -39,8 +40,16 @@ enum Scenario {
     PeersSmoke(peers::smoke::Args),
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn main() {
+    // A failure is one line with its causes (`{:#}`), never a backtrace: the usual failures
+    // are a missing tool or binary, and the message says what to do.
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("bench: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.scenario {
         Scenario::Engine(a) => scenarios::engine::run(&a),
         Scenario::Maprun(a) => scenarios::maprun::run(&a),

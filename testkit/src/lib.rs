@@ -12,13 +12,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Where `scripts/install-nats` puts nats-server, relative to the repository root.
+pub const NATS_SERVER_IN_REPO: &str = "tools/nats-server/usr/sbin/nats-server";
+
 /// Where the project's setup script (`scripts/install-nats`) puts nats-server, unless
 /// `NATS_SERVER` names one.
 pub fn nats_server_binary() -> PathBuf {
     if let Ok(p) = std::env::var("NATS_SERVER") {
         return PathBuf::from(p);
     }
-    let local = repo().join("tools/nats-server/usr/sbin/nats-server");
+    let local = repo().join(NATS_SERVER_IN_REPO);
     if local.exists() {
         return local;
     }

@@ -115,6 +115,38 @@ async fn an_unset_secret_fails_before_connecting() {
 }
 
 #[tokio::test]
+async fn an_empty_secret_fails_before_connecting_like_an_unset_one() {
+    // The probe's L5: an empty variable sent an empty `x-api-key` header.
+    if !in_child() {
+        let vars = [("DMAP_T_HTTP_EMPTY_1", ""), ("DMAP_T_HTTP_EMPTY_USER_1", "aladdin"), ("DMAP_T_HTTP_EMPTY_2", "")];
+        return rerun_with_env("an_empty_secret_fails_before_connecting_like_an_unset_one", &vars);
+    }
+    let mut server = guarded("x-api-key", "").await;
+    let config = config(
+        r#"
+        [connections.p]
+        api_key = { header = "x-api-key", value_env = "DMAP_T_HTTP_EMPTY_1" }
+        [connections.b]
+        basic = { username_env = "DMAP_T_HTTP_EMPTY_USER_1", password_env = "DMAP_T_HTTP_EMPTY_2" }
+        [connections.t]
+        bearer = { token_env = "DMAP_T_HTTP_EMPTY_2" }
+        "#,
+    )
+    .unwrap();
+    let http = Http::new(config);
+    for (connection, variable) in
+        [("p", "DMAP_T_HTTP_EMPTY_1"), ("b", "DMAP_T_HTTP_EMPTY_2"), ("t", "DMAP_T_HTTP_EMPTY_2")]
+    {
+        let failure = http.invoke(task(through(connection, &server.url("/")))).await.unwrap_err();
+        assert_eq!(failure.error.as_deref(), Some("States.Runtime"), "{connection}: {failure:?}");
+        let cause = failure.cause.unwrap();
+        assert!(cause.contains(&format!("'{variable}'")) && cause.contains(&format!("'{connection}'")), "{cause}");
+        assert!(cause.contains("empty"), "{cause}");
+    }
+    assert!(server.saw_nothing());
+}
+
+#[tokio::test]
 async fn an_unknown_connection_fails_naming_it() {
     let mut server = guarded("x-api-key", "never").await;
     let config = config("[connections.known]\nbearer = { token_env = \"DMAP_T_HTTP_UNUSED_1\" }").unwrap();

@@ -124,6 +124,8 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
         bin_dir.join("dmap-worker").exists(),
         "dmap-worker is missing: build with `cargo build --release -p coordinator -p worker -p bench`"
     );
+    // Before the peers' long installation, so that a missing nats-server is found at once.
+    crate::tools::nats_server()?;
     let work = std::env::temp_dir().join(format!("dmap-bench-all-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(work.join("data"))?;

@@ -222,6 +222,7 @@ fn measure(
 
 pub fn run(a: &Args) -> anyhow::Result<()> {
     let dmap = dmap_binary()?;
+    crate::tools::nats_server()?;
     let nats = testkit::NatsServer::start();
     // Started just now, it is this process's only child.
     let nats_pid = match cpu::children()[..] {

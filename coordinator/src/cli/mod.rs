@@ -1,6 +1,7 @@
 //! The `dmap` command line: one subcommand per file behind a closed enum.
 
 mod run;
+mod signals;
 mod validate;
 
 use std::path::PathBuf;
@@ -47,7 +48,18 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match cli.command {
+    // Only commands that may start function processes listen: a run without a functions file
+    // keeps the signals' default action and pays nothing at start-up.
+    let starts_processes = match &cli.command {
+        Command::Run(a) => a.has_functions(),
+        Command::Test { .. } => true,
+        Command::Validate(_) => false,
+    };
+    if starts_processes && let Err(e) = signals::install() {
+        eprintln!("dmap: cannot listen for signals: {e}");
+        return 2;
+    }
+    let code = match cli.command {
         Command::Validate(a) => validate::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Test { paths, json, known_failures } => {
@@ -62,5 +74,9 @@ pub fn main() -> i32 {
             let opts = crate::test_cmd::TestOptions { json, known_failures };
             crate::test_cmd::run(&paths, &opts, &mut std::io::stdout().lock())
         }
-    }
+    };
+    // Function processes are killed when their integrations are dropped; this also covers
+    // any still held by something not dropped before `std::process::exit`.
+    worker::integrations::lambda::kill_all_processes();
+    code
 }

@@ -70,6 +70,13 @@ pub struct Args {
     log: worker::ops::logging::LogArgs,
 }
 
+impl Args {
+    /// Whether the run may start function processes (`--functions`).
+    pub fn has_functions(&self) -> bool {
+        self.functions.is_some()
+    }
+}
+
 pub fn run(a: &Args) -> i32 {
     if let Err(e) = a.log.init() {
         eprintln!("dmap: {e}");

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use serde_json::Value;
 use tempfile::TempDir;
 use worker::integrations::Integrations;
 use worker::integrations::lambda::{bare_name, is_lambda_resource};
@@ -76,14 +75,28 @@ fn function_name(m: &TaskMock) -> Option<String> {
     }
 }
 
-/// A TOML basic string.
+/// A TOML basic string. JSON's escaping is not enough: TOML also forbids a raw DEL (U+007F),
+/// which JSON leaves as is. Every control character is written as `\uXXXX`.
 fn toml_string(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
     use shared::asl::eval::TaskRequest;
 
     use super::*;
@@ -127,5 +140,29 @@ mod tests {
             .expect("invoke");
         assert_eq!(wrapped["Payload"], json!({"answer": 42, "quote": "it's \"so\""}));
         assert_eq!(wrapped["StatusCode"], json!(200));
+    }
+
+    #[test]
+    fn toml_strings_escape_every_control_character() {
+        // TOML forbids raw U+0000–U+0008, U+000A–U+001F and U+007F in a basic string; JSON
+        // escapes all of them but DEL.
+        let mut every: String = (0u8..=0x7f).map(char::from).collect();
+        every.push_str("\u{80}\u{9f}\u{a0}é€😀\\\"'$(x)");
+        for s in every.chars().map(String::from).chain([every.clone()]) {
+            let doc = format!("x = {}", toml_string(&s));
+            let parsed: toml::Table = doc.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            assert_eq!(parsed["x"].as_str(), Some(s.as_str()), "{s:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_constant_holding_del_is_returned_as_is() {
+        // The probe's M9: a `returns` with U+007F made the generated functions file invalid.
+        let returns = json!({"x": "a\u{7f}b", "c": "\u{0}\u{1}\u{1f}\u{9f}"});
+        let mocks = vec![mock(json!({"resource": "arn:aws:lambda:us-east-1:111111111111:function:del",
+                                     "behaviour": "constant", "returns": returns}))];
+        let f = for_mocks(&mocks).expect("functions").expect("some functions");
+        let got = f.integrations.invoke(request("arn:aws:lambda:us-east-1:111111111111:function:del", json!({}))).await;
+        assert_eq!(got, Ok(returns));
     }
 }

@@ -1,7 +1,7 @@
 //! `dmap-worker --nats URL [--functions FILE]`: a stateless worker. Pulls batches of any Map
 //! Run from NATS JetStream, runs their children, publishes the outcomes. SIGTERM (or Ctrl-C)
 //! drains: no new pulls, in-flight batches finish (or are handed back after --drain-seconds),
-//! exit 0.
+//! every function process left is killed with its process group, exit 0.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -73,7 +73,11 @@ fn main() {
             std::process::exit(2);
         }
     };
-    std::process::exit(rt.block_on(run(args, threads)));
+    let code = rt.block_on(run(args, threads));
+    // Batches still running after the drain (handed back) keep their function processes, and
+    // `exit` runs no destructor: kill every function process group first.
+    worker::integrations::lambda::kill_all_processes();
+    std::process::exit(code);
 }
 
 async fn run(args: Args, threads: usize) -> i32 {

@@ -13,11 +13,13 @@
 //! [`is_lambda_resource`].
 
 mod deadline;
+mod group;
 mod once;
 mod pool;
 mod process;
 mod reply;
 mod resource;
+mod stderr;
 mod url;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,7 @@ use shared::asl::Failure;
 use shared::asl::error_name::{RUNTIME, TASK_FAILED};
 use shared::asl::eval::TaskRequest;
 
+pub use group::kill_all as kill_all_processes;
 pub use reply::{LAMBDA_RESPONSE_LIMIT, invoke_response};
 pub use resource::{LAMBDA_INVOKE, bare_name, is_lambda_resource};
 

@@ -149,20 +149,20 @@ impl Connection {
     }
 }
 
-/// Reads one secret from the environment; the failure names the variable, never a value.
+/// Reads one secret from the environment; the failure names the variable, never a value. An
+/// empty value is refused like an unset one: it is almost always a Secret key that was not
+/// filled in, and sending an empty credential would only turn it into a 401 later.
 fn secret(connection: &str, variable: &str) -> Result<String, Failure> {
-    std::env::var(variable).map_err(|e| {
-        let problem = match e {
-            std::env::VarError::NotPresent => "which is not set",
-            std::env::VarError::NotUnicode(_) => "which is not valid Unicode",
-        };
-        Failure::new(
-            RUNTIME,
-            format!(
-                "the connection '{connection}' reads a secret from the environment variable '{variable}', {problem}"
-            ),
-        )
-    })
+    let problem = match std::env::var(variable) {
+        Ok(value) if !value.is_empty() => return Ok(value),
+        Ok(_) => "which is empty",
+        Err(std::env::VarError::NotPresent) => "which is not set",
+        Err(std::env::VarError::NotUnicode(_)) => "which is not valid Unicode",
+    };
+    Err(Failure::new(
+        RUNTIME,
+        format!("the connection '{connection}' reads a secret from the environment variable '{variable}', {problem}"),
+    ))
 }
 
 /// Standard base64 with padding, for HTTP Basic credentials: a dozen lines instead of a crate.

@@ -7,7 +7,9 @@
 //! A process serves one call at a time, as a Lambda execution environment does, so the pool
 //! size (`concurrency`) is also the number of calls in flight. Processes start on demand and
 //! are reused; one that crashes, times out, breaks the protocol or is abandoned by a cancelled
-//! call is dropped — which kills it — and the next call starts a fresh one in its place.
+//! call is dropped — which kills it and its process group — and the next call starts a fresh
+//! one in its place. A process that exits is noticed at once, even when something it started
+//! still holds its stdout open.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,12 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::Value;
 use shared::asl::Failure;
 use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::process::{Child, ChildStdin, ChildStdout};
+use tokio::process::{ChildStdin, ChildStdout};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
-use tokio::time::timeout_at;
+use tokio::time::{Instant, sleep_until, timeout_at};
 
-use super::process::{self, LineError, Spawned};
+use super::process::{self, EXIT_GRACE, LineError, Process, Spawned};
 use super::{Call, reply};
 use crate::integrations::config::Function;
 
@@ -40,7 +42,7 @@ pub struct Pool {
 
 /// One live process.
 struct Worker {
-    child: Child,
+    process: Process,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     stderr: JoinHandle<Vec<String>>,
@@ -96,15 +98,16 @@ impl Pool {
     }
 
     fn spawn(&self) -> std::io::Result<Worker> {
-        let Spawned { child, stdin, stdout, stderr } = process::spawn(&self.function, &self.command, STDERR_TAIL)?;
-        Ok(Worker { child, stdin, stdout, stderr, line: Vec::new() })
+        let Spawned { process, stdin, stdout, stderr } = process::spawn(&self.function, &self.command, STDERR_TAIL)?;
+        Ok(Worker { process, stdin, stdout, stderr, line: Vec::new() })
     }
 
-    /// An idle process that is still alive (one may have died between calls).
+    /// An idle process that is still alive (one may have died between calls: dropping it
+    /// kills what it left in its group).
     fn take_idle(&self) -> Option<Worker> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
         while let Some(mut w) = idle.pop() {
-            if matches!(w.child.try_wait(), Ok(None)) {
+            if w.process.is_running() {
                 return Some(w);
             }
         }
@@ -128,15 +131,35 @@ impl Pool {
         // Framing (`{"id":n,"result":...}`) on top of the payload limit; the engine measures
         // the result itself exactly.
         let limit = call.limit.saturating_add(1024);
+        // Set once the process has exited: its group is killed then, and what it wrote before
+        // is still read, for a moment (EOF may never come if it left something that escaped
+        // its group holding stdout).
+        let mut exited: Option<Instant> = None;
         loop {
-            let read = process::read_line(&mut worker.stdout, &mut worker.line, limit);
-            match timeout_at(call.deadlines.next(), read).await {
-                Err(_) => return Err(Broken::Failed(call.deadlines.failure(&call.request_id))),
-                Ok(Err(LineError::TooLong)) => {
+            let read = {
+                let read = process::read_line(&mut worker.stdout, &mut worker.line, limit);
+                tokio::pin!(read);
+                loop {
+                    let deadline = exited.unwrap_or_else(|| call.deadlines.next());
+                    tokio::select! {
+                        biased;
+                        r = &mut read => break Some(r),
+                        _ = worker.process.wait(), if exited.is_none() => {
+                            worker.process.kill_group();
+                            exited = Some(Instant::now() + EXIT_GRACE);
+                        }
+                        () = sleep_until(deadline) => break None,
+                    }
+                }
+            };
+            match read {
+                None if exited.is_some() => return Err(Broken::Exited),
+                None => return Err(Broken::Failed(call.deadlines.failure(&call.request_id))),
+                Some(Err(LineError::TooLong)) => {
                     return Err(Broken::Failed(reply::too_large(call.state_name, call.limit, &call.request_id)));
                 }
-                Ok(Err(LineError::Io(_)) | Ok(false)) => return Err(Broken::Exited),
-                Ok(Ok(true)) => {}
+                Some(Err(LineError::Io(_)) | Ok(false)) => return Err(Broken::Exited),
+                Some(Ok(true)) => {}
             }
             if worker.line.iter().all(u8::is_ascii_whitespace) {
                 continue;
@@ -182,11 +205,14 @@ impl Pool {
     async fn exited(&self, mut worker: Worker, call: &Call<'_>) -> Failure {
         // Closing stdout (or stdin) without exiting is treated as a crash once the call's
         // time is up: the worker is dropped, which kills it.
-        let status = match timeout_at(call.deadlines.next(), worker.child.wait()).await {
+        let status = match timeout_at(call.deadlines.next(), worker.process.wait()).await {
             Ok(status) => status.ok(),
             Err(_) => return call.deadlines.failure(&call.request_id),
         };
-        let tail = match timeout_at(call.deadlines.next(), &mut worker.stderr).await {
+        // What it left running would keep stderr open, and keep running.
+        worker.process.kill_group();
+        let grace = call.deadlines.next().min(Instant::now() + EXIT_GRACE);
+        let tail = match timeout_at(grace, &mut worker.stderr).await {
             Ok(Ok(lines)) => lines.join("\n"),
             _ => String::new(),
         };

@@ -4,25 +4,31 @@
 //! functions file only (item data travels on stdin, never in argv, and no shell is involved);
 //! the environment is cleared and holds only the configured variables plus `PATH`; every read
 //! is bounded, so a process that writes without end cannot exhaust dmap's memory. A process's
-//! stderr is copied to dmap's stderr, each line prefixed with the function's name, and never
-//! parsed.
+//! stderr is copied to dmap's stderr within a budget (`stderr`), and never parsed. Each process
+//! leads a process group of its own ([`Process`]), killed whole.
 
-use std::collections::VecDeque;
-use std::io::Write;
-use std::process::Stdio;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::task::JoinHandle;
 
+use super::group::Group;
+use super::stderr;
 use crate::integrations::config::Function;
 
-/// Longest stderr line copied; the rest of the line is dropped.
-const STDERR_LINE_LIMIT: usize = 16 * 1024;
+/// How long, after a process exited, what it already wrote is still read (and its stderr's last
+/// lines awaited). Its group is killed at exit, so its pipes close at once; only something that
+/// left the group (`setsid`) can keep them open, and then the call goes on without it.
+pub const EXIT_GRACE: Duration = Duration::from_secs(1);
+
+/// Bytes read from stdout at a time.
+const READ_CHUNK: usize = 64 * 1024;
 
 /// A started process with its pipes.
 pub struct Spawned {
-    pub child: Child,
+    pub process: Process,
     pub stdin: ChildStdin,
     pub stdout: BufReader<ChildStdout>,
     /// Copies stderr to dmap's stderr; yields stderr's last lines when the process ends.
@@ -51,42 +57,45 @@ pub fn spawn(function: &Function, command: &[String], tail: usize) -> std::io::R
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // A process abandoned mid-call (timeout, cancelled Task, protocol error) is killed
-        // rather than left to finish work nobody will read.
-        .kill_on_drop(true);
+        // rather than left to finish work nobody will read; its own group lets everything it
+        // started be killed with it (`Process`).
+        .kill_on_drop(true)
+        .process_group(0);
     let mut child = cmd.spawn()?;
+    let group = Group::of(child.id());
     let missing = || std::io::Error::other("a pipe of the child process is missing");
     let stdin = child.stdin.take().ok_or_else(missing)?;
     let stdout = BufReader::new(child.stdout.take().ok_or_else(missing)?);
     let stderr = child.stderr.take().ok_or_else(missing)?;
-    let stderr = tokio::spawn(copy_stderr(function.name.clone(), stderr, tail));
-    Ok(Spawned { child, stdin, stdout, stderr })
+    let stderr = tokio::spawn(stderr::copy(function.name.clone(), stderr, tail));
+    Ok(Spawned { process: Process { group, child }, stdin, stdout, stderr })
 }
 
-async fn copy_stderr(name: String, stderr: ChildStderr, tail: usize) -> Vec<String> {
-    let mut reader = BufReader::new(stderr);
-    let mut last = VecDeque::with_capacity(tail);
-    let mut line = Vec::new();
-    loop {
-        match read_line(&mut reader, &mut line, STDERR_LINE_LIMIT).await {
-            Ok(true) => {}
-            Err(LineError::TooLong) => {
-                if skip_line(&mut reader).await.is_err() {
-                    break;
-                }
-            }
-            Ok(false) | Err(LineError::Io(_)) => break,
-        }
-        let text = String::from_utf8_lossy(&line);
-        // One write per line, so that lines of concurrent processes do not interleave.
-        let _ = writeln!(std::io::stderr().lock(), "[{name}] {text}");
-        if tail > 0 {
-            if last.len() == tail {
-                last.pop_front();
-            }
-            last.push_back(text.into_owned());
-        }
+/// A function process and its process group. Dropping it kills the whole group, and then the
+/// process itself is killed and reaped (tokio's `kill_on_drop`): the group goes first, while
+/// its leader is not yet reaped and the group's id cannot belong to anyone else.
+pub struct Process {
+    // Field order is drop order: the group before the child.
+    group: Group,
+    child: Child,
+}
+
+impl Process {
+    /// Waits for the process to exit (cancel safe; once it has, returns the same status again).
+    pub async fn wait(&mut self) -> std::io::Result<ExitStatus> {
+        self.child.wait().await
     }
-    last.into()
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Kills everything left in the process's group: what it started and left behind when it
+    /// exited (a background job holding its pipes), or the process itself and its children.
+    pub fn kill_group(&mut self) {
+        self.group.kill();
+    }
 }
 
 /// Why a bounded read stopped.
@@ -130,34 +139,49 @@ pub async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-/// Discards input up to and including the next `\n`.
-async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+/// Discards input up to and including the next `\n`; returns how many bytes that was.
+pub async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<usize> {
+    let mut skipped = 0;
     loop {
         let available = reader.fill_buf().await?;
         if available.is_empty() {
-            return Ok(());
+            return Ok(skipped);
         }
         match available.iter().position(|&b| b == b'\n') {
             Some(i) => {
                 reader.consume(i + 1);
-                return Ok(());
+                return Ok(skipped + i + 1);
             }
             None => {
                 let n = available.len();
                 reader.consume(n);
+                skipped += n;
             }
         }
     }
 }
 
-/// Reads a whole stream, failing as soon as it grows past `limit` bytes.
-pub async fn read_to_end<R: AsyncRead + Unpin>(reader: R, limit: usize) -> Result<Vec<u8>, LineError> {
-    let mut bytes = Vec::new();
-    reader.take(limit as u64 + 1).read_to_end(&mut bytes).await.map_err(LineError::Io)?;
-    if bytes.len() > limit {
-        return Err(LineError::TooLong);
+/// Reads a stream to its end into `bytes`, failing as soon as they grow past `limit`.
+///
+/// Cancel safe: what was read before the future is dropped stays in `bytes`, so a caller can
+/// stop waiting for the end (a process that exited while something it started holds the pipe)
+/// and keep what arrived.
+pub async fn read_into<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    bytes: &mut Vec<u8>,
+    limit: usize,
+) -> Result<(), LineError> {
+    loop {
+        let room = (limit + 1).saturating_sub(bytes.len());
+        if room == 0 {
+            return Err(LineError::TooLong);
+        }
+        bytes.reserve(room.min(READ_CHUNK));
+        let read = reader.take(room as u64).read_buf(bytes).await.map_err(LineError::Io)?;
+        if read == 0 {
+            return Ok(());
+        }
     }
-    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -192,7 +216,10 @@ mod tests {
 
     #[tokio::test]
     async fn whole_streams_are_bounded() {
-        assert_eq!(read_to_end(&b"abc"[..], 3).await.unwrap(), b"abc");
-        assert!(matches!(read_to_end(&b"abcd"[..], 3).await, Err(LineError::TooLong)));
+        let mut bytes = Vec::new();
+        read_into(&mut &b"abc"[..], &mut bytes, 3).await.unwrap();
+        assert_eq!(bytes, b"abc");
+        let mut bytes = Vec::new();
+        assert!(matches!(read_into(&mut &b"abcd"[..], &mut bytes, 3).await, Err(LineError::TooLong)));
     }
 }
