@@ -10,6 +10,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+mod tokens;
+pub use tokens::{BadField, check_definition, check_map_run_id, valid_definition_hash};
+
 /// The version of these messages; a receiver refuses versions it does not know.
 pub const VERSION: u32 = 1;
 
@@ -92,11 +95,14 @@ pub fn write_batches(batches: &[Batch], out: &mut Vec<u8>) {
     }
 }
 
-/// Reads what [`write_batches`] wrote.
+/// Reads what [`write_batches`] wrote, and checks every field that becomes a subject token, a KV
+/// key or a message id (see [`tokens`]).
 pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
     let (heads, mut rest): (Vec<BatchHead<'_>>, &[u8]) = unframe(body)?;
     let mut batches = Vec::with_capacity(heads.len());
     for h in heads {
+        check_map_run_id(&h.map_run_id)?;
+        check_definition(&h.definition)?;
         let input = take_text(&mut rest, h.input_bytes)?;
         batches.push(Batch {
             v: h.v,
@@ -120,6 +126,8 @@ pub enum WireError {
     Head(#[from] serde_json::Error),
     #[error("message ends early or holds a body that is not UTF-8")]
     Body,
+    #[error("{0}")]
+    Field(#[from] BadField),
 }
 
 /// Splits a message into its JSON array of heads and the bytes after the newline.
@@ -325,10 +333,7 @@ pub mod nats {
         format!("{map_run_id}:o{first}+{count}")
     }
 
-    /// Whether a Map Run id can name NATS subjects and keys: `[A-Za-z0-9_-]`, 1 to 80 characters.
-    pub fn valid_map_run_id(id: &str) -> bool {
-        !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    }
+    pub use super::tokens::valid_map_run_id;
 }
 
 #[cfg(test)]
@@ -351,7 +356,7 @@ mod tests {
             map_run_id: "run-1".into(),
             batch: n,
             attempt: 1,
-            definition: "abc".into(),
+            definition: "ab".repeat(32),
             first_item: n * 2,
             item_count: 2,
             child: child(),
@@ -419,5 +424,24 @@ mod tests {
         assert!(matches!(read_batches(b"[{\"v\":1}]\n"), Err(WireError::Head(_))));
         assert!(matches!(read_batches(b"[]"), Err(WireError::Body)));
         assert!(read_batches(b"[]\n").expect("an empty message").is_empty());
+    }
+
+    #[test]
+    fn batches_whose_ids_cannot_name_a_subject_are_refused_at_decode() {
+        for id in ["evil run", "", "x\r\nPUB dmap.outcomes.injected 5\r\nhello"] {
+            let mut b = batch(0, "{}");
+            b.map_run_id = id.into();
+            let mut out = Vec::new();
+            write_batches(&[batch(1, "{}"), b], &mut out);
+            match read_batches(&out) {
+                Err(WireError::Field(f)) => assert_eq!(f.field, "map_run_id"),
+                other => panic!("{id:?}: {other:?}"),
+            }
+        }
+        let mut b = batch(0, "{}");
+        b.definition = "../x y".into();
+        let mut out = Vec::new();
+        write_batches(&[b], &mut out);
+        assert!(matches!(read_batches(&out), Err(WireError::Field(f)) if f.field == "definition"));
     }
 }

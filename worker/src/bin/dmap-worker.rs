@@ -219,6 +219,12 @@ impl OpsSource for Ops {
             &[],
             load(&s.publish_retries),
         );
+        m.counter(
+            "dmap_worker_terminated_total",
+            "Batch messages terminated without an outcome, because nobody could be answered (reason in the log).",
+            &[],
+            load(&s.terminated),
+        );
         self.connection.write_metrics(&mut m);
         m.finish()
     }

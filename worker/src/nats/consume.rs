@@ -11,7 +11,11 @@
 //! | last allowed run (runs counted in KV)       | run alone: no pulls, no other batch running   |
 //! | allowed runs used up                        | publish FAILED outcomes, then `Term`          |
 //! | a parcel of several children redelivered    | republish each child alone, then `Term`       |
-//! | unreadable message (unknown version)        | `Term`, logged as an error                    |
+//! | unreadable message, or a field that cannot  | `Term`, logged as an error and counted        |
+//! | name a subject or key (`shared::protocol`)  | (`dmap_worker_terminated_total`)              |
+//! | outcome publish refused for good (invalid   | `Term`, logged and counted                    |
+//! | subject, over max_payload)                  |                                               |
+//! | outcome publish not confirmed (transient)   | publish again, same message id, until it is   |
 //! | draining on SIGTERM past the grace period   | `Nak`: another worker takes it at once        |
 //! | a NATS error while fetching the definition  | `Nak` after 1 s                               |
 
@@ -61,6 +65,8 @@ pub struct Stats {
     pub splits: AtomicU64,
     pub returned: AtomicU64,
     pub publish_retries: AtomicU64,
+    /// Messages terminated without an outcome: nobody could be answered (see the ack table).
+    pub terminated: AtomicU64,
 }
 
 pub struct Worker {
@@ -90,6 +96,8 @@ enum Abandon {
     Drain,
     /// A transient NATS error: try again later.
     Retry(String),
+    /// The outcome can never be published (e.g. its subject is invalid): terminate the message.
+    Permanent(String),
 }
 
 impl Worker {
@@ -240,14 +248,13 @@ impl Worker {
             Ok(b) => b,
             Err(e) => {
                 let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
-                tracing::error!(error = %e, map_run = ?run, "unreadable batch message (another dmap version?): dropped");
-                let _ = msg.ack_with(AckKind::Term).await;
+                self.terminate(&msg, &format!("unreadable batch message: {e}"), run.as_deref()).await;
                 return;
             }
         };
         if batches.is_empty() || batches.iter().any(|b| b.v != VERSION) {
-            tracing::error!(version = batches.first().map(|b| b.v), "batch message of an unknown version: dropped");
-            let _ = msg.ack_with(AckKind::Term).await;
+            let why = format!("batch message of an unknown version {:?}", batches.first().map(|b| b.v));
+            self.terminate(&msg, &why, batches.first().map(|b| b.map_run_id.as_str())).await;
             return;
         }
         if delivered > 1 {
@@ -286,8 +293,12 @@ impl Worker {
                          it: killed, out of memory or crashed); it is not retried further"
                     );
                     let outcomes = batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect();
-                    if self.publish_outcomes(&run, &Parcel::of(&batches), outcomes, &abandon).await.is_ok() {
-                        let _ = msg.double_ack_with(AckKind::Term).await;
+                    match self.publish_outcomes(&run, &Parcel::of(&batches), outcomes, &abandon).await {
+                        Ok(()) => {
+                            let _ = msg.double_ack_with(AckKind::Term).await;
+                        }
+                        Err(Abandon::Permanent(why)) => self.terminate(&msg, &why, Some(&run)).await,
+                        Err(_) => {}
                     }
                     return;
                 }
@@ -311,7 +322,16 @@ impl Worker {
                 tracing::warn!(map_run = %run, reason = %why, "batch handed back for a later try");
                 let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
             }
+            Err(Abandon::Permanent(why)) => self.terminate(&msg, &why, Some(&run)).await,
         }
+    }
+
+    /// Ends a message that cannot be answered: `Term`, so that the server never delivers it
+    /// again, with the reason logged and counted.
+    async fn terminate(&self, msg: &jetstream::Message, why: &str, map_run: Option<&str>) {
+        self.stats.terminated.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(subject = %msg.subject, map_run = ?map_run, reason = %why, "batch message terminated without an outcome");
+        let _ = msg.ack_with(AckKind::Term).await;
     }
 
     async fn run_batches(
@@ -445,11 +465,14 @@ impl Worker {
         let mut delay = Duration::from_millis(100);
         loop {
             let sent = match self.js.publish_with_headers(subject.clone(), headers.clone(), payload.clone()).await {
-                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+                Ok(ack) => ack.await.map(|_| ()),
+                Err(e) => Err(e),
             };
             match sent {
                 Ok(()) => return Ok(()),
+                Err(e) if permanent(&e) => {
+                    return Err(Abandon::Permanent(format!("the outcome cannot be published on {subject:?}: {e}")));
+                }
                 Err(e) => {
                     self.stats.publish_retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(subject = %subject, error = %e, "publish not confirmed; retrying");
@@ -541,6 +564,19 @@ async fn raised(flag: &mut watch::Receiver<bool>) {
     }
 }
 
+/// Whether a publish error will come back however often the publish is repeated. The server
+/// being away or slow (timeouts, no stream while JetStream restarts, too many publishes in
+/// flight) passes; a subject the client refuses or a message over the server's limit does not.
+fn permanent(e: &jetstream::context::PublishError) -> bool {
+    use jetstream::context::PublishErrorKind as Kind;
+    match e.kind() {
+        Kind::MaxPayloadExceeded | Kind::WrongLastMessageId | Kind::WrongLastSequence => true,
+        // The client reports a subject it refuses as `Other`, with the subject error as source.
+        Kind::Other => std::error::Error::source(e).is_some_and(|s| s.is::<async_nats::subject::SubjectError>()),
+        Kind::StreamNotFound | Kind::TimedOut | Kind::BrokenPipe | Kind::MaxAckPending => false,
+    }
+}
+
 fn encoded_outcomes(outcomes: &[Outcome]) -> Vec<u8> {
     let mut out = Vec::with_capacity(outcomes.iter().map(|o| o.output.as_ref().map_or(0, String::len) + 256).sum());
     write_outcomes(outcomes, &mut out);
@@ -555,4 +591,21 @@ fn encoded(batches: &[Batch]) -> Vec<u8> {
 
 fn failed(b: &Batch, error: &str, cause: &str) -> Outcome {
     Outcome::failed(b.map_run_id.clone(), b.batch, b.attempt, error, cause, chrono::Utc::now().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jetstream::context::{PublishError, PublishErrorKind as Kind};
+
+    /// A permanent error ends the message (Term); anything else is published again. Probe H10's
+    /// worker retried "invalid subject format" forever.
+    #[test]
+    fn publish_errors_that_repeat_forever_are_permanent() {
+        assert!(permanent(&PublishError::with_source(Kind::Other, async_nats::subject::SubjectError::InvalidFormat)));
+        assert!(permanent(&PublishError::new(Kind::MaxPayloadExceeded)));
+        for kind in [Kind::TimedOut, Kind::StreamNotFound, Kind::BrokenPipe, Kind::MaxAckPending, Kind::Other] {
+            assert!(!permanent(&PublishError::new(kind)), "{kind:?}");
+        }
+    }
 }
