@@ -94,6 +94,12 @@ impl OpsSource for Ops {
                 &[],
                 load(&st.redelivered_outcomes),
             );
+            m.counter(
+                "dmap_rejected_outcomes_total",
+                "Outcomes dropped because their nonce answers no batch the Map Run handed out (forged or stale).",
+                &[],
+                load(&st.rejected_outcomes),
+            );
             n.connection.write_metrics(&mut m);
         }
         m.finish()

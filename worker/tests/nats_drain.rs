@@ -71,6 +71,7 @@ fn parcel(definition: &str) -> (HeaderMap, bytes::Bytes, Vec<String>) {
                 account: "123456789012".into(),
                 role_arn: "arn:aws:iam::123456789012:role/dmap".into(),
             },
+            nonce: format!("{n:032x}"),
             input: Arc::from(format!(r#"{{"item":{n},"text":"child {n}"}}"#)),
         })
         .collect();

@@ -294,6 +294,8 @@ impl Run<'_> {
                 account: self.parent.account.clone(),
                 role_arn: self.parent.role_arn.clone(),
             },
+            // The transport sets it if it needs one (NATS).
+            nonce: String::new(),
             input: input.clone(),
         };
         self.in_flight_bytes += input.len();

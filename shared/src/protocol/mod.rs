@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 mod tokens;
-pub use tokens::{BadField, check_definition, check_map_run_id, valid_definition_hash};
+pub use tokens::{BadField, check_definition, check_map_run_id, check_nonce, valid_definition_hash};
 
-/// The version of these messages; a receiver refuses versions it does not know.
-pub const VERSION: u32 = 1;
+/// The version of these messages; a receiver refuses versions it does not know. Version 2 added
+/// the per-attempt `nonce` that an outcome echoes.
+pub const VERSION: u32 = 2;
 
 /// Names and ARNs a child execution reports through `$$`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,6 +47,10 @@ pub struct Batch {
     /// Items carried (1 unless batched).
     pub item_count: u64,
     pub child: ChildIdentity,
+    /// What the batch's outcome must echo: 32 hex digits (128 bits) the coordinator derives from
+    /// a secret of the Map Run, so that nobody who only can publish on the outcome subject can
+    /// answer for a batch. Empty on the in-process transport.
+    pub nonce: String,
     /// The child execution's input as JSON text: the item after ItemSelector, or
     /// `{"Items": [...], "BatchInput": {...}}` when batched. Shared, not copied: the Map Run
     /// keeps it for the child's result record while the child runs.
@@ -65,6 +70,8 @@ struct BatchHead<'a> {
     first_item: u64,
     item_count: u64,
     child: Cow<'a, ChildIdentity>,
+    #[serde(borrow)]
+    nonce: Cow<'a, str>,
     input_bytes: usize,
 }
 
@@ -84,6 +91,7 @@ pub fn write_batches(batches: &[Batch], out: &mut Vec<u8>) {
             first_item: b.first_item,
             item_count: b.item_count,
             child: Cow::Borrowed(&b.child),
+            nonce: Cow::Borrowed(&b.nonce),
             input_bytes: b.input.len(),
         })
         .collect();
@@ -103,6 +111,7 @@ pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
     for h in heads {
         check_map_run_id(&h.map_run_id)?;
         check_definition(&h.definition)?;
+        check_nonce(&h.nonce)?;
         let input = take_text(&mut rest, h.input_bytes)?;
         batches.push(Batch {
             v: h.v,
@@ -113,6 +122,7 @@ pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
             first_item: h.first_item,
             item_count: h.item_count,
             child: h.child.into_owned(),
+            nonce: h.nonce.into_owned(),
             input: Arc::from(input),
         });
     }
@@ -164,6 +174,8 @@ pub struct Outcome {
     pub map_run_id: String,
     pub batch: u64,
     pub attempt: u32,
+    /// The nonce of the batch this answers ([`Batch::nonce`]).
+    pub nonce: String,
     pub status: OutcomeStatus,
     /// The child's output as JSON text (when it succeeded).
     pub output: Option<String>,
@@ -190,6 +202,7 @@ impl Outcome {
             map_run_id,
             batch,
             attempt,
+            nonce: String::new(),
             status: OutcomeStatus::Failed,
             output: None,
             error: Some(error.into()),
@@ -207,6 +220,8 @@ struct OutcomeHead<'a> {
     map_run_id: Cow<'a, str>,
     batch: u64,
     attempt: u32,
+    #[serde(default, borrow)]
+    nonce: Cow<'a, str>,
     status: OutcomeStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     output_bytes: Option<usize>,
@@ -228,6 +243,7 @@ pub fn write_outcomes(outcomes: &[Outcome], out: &mut Vec<u8>) {
             map_run_id: Cow::Borrowed(&o.map_run_id),
             batch: o.batch,
             attempt: o.attempt,
+            nonce: Cow::Borrowed(&o.nonce),
             status: o.status,
             output_bytes: o.output.as_ref().map(String::len),
             error: o.error.as_deref().map(Cow::Borrowed),
@@ -259,6 +275,7 @@ pub fn read_outcomes(body: &[u8]) -> Result<Vec<Outcome>, WireError> {
             map_run_id: h.map_run_id.into_owned(),
             batch: h.batch,
             attempt: h.attempt,
+            nonce: h.nonce.into_owned(),
             status: h.status,
             output,
             error: h.error.map(Cow::into_owned),
@@ -284,9 +301,14 @@ pub struct DefinitionRecord {
 impl DefinitionRecord {
     /// SHA-256 (hex) of the record's compact JSON: the key workers look it up by.
     pub fn content_hash(&self) -> String {
-        use sha2::{Digest, Sha256};
         let text = serde_json::to_string(self).unwrap_or_default();
-        hex::encode(Sha256::digest(text.as_bytes()))
+        Self::hash_of(text.as_bytes())
+    }
+
+    /// SHA-256 (hex) of a record as stored: a worker checks that it equals the key it read.
+    pub fn hash_of(stored: &[u8]) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(stored))
     }
 }
 
@@ -360,6 +382,7 @@ mod tests {
             first_item: n * 2,
             item_count: 2,
             child: child(),
+            nonce: "0123456789abcdef".repeat(2),
             input: Arc::from(input),
         }
     }
@@ -389,6 +412,7 @@ mod tests {
             map_run_id: "run-1".into(),
             batch: 3,
             attempt: 2,
+            nonce: "f".repeat(32),
             status: OutcomeStatus::Succeeded,
             output: Some(r#"{"n":[1,"two"]}"#.into()),
             error: None,

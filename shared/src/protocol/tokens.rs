@@ -29,6 +29,11 @@ pub struct BadField {
     pub rule: &'static str,
 }
 
+/// Whether a text is a batch nonce: 32 lower-case hex digits (128 bits).
+pub fn valid_nonce(nonce: &str) -> bool {
+    lower_hex(nonce, 32)
+}
+
 /// The rule a Map Run id follows, as error messages state it.
 pub const MAP_RUN_ID_RULE: &str = "1 to 80 characters of [A-Za-z0-9_-]";
 /// The rule a definition hash follows.
@@ -37,6 +42,14 @@ pub const DEFINITION_RULE: &str = "64 lower-case hex digits (SHA-256)";
 /// Checks a Map Run id read from a message.
 pub fn check_map_run_id(id: &str) -> Result<(), BadField> {
     if valid_map_run_id(id) { Ok(()) } else { Err(bad("map_run_id", id, MAP_RUN_ID_RULE)) }
+}
+
+/// The rule a batch nonce follows.
+pub const NONCE_RULE: &str = "32 lower-case hex digits";
+
+/// Checks a batch nonce read from a message (it goes back on the outcome subject).
+pub fn check_nonce(nonce: &str) -> Result<(), BadField> {
+    if valid_nonce(nonce) { Ok(()) } else { Err(bad("nonce", nonce, NONCE_RULE)) }
 }
 
 /// Checks a definition hash read from a message.

@@ -31,7 +31,7 @@ use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_s
 use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes};
 use tokio::sync::{Semaphore, watch};
 
-use super::definitions::Definitions;
+use super::definitions::{Definitions, Lookup};
 use super::topology::WorkerSide;
 use crate::executor::Executor;
 
@@ -345,7 +345,7 @@ impl Worker {
         let hash = batches[0].definition.clone();
         let parcel = Parcel::of(&batches);
         let outcomes: Vec<Outcome> = match self.definitions.child(&hash).await {
-            Ok(Some(child)) => {
+            Ok(Lookup::Ready(child)) => {
                 let n = batches.len() as i64;
                 self.stats.in_flight_batches.fetch_add(n, Ordering::Relaxed);
                 // A batch on its last allowed run runs alone: if it is what killed the previous
@@ -365,13 +365,7 @@ impl Worker {
                 self.stats.in_flight_batches.fetch_sub(n, Ordering::Relaxed);
                 result?
             }
-            Ok(None) => {
-                let cause = format!(
-                    "the child definition {hash} is not in the NATS bucket {}: its Map Run's coordinator is gone",
-                    shared::protocol::nats::DEFINITIONS_BUCKET
-                );
-                batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect()
-            }
+            Ok(Lookup::Refused(cause)) => batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect(),
             Err(e) => return Err(Abandon::Retry(e)),
         };
         self.publish_outcomes(run, &parcel, outcomes, abandon).await
@@ -439,6 +433,11 @@ impl Worker {
     ) -> Result<(), Abandon> {
         // Every caller builds the outcomes in the parcel's order, one per batch.
         debug_assert_eq!(outcomes.len(), parcel.item_counts.len());
+        let mut outcomes = outcomes;
+        for (o, nonce) in outcomes.iter_mut().zip(&parcel.nonces) {
+            // The coordinator accepts an outcome only with its batch's nonce.
+            o.nonce.clone_from(nonce);
+        }
         for (o, &n) in outcomes.iter().zip(&parcel.item_counts) {
             let (b, i) = match o.status {
                 OutcomeStatus::Succeeded => (&self.stats.batches_succeeded, &self.stats.items_succeeded),
@@ -512,11 +511,17 @@ struct Parcel {
     first: u64,
     /// Items carried by each batch, in the parcel's order.
     item_counts: Vec<u64>,
+    /// Each batch's nonce, which its outcome echoes.
+    nonces: Vec<String>,
 }
 
 impl Parcel {
     fn of(batches: &[Batch]) -> Parcel {
-        Parcel { first: batches[0].batch, item_counts: batches.iter().map(|b| b.item_count).collect() }
+        Parcel {
+            first: batches[0].batch,
+            item_counts: batches.iter().map(|b| b.item_count).collect(),
+            nonces: batches.iter().map(|b| b.nonce.clone()).collect(),
+        }
     }
 }
 

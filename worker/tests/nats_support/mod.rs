@@ -135,6 +135,7 @@ pub fn batch(run: &str, n: u64, definition: &str) -> Batch {
             account: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/dmap".into(),
         },
+        nonce: format!("{:032x}", 0xdead_beef_u64 + n),
         input: Arc::from(format!(r#"{{"item":{n}}}"#)),
     }
 }

@@ -13,6 +13,7 @@ use worker::nats::codec;
 use worker::nats::connect::ConnectionState;
 
 use super::TransportStats;
+use super::nonce::Nonces;
 
 /// Follows the Map Run's outcome subject from the first message, re-creating the ordered
 /// consumer where it left off after any error, or as soon as the client has reconnected: a
@@ -22,6 +23,7 @@ pub(super) async fn follow_outcomes(
     stream: stream::Stream,
     subject: String,
     tx: mpsc::UnboundedSender<(u64, Outcome)>,
+    nonces: Nonces,
     stats: Arc<TransportStats>,
     connection: Arc<ConnectionState>,
 ) {
@@ -79,6 +81,17 @@ pub(super) async fn follow_outcomes(
                 Ok(outcomes) => {
                     for o in outcomes {
                         stats.outcomes_received.fetch_add(1, Ordering::Relaxed);
+                        if !nonces.matches(o.batch, &o.nonce) {
+                            // Published by someone who never saw the batch: not its result.
+                            stats.rejected_outcomes.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(
+                                sequence = seq,
+                                batch = o.batch,
+                                version = o.v,
+                                "outcome rejected: its nonce answers no batch this Map Run handed out"
+                            );
+                            continue;
+                        }
                         if o.attempt > 1 {
                             stats.redelivered_outcomes.fetch_add(1, Ordering::Relaxed);
                         }
