@@ -114,6 +114,12 @@ impl OpsSource for Ops {
                 &[],
                 load(&st.rejected_outcomes),
             );
+            m.counter(
+                "dmap_foreign_outcomes_total",
+                "Outcomes of another protocol version, whose children count as FAILED.",
+                &[],
+                load(&st.foreign_outcomes),
+            );
             n.connection.write_metrics(&mut m);
         }
         m.finish()

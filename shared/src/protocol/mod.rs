@@ -129,6 +129,35 @@ pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
     Ok(batches)
 }
 
+/// What every version of a batch message holds, whatever else it holds: a JSON array of heads,
+/// then a newline, each head naming at least its version, Map Run, batch index and nonce. A
+/// worker that cannot read a batch (another version, a field it refuses) reads this much to
+/// answer it — or, if even this fails, knows that nobody can be answered.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    pub map_run_id: String,
+    pub batch: u64,
+    #[serde(default)]
+    pub item_count: u64,
+    #[serde(default)]
+    pub nonce: String,
+}
+
+impl Envelope {
+    /// Whether an outcome can be sent for it: its Map Run id names a subject and its nonce is
+    /// one (the coordinator drops an outcome without its batch's nonce anyway).
+    pub fn answerable(&self) -> bool {
+        tokens::valid_map_run_id(&self.map_run_id) && tokens::valid_nonce(&self.nonce)
+    }
+}
+
+/// Reads the [`Envelope`]s of a batch message of any version.
+pub fn read_envelopes(body: &[u8]) -> Result<Vec<Envelope>, WireError> {
+    let mut stream = serde_json::Deserializer::from_slice(body).into_iter::<Vec<Envelope>>();
+    Ok(stream.next().ok_or(WireError::Body)??)
+}
+
 /// A wire message that cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
@@ -462,6 +491,14 @@ mod tests {
                 other => panic!("{id:?}: {other:?}"),
             }
         }
+        // Envelopes of any version say where to answer.
+        let mut later = batch(5, "{}");
+        later.v = VERSION + 1;
+        let mut out = Vec::new();
+        write_batches(&[later.clone()], &mut out);
+        let e = read_envelopes(&out).expect("an envelope");
+        assert_eq!((e[0].v, e[0].batch, e[0].nonce.as_str()), (VERSION + 1, 5, later.nonce.as_str()));
+        assert!(e[0].answerable());
         let mut b = batch(0, "{}");
         b.definition = "../x y".into();
         let mut out = Vec::new();

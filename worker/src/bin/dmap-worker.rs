@@ -111,6 +111,7 @@ async fn run(args: Args, threads: usize) -> i32 {
         ack_wait: args.settings.ack_wait(),
         max_deliveries: args.settings.max_deliveries,
         drain: Duration::from_secs(args.drain_seconds),
+        hand_back: HAND_BACK,
     };
     let worker = Worker::new(js, side, executor, limits);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -147,6 +148,11 @@ async fn wait_for_signal() {
         _ => std::future::pending().await,
     }
 }
+
+/// How long a batch of another protocol version waits before its next delivery: long enough
+/// for a worker of that version to take it in between, short enough that its children are
+/// answered (FAILED, naming both versions) within a minute when no such worker is up.
+const HAND_BACK: Duration = Duration::from_secs(5);
 
 struct Ops {
     connection: Arc<ConnectionState>,
@@ -218,6 +224,12 @@ impl OpsSource for Ops {
             "Outcome publishes retried for want of a confirmation.",
             &[],
             load(&s.publish_retries),
+        );
+        m.counter(
+            "dmap_worker_handed_back_total",
+            "Batch messages of another protocol version handed back for a worker that reads them.",
+            &[],
+            load(&s.handed_back),
         );
         m.counter(
             "dmap_worker_terminated_total",

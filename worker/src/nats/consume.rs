@@ -11,8 +11,13 @@
 //! | last allowed run (runs counted in KV)       | run alone: no pulls, no other batch running   |
 //! | allowed runs used up                        | publish FAILED outcomes, then `Term`          |
 //! | a parcel of several children redelivered    | republish each child alone, then `Term`       |
-//! | unreadable message, or a field that cannot  | `Term`, logged as an error and counted        |
-//! | name a subject or key (`shared::protocol`)  | (`dmap_worker_terminated_total`)              |
+//! | a batch of another protocol version         | `Nak` after `hand_back`, for a worker that    |
+//! |                                             | reads it, until `max_deliveries`; then as     |
+//! |                                             | below, cause naming both versions             |
+//! | unreadable, but its envelopes name a valid  | publish FAILED outcomes naming the cause,     |
+//! | Map Run id and nonce                        | then `Term`                                   |
+//! | unreadable, and nowhere to answer (a field  | `Term`, logged as an error and counted        |
+//! | that cannot name a subject or key)          | (`dmap_worker_terminated_total`)              |
 //! | outcome publish refused for good (invalid   | `Term`, logged and counted                    |
 //! | subject, over max_payload)                  |                                               |
 //! | outcome publish not confirmed (transient)   | publish again, same message id, until it is   |
@@ -28,7 +33,9 @@ use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use futures::StreamExt;
 use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject, run_starts_key};
-use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes};
+use shared::protocol::{
+    Batch, Outcome, OutcomeStatus, VERSION, read_batches, read_envelopes, write_batches, write_outcomes,
+};
 use tokio::sync::{Semaphore, watch};
 
 use super::definitions::{Definitions, Lookup};
@@ -47,6 +54,9 @@ pub struct Limits {
     pub max_deliveries: i64,
     /// On SIGTERM, how long in-flight messages may take before they are handed back.
     pub drain: Duration,
+    /// How long a batch of another protocol version waits, handed back, before its next
+    /// delivery (to this or another worker); after `max_deliveries` it is answered FAILED.
+    pub hand_back: Duration,
 }
 
 /// Counters for `/metrics`.
@@ -67,6 +77,8 @@ pub struct Stats {
     pub publish_retries: AtomicU64,
     /// Messages terminated without an outcome: nobody could be answered (see the ack table).
     pub terminated: AtomicU64,
+    /// Messages of another protocol version handed back for a worker that reads them.
+    pub handed_back: AtomicU64,
 }
 
 pub struct Worker {
@@ -243,8 +255,7 @@ impl Worker {
     async fn handle(&self, msg: jetstream::Message, abandon: watch::Receiver<bool>) {
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
-        let body = super::codec::decode(&msg.payload, msg.headers.as_ref());
-        let mut batches: Vec<Batch> = match body.and_then(|b| read_batches(&b).map_err(|e| e.to_string())) {
+        let body = match super::codec::decode(&msg.payload, msg.headers.as_ref()) {
             Ok(b) => b,
             Err(e) => {
                 let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
@@ -252,11 +263,14 @@ impl Worker {
                 return;
             }
         };
-        if batches.is_empty() || batches.iter().any(|b| b.v != VERSION) {
-            let why = format!("batch message of an unknown version {:?}", batches.first().map(|b| b.v));
-            self.terminate(&msg, &why, batches.first().map(|b| b.map_run_id.as_str())).await;
-            return;
-        }
+        let mut batches: Vec<Batch> = match read_batches(&body) {
+            Ok(b) if !b.is_empty() && b.iter().all(|b| b.v == VERSION) => b,
+            read => {
+                let error = read.err().map(|e| e.to_string());
+                self.unreadable(&msg, &body, delivered, error, &abandon).await;
+                return;
+            }
+        };
         if delivered > 1 {
             self.stats.redeliveries.fetch_add(1, Ordering::Relaxed);
         }
@@ -323,6 +337,72 @@ impl Worker {
                 let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
             }
             Err(Abandon::Permanent(why)) => self.terminate(&msg, &why, Some(&run)).await,
+        }
+    }
+
+    /// A message this worker cannot run: of another protocol version (handed back for a worker
+    /// that reads it, up to `max_deliveries`), or with a field it refuses. It is answered —
+    /// FAILED children naming the cause — if its envelopes say where; else terminated.
+    async fn unreadable(
+        &self,
+        msg: &jetstream::Message,
+        body: &[u8],
+        delivered: i64,
+        error: Option<String>,
+        abandon: &watch::Receiver<bool>,
+    ) {
+        let envelopes = match read_envelopes(body) {
+            Ok(e) if !e.is_empty() => e,
+            _ => {
+                let why = format!("unreadable batch message: {}", error.as_deref().unwrap_or("no batch in it"));
+                let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
+                return self.terminate(msg, &why, run.as_deref()).await;
+            }
+        };
+        let run = envelopes[0].map_run_id.clone();
+        let foreign = envelopes.iter().map(|e| e.v).find(|&v| v != VERSION);
+        let cause = match (foreign, &error) {
+            (Some(v), _) if delivered < self.limits.max_deliveries => {
+                // A rolling upgrade: a worker of that version may be up, or coming.
+                self.stats.handed_back.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(map_run = %run, version = v, delivered, "batch of another protocol version handed back");
+                let _ = msg.ack_with(AckKind::Nak(Some(self.limits.hand_back))).await;
+                return;
+            }
+            (Some(v), _) => format!(
+                "the worker speaks protocol v{VERSION}, the batch is v{v}; no worker that reads it took it in \
+                 {delivered} deliveries"
+            ),
+            (None, Some(e)) => format!("the batch message cannot be read: {e}"),
+            (None, None) => "the batch message holds no batch".into(),
+        };
+        if !envelopes.iter().all(|e| e.answerable() && e.map_run_id == run) {
+            return self.terminate(msg, &format!("{cause}; it names nowhere to answer"), Some(&run)).await;
+        }
+        tracing::error!(map_run = %run, cause = %cause, "batch answered without running it");
+        let now = chrono::Utc::now().timestamp_millis();
+        let outcomes = envelopes
+            .iter()
+            .map(|e| {
+                Outcome::failed(e.map_run_id.clone(), e.batch, delivered.max(1) as u32, "States.Runtime", &cause, now)
+            })
+            .collect();
+        let parcel = Parcel {
+            first: envelopes[0].batch,
+            item_counts: envelopes.iter().map(|e| e.item_count).collect(),
+            nonces: envelopes.into_iter().map(|e| e.nonce).collect(),
+        };
+        match self.publish_outcomes(&run, &parcel, outcomes, abandon).await {
+            Ok(()) => {
+                let _ = msg.double_ack_with(AckKind::Term).await;
+            }
+            Err(Abandon::Permanent(why)) => self.terminate(msg, &why, Some(&run)).await,
+            Err(Abandon::Drain) => {
+                let _ = msg.ack_with(AckKind::Nak(None)).await;
+            }
+            Err(Abandon::Retry(_)) => {
+                let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+            }
         }
     }
 

@@ -53,6 +53,7 @@ impl Rig {
             ack_wait: settings.ack_wait(),
             max_deliveries: settings.max_deliveries,
             drain: Duration::from_secs(5),
+            hand_back: Duration::from_millis(200),
         };
         let worker = Worker::new(worker_js, side, Executor::new(Arc::new(LocalHost::default())), limits);
         let stats = worker.stats.clone();

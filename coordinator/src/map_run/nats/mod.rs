@@ -59,6 +59,8 @@ pub struct TransportStats {
     pub redelivered_outcomes: AtomicU64,
     /// Outcomes dropped because they answer no batch this Map Run handed out (wrong nonce).
     pub rejected_outcomes: AtomicU64,
+    /// Outcomes of another protocol version (counted as FAILED children).
+    pub foreign_outcomes: AtomicU64,
 }
 
 pub struct NatsTransport {
