@@ -168,6 +168,10 @@ impl OpsSource for Ops {
         if !self.connection.connected.load(Ordering::Relaxed) {
             return Err("not connected to NATS".into());
         }
+        let stuck = self.stats.stuck_publishes.load(Ordering::Relaxed);
+        if stuck > 0 {
+            return Err(format!("{stuck} outcome publishes unconfirmed for longer than the ack wait: no progress"));
+        }
         Ok(())
     }
 
@@ -224,6 +228,12 @@ impl OpsSource for Ops {
             "Outcome publishes retried for want of a confirmation.",
             &[],
             load(&s.publish_retries),
+        );
+        m.gauge(
+            "dmap_worker_stuck_publishes",
+            "Outcome publishes unconfirmed for longer than the ack wait (the worker is unhealthy while any is).",
+            &[],
+            s.stuck_publishes.load(Ordering::Relaxed) as f64,
         );
         m.counter(
             "dmap_worker_handed_back_total",

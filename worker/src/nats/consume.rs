@@ -79,6 +79,9 @@ pub struct Stats {
     pub terminated: AtomicU64,
     /// Messages of another protocol version handed back for a worker that reads them.
     pub handed_back: AtomicU64,
+    /// Outcome publishes unconfirmed for longer than the ack wait (the server has meanwhile
+    /// handed their batches to someone else): while any is, the worker makes no progress.
+    pub stuck_publishes: AtomicI64,
 }
 
 pub struct Worker {
@@ -542,6 +545,7 @@ impl Worker {
         abandon: &watch::Receiver<bool>,
     ) -> Result<(), Abandon> {
         let mut delay = Duration::from_millis(100);
+        let mut stuck = Stuck { started: tokio::time::Instant::now(), counted: None };
         loop {
             let sent = match self.js.publish_with_headers(subject.clone(), headers.clone(), payload.clone()).await {
                 Ok(ack) => ack.await.map(|_| ()),
@@ -558,6 +562,10 @@ impl Worker {
                     let abandoned = *abandon.borrow();
                     if abandoned {
                         return Err(Abandon::Drain);
+                    }
+                    if stuck.counted.is_none() && stuck.started.elapsed() >= self.limits.ack_wait {
+                        self.stats.stuck_publishes.fetch_add(1, Ordering::Relaxed);
+                        stuck.counted = Some(&self.stats.stuck_publishes);
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
@@ -617,6 +625,20 @@ enum Runs {
     Exhausted(u64),
     /// Run it; `last` when no further run will be allowed.
     Again { last: bool },
+}
+
+/// Counts a publish as stuck from when it has been unconfirmed for the ack wait until it ends.
+struct Stuck<'a> {
+    started: tokio::time::Instant,
+    counted: Option<&'a AtomicI64>,
+}
+
+impl Drop for Stuck<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.counted {
+            c.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Pauses pulling while it lives (a batch waits to run, or runs, alone).
