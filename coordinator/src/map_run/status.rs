@@ -254,7 +254,7 @@ impl RunProgress<'_> {
     /// Seconds without progress, if that is longer than `--stall-seconds`.
     fn stalled_for(&self) -> Option<u64> {
         let idle = self.last_change.elapsed();
-        (idle >= self.owner.stall_after?).then(|| idle.as_secs())
+        (idle >= self.owner.stall_after?).then_some(idle.as_secs())
     }
 
     pub fn finish(&mut self, t: &Tracker, status: &'static str) {
