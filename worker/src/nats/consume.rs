@@ -33,14 +33,15 @@ use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::{self, AckKind, consumer::PullConsumer};
 use futures::StreamExt;
 use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_subject, run_starts_key};
-use shared::protocol::{
-    Batch, Outcome, OutcomeStatus, VERSION, read_batches, read_envelopes, write_batches, write_outcomes,
-};
+use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes};
 use tokio::sync::{Semaphore, watch};
 
 use super::definitions::{Definitions, Lookup};
+
+mod unreadable;
 use super::topology::WorkerSide;
 use crate::executor::Executor;
+use unreadable::permanent;
 
 /// How much a worker takes on at once.
 #[derive(Debug, Clone)]
@@ -343,72 +344,6 @@ impl Worker {
         }
     }
 
-    /// A message this worker cannot run: of another protocol version (handed back for a worker
-    /// that reads it, up to `max_deliveries`), or with a field it refuses. It is answered —
-    /// FAILED children naming the cause — if its envelopes say where; else terminated.
-    async fn unreadable(
-        &self,
-        msg: &jetstream::Message,
-        body: &[u8],
-        delivered: i64,
-        error: Option<String>,
-        abandon: &watch::Receiver<bool>,
-    ) {
-        let envelopes = match read_envelopes(body) {
-            Ok(e) if !e.is_empty() => e,
-            _ => {
-                let why = format!("unreadable batch message: {}", error.as_deref().unwrap_or("no batch in it"));
-                let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
-                return self.terminate(msg, &why, run.as_deref()).await;
-            }
-        };
-        let run = envelopes[0].map_run_id.clone();
-        let foreign = envelopes.iter().map(|e| e.v).find(|&v| v != VERSION);
-        let cause = match (foreign, &error) {
-            (Some(v), _) if delivered < self.limits.max_deliveries => {
-                // A rolling upgrade: a worker of that version may be up, or coming.
-                self.stats.handed_back.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(map_run = %run, version = v, delivered, "batch of another protocol version handed back");
-                let _ = msg.ack_with(AckKind::Nak(Some(self.limits.hand_back))).await;
-                return;
-            }
-            (Some(v), _) => format!(
-                "the worker speaks protocol v{VERSION}, the batch is v{v}; no worker that reads it took it in \
-                 {delivered} deliveries"
-            ),
-            (None, Some(e)) => format!("the batch message cannot be read: {e}"),
-            (None, None) => "the batch message holds no batch".into(),
-        };
-        if !envelopes.iter().all(|e| e.answerable() && e.map_run_id == run) {
-            return self.terminate(msg, &format!("{cause}; it names nowhere to answer"), Some(&run)).await;
-        }
-        tracing::error!(map_run = %run, cause = %cause, "batch answered without running it");
-        let now = chrono::Utc::now().timestamp_millis();
-        let outcomes = envelopes
-            .iter()
-            .map(|e| {
-                Outcome::failed(e.map_run_id.clone(), e.batch, delivered.max(1) as u32, "States.Runtime", &cause, now)
-            })
-            .collect();
-        let parcel = Parcel {
-            first: envelopes[0].batch,
-            item_counts: envelopes.iter().map(|e| e.item_count).collect(),
-            nonces: envelopes.into_iter().map(|e| e.nonce).collect(),
-        };
-        match self.publish_outcomes(&run, &parcel, outcomes, abandon).await {
-            Ok(()) => {
-                let _ = msg.double_ack_with(AckKind::Term).await;
-            }
-            Err(Abandon::Permanent(why)) => self.terminate(msg, &why, Some(&run)).await,
-            Err(Abandon::Drain) => {
-                let _ = msg.ack_with(AckKind::Nak(None)).await;
-            }
-            Err(Abandon::Retry(_)) => {
-                let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
-            }
-        }
-    }
-
     /// Ends a message that cannot be answered: `Term`, so that the server never delivers it
     /// again, with the reason logged and counted.
     async fn terminate(&self, msg: &jetstream::Message, why: &str, map_run: Option<&str>) {
@@ -671,19 +606,6 @@ async fn raised(flag: &mut watch::Receiver<bool>) {
     }
 }
 
-/// Whether a publish error will come back however often the publish is repeated. The server
-/// being away or slow (timeouts, no stream while JetStream restarts, too many publishes in
-/// flight) passes; a subject the client refuses or a message over the server's limit does not.
-fn permanent(e: &jetstream::context::PublishError) -> bool {
-    use jetstream::context::PublishErrorKind as Kind;
-    match e.kind() {
-        Kind::MaxPayloadExceeded | Kind::WrongLastMessageId | Kind::WrongLastSequence => true,
-        // The client reports a subject it refuses as `Other`, with the subject error as source.
-        Kind::Other => std::error::Error::source(e).is_some_and(|s| s.is::<async_nats::subject::SubjectError>()),
-        Kind::StreamNotFound | Kind::TimedOut | Kind::BrokenPipe | Kind::MaxAckPending => false,
-    }
-}
-
 fn encoded_outcomes(outcomes: &[Outcome]) -> Vec<u8> {
     let mut out = Vec::with_capacity(outcomes.iter().map(|o| o.output.as_ref().map_or(0, String::len) + 256).sum());
     write_outcomes(outcomes, &mut out);
@@ -698,21 +620,4 @@ fn encoded(batches: &[Batch]) -> Vec<u8> {
 
 fn failed(b: &Batch, error: &str, cause: &str) -> Outcome {
     Outcome::failed(b.map_run_id.clone(), b.batch, b.attempt, error, cause, chrono::Utc::now().timestamp_millis())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jetstream::context::{PublishError, PublishErrorKind as Kind};
-
-    /// A permanent error ends the message (Term); anything else is published again. Probe H10's
-    /// worker retried "invalid subject format" forever.
-    #[test]
-    fn publish_errors_that_repeat_forever_are_permanent() {
-        assert!(permanent(&PublishError::with_source(Kind::Other, async_nats::subject::SubjectError::InvalidFormat)));
-        assert!(permanent(&PublishError::new(Kind::MaxPayloadExceeded)));
-        for kind in [Kind::TimedOut, Kind::StreamNotFound, Kind::BrokenPipe, Kind::MaxAckPending, Kind::Other] {
-            assert!(!permanent(&PublishError::new(kind)), "{kind:?}");
-        }
-    }
 }
