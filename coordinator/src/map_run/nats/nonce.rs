@@ -1,6 +1,7 @@
 //! Batch nonces: what ties an outcome to a batch this Map Run handed out. Each batch message
-//! carries 128 bits derived from a secret of the Map Run (SHA-256 of the secret, the Map Run id
-//! and the batch index), and its outcome must echo them; an outcome without the right nonce is
+//! carries 128 bits derived from a secret of the Map Run (SHA-256 of a key — itself SHA-256 of
+//! the secret and the Map Run id, computed once — and the batch index: one SHA-256 block per
+//! batch), and its outcome must echo them; an outcome without the right nonce is
 //! dropped. The secret lives only in the checkpoint record (as trusted as the streams), so a
 //! resumed coordinator derives the same nonces and accepts the outcomes of batches its
 //! predecessor handed out; nothing per batch is stored, and a check is one hash.
@@ -10,7 +11,8 @@ use sha2::{Digest, Sha256};
 /// The secret of one Map Run.
 #[derive(Clone)]
 pub(super) struct Nonces {
-    secret: [u8; 32],
+    /// SHA-256 of the secret and the Map Run id.
+    key: [u8; 32],
     map_run_id: String,
 }
 
@@ -22,17 +24,15 @@ impl Nonces {
 
     /// The nonces of a Map Run whose secret is `secret_hex`; `None` if it is not 64 hex digits.
     pub(super) fn new(secret_hex: &str, map_run_id: &str) -> Option<Nonces> {
-        let bytes = hex::decode(secret_hex).ok()?;
-        Some(Nonces { secret: bytes.try_into().ok()?, map_run_id: map_run_id.to_string() })
+        let secret: [u8; 32] = hex::decode(secret_hex).ok()?.try_into().ok()?;
+        let key = Sha256::new().chain_update(secret).chain_update(map_run_id.as_bytes()).finalize();
+        Some(Nonces { key: key.into(), map_run_id: map_run_id.to_string() })
     }
 
     /// The nonce of batch `batch`: 32 lower-case hex digits.
     pub(super) fn of(&self, batch: u64) -> String {
-        let mut h = Sha256::new();
-        h.update(self.secret);
-        h.update(self.map_run_id.as_bytes());
-        h.update(batch.to_be_bytes());
-        hex::encode(&h.finalize()[..16])
+        let digest = Sha256::new().chain_update(self.key).chain_update(batch.to_be_bytes()).finalize();
+        hex::encode(&digest[..16])
     }
 
     /// Whether `nonce` is the nonce of batch `batch`.
