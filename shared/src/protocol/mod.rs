@@ -145,10 +145,11 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Whether an outcome can be sent for it: its Map Run id names a subject and its nonce is
-    /// one (the coordinator drops an outcome without its batch's nonce anyway).
+    /// Whether an outcome can be sent for it: its Map Run id names a subject, and its nonce is
+    /// one or absent (version 1 had none; its coordinators take an outcome without one, later
+    /// ones drop it).
     pub fn answerable(&self) -> bool {
-        tokens::valid_map_run_id(&self.map_run_id) && tokens::valid_nonce(&self.nonce)
+        tokens::valid_map_run_id(&self.map_run_id) && (self.nonce.is_empty() || tokens::valid_nonce(&self.nonce))
     }
 }
 

@@ -3,6 +3,7 @@
 //! where), and the publish errors that no retry can cure. Part of the ack table of
 //! [`super::Worker::handle`]; it must not run children.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind};
@@ -11,7 +12,6 @@ use shared::protocol::{Outcome, VERSION, read_envelopes};
 use tokio::sync::watch;
 
 use super::{Abandon, Parcel, Worker};
-use std::sync::atomic::Ordering;
 
 impl Worker {
     /// A message this worker cannot run: of another protocol version (handed back for a worker
