@@ -24,10 +24,17 @@ impl Ops {
 
 impl OpsSource for Ops {
     fn health(&self) -> Result<(), String> {
-        match &self.nats {
-            Some(n) if !n.connection.connected.load(Ordering::Relaxed) => Err("not connected to NATS".into()),
-            _ => Ok(()),
+        if let Some(n) = &self.nats
+            && !n.connection.connected.load(Ordering::Relaxed)
+        {
+            return Err("not connected to NATS".into());
         }
+        for s in self.progress.snapshots() {
+            if let (Some(seconds), "RUNNING") = (s.stalled_seconds, s.status) {
+                return Err(format!("Map Run {} stalled: no progress for {seconds} s", s.map_run_arn));
+            }
+        }
+        Ok(())
     }
 
     fn metrics(&self) -> String {
@@ -66,6 +73,13 @@ impl OpsSource for Ops {
                 &[("map_run", run)],
                 if s.status == "RUNNING" { 1.0 } else { 0.0 },
             );
+            m.gauge(
+                "dmap_map_run_stalled_seconds",
+                "Seconds a running Map Run has gone without reading an item or finishing a child, once past \
+                 --stall-seconds; 0 otherwise.",
+                &[("map_run", run)],
+                s.stalled_seconds.unwrap_or(0) as f64,
+            );
         }
         if let Some(n) = &self.nats {
             let st = &n.stats;
@@ -93,6 +107,18 @@ impl OpsSource for Ops {
                 "Child outcomes from a second or later delivery of their batch (a worker died or handed it back).",
                 &[],
                 load(&st.redelivered_outcomes),
+            );
+            m.counter(
+                "dmap_rejected_outcomes_total",
+                "Outcomes dropped because their nonce answers no batch the Map Run handed out (forged or stale).",
+                &[],
+                load(&st.rejected_outcomes),
+            );
+            m.counter(
+                "dmap_foreign_outcomes_total",
+                "Outcomes of another protocol version, whose children count as FAILED.",
+                &[],
+                load(&st.foreign_outcomes),
             );
             n.connection.write_metrics(&mut m);
         }

@@ -155,6 +155,8 @@ fn outcome_of(
         map_run_id: ids.map_run_id,
         batch: ids.batch,
         attempt: ids.attempt,
+        // The NATS worker sets the batch's nonce when it publishes.
+        nonce: String::new(),
         status,
         output,
         error,

@@ -71,6 +71,7 @@ fn parcel(definition: &str) -> (HeaderMap, bytes::Bytes, Vec<String>) {
                 account: "123456789012".into(),
                 role_arn: "arn:aws:iam::123456789012:role/dmap".into(),
             },
+            nonce: format!("{n:032x}"),
             input: Arc::from(format!(r#"{{"item":{n},"text":"child {n}"}}"#)),
         })
         .collect();
@@ -129,6 +130,7 @@ async fn a_pull_request_open_at_sigterm_is_run_not_handed_back() {
         ack_wait: settings.ack_wait(),
         max_deliveries: settings.max_deliveries,
         drain: Duration::from_secs(5),
+        hand_back: Duration::from_secs(5),
     };
     let worker = Worker::new(worker_js, side, Executor::new(Arc::new(LocalHost::default())), limits);
     let stats = worker.stats.clone();

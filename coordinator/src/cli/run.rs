@@ -41,6 +41,10 @@ pub struct Args {
     /// Keep a DescribeMapRun-shaped JSON document of the running Map Run in FILE.
     #[arg(long, value_name = "FILE")]
     map_run_status: Option<PathBuf>,
+    /// A Map Run that reads no item and finishes no child for this long is reported as stalled
+    /// (status document, log, /metrics, /healthz); it keeps waiting. 0: never.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    stall_seconds: u64,
     /// No progress bars or progress log lines.
     #[arg(long)]
     quiet: bool,
@@ -177,7 +181,8 @@ fn execute_and_print(
         max_payload_bytes: options.max_payload_bytes,
         map_run_id: a.resume.clone(),
     };
-    let progress = Arc::new(Progress::new(a.map_run_status.clone(), a.quiet));
+    let stall = (a.stall_seconds > 0).then(|| std::time::Duration::from_secs(a.stall_seconds));
+    let progress = Arc::new(Progress::new(a.map_run_status.clone(), a.quiet).with_stall(stall));
     let ran = rt.block_on(async {
         let base = LocalHost::new(integrations);
         let (host, ops) = match &a.nats.nats {

@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
@@ -119,6 +120,7 @@ impl MapRunner {
             replay,
             max_input: self.options.max_payload_bytes,
             progress: self.progress.start(&names.map_run_arn, &req.state.name, window as u64, tolerance),
+            idle: idle_ticker(),
         };
         let mut source = Source::new(&req, self.storage.clone());
         let mut batcher = req
@@ -141,7 +143,7 @@ impl MapRunner {
                     if run.in_flight.is_empty() {
                         break;
                     }
-                    let o = recv(&mut *channel).await?;
+                    let o = run.next_outcome(&mut *channel).await?;
                     run.on_outcome(o, &mut sink).await?;
                     continue;
                 }
@@ -170,7 +172,7 @@ impl MapRunner {
                     run.dispatch(p, &mut *channel, &mut sink).await?;
                 }
             } else {
-                let o = recv(&mut *channel).await?;
+                let o = run.next_outcome(&mut *channel).await?;
                 run.on_outcome(o, &mut sink).await?;
             }
         }
@@ -181,7 +183,7 @@ impl MapRunner {
             // results are awaited.
             if express {
                 while !run.in_flight.is_empty() {
-                    let o = recv(&mut *channel).await?;
+                    let o = run.next_outcome(&mut *channel).await?;
                     run.on_outcome(o, &mut sink).await?;
                 }
             } else {
@@ -239,9 +241,24 @@ struct Run<'a> {
     replay: HashMap<u64, Outcome>,
     max_input: Option<usize>,
     progress: super::status::RunProgress<'a>,
+    /// Ticks while the Map Run waits for an outcome, so that a stall is noticed.
+    idle: tokio::time::Interval,
 }
 
 impl Run<'_> {
+    /// The next outcome, noticing meanwhile (every second) if the Map Run has stalled. The
+    /// ticker is made once per Map Run: waiting costs no timer per outcome.
+    async fn next_outcome(&mut self, channel: &mut dyn RunChannel) -> Result<Outcome, Failure> {
+        channel.flush().await?;
+        loop {
+            // Both are cancel-safe: an outcome not taken now stays in the channel.
+            tokio::select! {
+                o = channel.recv() => return o,
+                _ = self.idle.tick() => self.progress.idle(&self.tracker),
+            }
+        }
+    }
+
     async fn dispatch(&mut self, p: Packed, channel: &mut dyn RunChannel, sink: &mut Sink) -> Result<(), Failure> {
         let batch = self.next_batch;
         self.next_batch += 1;
@@ -294,6 +311,8 @@ impl Run<'_> {
                 account: self.parent.account.clone(),
                 role_arn: self.parent.role_arn.clone(),
             },
+            // The transport sets it if it needs one (NATS).
+            nonce: String::new(),
             input: input.clone(),
         };
         self.in_flight_bytes += input.len();
@@ -435,9 +454,11 @@ fn pack(items: Vec<super::items::Selected>, batcher: Option<&mut Batcher>, queue
 }
 
 /// Waits for the next outcome, first sending what the channel held back.
-async fn recv(channel: &mut dyn RunChannel) -> Result<Outcome, Failure> {
-    channel.flush().await?;
-    channel.recv().await
+fn idle_ticker() -> tokio::time::Interval {
+    let every = Duration::from_secs(1);
+    let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    t
 }
 
 fn millis(ms: i64) -> Option<DateTime<Utc>> {

@@ -1,6 +1,9 @@
 //! Seeing a run: a DescribeMapRun-shaped status document kept current in a file
 //! (`--map-run-status FILE`), progress bars on stderr when it is a terminal, and plain
-//! periodic log lines when it is not (as in a pod, where indicatif hides itself).
+//! periodic log lines when it is not (as in a pod, where indicatif hides itself). A Map Run
+//! that neither reads an item nor finishes a child for `--stall-seconds` is *stalled*: said in
+//! the document, the log, `/metrics` and `/healthz`, so that a run no worker can serve (none
+//! running, or none that speaks its protocol version) does not wait unseen.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,6 +18,9 @@ use super::tracker::{Tolerance, Tracker};
 
 /// How often the status file is rewritten while a run is going.
 const FILE_EVERY: Duration = Duration::from_millis(500);
+/// Why a Map Run may be stalled, as the status document and the log say it.
+pub const STALL_CAUSE: &str = "no item read and no child execution finished within --stall-seconds: are workers \
+     running, serving this Map Run's functions and speaking its protocol version?";
 /// How often a log line is printed when stderr is not a terminal.
 const LOG_EVERY: Duration = Duration::from_secs(5);
 
@@ -28,6 +34,8 @@ pub struct Progress {
     next_id: Mutex<u64>,
     /// The latest counts of every Map Run of this process, for `/metrics`.
     snapshots: Mutex<Vec<Snapshot>>,
+    /// A Map Run without progress for this long is stalled (`None`: never).
+    stall_after: Option<Duration>,
 }
 
 /// One Map Run's counts as last reported.
@@ -38,6 +46,8 @@ pub struct Snapshot {
     pub status: &'static str,
     pub items: super::tracker::Counts,
     pub executions: super::tracker::Counts,
+    /// Seconds without progress, once the Map Run is stalled.
+    pub stalled_seconds: Option<u64>,
 }
 
 impl std::fmt::Debug for Progress {
@@ -57,7 +67,14 @@ impl Progress {
             active: Mutex::new(Vec::new()),
             next_id: Mutex::new(0),
             snapshots: Mutex::new(Vec::new()),
+            stall_after: None,
         }
+    }
+
+    /// Reports a Map Run as stalled once it has made no progress for `after` (`--stall-seconds`).
+    pub fn with_stall(mut self, after: Option<Duration>) -> Self {
+        self.stall_after = after;
+        self
     }
 
     /// The latest counts of every Map Run started by this process.
@@ -67,7 +84,15 @@ impl Progress {
 
     /// Records a Map Run's latest counts. `slot` is the index of its entry, set by its first
     /// snapshot: entries are only ever pushed, so the index stays valid and no search is needed.
-    fn snapshot(&self, slot: &mut Option<usize>, id: u64, arn: &str, status: &'static str, t: &Tracker) {
+    fn snapshot(
+        &self,
+        slot: &mut Option<usize>,
+        id: u64,
+        arn: &str,
+        status: &'static str,
+        t: &Tracker,
+        stalled: Option<u64>,
+    ) {
         let mut all = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
         match *slot {
             Some(i) => {
@@ -76,6 +101,7 @@ impl Progress {
                 s.status = status;
                 s.items = t.items;
                 s.executions = t.executions;
+                s.stalled_seconds = stalled;
             }
             None => {
                 *slot = Some(all.len());
@@ -85,6 +111,7 @@ impl Progress {
                     status,
                     items: t.items,
                     executions: t.executions,
+                    stalled_seconds: stalled,
                 });
             }
         }
@@ -127,6 +154,9 @@ impl Progress {
             last_log: Instant::now(),
             bar,
             eta_shown: false,
+            last_change: Instant::now(),
+            seen: (0, 0),
+            stall_logged: false,
         }
     }
 }
@@ -155,12 +185,24 @@ pub struct RunProgress<'p> {
     last_log: Instant,
     bar: Option<ProgressBar>,
     eta_shown: bool,
+    /// When items read or children finished last changed, and their values then.
+    last_change: Instant,
+    seen: (u64, u64),
+    stall_logged: bool,
 }
 
 impl RunProgress<'_> {
     pub fn update(&mut self, t: &Tracker) {
-        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t);
         let done = t.items.succeeded + t.items.failed + t.items.timed_out + t.items.aborted;
+        if (t.items.total, done) != self.seen {
+            self.seen = (t.items.total, done);
+            self.last_change = Instant::now();
+            if std::mem::take(&mut self.stall_logged) {
+                tracing::info!(map_run = %self.map_run_arn, "the Map Run makes progress again");
+            }
+        }
+        let stalled = self.stalled_for();
+        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t, stalled);
         if let Some(b) = &self.bar {
             // The ETA means something only once the total is known.
             if t.reader_done() && !self.eta_shown {
@@ -195,8 +237,28 @@ impl RunProgress<'_> {
         }
     }
 
+    /// Called about every second while the Map Run waits for an outcome: notices a stall.
+    pub fn idle(&mut self, t: &Tracker) {
+        let Some(seconds) = self.stalled_for() else { return };
+        if !self.stall_logged {
+            self.stall_logged = true;
+            tracing::warn!(map_run = %self.map_run_arn, seconds, "{}", STALL_CAUSE);
+        }
+        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t, Some(seconds));
+        if self.owner.status_file.is_some() && self.last_file.is_none_or(|l| l.elapsed() >= FILE_EVERY) {
+            self.last_file = Some(Instant::now());
+            self.write(t, "RUNNING", None);
+        }
+    }
+
+    /// Seconds without progress, if that is longer than `--stall-seconds`.
+    fn stalled_for(&self) -> Option<u64> {
+        let idle = self.last_change.elapsed();
+        (idle >= self.owner.stall_after?).then_some(idle.as_secs())
+    }
+
     pub fn finish(&mut self, t: &Tracker, status: &'static str) {
-        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, status, t);
+        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, status, t, None);
         if let Some(b) = &self.bar {
             b.set_length(t.items.total);
             b.finish_with_message(format!("{status}, {} failed", t.items.failed + t.items.timed_out));
@@ -217,6 +279,12 @@ impl RunProgress<'_> {
             "itemCounts": t.items,
             "executionCounts": t.executions,
         });
+        if stop.is_none()
+            && let Some(seconds) = self.stalled_for()
+        {
+            // Not DescribeMapRun's: dmap's own member, present only while the run is stalled.
+            doc["stalled"] = json!({"seconds": seconds, "cause": STALL_CAUSE});
+        }
         if let Some(s) = stop {
             doc["stopDate"] = json!(s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         }

@@ -10,8 +10,12 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
-/// The version of these messages; a receiver refuses versions it does not know.
-pub const VERSION: u32 = 1;
+mod tokens;
+pub use tokens::{BadField, check_definition, check_map_run_id, check_nonce, valid_definition_hash};
+
+/// The version of these messages; a receiver refuses versions it does not know. Version 2 added
+/// the per-attempt `nonce` that an outcome echoes.
+pub const VERSION: u32 = 2;
 
 /// Names and ARNs a child execution reports through `$$`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +47,10 @@ pub struct Batch {
     /// Items carried (1 unless batched).
     pub item_count: u64,
     pub child: ChildIdentity,
+    /// What the batch's outcome must echo: 32 hex digits (128 bits) the coordinator derives from
+    /// a secret of the Map Run, so that nobody who only can publish on the outcome subject can
+    /// answer for a batch. Empty on the in-process transport.
+    pub nonce: String,
     /// The child execution's input as JSON text: the item after ItemSelector, or
     /// `{"Items": [...], "BatchInput": {...}}` when batched. Shared, not copied: the Map Run
     /// keeps it for the child's result record while the child runs.
@@ -62,6 +70,8 @@ struct BatchHead<'a> {
     first_item: u64,
     item_count: u64,
     child: Cow<'a, ChildIdentity>,
+    #[serde(borrow)]
+    nonce: Cow<'a, str>,
     input_bytes: usize,
 }
 
@@ -81,6 +91,7 @@ pub fn write_batches(batches: &[Batch], out: &mut Vec<u8>) {
             first_item: b.first_item,
             item_count: b.item_count,
             child: Cow::Borrowed(&b.child),
+            nonce: Cow::Borrowed(&b.nonce),
             input_bytes: b.input.len(),
         })
         .collect();
@@ -92,11 +103,15 @@ pub fn write_batches(batches: &[Batch], out: &mut Vec<u8>) {
     }
 }
 
-/// Reads what [`write_batches`] wrote.
+/// Reads what [`write_batches`] wrote, and checks every field that becomes a subject token, a KV
+/// key or a message id (see [`tokens`]).
 pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
     let (heads, mut rest): (Vec<BatchHead<'_>>, &[u8]) = unframe(body)?;
     let mut batches = Vec::with_capacity(heads.len());
     for h in heads {
+        check_map_run_id(&h.map_run_id)?;
+        check_definition(&h.definition)?;
+        check_nonce(&h.nonce)?;
         let input = take_text(&mut rest, h.input_bytes)?;
         batches.push(Batch {
             v: h.v,
@@ -107,10 +122,41 @@ pub fn read_batches(body: &[u8]) -> Result<Vec<Batch>, WireError> {
             first_item: h.first_item,
             item_count: h.item_count,
             child: h.child.into_owned(),
+            nonce: h.nonce.into_owned(),
             input: Arc::from(input),
         });
     }
     Ok(batches)
+}
+
+/// What every version of a batch message holds, whatever else it holds: a JSON array of heads,
+/// then a newline, each head naming at least its version, Map Run, batch index and nonce. A
+/// worker that cannot read a batch (another version, a field it refuses) reads this much to
+/// answer it — or, if even this fails, knows that nobody can be answered.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Envelope {
+    pub v: u32,
+    pub map_run_id: String,
+    pub batch: u64,
+    #[serde(default)]
+    pub item_count: u64,
+    #[serde(default)]
+    pub nonce: String,
+}
+
+impl Envelope {
+    /// Whether an outcome can be sent for it: its Map Run id names a subject, and its nonce is
+    /// one or absent (version 1 had none; its coordinators take an outcome without one, later
+    /// ones drop it).
+    pub fn answerable(&self) -> bool {
+        tokens::valid_map_run_id(&self.map_run_id) && (self.nonce.is_empty() || tokens::valid_nonce(&self.nonce))
+    }
+}
+
+/// Reads the [`Envelope`]s of a batch message of any version.
+pub fn read_envelopes(body: &[u8]) -> Result<Vec<Envelope>, WireError> {
+    let mut stream = serde_json::Deserializer::from_slice(body).into_iter::<Vec<Envelope>>();
+    Ok(stream.next().ok_or(WireError::Body)??)
 }
 
 /// A wire message that cannot be read.
@@ -120,6 +166,8 @@ pub enum WireError {
     Head(#[from] serde_json::Error),
     #[error("message ends early or holds a body that is not UTF-8")]
     Body,
+    #[error("{0}")]
+    Field(#[from] BadField),
 }
 
 /// Splits a message into its JSON array of heads and the bytes after the newline.
@@ -156,6 +204,8 @@ pub struct Outcome {
     pub map_run_id: String,
     pub batch: u64,
     pub attempt: u32,
+    /// The nonce of the batch this answers ([`Batch::nonce`]).
+    pub nonce: String,
     pub status: OutcomeStatus,
     /// The child's output as JSON text (when it succeeded).
     pub output: Option<String>,
@@ -182,6 +232,7 @@ impl Outcome {
             map_run_id,
             batch,
             attempt,
+            nonce: String::new(),
             status: OutcomeStatus::Failed,
             output: None,
             error: Some(error.into()),
@@ -199,6 +250,8 @@ struct OutcomeHead<'a> {
     map_run_id: Cow<'a, str>,
     batch: u64,
     attempt: u32,
+    #[serde(default, borrow)]
+    nonce: Cow<'a, str>,
     status: OutcomeStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     output_bytes: Option<usize>,
@@ -220,6 +273,7 @@ pub fn write_outcomes(outcomes: &[Outcome], out: &mut Vec<u8>) {
             map_run_id: Cow::Borrowed(&o.map_run_id),
             batch: o.batch,
             attempt: o.attempt,
+            nonce: Cow::Borrowed(&o.nonce),
             status: o.status,
             output_bytes: o.output.as_ref().map(String::len),
             error: o.error.as_deref().map(Cow::Borrowed),
@@ -251,6 +305,7 @@ pub fn read_outcomes(body: &[u8]) -> Result<Vec<Outcome>, WireError> {
             map_run_id: h.map_run_id.into_owned(),
             batch: h.batch,
             attempt: h.attempt,
+            nonce: h.nonce.into_owned(),
             status: h.status,
             output,
             error: h.error.map(Cow::into_owned),
@@ -276,9 +331,14 @@ pub struct DefinitionRecord {
 impl DefinitionRecord {
     /// SHA-256 (hex) of the record's compact JSON: the key workers look it up by.
     pub fn content_hash(&self) -> String {
-        use sha2::{Digest, Sha256};
         let text = serde_json::to_string(self).unwrap_or_default();
-        hex::encode(Sha256::digest(text.as_bytes()))
+        Self::hash_of(text.as_bytes())
+    }
+
+    /// SHA-256 (hex) of a record as stored: a worker checks that it equals the key it read.
+    pub fn hash_of(stored: &[u8]) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(stored))
     }
 }
 
@@ -325,10 +385,7 @@ pub mod nats {
         format!("{map_run_id}:o{first}+{count}")
     }
 
-    /// Whether a Map Run id can name NATS subjects and keys: `[A-Za-z0-9_-]`, 1 to 80 characters.
-    pub fn valid_map_run_id(id: &str) -> bool {
-        !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    }
+    pub use super::tokens::valid_map_run_id;
 }
 
 #[cfg(test)]
@@ -351,10 +408,11 @@ mod tests {
             map_run_id: "run-1".into(),
             batch: n,
             attempt: 1,
-            definition: "abc".into(),
+            definition: "ab".repeat(32),
             first_item: n * 2,
             item_count: 2,
             child: child(),
+            nonce: "0123456789abcdef".repeat(2),
             input: Arc::from(input),
         }
     }
@@ -384,6 +442,7 @@ mod tests {
             map_run_id: "run-1".into(),
             batch: 3,
             attempt: 2,
+            nonce: "f".repeat(32),
             status: OutcomeStatus::Succeeded,
             output: Some(r#"{"n":[1,"two"]}"#.into()),
             error: None,
@@ -419,5 +478,32 @@ mod tests {
         assert!(matches!(read_batches(b"[{\"v\":1}]\n"), Err(WireError::Head(_))));
         assert!(matches!(read_batches(b"[]"), Err(WireError::Body)));
         assert!(read_batches(b"[]\n").expect("an empty message").is_empty());
+    }
+
+    #[test]
+    fn batches_whose_ids_cannot_name_a_subject_are_refused_at_decode() {
+        for id in ["evil run", "", "x\r\nPUB dmap.outcomes.injected 5\r\nhello"] {
+            let mut b = batch(0, "{}");
+            b.map_run_id = id.into();
+            let mut out = Vec::new();
+            write_batches(&[batch(1, "{}"), b], &mut out);
+            match read_batches(&out) {
+                Err(WireError::Field(f)) => assert_eq!(f.field, "map_run_id"),
+                other => panic!("{id:?}: {other:?}"),
+            }
+        }
+        // Envelopes of any version say where to answer.
+        let mut later = batch(5, "{}");
+        later.v = VERSION + 1;
+        let mut out = Vec::new();
+        write_batches(&[later.clone()], &mut out);
+        let e = read_envelopes(&out).expect("an envelope");
+        assert_eq!((e[0].v, e[0].batch, e[0].nonce.as_str()), (VERSION + 1, 5, later.nonce.as_str()));
+        assert!(e[0].answerable());
+        let mut b = batch(0, "{}");
+        b.definition = "../x y".into();
+        let mut out = Vec::new();
+        write_batches(&[b], &mut out);
+        assert!(matches!(read_batches(&out), Err(WireError::Field(f)) if f.field == "definition"));
     }
 }

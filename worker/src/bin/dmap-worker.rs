@@ -115,6 +115,7 @@ async fn run(args: Args, threads: usize) -> i32 {
         ack_wait: args.settings.ack_wait(),
         max_deliveries: args.settings.max_deliveries,
         drain: Duration::from_secs(args.drain_seconds),
+        hand_back: HAND_BACK,
     };
     let worker = Worker::new(js, side, executor, limits);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -152,6 +153,11 @@ async fn wait_for_signal() {
     }
 }
 
+/// How long a batch of another protocol version waits before its next delivery: long enough
+/// for a worker of that version to take it in between, short enough that its children are
+/// answered (FAILED, naming both versions) within a minute when no such worker is up.
+const HAND_BACK: Duration = Duration::from_secs(5);
+
 struct Ops {
     connection: Arc<ConnectionState>,
     stats: Arc<Stats>,
@@ -165,6 +171,10 @@ impl OpsSource for Ops {
         }
         if !self.connection.connected.load(Ordering::Relaxed) {
             return Err("not connected to NATS".into());
+        }
+        let stuck = self.stats.stuck_publishes.load(Ordering::Relaxed);
+        if stuck > 0 {
+            return Err(format!("{stuck} outcome publishes unconfirmed for longer than the ack wait: no progress"));
         }
         Ok(())
     }
@@ -222,6 +232,24 @@ impl OpsSource for Ops {
             "Outcome publishes retried for want of a confirmation.",
             &[],
             load(&s.publish_retries),
+        );
+        m.gauge(
+            "dmap_worker_stuck_publishes",
+            "Outcome publishes unconfirmed for longer than the ack wait (the worker is unhealthy while any is).",
+            &[],
+            s.stuck_publishes.load(Ordering::Relaxed) as f64,
+        );
+        m.counter(
+            "dmap_worker_handed_back_total",
+            "Batch messages of another protocol version handed back for a worker that reads them.",
+            &[],
+            load(&s.handed_back),
+        );
+        m.counter(
+            "dmap_worker_terminated_total",
+            "Batch messages terminated without an outcome, because nobody could be answered (reason in the log).",
+            &[],
+            load(&s.terminated),
         );
         self.connection.write_metrics(&mut m);
         m.finish()

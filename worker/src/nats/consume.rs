@@ -11,7 +11,16 @@
 //! | last allowed run (runs counted in KV)       | run alone: no pulls, no other batch running   |
 //! | allowed runs used up                        | publish FAILED outcomes, then `Term`          |
 //! | a parcel of several children redelivered    | republish each child alone, then `Term`       |
-//! | unreadable message (unknown version)        | `Term`, logged as an error                    |
+//! | a batch of another protocol version         | `Nak` after `hand_back`, for a worker that    |
+//! |                                             | reads it, until `max_deliveries`; then as     |
+//! |                                             | below, cause naming both versions             |
+//! | unreadable, but its envelopes name a valid  | publish FAILED outcomes naming the cause,     |
+//! | Map Run id and nonce                        | then `Term`                                   |
+//! | unreadable, and nowhere to answer (a field  | `Term`, logged as an error and counted        |
+//! | that cannot name a subject or key)          | (`dmap_worker_terminated_total`)              |
+//! | outcome publish refused for good (invalid   | `Term`, logged and counted                    |
+//! | subject, over max_payload)                  |                                               |
+//! | outcome publish not confirmed (transient)   | publish again, same message id, until it is   |
 //! | draining on SIGTERM past the grace period   | `Nak`: another worker takes it at once        |
 //! | a NATS error while fetching the definition  | `Nak` after 1 s                               |
 
@@ -27,9 +36,12 @@ use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_msg_id, outcome_s
 use shared::protocol::{Batch, Outcome, OutcomeStatus, VERSION, read_batches, write_batches, write_outcomes};
 use tokio::sync::{Semaphore, watch};
 
-use super::definitions::Definitions;
+use super::definitions::{Definitions, Lookup};
+
+mod unreadable;
 use super::topology::WorkerSide;
 use crate::executor::Executor;
+use unreadable::permanent;
 
 /// How much a worker takes on at once.
 #[derive(Debug, Clone)]
@@ -43,6 +55,9 @@ pub struct Limits {
     pub max_deliveries: i64,
     /// On SIGTERM, how long in-flight messages may take before they are handed back.
     pub drain: Duration,
+    /// How long a batch of another protocol version waits, handed back, before its next
+    /// delivery (to this or another worker); after `max_deliveries` it is answered FAILED.
+    pub hand_back: Duration,
 }
 
 /// Counters for `/metrics`.
@@ -61,6 +76,13 @@ pub struct Stats {
     pub splits: AtomicU64,
     pub returned: AtomicU64,
     pub publish_retries: AtomicU64,
+    /// Messages terminated without an outcome: nobody could be answered (see the ack table).
+    pub terminated: AtomicU64,
+    /// Messages of another protocol version handed back for a worker that reads them.
+    pub handed_back: AtomicU64,
+    /// Outcome publishes unconfirmed for longer than the ack wait (the server has meanwhile
+    /// handed their batches to someone else): while any is, the worker makes no progress.
+    pub stuck_publishes: AtomicI64,
 }
 
 pub struct Worker {
@@ -90,6 +112,8 @@ enum Abandon {
     Drain,
     /// A transient NATS error: try again later.
     Retry(String),
+    /// The outcome can never be published (e.g. its subject is invalid): terminate the message.
+    Permanent(String),
 }
 
 impl Worker {
@@ -235,21 +259,22 @@ impl Worker {
     async fn handle(&self, msg: jetstream::Message, abandon: watch::Receiver<bool>) {
         self.stats.messages.fetch_add(1, Ordering::Relaxed);
         let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
-        let body = super::codec::decode(&msg.payload, msg.headers.as_ref());
-        let mut batches: Vec<Batch> = match body.and_then(|b| read_batches(&b).map_err(|e| e.to_string())) {
+        let body = match super::codec::decode(&msg.payload, msg.headers.as_ref()) {
             Ok(b) => b,
             Err(e) => {
                 let run = msg.headers.as_ref().and_then(|h| h.get(RUN_HEADER)).map(|v| v.to_string());
-                tracing::error!(error = %e, map_run = ?run, "unreadable batch message (another dmap version?): dropped");
-                let _ = msg.ack_with(AckKind::Term).await;
+                self.terminate(&msg, &format!("unreadable batch message: {e}"), run.as_deref()).await;
                 return;
             }
         };
-        if batches.is_empty() || batches.iter().any(|b| b.v != VERSION) {
-            tracing::error!(version = batches.first().map(|b| b.v), "batch message of an unknown version: dropped");
-            let _ = msg.ack_with(AckKind::Term).await;
-            return;
-        }
+        let mut batches: Vec<Batch> = match read_batches(&body) {
+            Ok(b) if !b.is_empty() && b.iter().all(|b| b.v == VERSION) => b,
+            read => {
+                let error = read.err().map(|e| e.to_string());
+                self.unreadable(&msg, &body, delivered, error, &abandon).await;
+                return;
+            }
+        };
         if delivered > 1 {
             self.stats.redeliveries.fetch_add(1, Ordering::Relaxed);
         }
@@ -286,8 +311,12 @@ impl Worker {
                          it: killed, out of memory or crashed); it is not retried further"
                     );
                     let outcomes = batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect();
-                    if self.publish_outcomes(&run, &Parcel::of(&batches), outcomes, &abandon).await.is_ok() {
-                        let _ = msg.double_ack_with(AckKind::Term).await;
+                    match self.publish_outcomes(&run, &Parcel::of(&batches), outcomes, &abandon).await {
+                        Ok(()) => {
+                            let _ = msg.double_ack_with(AckKind::Term).await;
+                        }
+                        Err(Abandon::Permanent(why)) => self.terminate(&msg, &why, Some(&run)).await,
+                        Err(_) => {}
                     }
                     return;
                 }
@@ -311,7 +340,16 @@ impl Worker {
                 tracing::warn!(map_run = %run, reason = %why, "batch handed back for a later try");
                 let _ = msg.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
             }
+            Err(Abandon::Permanent(why)) => self.terminate(&msg, &why, Some(&run)).await,
         }
+    }
+
+    /// Ends a message that cannot be answered: `Term`, so that the server never delivers it
+    /// again, with the reason logged and counted.
+    async fn terminate(&self, msg: &jetstream::Message, why: &str, map_run: Option<&str>) {
+        self.stats.terminated.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(subject = %msg.subject, map_run = ?map_run, reason = %why, "batch message terminated without an outcome");
+        let _ = msg.ack_with(AckKind::Term).await;
     }
 
     async fn run_batches(
@@ -325,7 +363,7 @@ impl Worker {
         let hash = batches[0].definition.clone();
         let parcel = Parcel::of(&batches);
         let outcomes: Vec<Outcome> = match self.definitions.child(&hash).await {
-            Ok(Some(child)) => {
+            Ok(Lookup::Ready(child)) => {
                 let n = batches.len() as i64;
                 self.stats.in_flight_batches.fetch_add(n, Ordering::Relaxed);
                 // A batch on its last allowed run runs alone: if it is what killed the previous
@@ -345,13 +383,7 @@ impl Worker {
                 self.stats.in_flight_batches.fetch_sub(n, Ordering::Relaxed);
                 result?
             }
-            Ok(None) => {
-                let cause = format!(
-                    "the child definition {hash} is not in the NATS bucket {}: its Map Run's coordinator is gone",
-                    shared::protocol::nats::DEFINITIONS_BUCKET
-                );
-                batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect()
-            }
+            Ok(Lookup::Refused(cause)) => batches.iter().map(|b| failed(b, "States.Runtime", &cause)).collect(),
             Err(e) => return Err(Abandon::Retry(e)),
         };
         self.publish_outcomes(run, &parcel, outcomes, abandon).await
@@ -419,6 +451,11 @@ impl Worker {
     ) -> Result<(), Abandon> {
         // Every caller builds the outcomes in the parcel's order, one per batch.
         debug_assert_eq!(outcomes.len(), parcel.item_counts.len());
+        let mut outcomes = outcomes;
+        for (o, nonce) in outcomes.iter_mut().zip(&parcel.nonces) {
+            // The coordinator accepts an outcome only with its batch's nonce.
+            o.nonce.clone_from(nonce);
+        }
         for (o, &n) in outcomes.iter().zip(&parcel.item_counts) {
             let (b, i) = match o.status {
                 OutcomeStatus::Succeeded => (&self.stats.batches_succeeded, &self.stats.items_succeeded),
@@ -443,19 +480,27 @@ impl Worker {
         abandon: &watch::Receiver<bool>,
     ) -> Result<(), Abandon> {
         let mut delay = Duration::from_millis(100);
+        let mut stuck = Stuck { started: tokio::time::Instant::now(), counted: None };
         loop {
             let sent = match self.js.publish_with_headers(subject.clone(), headers.clone(), payload.clone()).await {
-                Ok(ack) => ack.await.map(|_| ()).map_err(|e| e.to_string()),
-                Err(e) => Err(e.to_string()),
+                Ok(ack) => ack.await.map(|_| ()),
+                Err(e) => Err(e),
             };
             match sent {
                 Ok(()) => return Ok(()),
+                Err(e) if permanent(&e) => {
+                    return Err(Abandon::Permanent(format!("the outcome cannot be published on {subject:?}: {e}")));
+                }
                 Err(e) => {
                     self.stats.publish_retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(subject = %subject, error = %e, "publish not confirmed; retrying");
                     let abandoned = *abandon.borrow();
                     if abandoned {
                         return Err(Abandon::Drain);
+                    }
+                    if stuck.counted.is_none() && stuck.started.elapsed() >= self.limits.ack_wait {
+                        self.stats.stuck_publishes.fetch_add(1, Ordering::Relaxed);
+                        stuck.counted = Some(&self.stats.stuck_publishes);
                     }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(2));
@@ -489,11 +534,17 @@ struct Parcel {
     first: u64,
     /// Items carried by each batch, in the parcel's order.
     item_counts: Vec<u64>,
+    /// Each batch's nonce, which its outcome echoes.
+    nonces: Vec<String>,
 }
 
 impl Parcel {
     fn of(batches: &[Batch]) -> Parcel {
-        Parcel { first: batches[0].batch, item_counts: batches.iter().map(|b| b.item_count).collect() }
+        Parcel {
+            first: batches[0].batch,
+            item_counts: batches.iter().map(|b| b.item_count).collect(),
+            nonces: batches.iter().map(|b| b.nonce.clone()).collect(),
+        }
     }
 }
 
@@ -509,6 +560,20 @@ enum Runs {
     Exhausted(u64),
     /// Run it; `last` when no further run will be allowed.
     Again { last: bool },
+}
+
+/// Counts a publish as stuck from when it has been unconfirmed for the ack wait until it ends.
+struct Stuck<'a> {
+    started: tokio::time::Instant,
+    counted: Option<&'a AtomicI64>,
+}
+
+impl Drop for Stuck<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.counted {
+            c.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Pauses pulling while it lives (a batch waits to run, or runs, alone).

@@ -1,5 +1,7 @@
 //! The worker's cache of child definitions: a Map Run's child state machine, fetched by content
-//! hash from the definitions bucket, parsed and compiled once per worker. It must not decide
+//! hash from the definitions bucket, checked against that hash (the record's SHA-256 must be its
+//! key: a record written by anyone else under that key is refused), parsed and compiled once per
+//! worker. It must not decide
 //! anything about the batch that asked (an absent definition or an error goes back to the ack
 //! table in `consume`).
 
@@ -15,7 +17,16 @@ use shared::protocol::DefinitionRecord;
 use crate::executor::Child;
 
 /// A fetch of a child definition, awaited by every message that needs it meanwhile.
-type Loading = Shared<BoxFuture<'static, Result<Option<Arc<Child>>, String>>>;
+type Loading = Shared<BoxFuture<'static, Result<Lookup, String>>>;
+
+/// What a definition hash leads to.
+#[derive(Clone)]
+pub enum Lookup {
+    /// The compiled child.
+    Ready(Arc<Child>),
+    /// No child can run under this hash; the cause names why (absent, or not what the hash says).
+    Refused(String),
+}
 
 /// An entry of the cache.
 enum Cached {
@@ -37,11 +48,11 @@ impl Definitions {
     /// for the same hash share one fetch: the first starts it, the others await its result. A
     /// compiled child is kept; an absent definition or an error is not (the next message for
     /// that hash looks again).
-    pub async fn child(&self, hash: &str) -> Result<Option<Arc<Child>>, String> {
+    pub async fn child(&self, hash: &str) -> Result<Lookup, String> {
         let loading = {
             let mut map = self.cache.lock().unwrap_or_else(|e| e.into_inner());
             match map.get(hash) {
-                Some(Cached::Ready(c)) => return Ok(Some(c.clone())),
+                Some(Cached::Ready(c)) => return Ok(Lookup::Ready(c.clone())),
                 Some(Cached::Loading(l)) => l.clone(),
                 None => {
                     let l = load(self.bucket.clone(), hash.to_string()).boxed().shared();
@@ -57,7 +68,7 @@ impl Definitions {
             && l.ptr_eq(&loading)
         {
             match &result {
-                Ok(Some(c)) => {
+                Ok(Lookup::Ready(c)) => {
                     map.insert(hash.to_string(), Cached::Ready(c.clone()));
                 }
                 _ => {
@@ -69,10 +80,23 @@ impl Definitions {
     }
 }
 
-/// Fetches a child definition from the definitions bucket and compiles it; `None` when the
-/// bucket does not hold it.
-async fn load(definitions: kv::Store, hash: String) -> Result<Option<Arc<Child>>, String> {
-    let Some(bytes) = definitions.get(&hash).await.map_err(|e| e.to_string())? else { return Ok(None) };
+/// Fetches a child definition from the definitions bucket, checks it against its hash and
+/// compiles it; refused when the bucket does not hold it or holds something else under the key.
+async fn load(definitions: kv::Store, hash: String) -> Result<Lookup, String> {
+    let Some(bytes) = definitions.get(&hash).await.map_err(|e| e.to_string())? else {
+        return Ok(Lookup::Refused(format!(
+            "the child definition {hash} is not in the NATS bucket {}: its Map Run's coordinator is gone",
+            shared::protocol::nats::DEFINITIONS_BUCKET
+        )));
+    };
+    let actual = DefinitionRecord::hash_of(&bytes);
+    if actual != hash {
+        return Ok(Lookup::Refused(format!(
+            "the child definition under key {hash} of the NATS bucket {} has the SHA-256 {actual}: it is not the \
+             definition the Map Run asked for, and is not run",
+            shared::protocol::nats::DEFINITIONS_BUCKET
+        )));
+    }
     let record: DefinitionRecord =
         serde_json::from_slice(&bytes).map_err(|e| format!("definition {hash} is unreadable: {e}"))?;
     let mut definition = record.definition;
@@ -86,5 +110,5 @@ async fn load(definitions: kv::Store, hash: String) -> Result<Option<Arc<Child>>
             return Err(format!("definition {hash} does not validate: {}", text.join("; ")));
         }
     };
-    Ok(Some(Arc::new(Child::new(Arc::new(machine), record.max_payload_bytes))))
+    Ok(Lookup::Ready(Arc::new(Child::new(Arc::new(machine), record.max_payload_bytes))))
 }

@@ -34,7 +34,9 @@ use worker::nats::topology::{self, CoordinatorSide, Settings};
 use super::transport::{Checkpoint, History, RunChannel, RunSpec, Transport};
 
 mod follow;
+mod nonce;
 use follow::follow_outcomes;
+use nonce::Nonces;
 
 /// Children per message at most, and bytes of child input per message at most: a parcel
 /// amortises the per-message cost of JetStream over many small children.
@@ -55,6 +57,10 @@ pub struct TransportStats {
     pub publish_retries: AtomicU64,
     pub outcomes_received: AtomicU64,
     pub redelivered_outcomes: AtomicU64,
+    /// Outcomes dropped because they answer no batch this Map Run handed out (wrong nonce).
+    pub rejected_outcomes: AtomicU64,
+    /// Outcomes of another protocol version (counted as FAILED children).
+    pub foreign_outcomes: AtomicU64,
 }
 
 pub struct NatsTransport {
@@ -91,6 +97,10 @@ struct RunRecord {
     status: String,
     updated: String,
     checkpoint: Checkpoint,
+    /// The secret batch nonces derive from (hex): kept here so that a resumed coordinator
+    /// accepts the outcomes of batches handed out before.
+    #[serde(default)]
+    secret: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     result: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -141,6 +151,7 @@ impl Transport for NatsTransport {
                 status: "RUNNING".into(),
                 updated: now(),
                 checkpoint: Checkpoint::default(),
+                secret: Nonces::fresh_secret(),
                 result: None,
                 error: None,
             };
@@ -167,6 +178,9 @@ impl Transport for NatsTransport {
                         });
                     }
                     record.checkpoint = r.checkpoint.clone();
+                    if Nonces::new(&r.secret, &id).is_some() {
+                        record.secret = r.secret.clone();
+                    }
                     tracing::info!(map_run = %id, batches_done = r.checkpoint.next_batch, "resuming Map Run");
                     self.side
                         .runs
@@ -194,6 +208,7 @@ impl Transport for NatsTransport {
             } else {
                 0
             };
+            let nonces = Nonces::new(&record.secret, &id).ok_or_else(|| runtime("the Map Run's secret is not hex"))?;
             let shared = Arc::new(Mutex::new(Shared {
                 record,
                 revision,
@@ -207,6 +222,7 @@ impl Transport for NatsTransport {
                 self.side.outcomes.clone(),
                 subject.clone(),
                 tx,
+                nonces.clone(),
                 self.stats.clone(),
                 self.connection.clone(),
             ));
@@ -215,6 +231,7 @@ impl Transport for NatsTransport {
                 js: self.js.clone(),
                 side: self.side.clone(),
                 map_run_id: id,
+                nonces,
                 subject: if spec.child.pure { BATCH_SUBJECT_CPU } else { BATCH_SUBJECT_IO },
                 parcel: Vec::new(),
                 parcel_bytes: 0,
@@ -246,6 +263,7 @@ struct NatsChannel {
     js: jetstream::Context,
     side: CoordinatorSide,
     map_run_id: String,
+    nonces: Nonces,
     subject: &'static str,
     parcel: Vec<Batch>,
     parcel_bytes: usize,
@@ -351,8 +369,9 @@ impl NatsChannel {
 }
 
 impl RunChannel for NatsChannel {
-    fn send(&mut self, batch: Batch) -> BoxFuture<'_, Result<(), Failure>> {
+    fn send(&mut self, mut batch: Batch) -> BoxFuture<'_, Result<(), Failure>> {
         Box::pin(async move {
+            batch.nonce = self.nonces.of(batch.batch);
             self.parcel_bytes += batch.input.len();
             self.parcel.push(batch);
             if self.parcel.len() >= PARCEL_CHILDREN || self.parcel_bytes >= PARCEL_BYTES {
