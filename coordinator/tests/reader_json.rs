@@ -168,7 +168,11 @@ async fn an_element_over_8_mib_fails_while_it_streams() {
     b.put("data", "endless.json", endless.clone());
     let cause = "s3://data/endless.json: item 0 is larger than 8 MiB.";
     check(&b, json_reader("endless.json", json!({})), Expect::Cause(cause)).await;
-    b.put("data", "nested.json", format!("{{\"skip\": \"{}\", \"items\": [1, {{\"a\": {}", "y".repeat(9 << 20), &endless[1..]));
+    b.put(
+        "data",
+        "nested.json",
+        format!("{{\"skip\": \"{}\", \"items\": [1, {{\"a\": {}", "y".repeat(9 << 20), &endless[1..]),
+    );
     let cause = "s3://data/nested.json: item 1 is larger than 8 MiB.";
     check(&b, json_reader("nested.json", json!({"ItemsPointer": "/items"})), Expect::Cause(cause)).await;
     // A member name on the way to the items is held while it is compared: it is bounded too.
