@@ -80,7 +80,9 @@ fn decompress(body: &[u8], limit: usize) -> Result<Vec<u8>, String> {
             let pos = out.len();
             let hint = decoder.run(&mut input, &mut OutBuffer::around_pos(&mut out, pos)).map_err(failed)?;
             if out.len() > limit {
-                return Err(format!("a compressed message decodes to more than {limit} bytes, more than a message carries"));
+                return Err(format!(
+                    "a compressed message decodes to more than {limit} bytes, more than a message carries"
+                ));
             }
             let consumed = input.pos() == body.len();
             if consumed && hint == 0 {
