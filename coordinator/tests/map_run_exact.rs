@@ -194,3 +194,40 @@ fn an_item_over_256_kib_fails_alone() {
     assert_eq!(files.failed.len(), 1);
     assert_eq!(files.failed[0]["Error"], "States.DataLimitExceeded");
 }
+
+#[test]
+fn an_in_memory_result_stops_the_run_once_it_passes_256_kib() {
+    // Probe M1: without a ResultWriter every item ran and the in-memory result grew whole (to
+    // 10 GB at 10M items) before the run failed. The result is certain to pass 256 KiB after
+    // about 131,000 outputs of `0`: the run must stop there, not run all 300,000 items.
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::write(data.path().join("items.jsonl"), "0\n".repeat(300_000)).expect("items");
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+            "Parameters": {"Bucket": "data", "Key": "items.jsonl"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true}}});
+    let path = data.path().join("def.json");
+    std::fs::write(&path, def.to_string()).expect("def");
+    let status = data.path().join("status.json");
+    let ran = Run::new(path.to_str().expect("utf-8"))
+        .bucket("data", data.path())
+        .arg("--map-run-status")
+        .arg(status.to_str().expect("utf-8"))
+        .go();
+    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    let out: Value = serde_json::from_str(&ran.stdout).expect("json");
+    assert_eq!(out["Error"], "States.DataLimitExceeded");
+    assert_eq!(
+        out["Cause"],
+        "The state/task 'M' returned a result with a size exceeding the maximum number of bytes service limit."
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&status).expect("status")).expect("status json");
+    let counts = &doc["itemCounts"];
+    let n = |k: &str| counts[k].as_u64().unwrap_or_else(|| panic!("{k} in {counts}"));
+    assert!(n("succeeded") < 150_000, "the run stopped once the result was too large: {counts}");
+    assert_eq!(n("running"), 0, "{counts}");
+    assert_eq!(n("total"), n("succeeded") + n("failed") + n("aborted") + n("timedOut") + n("pending"), "{counts}");
+    assert_eq!(doc["status"], "FAILED");
+}

@@ -171,3 +171,19 @@ async fn header_and_row_errors() {
     check(&b, csv_reader("latin1.csv", first_row.clone()), Expect::Cause(cause)).await;
     check(&b, csv_reader("missing.csv", first_row), Expect::Cause("s3://data/missing.csv does not exist.")).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_open_at_the_end_fails_naming_its_line() {
+    // Probe M8: the open quote swallowed `5,6` into the last item, and reading succeeded.
+    let b = Buckets::new(&["data"]);
+    let first_row = json!({"CSVHeaderLocation": "FIRST_ROW"});
+    b.put("data", "open.csv", "a,b\n1,2\n3,\"abc\n5,6\n");
+    let cause = "s3://data/open.csv: the quote opened at line 3 is never closed.";
+    check(&b, csv_reader("open.csv", first_row.clone()), Expect::Cause(cause)).await;
+    // An escaped quote does not close it; a quote closed on the last line is fine.
+    b.put("data", "escaped.csv", "a\n\"x\\\"");
+    let cause = "s3://data/escaped.csv: the quote opened at line 2 is never closed.";
+    check(&b, csv_reader("escaped.csv", first_row.clone()), Expect::Cause(cause)).await;
+    b.put("data", "closed.csv", "a\n\"x\ny\"");
+    check(&b, csv_reader("closed.csv", first_row), Expect::Items(json!([{"a": "x\ny"}]))).await;
+}

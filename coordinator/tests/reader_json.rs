@@ -158,3 +158,33 @@ async fn a_bucket_missing_on_the_server_is_reported() {
         "Parameters": {"Bucket": "absent", "Key": "k.json"}}));
     assert_eq!(reader::cause(read_all(&storage, &reader).await), "s3://absent/k.json does not exist.");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_element_over_8_mib_fails_while_it_streams() {
+    // Probe H9: `["<1.5 GB string>"]` was buffered whole before the limit applied. An element
+    // that never ends shows the difference: the limit must fire before the end of the input.
+    let b = Buckets::new(&["data"]);
+    let endless = format!("[\"{}", "x".repeat(9 << 20));
+    b.put("data", "endless.json", endless.clone());
+    let cause = "s3://data/endless.json: item 0 is larger than 8 MiB.";
+    check(&b, json_reader("endless.json", json!({})), Expect::Cause(cause)).await;
+    b.put(
+        "data",
+        "nested.json",
+        format!("{{\"skip\": \"{}\", \"items\": [1, {{\"a\": {}", "y".repeat(9 << 20), &endless[1..]),
+    );
+    let cause = "s3://data/nested.json: item 1 is larger than 8 MiB.";
+    check(&b, json_reader("nested.json", json!({"ItemsPointer": "/items"})), Expect::Cause(cause)).await;
+    // A member name on the way to the items is held while it is compared: it is bounded too.
+    b.put("data", "key.json", format!("{{\"{}", "k".repeat(9 << 20)));
+    let cause = "s3://data/key.json: a value larger than 8 MiB at byte offset 1.";
+    check(&b, json_reader("key.json", json!({"ItemsPointer": "/items"})), Expect::Cause(cause)).await;
+    // Exactly at the limit, with whitespace around, is an item.
+    let at = format!("[ \"{}\" ,\n 2 ]", "z".repeat((8 << 20) - 2));
+    b.put("data", "at.json", at);
+    let reader = resolved(json_reader("at.json", json!({})));
+    for (kind, storage) in b.storages() {
+        let items = read_all(&storage, &reader).await.unwrap();
+        assert_eq!(items.iter().map(|i| i.value.get().len()).collect::<Vec<_>>(), vec![8 << 20, 1], "{kind}");
+    }
+}

@@ -56,16 +56,20 @@ async fn compressed_lines() {
 async fn a_bad_line_fails_with_its_number() {
     let b = Buckets::new(&["data"]);
     b.put("data", "bad.jsonl", "1\n\n{\"a\": }\n3\n");
-    let cause = "s3://data/bad.jsonl is not valid JSON Lines at line 3: expected value at line 1 column 7";
+    let cause = "s3://data/bad.jsonl is not valid JSON Lines at line 3, column 7: expected value";
     check(&b, jsonl_reader("bad.jsonl", None), Expect::Cause(cause)).await;
     b.put("data", "two.jsonl", "1\n2 3\n");
-    let cause = "s3://data/two.jsonl is not valid JSON Lines at line 2: trailing characters at line 1 column 3";
+    let cause = "s3://data/two.jsonl is not valid JSON Lines at line 2, column 3: trailing characters";
     check(&b, jsonl_reader("two.jsonl", None), Expect::Cause(cause)).await;
     // MaxItems stops reading before the bad line is reached.
     check(&b, jsonl_reader("bad.jsonl", Some(1)), Expect::Items(json!([1]))).await;
     b.put("data", "latin1.jsonl", b"\"caf\xe9\"\n");
-    let cause = "s3://data/latin1.jsonl is not valid JSON Lines at line 1:";
+    let cause = "s3://data/latin1.jsonl is not valid JSON Lines at line 1, column 5:";
     check(&b, jsonl_reader("latin1.jsonl", None), Expect::CauseStarting(cause)).await;
+    // Probe L6: the file's line and serde's column, not serde's "line 1" as well.
+    b.put("data", "ff.jsonl", b"{}\n{\"a\":\"\xff\"}\n");
+    let cause = "s3://data/ff.jsonl is not valid JSON Lines at line 2, column 7: invalid unicode code point";
+    check(&b, jsonl_reader("ff.jsonl", None), Expect::Cause(cause)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

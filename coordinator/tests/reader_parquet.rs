@@ -102,3 +102,57 @@ async fn files_that_are_not_parquet() {
     let cause = "The ItemReader's Parameters field 'VersionId' is not supported with InputType PARQUET.";
     check(&b, versioned, Expect::Cause(cause)).await;
 }
+
+/// One string column `s`, written batch by batch into one row group with `props`.
+fn string_file(batches: impl IntoIterator<Item = Vec<String>>, props: WriterProperties) -> Vec<u8> {
+    let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8, false)]));
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), Some(props)).unwrap();
+    for rows in batches {
+        let column: ArrayRef = Arc::new(StringArray::from(rows));
+        writer.write(&RecordBatch::try_new(schema.clone(), vec![column]).unwrap()).unwrap();
+    }
+    writer.close().unwrap();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decompression_bomb_is_refused_from_the_footer() {
+    // Probe H8: 58 KB of zstd, one row group of 400 rows × 4 MiB, decoded whole (6.7 GB). A
+    // row group larger than AWS's 256 MiB is refused before any page is decompressed; the
+    // same shape at 65 rows crosses it.
+    let b = Buckets::new(&["data"]);
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_dictionary_enabled(false)
+        .set_max_row_group_row_count(Some(1000))
+        .build();
+    let row = "x".repeat(4 << 20);
+    b.put("data", "bomb.parquet", string_file((0..65).map(|_| vec![row.clone()]), props.clone()));
+    let cause = "s3://data/bomb.parquet: row group 0 (rows 0 to 64) holds ";
+    check(&b, parquet_reader("bomb.parquet", json!({})), Expect::CauseStarting(cause)).await;
+    // Under the limit, rows of 4 MiB are items.
+    b.put("data", "fine.parquet", string_file((0..3).map(|_| vec![row.clone()]), props));
+    let reader = resolved(parquet_reader("fine.parquet", json!({})));
+    for (kind, storage) in b.storages() {
+        let items = read_all(&storage, &reader).await.unwrap();
+        assert_eq!(items.len(), 3, "{kind}");
+        assert_eq!(items[2].value.get().len(), (4 << 20) + r#"{"s":""}"#.len(), "{kind}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_over_8_mib_fails_naming_it() {
+    // A dictionary page holds one 9 MiB value that every row repeats: small on disk and in the
+    // footer, large once decoded. The first row is refused as an item over AWS's 8 MiB.
+    let b = Buckets::new(&["data"]);
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_dictionary_page_size_limit(64 << 20)
+        .build();
+    let big = "y".repeat(9 << 20);
+    let rows = vec![vec!["small".to_string(), big.clone()], vec![big; 10]];
+    b.put("data", "dict.parquet", string_file(rows, props));
+    let cause = "s3://data/dict.parquet: row 1 is larger than 8 MiB.";
+    check(&b, parquet_reader("dict.parquet", json!({})), Expect::Cause(cause)).await;
+}

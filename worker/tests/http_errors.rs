@@ -117,6 +117,19 @@ async fn response_bodies_over_the_limit_fail() {
 }
 
 #[tokio::test]
+async fn without_payload_limits_a_body_still_has_a_ceiling() {
+    // Probe M5: with --no-payload-limits a 1.3 GB body was read whole (3.9 GB RSS).
+    let server = Server::always(Reply::bytes(200, vec![b'y'; (64 << 20) + 1])).await;
+    // Matched rather than unwrapped: a failure must not print 64 MiB.
+    let Err(failure) = open().with_max_response_bytes(None).invoke(task(get(&server.url("/")))).await else {
+        panic!("a body over the ceiling was accepted")
+    };
+    assert_eq!(error(&failure), "States.DataLimitExceeded");
+    let cause = failure.cause.as_deref().unwrap();
+    assert!(cause.contains("67108864 bytes") && cause.contains("--no-payload-limits"), "{cause}");
+}
+
+#[tokio::test]
 async fn an_endless_body_is_cut_off_at_the_limit() {
     let server = Server::always(Reply::endless(&[b'z'; 8192])).await;
     let http = open().with_max_response_bytes(Some(64 * 1024));

@@ -25,23 +25,24 @@ pub struct Selected {
 }
 
 pub struct Source<'r> {
-    kind: Kind,
+    kind: Kind<'r>,
     next_index: u64,
     selector: Option<&'r ItemSelector<'r>>,
     input: &'r Value,
 }
 
-enum Kind {
-    State(std::vec::IntoIter<MapItem>),
+enum Kind<'r> {
+    /// Borrowed from the request: the state input's array is not copied.
+    State(std::slice::Iter<'r, MapItem>),
     Reader(ItemStream),
 }
 
 impl<'r> Source<'r> {
     pub fn new(req: &'r MapRunRequest<'r>, storage: Arc<Storage>) -> Self {
         let kind = match (&req.items, &req.reader) {
-            (Some(items), _) => Kind::State(items.clone().into_iter()),
+            (Some(items), _) => Kind::State(items.iter()),
             (None, Some(r)) => Kind::Reader(reader::open(storage, r.clone())),
-            (None, None) => Kind::State(Vec::new().into_iter()),
+            (None, None) => Kind::State([].iter()),
         };
         Source { kind, next_index: 0, selector: req.selector.as_ref(), input: &req.input }
     }
@@ -50,22 +51,20 @@ impl<'r> Source<'r> {
     pub async fn next_chunk(&mut self) -> Result<Option<Vec<Selected>>, Failure> {
         match &mut self.kind {
             Kind::State(it) => {
-                let items: Vec<MapItem> = it.by_ref().take(CHUNK).collect();
-                if items.is_empty() {
-                    return Ok(None);
-                }
-                let mut out = Vec::with_capacity(items.len());
-                for mut item in items {
-                    item.source = Some("STATE_DATA".into());
+                let mut out = Vec::with_capacity(CHUNK.min(it.len()));
+                for item in it.by_ref().take(CHUNK) {
                     let index = self.next_index;
                     self.next_index += 1;
-                    let value = match self.selector {
-                        Some(sel) => sel.select(self.input, &item)?,
-                        None => item.value,
+                    let input = match self.selector {
+                        Some(sel) => {
+                            let item = MapItem { source: Some("STATE_DATA".into()), ..item.clone() };
+                            to_raw(&sel.select(self.input, &item)?)?
+                        }
+                        None => to_raw(&item.value)?,
                     };
-                    out.push(Selected { index, input: to_raw(&value)? });
+                    out.push(Selected { index, input });
                 }
-                Ok(Some(out))
+                Ok((!out.is_empty()).then_some(out))
             }
             Kind::Reader(stream) => {
                 let Some(chunk) = stream.next().await else { return Ok(None) };

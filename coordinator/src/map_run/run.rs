@@ -102,6 +102,7 @@ impl MapRunner {
             &names.map_run_id,
             &names.map_run_arn,
             self.options.rollover_bytes,
+            (self.options.max_payload_bytes, &req.state.name),
         )
         .await?;
         let budget = if spec.child.pure { IN_FLIGHT_BYTES } else { IN_FLIGHT_BYTES / 4 };
@@ -136,6 +137,11 @@ impl MapRunner {
                 run.on_outcome(o, &mut sink).await?;
             }
             if run.tracker.breached() {
+                break;
+            }
+            if let Some(f) = sink.overflowed() {
+                // The in-memory result can only fail now: nothing more is started.
+                failure = Some(f.clone());
                 break;
             }
             if queue.is_empty() {

@@ -40,6 +40,10 @@ pub const SOCKET: &str = "States.Http.Socket";
 /// AWS's limit on a task result, applied to a response body unless lifted.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
+/// The bound on a 2xx response body when AWS's limit is lifted (`--no-payload-limits`): a body
+/// is held whole (and parsed), so it needs one.
+pub const RESPONSE_CEILING_BYTES: usize = 64 << 20;
+
 /// AWS caps every HTTP Task at 60 seconds, whatever its `TimeoutSeconds`.
 pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -63,9 +67,10 @@ impl Http {
         Http { config, client, max_response_bytes: Some(DEFAULT_MAX_RESPONSE_BYTES), socket_timeout: SOCKET_TIMEOUT }
     }
 
-    /// Bounds a 2xx response body; `None` lifts the bound (`--no-payload-limits`).
+    /// Bounds a 2xx response body; `None` (`--no-payload-limits`) lifts it to
+    /// [`RESPONSE_CEILING_BYTES`].
     pub fn with_max_response_bytes(mut self, limit: Option<usize>) -> Http {
-        self.max_response_bytes = limit;
+        self.max_response_bytes = Some(limit.unwrap_or(RESPONSE_CEILING_BYTES));
         self
     }
 

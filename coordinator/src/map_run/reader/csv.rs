@@ -43,6 +43,7 @@ pub fn read(input: Box<dyn BufRead + Send>, obj: &ObjectRef, options: &Options, 
         LexError::Io(e) => failure::io(&obj.uri, &format!("line {line}"), &e),
         LexError::Utf8 => failure::invalid_utf8(&obj.uri, line),
         LexError::TooLong => failure::too_large(&obj.uri, line, MAX_ITEM),
+        LexError::UnclosedQuote(opened) => failure::unclosed_quote(&obj.uri, opened),
     };
     let headers = match &options.headers {
         Some(h) => h.clone(),

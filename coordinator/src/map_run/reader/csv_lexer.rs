@@ -9,7 +9,8 @@
 //!
 //! Decisions where AWS is silent: an empty line (nothing between two line ends) is no record,
 //! like the end-of-file newline AWS ignores; a whitespace-only line is a record (AWS). A quote
-//! still open at the end of the input closes there. Fields must be UTF-8.
+//! still open at the end of the input is an error naming the line it opened on: closing it
+//! there would silently swallow the rest of the file into one field. Fields must be UTF-8.
 //!
 //! The csv crate is not used: it cannot express the backslash rules (escapes outside quotes,
 //! escaped delimiters, dropped backslashes).
@@ -44,6 +45,8 @@ pub enum LexError {
     Utf8,
     /// The record is longer than the limit given.
     TooLong,
+    /// The input ended inside a quoted field that opened on this line.
+    UnclosedQuote(u64),
 }
 
 pub struct Lexer<R> {
@@ -59,11 +62,13 @@ struct Machine {
     state: State,
     /// Lines begun so far (1-based number of the current line).
     line: u64,
+    /// The line the latest quoted field opened on.
+    quote_line: u64,
 }
 
 impl<R: BufRead> Lexer<R> {
     pub fn new(input: R, delimiter: u8) -> Lexer<R> {
-        Lexer { input, machine: Machine { delimiter, state: State::Start, line: 1 }, start: 1 }
+        Lexer { input, machine: Machine { delimiter, state: State::Start, line: 1, quote_line: 1 }, start: 1 }
     }
 
     /// Reads the next record into `fields`, returning the line it starts on, or `None` at the
@@ -77,6 +82,9 @@ impl<R: BufRead> Lexer<R> {
         loop {
             let buf = self.input.fill_buf().map_err(LexError::Io)?;
             if buf.is_empty() {
+                if matches!(self.machine.state, State::Quoted | State::Escape(Resume::Quoted)) {
+                    return Err(LexError::UnclosedQuote(self.machine.quote_line));
+                }
                 self.machine.state = State::Start;
                 if !touched {
                     return Ok(None);
@@ -144,7 +152,10 @@ impl Machine {
                 State::Start
             }
             (State::Start | State::Unquoted, b'\\') => State::Escape(Resume::Unquoted),
-            (State::Start, b'"') => State::Quoted,
+            (State::Start, b'"') => {
+                self.quote_line = self.line;
+                State::Quoted
+            }
             (State::Start | State::Unquoted, _) => {
                 field.push(b);
                 State::Unquoted
@@ -249,7 +260,11 @@ mod tests {
             ])]
         );
         assert_eq!(records("\"ab\"c,\"\"\n", b','), vec![r(&["abc", ""])]);
-        assert_eq!(records("\"open,end", b','), vec![r(&["open,end"])]);
+        let mut lexer = Lexer::new(&b"a\n\"ok\"\n\"open\n,end\n"[..], b',');
+        let mut fields = Vec::new();
+        assert_eq!(lexer.next(&mut fields, 100).unwrap(), Some(1));
+        assert_eq!(lexer.next(&mut fields, 100).unwrap(), Some(2));
+        assert!(matches!(lexer.next(&mut fields, 100), Err(LexError::UnclosedQuote(3))));
     }
 
     #[test]

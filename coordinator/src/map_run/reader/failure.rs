@@ -44,8 +44,33 @@ pub fn invalid_json(uri: &str, offset: u64, e: &serde_json::Error) -> Failure {
     failed(format!("{uri} is not valid JSON at byte offset {offset}: {e}"))
 }
 
+/// Names the file's line and serde's column in it; serde's own position ("at line 1 column 7")
+/// counts lines within the one line parsed, so it is cut from its message.
 pub fn invalid_json_line(uri: &str, line: u64, e: &serde_json::Error) -> Failure {
-    failed(format!("{uri} is not valid JSON Lines at line {line}: {e}"))
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    let message = text.strip_suffix(&position).unwrap_or(&text);
+    failed(format!("{uri} is not valid JSON Lines at line {line}, column {}: {message}", e.column()))
+}
+
+/// Bytes on the way to the items (a member name, or a scalar where the pointer leads) that
+/// would have to be held whole.
+pub fn value_too_large(uri: &str, offset: u64, limit: usize) -> Failure {
+    failed(format!("{uri}: a value larger than {} MiB at byte offset {offset}.", limit >> 20))
+}
+
+pub fn row_too_large(uri: &str, row: u64, limit: usize) -> Failure {
+    failed(format!("{uri}: row {row} is larger than {} MiB.", limit >> 20))
+}
+
+/// A Parquet row group whose pages would decompress to more than `limit` bytes.
+pub fn row_group_too_large(uri: &str, group: usize, rows: (u64, u64), bytes: u64, limit: usize) -> Failure {
+    failed(format!(
+        "{uri}: row group {group} (rows {} to {}) holds {bytes} bytes uncompressed, over the {} MiB a row group may hold.",
+        rows.0,
+        rows.1,
+        limit >> 20
+    ))
 }
 
 pub fn pointer_not_found(uri: &str, pointer: &str) -> Failure {
@@ -66,6 +91,10 @@ pub fn too_large(uri: &str, line: u64, limit: usize) -> Failure {
 
 pub fn element_too_large(uri: &str, index: u64, limit: usize) -> Failure {
     failed(format!("{uri}: item {index} is larger than {} MiB.", limit >> 20))
+}
+
+pub fn unclosed_quote(uri: &str, line: u64) -> Failure {
+    failed(format!("{uri}: the quote opened at line {line} is never closed."))
 }
 
 pub fn header_too_large(uri: &str) -> Failure {

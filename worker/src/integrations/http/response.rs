@@ -20,13 +20,13 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::{Map, Value};
 use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, Failure};
 
-use super::SOCKET;
+use super::{RESPONSE_CEILING_BYTES, SOCKET};
 
 /// How much of a non-2xx response's body its failure's cause keeps.
 pub const ERROR_BODY_BYTES: usize = 16 * 1024;
 
 /// Reads `response` into the task's result, or the failure its status or size calls for.
-/// `limit` bounds a 2xx body (`None`: no bound); `url` names the call in causes; `head` says the
+/// `limit` bounds a 2xx body (`None`: no bound; the integration always gives one); `url` names the call in causes; `head` says the
 /// request was a HEAD, whose `Content-Length` describes a body that does not come.
 pub(super) async fn read(
     mut response: Response,
@@ -37,7 +37,8 @@ pub(super) async fn read(
     let status = response.status();
     let success = status.is_success();
     let too_large = |limit: usize| {
-        Failure::new(DATA_LIMIT_EXCEEDED, format!("the response body from {url} is larger than {limit} bytes"))
+        let ceiling = if limit == RESPONSE_CEILING_BYTES { " (dmap's ceiling under --no-payload-limits)" } else { "" };
+        Failure::new(DATA_LIMIT_EXCEEDED, format!("the response body from {url} is larger than {limit} bytes{ceiling}"))
     };
     let bound = if success { limit } else { Some(limit.map_or(ERROR_BODY_BYTES, |l| l.min(ERROR_BODY_BYTES))) };
     if let (true, false, Some(limit), Some(length)) = (success, head, limit, response.content_length())
