@@ -36,7 +36,7 @@ impl<'a> Exec<'a> {
         timeout_seconds: Option<u64>,
     ) -> Self {
         let start_time = host.now();
-        let deadline = timeout_seconds.map(|s| start_time + chrono::Duration::seconds(s as i64));
+        let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
         Exec {
             host,
             options,

@@ -11,6 +11,7 @@ mod io;
 pub mod map_run;
 mod run;
 mod states;
+pub mod time;
 
 use std::future::Future;
 use std::pin::pin;
@@ -123,3 +124,5 @@ pub fn execute_pure(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;

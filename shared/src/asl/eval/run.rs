@@ -195,7 +195,7 @@ async fn with_handling<'a>(
                     crate::asl::model::JitterStrategy::Full => exec.host.jitter_millis(delay_millis),
                     crate::asl::model::JitterStrategy::None => delay_millis,
                 };
-                let wake = exec.host.now() + chrono::Duration::milliseconds(delay.min(i64::MAX as u64) as i64);
+                let wake = super::time::after_millis(exec.host.now(), delay);
                 if exec.deadline.is_some_and(|d| wake >= d) {
                     if let Some(d) = exec.deadline {
                         exec.host.sleep_until(d).await;

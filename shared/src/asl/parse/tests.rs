@@ -56,10 +56,7 @@ fn deeply_nested_filters_are_refused_at_their_pointer() {
         assert_refused_at(parse_small_stack(text.clone()), "/States/P/Parameters/r.$");
         assert_refused_at(parse_definition(&text).map(|_| ()), "/States/P/Parameters/r.$");
     }
-    assert_refused_at(
-        parse_small_stack(deep_child(3_000)),
-        "/States/M/ItemProcessor/States/C/Parameters/r.$",
-    );
+    assert_refused_at(parse_small_stack(deep_child(3_000)), "/States/M/ItemProcessor/States/C/Parameters/r.$");
 }
 
 #[test]

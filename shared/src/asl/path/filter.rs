@@ -156,9 +156,7 @@ impl P<'_> {
     fn nest(&mut self) -> Result<(), String> {
         self.depth += 1;
         if self.depth > MAX_FILTER_NESTING {
-            return Err(format!(
-                "the filter is nested deeper than {MAX_FILTER_NESTING} levels of parentheses and '!'"
-            ));
+            return Err(format!("the filter is nested deeper than {MAX_FILTER_NESTING} levels of parentheses and '!'"));
         }
         Ok(())
     }
