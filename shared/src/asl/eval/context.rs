@@ -23,8 +23,11 @@ pub(crate) struct Exec<'a> {
     pub start_time: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
     /// Counter of the history events AWS would have written; AWS quotes the id of a state's
-    /// `…StateEntered` event in runtime causes.
+    /// `…StateEntered` event in runtime causes, and ends a Standard execution at 25,000.
     events: AtomicU64,
+    /// The id no event but `ExecutionSucceeded` may reach (AWS: 25,000); `None` for Express
+    /// executions, which keep no history.
+    history_limit: Option<u64>,
     execution_arn: OnceLock<String>,
 }
 
@@ -34,9 +37,11 @@ impl<'a> Exec<'a> {
         options: &'a ExecutionOptions,
         input: Option<Value>,
         timeout_seconds: Option<u64>,
+        express: bool,
     ) -> Self {
         let start_time = host.now();
         let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
+        let history_limit = (!express).then_some(MAX_HISTORY_EVENTS);
         Exec {
             host,
             options,
@@ -45,6 +50,7 @@ impl<'a> Exec<'a> {
             deadline,
             // Event 1 is ExecutionStarted.
             events: AtomicU64::new(1),
+            history_limit,
             execution_arn: OnceLock::new(),
         }
     }
@@ -61,6 +67,27 @@ impl<'a> Exec<'a> {
         v
     }
 
+    /// Whether event `id` (anything but `ExecutionSucceeded`) would break the history limit.
+    pub fn history_full(&self, id: u64) -> bool {
+        self.history_limit.is_some_and(|limit| id >= limit)
+    }
+
+    /// The history limit's end of an execution, if it has come: the events written so far
+    /// leave no room for the next one. Checked where an execution can loop without passing
+    /// through a state entry (retries).
+    pub fn history_exhausted(&self) -> bool {
+        self.history_full(self.events.load(Ordering::Relaxed) + 1)
+    }
+
+    /// Express executions have no history limit; their bound is AWS's 5-minute maximum
+    /// duration. Reading the clock at every state would cost as much as a small state, so a
+    /// runaway Express loop is caught by looking at the clock once every 1,024 events.
+    pub fn express_overran(&self, id: u64) -> bool {
+        self.history_limit.is_none()
+            && id.is_multiple_of(1024)
+            && self.host.now() >= super::time::after_seconds(self.start_time, EXPRESS_MAX_SECONDS)
+    }
+
     pub fn execution_arn(&self) -> &str {
         self.execution_arn.get_or_init(|| self.options.execution_arn())
     }
@@ -69,6 +96,13 @@ impl<'a> Exec<'a> {
         self.deadline.is_some_and(|d| now >= d)
     }
 }
+
+/// AWS's hard limit on a Standard execution's history: event 25,000 may only be
+/// `ExecutionSucceeded`; any other event there fails the execution.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// An Express execution's maximum duration (AWS: 5 minutes).
+pub const EXPRESS_MAX_SECONDS: u64 = 300;
 
 /// Workflow variables of one scope, reading through to the enclosing scopes (Parallel
 /// branches and inline Map iterations read outer variables but write their own).

@@ -19,7 +19,7 @@ use std::task::{Context, Poll, Waker};
 
 use serde_json::Value;
 
-use crate::asl::error_name::{Failure, TIMEOUT};
+use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
 use crate::asl::model::StateMachine;
 
 pub use host::{Host, TaskRequest};
@@ -95,10 +95,21 @@ pub struct Outcome {
 /// Runs one execution to its end.
 pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Outcome {
     let kept = machine.reads_context.then(|| input.clone());
-    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds);
+    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds, machine.express);
     match run::run_machine(&exec, machine, input, None).await {
         Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
         Err(run::Halt::Failed(f)) => Outcome { status: Status::Failed, output: None, failure: Some(f) },
+        Err(run::Halt::HistoryLimit) => Outcome {
+            status: Status::Failed,
+            output: None,
+            failure: Some(Failure::new(
+                RUNTIME,
+                format!(
+                    "The execution reached the maximum number of history events ({}).",
+                    context::MAX_HISTORY_EVENTS
+                ),
+            )),
+        },
         Err(run::Halt::TimedOut) => {
             Outcome { status: Status::TimedOut, output: None, failure: Some(Failure::named(TIMEOUT)) }
         }

@@ -19,6 +19,9 @@ pub(crate) enum Halt {
     Failed(Failure),
     /// The execution's own `TimeoutSeconds` elapsed: not catchable by any state.
     TimedOut,
+    /// The execution reached AWS's 25,000-event history limit: it fails with
+    /// `States.Runtime`, and no state can catch it.
+    HistoryLimit,
 }
 
 impl From<Failure> for Halt {
@@ -49,6 +52,12 @@ pub(crate) async fn run_machine<'a>(
         loop {
             let state = &machine.states[current];
             let entered_id = exec.events(1);
+            if exec.history_full(entered_id) {
+                return Err(Halt::HistoryLimit);
+            }
+            if exec.express_overran(entered_id) {
+                return Err(Halt::TimedOut);
+            }
             // Reading the clock costs as much as a small state; pure machines that never look
             // at the time (and have no deadline) do without it.
             let now = if machine.reads_clock || exec.deadline.is_some() { exec.host.now() } else { exec.start_time };
@@ -82,7 +91,11 @@ pub(crate) async fn run_machine<'a>(
             if let Some(a) = step.assigned {
                 vars.assign(a);
             }
-            exec.events(1);
+            let exited_id = exec.events(1);
+            // The event after the last exit may be ExecutionSucceeded; any other must fit.
+            if exec.history_full(exited_id) {
+                return Err(Halt::HistoryLimit);
+            }
             match step.next {
                 Some(next) => {
                     current = next;
@@ -188,6 +201,8 @@ async fn with_handling<'a>(
             Err(h) => return Err(h),
         };
         match decide(&failure, &state.retry, &state.catch, &attempts) {
+            // A retried state loops without passing a state entry.
+            Decision::Retry { .. } if exec.history_exhausted() => return Err(Halt::HistoryLimit),
             Decision::Retry { retrier, delay_millis, jitter } => {
                 attempts[retrier] += 1;
                 retry_count += 1;

@@ -57,3 +57,123 @@ fn a_deadline_past_the_end_of_time_saturates() {
     let out = run_on(&host, def, json!({}), &ExecutionOptions::default());
     assert_eq!(out.status, Status::Succeeded, "{out:?}");
 }
+
+const HISTORY_CAUSE: &str = "The execution reached the maximum number of history events (25000).";
+
+fn assert_history_limit(out: &Outcome) {
+    assert_eq!(error_of(out), (Status::Failed, Some("States.Runtime"), HISTORY_CAUSE), "{out:?}");
+}
+
+/// Probe M6 (`loop.json`): `A(Pass) → C(Choice: $ == 1 → A)` ends at 25,000 events.
+#[test]
+fn a_pass_choice_loop_ends_at_the_history_limit() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "A"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    assert_history_limit(&run_on(&ManualHost::new(), def, json!(1), &ExecutionOptions::default()));
+}
+
+/// Probe M6 (`loopw.json` and `looptask.json`): through a `Wait 0` or a Task, and a Catch of
+/// `States.ALL` does not catch the end of the history.
+#[test]
+fn loops_through_wait_and_task_end_at_the_history_limit() {
+    let wait = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Wait", "Seconds": 0, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "A"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    assert_history_limit(&run_on(&ManualHost::new(), wait, json!(1), &ExecutionOptions::default()));
+    let task = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:id",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "D"}], "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": "T"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    assert_history_limit(&run_on(&ManualHost::new(), task, json!({"go": true}), &ExecutionOptions::default()));
+}
+
+/// A Task retried (almost) without end loops inside one state.
+#[test]
+fn endless_retries_end_at_the_history_limit() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:flaky",
+              "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 99_999_999}],
+              "End": true}}});
+    let out = run_on(&ManualHost::new(), def, json!({"fail_times": u64::MAX}), &ExecutionOptions::default());
+    assert_history_limit(&out);
+}
+
+/// Inline Map iterations and Parallel branches write into their parent's history (as on AWS).
+#[test]
+fn inline_map_iterations_count_in_the_parent_history() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    // 1 + Entered + MapStateStarted + 4 per iteration + MapStateSucceeded + Exited.
+    let fits = (25_000 - 6) / 4;
+    let out = run_on(&ManualHost::new(), def.clone(), json!({"xs": vec![0; fits]}), &ExecutionOptions::default());
+    assert_eq!(out.status, Status::Succeeded, "{:?}", out.failure);
+    assert_history_limit(&run_on(
+        &ManualHost::new(),
+        def,
+        json!({"xs": vec![0; fits + 1]}),
+        &ExecutionOptions::default(),
+    ));
+}
+
+/// Event 25,000 may be ExecutionSucceeded; nothing else.
+#[test]
+fn the_limit_falls_exactly_where_aws_puts_it() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "limit.$": "$.limit"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThanPath": "$.limit", "Next": "P"}],
+              "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    // ExecutionStarted + 4 events per loop + 2 for D: ExecutionSucceeded is event 4L + 4.
+    let ok = run_on(&ManualHost::new(), def.clone(), json!({"n": 0, "limit": 6_249}), &ExecutionOptions::default());
+    assert_eq!(ok.output, Some(json!({"n": 6_249, "limit": 6_249})), "{:?}", ok.failure);
+    assert_history_limit(&run_on(
+        &ManualHost::new(),
+        def,
+        json!({"n": 0, "limit": 6_250}),
+        &ExecutionOptions::default(),
+    ));
+}
+
+/// Express children keep no history (no event limit); a runaway one ends at Express's
+/// 5-minute maximum duration instead.
+#[test]
+fn express_children_have_no_history_limit_but_five_minutes() {
+    let counted = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": 20_000, "Next": "P"}],
+              "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    let (mut machine, _) = parse_value(&counted).expect("valid");
+    machine.express = true;
+    let host = ManualHost::new();
+    let out = futures::executor::block_on(execute(&machine, json!({"n": 0}), &ExecutionOptions::default(), &host));
+    assert_eq!(out.output, Some(json!({"n": 20_000})), "{:?}", out.failure);
+
+    let waits = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "W"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    let (mut machine, _) = parse_value(&waits).expect("valid");
+    machine.express = true;
+    let host = ManualHost::new();
+    let start = host.now();
+    let out = futures::executor::block_on(execute(&machine, json!(1), &ExecutionOptions::default(), &host));
+    assert_eq!(out.status, Status::TimedOut, "{out:?}");
+    let ran = (host.now() - start).num_seconds();
+    assert!((300..=600).contains(&ran), "ended after {ran} s");
+}
+
+#[test]
+fn the_parser_marks_express_processors() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.xs",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}}});
+    let (machine, _) = parse_value(&def).expect("valid");
+    assert!(!machine.express);
+    let crate::asl::model::StateKind::Map(m) = &machine.states[0].kind else { panic!("a Map") };
+    assert!(m.processor.express);
+}
