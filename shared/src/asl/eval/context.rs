@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::asl::bound::{Bound, HARD_MAX_BYTES};
 use crate::asl::path::Env;
 use crate::asl::timestamp;
 
@@ -22,6 +23,11 @@ pub(crate) struct Exec<'a> {
     pub input: Option<Value>,
     pub start_time: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
+    /// The largest state data allowed: AWS's 256 KiB, or dmap's hard ceiling when lifted.
+    pub max_bytes: usize,
+    /// A bound of the context object `$$` (the execution input and names; see
+    /// [`crate::asl::bound`]).
+    pub context_bound: Bound,
     /// Counter of the history events AWS would have written; AWS quotes the id of a state's
     /// `…StateEntered` event in runtime causes, and ends a Standard execution at 25,000.
     events: AtomicU64,
@@ -38,7 +44,24 @@ impl<'a> Exec<'a> {
         input: Option<Value>,
         timeout_seconds: Option<u64>,
         express: bool,
+        input_bound: Bound,
     ) -> Self {
+        let max_bytes = options.max_payload_bytes.unwrap_or(HARD_MAX_BYTES);
+        // The names and ARNs, each at most twice (escapes), plus keys and timestamps.
+        let names = [
+            &options.execution_name,
+            &options.state_machine_name,
+            &options.region,
+            &options.account,
+            &options.role_arn,
+        ]
+        .iter()
+        .map(|s| s.len() * 12)
+        .sum::<usize>();
+        let context_bound = Bound {
+            size: input_bound.size.saturating_add(names + 1024),
+            depth: input_bound.depth.saturating_add(2).max(3),
+        };
         let start_time = host.now();
         let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
         let history_limit = (!express).then_some(MAX_HISTORY_EVENTS);
@@ -48,6 +71,8 @@ impl<'a> Exec<'a> {
             input,
             start_time,
             deadline,
+            max_bytes,
+            context_bound,
             // Event 1 is ExecutionStarted.
             events: AtomicU64::new(1),
             history_limit,
@@ -110,11 +135,13 @@ pub const EXPRESS_MAX_SECONDS: u64 = 300;
 pub(crate) struct Vars<'p> {
     local: HashMap<String, Value>,
     parent: Option<&'p Vars<'p>>,
+    /// A bound of every variable visible here (see [`crate::asl::bound`]).
+    pub bound: Bound,
 }
 
 impl<'p> Vars<'p> {
     pub fn child(parent: Option<&'p Vars<'p>>) -> Self {
-        Vars { local: HashMap::new(), parent }
+        Vars { local: HashMap::new(), parent, bound: parent.map(|p| p.bound).unwrap_or_default() }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -135,7 +162,8 @@ impl<'p> Vars<'p> {
     }
 
     /// Applies the values of an `Assign` block, all at once after the state.
-    pub fn assign(&mut self, values: Map<String, Value>) {
+    pub fn assign(&mut self, values: Map<String, Value>, bound: Bound) {
+        self.bound = self.bound.max(bound);
         for (k, v) in values {
             self.local.insert(k, v);
         }

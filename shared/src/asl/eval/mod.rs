@@ -24,6 +24,7 @@ use crate::asl::model::StateMachine;
 
 pub use host::{Host, TaskRequest};
 pub use io::{MAX_PAYLOAD_BYTES, json_size};
+pub(crate) use io::{number_len, string_len};
 
 /// Names and ARNs an execution reports through the context object (`$$`).
 #[derive(Debug, Clone)]
@@ -95,8 +96,12 @@ pub struct Outcome {
 /// Runs one execution to its end.
 pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Outcome {
     let kept = machine.reads_context.then(|| input.clone());
-    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds, machine.express);
-    match run::run_machine(&exec, machine, input, None).await {
+    // The input is measured once; from here on, bounds carried through the state loop say
+    // when data could pass a limit (see `crate::asl::bound`).
+    let max_bytes = options.max_payload_bytes.unwrap_or(crate::asl::bound::HARD_MAX_BYTES);
+    let input_bound = run::known(crate::asl::bound::measure(&input, max_bytes), max_bytes);
+    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds, machine.express, input_bound);
+    match run::run_machine(&exec, machine, input, input_bound, None).await {
         Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
         Err(run::Halt::Failed(f)) => Outcome { status: Status::Failed, output: None, failure: Some(f) },
         Err(run::Halt::HistoryLimit) => Outcome {

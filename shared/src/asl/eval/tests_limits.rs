@@ -177,3 +177,85 @@ fn the_parser_marks_express_processors() {
     let crate::asl::model::StateKind::Map(m) = &machine.states[0].kind else { panic!("a Map") };
     assert!(m.processor.express);
 }
+
+/// The probe's `nest.json`: each loop wraps `$.d` in one more object.
+fn nest() -> Value {
+    json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Parameters": {"n": 0, "d": 1}, "Next": "Nest"},
+        "Nest": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "d": {"x.$": "$.d"}}, "Next": "Check"},
+        "Check": {"Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericLessThanPath": "$$.Execution.Input.limit", "Next": "Nest"}],
+            "Default": "Done"},
+        "Done": {"Type": "Pass", "End": true}}})
+}
+
+/// The probe's `double.json`: each loop doubles `$.d`.
+fn double() -> Value {
+    json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Parameters": {"n": 0, "d": "xxxxxxxxxx"}, "Next": "Nest"},
+        "Nest": {"Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, 1)", "d": {"a.$": "$.d", "b.$": "$.d"}},
+                 "Next": "Check"},
+        "Check": {"Type": "Choice",
+            "Choices": [{"Variable": "$.n", "NumericLessThanPath": "$$.Execution.Input.limit", "Next": "Nest"}],
+            "Default": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "End": true}}})
+}
+
+/// Runs on a thread with a worker's 2 MiB stack.
+fn run_small_stack(definition: Value, input: Value, options: ExecutionOptions) -> Outcome {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || run_on(&ManualHost::new(), definition, input, &options))
+        .expect("spawn")
+        .join()
+        .expect("the execution must not kill its thread")
+}
+
+/// Probe H3: values deeper than dmap's JSON parser reads back end the execution with
+/// `States.DataLimitExceeded` naming the state, instead of overflowing the stack.
+#[test]
+fn data_nested_past_the_depth_limit_fails_the_state() {
+    let out = run_small_stack(nest(), json!({"limit": 20_000}), ExecutionOptions::default());
+    let (status, error, cause) = error_of(&out);
+    assert_eq!((status, error), (Status::Failed, Some("States.DataLimitExceeded")), "{out:?}");
+    assert!(cause.contains("'Nest'") && cause.contains("nested deeper than 127"), "{cause}");
+    // Lifting the payload limit does not lift the depth limit.
+    let lifted = ExecutionOptions { max_payload_bytes: None, ..Default::default() };
+    let out = run_small_stack(nest(), json!({"limit": 20_000}), lifted);
+    assert_eq!(error_of(&out).1, Some("States.DataLimitExceeded"), "{out:?}");
+    // Data as deep as the parser reads back still passes: `d` is 125 levels deep in the
+    // output, which is itself one level.
+    let out = run_small_stack(nest(), json!({"limit": 125}), ExecutionOptions::default());
+    assert_eq!(out.status, Status::Succeeded, "{:?}", out.failure);
+    let text = serde_json::to_string(&out.output).expect("serialises");
+    assert!(serde_json::from_str::<Value>(&text).is_ok(), "dmap reads its own output back");
+}
+
+/// Probe H7: data that doubles between Pass states fails at 256 KiB, at the Pass that
+/// grew it, as on AWS.
+#[test]
+fn data_growing_past_the_payload_limit_between_passes_fails_the_pass() {
+    let out = run_small_stack(double(), json!({"limit": 24}), ExecutionOptions::default());
+    let (status, error, cause) = error_of(&out);
+    assert_eq!((status, error), (Status::Failed, Some("States.DataLimitExceeded")), "{out:?}");
+    assert!(cause.contains("'Nest'"), "{cause}");
+    // Under the limit it runs: `d` is then about 25 * 2^12 bytes, 100 KiB.
+    let out = run_small_stack(double(), json!({"limit": 12}), ExecutionOptions::default());
+    assert_eq!(out.output, Some(json!({"n": 12})), "{:?}", out.failure);
+}
+
+/// Variables are bounded too: an Assign that doubles a variable fails at the limit.
+#[test]
+fn variables_growing_past_the_payload_limit_fail_the_state() {
+    let def = json!({"StartAt": "Init", "States": {
+        "Init": {"Type": "Pass", "Assign": {"v": "xxxxxxxxxx", "n": 0}, "Next": "Grow"},
+        "Grow": {"Type": "Pass", "Assign": {"v": {"a.$": "$v", "b.$": "$v"}, "n.$": "States.MathAdd($n, 1)"},
+                 "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$n", "NumericLessThan": 40, "Next": "Grow"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"}}});
+    let out = run_small_stack(def, json!({}), ExecutionOptions::default());
+    let (status, error, cause) = error_of(&out);
+    assert_eq!((status, error), (Status::Failed, Some("States.DataLimitExceeded")), "{out:?}");
+    assert!(cause.contains("'Grow'"), "{cause}");
+}

@@ -65,6 +65,8 @@ pub struct State {
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// How big this state can make its data (see [`crate::asl::bound`]).
+    pub growth: crate::asl::bound::StateGrowth,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -255,6 +255,7 @@ fn placeholder(name: &str, ptr: &str) -> State {
         transition: Transition::None,
         retry: Vec::new(),
         catch: Vec::new(),
+        growth: Default::default(),
     }
 }
 
