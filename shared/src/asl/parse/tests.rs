@@ -92,3 +92,51 @@ fn choice_rules_nested_to_serdes_limit_parse_on_a_small_stack() {
     assert!(serde_json::from_str::<Value>(&text).is_ok(), "the definition is within serde's limit");
     parse_small_stack(text).expect("a Choice rule at serde's depth limit compiles");
 }
+
+#[test]
+fn parallels_nested_to_serdes_limit_run_on_a_small_stack() {
+    // Each Parallel costs four JSON levels (machine, States, state, Branches); 31 is the most
+    // a definition file can nest.
+    let mut machine = json!({"StartAt": "L", "States": {"L": {"Type": "Pass", "Result": 1, "End": true}}});
+    let mut levels = 0;
+    loop {
+        // State names are unique across the whole definition.
+        let name = format!("P{levels}");
+        let next = json!({"StartAt": name, "States": {name.clone(): {"Type": "Parallel", "Branches": [machine.clone()], "End": true}}});
+        if serde_json::from_str::<Value>(&next.to_string()).is_err() {
+            break;
+        }
+        machine = next;
+        levels += 1;
+    }
+    assert!(levels >= 30, "{levels}");
+    let text = machine.to_string();
+    let out = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let (m, _) = parse_definition(&text).unwrap_or_else(|d| panic!("{d:?}"));
+            crate::asl::eval::execute_pure(&m, json!({}), &Default::default(), &PureHost).map(|o| o.status)
+        })
+        .expect("spawn")
+        .join()
+        .expect("the thread must not die");
+    assert_eq!(out, Some(crate::asl::eval::Status::Succeeded));
+}
+
+/// Pure machines never call the host but for the clock.
+struct PureHost;
+
+impl crate::asl::eval::Host for PureHost {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::<chrono::Utc>::UNIX_EPOCH
+    }
+    fn sleep_until(&self, _deadline: chrono::DateTime<chrono::Utc>) -> futures::future::BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+    fn invoke_task(
+        &self,
+        _request: crate::asl::eval::TaskRequest,
+    ) -> futures::future::BoxFuture<'_, Result<Value, crate::asl::Failure>> {
+        Box::pin(async { Err(crate::asl::Failure::named("States.TaskFailed")) })
+    }
+}
