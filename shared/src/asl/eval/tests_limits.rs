@@ -259,3 +259,21 @@ fn variables_growing_past_the_payload_limit_fail_the_state() {
     assert_eq!((status, error), (Status::Failed, Some("States.DataLimitExceeded")), "{out:?}");
     assert!(cause.contains("'Grow'"), "{cause}");
 }
+
+/// A runaway Express loop whose state entries never land on a multiple of 1,024 (a Parallel
+/// of two branches looping on itself writes eight events per pass, entering at 2, 10, 18, …)
+/// still ends at five minutes.
+#[test]
+fn express_loops_of_any_period_end_at_five_minutes() {
+    let wait = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": true}}});
+    let wait2 = json!({"StartAt": "V", "States": {"V": {"Type": "Wait", "Seconds": 1, "End": true}}});
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [wait, wait2], "OutputPath": "$[0]", "Next": "P",
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "D"}]},
+        "D": {"Type": "Succeed"}}});
+    let (mut machine, _) = parse_value(&def).expect("valid");
+    machine.express = true;
+    let host = ManualHost::new();
+    let out = futures::executor::block_on(execute(&machine, json!({}), &ExecutionOptions::default(), &host));
+    assert_eq!(out.status, Status::TimedOut, "{out:?}");
+}
