@@ -1,5 +1,6 @@
 //! The `dmap` command line: one subcommand per file behind a closed enum.
 
+mod input;
 mod run;
 mod signals;
 mod validate;

@@ -127,14 +127,8 @@ fn prepare(a: &Args) -> Result<Prepared, String> {
         let lines: Vec<String> = unsupported.iter().map(|d| format!("{}: {d}", a.file.display())).collect();
         return Err(lines.join("\n"));
     }
-    let input = match (&a.input, &a.input_json) {
-        (Some(f), _) => {
-            let t = std::fs::read_to_string(f).map_err(|e| format!("dmap: cannot read {}: {e}", f.display()))?;
-            serde_json::from_str(&t).map_err(|e| format!("dmap: {} is not valid JSON: {e}", f.display()))?
-        }
-        (None, Some(j)) => serde_json::from_str(j).map_err(|e| format!("dmap: --input-json is not valid JSON: {e}"))?,
-        (None, None) => json!({}),
-    };
+    let max_input = limit.unwrap_or(shared::asl::bound::HARD_MAX_BYTES);
+    let input = super::input::read(a.input.as_deref(), a.input_json.as_deref(), max_input, limit.is_none())?;
     // `orders.asl.json` → `orders`: the state machine's name in ARNs.
     let file = a.file.file_name().and_then(|s| s.to_str()).unwrap_or("StateMachine");
     let name = file.trim_end_matches(".json").trim_end_matches(".asl").to_string();

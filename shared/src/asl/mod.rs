@@ -5,6 +5,7 @@
 //! definition), [`parse`] (JSON → model, collecting every [`diagnostic::Diagnostic`]) and
 //! [`eval`] (the interpreter). Nothing here performs I/O or reads the clock: see [`eval::Host`].
 
+pub mod bound;
 pub mod choice;
 pub mod diagnostic;
 pub mod error_name;

@@ -100,11 +100,19 @@ async fn load(definitions: kv::Store, hash: String) -> Result<Lookup, String> {
     let record: DefinitionRecord =
         serde_json::from_slice(&bytes).map_err(|e| format!("definition {hash} is unreadable: {e}"))?;
     let mut definition = record.definition;
+    let mut express = false;
     if let Value::Object(m) = &mut definition {
-        m.remove("ProcessorConfig");
+        // Compiled as a machine of its own, the processor loses its ProcessorConfig; what it
+        // said about the execution type decides the history limit (Express keeps none).
+        express = m
+            .remove("ProcessorConfig")
+            .is_some_and(|pc| pc.get("ExecutionType").and_then(Value::as_str) == Some("EXPRESS"));
     }
     let machine = match shared::asl::parse::parse_value(&definition) {
-        Ok((m, _)) => m,
+        Ok((mut m, _)) => {
+            m.express = express;
+            m
+        }
         Err(diags) => {
             let text: Vec<String> = diags.iter().map(|d| d.to_string()).collect();
             return Err(format!("definition {hash} does not validate: {}", text.join("; ")));

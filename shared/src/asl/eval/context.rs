@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use crate::asl::bound::{Bound, HARD_MAX_BYTES};
 use crate::asl::path::Env;
 use crate::asl::timestamp;
 
@@ -22,9 +23,19 @@ pub(crate) struct Exec<'a> {
     pub input: Option<Value>,
     pub start_time: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
+    /// The largest state data allowed: AWS's 256 KiB, or dmap's hard ceiling when lifted.
+    pub max_bytes: usize,
+    /// A bound of the context object `$$` (the execution input and names; see
+    /// [`crate::asl::bound`]).
+    pub context_bound: Bound,
     /// Counter of the history events AWS would have written; AWS quotes the id of a state's
-    /// `…StateEntered` event in runtime causes.
+    /// `…StateEntered` event in runtime causes, and ends a Standard execution at 25,000.
     events: AtomicU64,
+    /// The id no event but `ExecutionSucceeded` may reach (AWS: 25,000); `None` for Express
+    /// executions, which keep no history.
+    history_limit: Option<u64>,
+    /// The last block of 1,024 event ids at which an Express execution looked at the clock.
+    clock_block: AtomicU64,
     execution_arn: OnceLock<String>,
 }
 
@@ -34,17 +45,40 @@ impl<'a> Exec<'a> {
         options: &'a ExecutionOptions,
         input: Option<Value>,
         timeout_seconds: Option<u64>,
+        express: bool,
+        input_bound: Bound,
     ) -> Self {
+        let max_bytes = options.max_payload_bytes.unwrap_or(HARD_MAX_BYTES);
+        // The names and ARNs, each at most twice (escapes), plus keys and timestamps.
+        let names = [
+            &options.execution_name,
+            &options.state_machine_name,
+            &options.region,
+            &options.account,
+            &options.role_arn,
+        ]
+        .iter()
+        .map(|s| s.len() * 12)
+        .sum::<usize>();
+        let context_bound = Bound {
+            size: input_bound.size.saturating_add(names + 1024),
+            depth: input_bound.depth.saturating_add(2).max(3),
+        };
         let start_time = host.now();
-        let deadline = timeout_seconds.map(|s| start_time + chrono::Duration::seconds(s as i64));
+        let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
+        let history_limit = (!express).then_some(MAX_HISTORY_EVENTS);
         Exec {
             host,
             options,
             input,
             start_time,
             deadline,
+            max_bytes,
+            context_bound,
             // Event 1 is ExecutionStarted.
             events: AtomicU64::new(1),
+            history_limit,
+            clock_block: AtomicU64::new(0),
             execution_arn: OnceLock::new(),
         }
     }
@@ -61,6 +95,35 @@ impl<'a> Exec<'a> {
         v
     }
 
+    /// Whether event `id` (anything but `ExecutionSucceeded`) would break the history limit.
+    pub fn history_full(&self, id: u64) -> bool {
+        self.history_limit.is_some_and(|limit| id >= limit)
+    }
+
+    /// The history limit's end of an execution, if it has come: the events written so far
+    /// leave no room for the next one. Checked where an execution can loop without passing
+    /// through a state entry (retries).
+    pub fn history_exhausted(&self) -> bool {
+        self.history_full(self.events.load(Ordering::Relaxed) + 1)
+    }
+
+    /// Express executions have no history limit; their bound is AWS's 5-minute maximum
+    /// duration. Reading the clock at every state would cost as much as a small state, so a
+    /// runaway Express loop is caught by looking at the clock once every 1,024 events.
+    /// (Once per block of ids, not at multiples of 1,024: a loop's entry ids may step over
+    /// every multiple.)
+    pub fn express_overran(&self, id: u64) -> bool {
+        if self.history_limit.is_some() {
+            return false;
+        }
+        let block = id >> 10;
+        if block == self.clock_block.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.clock_block.store(block, Ordering::Relaxed);
+        self.host.now() >= super::time::after_seconds(self.start_time, EXPRESS_MAX_SECONDS)
+    }
+
     pub fn execution_arn(&self) -> &str {
         self.execution_arn.get_or_init(|| self.options.execution_arn())
     }
@@ -70,17 +133,26 @@ impl<'a> Exec<'a> {
     }
 }
 
+/// AWS's hard limit on a Standard execution's history: event 25,000 may only be
+/// `ExecutionSucceeded`; any other event there fails the execution.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// An Express execution's maximum duration (AWS: 5 minutes).
+pub const EXPRESS_MAX_SECONDS: u64 = 300;
+
 /// Workflow variables of one scope, reading through to the enclosing scopes (Parallel
 /// branches and inline Map iterations read outer variables but write their own).
 #[derive(Default)]
 pub(crate) struct Vars<'p> {
     local: HashMap<String, Value>,
     parent: Option<&'p Vars<'p>>,
+    /// A bound of every variable visible here (see [`crate::asl::bound`]).
+    pub bound: Bound,
 }
 
 impl<'p> Vars<'p> {
     pub fn child(parent: Option<&'p Vars<'p>>) -> Self {
-        Vars { local: HashMap::new(), parent }
+        Vars { local: HashMap::new(), parent, bound: parent.map(|p| p.bound).unwrap_or_default() }
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
@@ -101,7 +173,8 @@ impl<'p> Vars<'p> {
     }
 
     /// Applies the values of an `Assign` block, all at once after the state.
-    pub fn assign(&mut self, values: Map<String, Value>) {
+    pub fn assign(&mut self, values: Map<String, Value>, bound: Bound) {
+        self.bound = self.bound.max(bound);
         for (k, v) in values {
             self.local.insert(k, v);
         }

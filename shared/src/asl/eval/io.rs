@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::asl::bound::{Bound, MAX_DEPTH};
 use crate::asl::error_name::{DATA_LIMIT_EXCEEDED, Failure, RESULT_PATH_MATCH_FAILURE, RUNTIME};
 use crate::asl::model::{PathOrNull, ResultPath};
 use crate::asl::path::template::compact;
@@ -73,13 +74,22 @@ pub(crate) fn result_path(rp: &ResultPath, raw_input: Value, result: Value) -> R
     }
 }
 
-/// Fails with `States.DataLimitExceeded` when a state's output is over `limit` bytes.
-pub(crate) fn check_size(state_name: &str, v: &Value, limit: usize) -> Result<(), Failure> {
-    if json_size(v, limit + 1) > limit {
+/// Fails with `States.DataLimitExceeded` when a measurement ([`crate::asl::bound::measure`])
+/// of what a state `did` is past the size limit or the depth limit.
+pub(crate) fn check_bound(state_name: &str, did: &str, m: Bound, max_bytes: usize) -> Result<(), Failure> {
+    if m.size > max_bytes {
         return Err(Failure::new(
             DATA_LIMIT_EXCEEDED,
             format!(
-                "The state/task '{state_name}' returned a result with a size exceeding the maximum number of bytes service limit."
+                "The state/task '{state_name}' {did} with a size exceeding the maximum number of bytes service limit."
+            ),
+        ));
+    }
+    if m.depth > MAX_DEPTH {
+        return Err(Failure::new(
+            DATA_LIMIT_EXCEEDED,
+            format!(
+                "The state/task '{state_name}' {did} nested deeper than {MAX_DEPTH} levels, the most JSON that dmap reads back."
             ),
         ));
     }
@@ -118,7 +128,7 @@ pub fn json_size(v: &Value, limit: usize) -> usize {
     acc
 }
 
-fn number_len(n: &serde_json::Number) -> usize {
+pub(crate) fn number_len(n: &serde_json::Number) -> usize {
     if let Some(i) = n.as_i64() {
         let mut len = if i < 0 { 2 } else { 1 };
         let mut x = i.unsigned_abs();
@@ -132,7 +142,7 @@ fn number_len(n: &serde_json::Number) -> usize {
     }
 }
 
-fn string_len(s: &str) -> usize {
+pub(crate) fn string_len(s: &str) -> usize {
     let mut n = 2;
     for b in s.bytes() {
         n += match b {

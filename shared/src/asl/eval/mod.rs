@@ -11,6 +11,7 @@ mod io;
 pub mod map_run;
 mod run;
 mod states;
+pub mod time;
 
 use std::future::Future;
 use std::pin::pin;
@@ -18,11 +19,12 @@ use std::task::{Context, Poll, Waker};
 
 use serde_json::Value;
 
-use crate::asl::error_name::{Failure, TIMEOUT};
+use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
 use crate::asl::model::StateMachine;
 
 pub use host::{Host, TaskRequest};
 pub use io::{MAX_PAYLOAD_BYTES, json_size};
+pub(crate) use io::{number_len, string_len};
 
 /// Names and ARNs an execution reports through the context object (`$$`).
 #[derive(Debug, Clone)]
@@ -94,10 +96,25 @@ pub struct Outcome {
 /// Runs one execution to its end.
 pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Outcome {
     let kept = machine.reads_context.then(|| input.clone());
-    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds);
-    match run::run_machine(&exec, machine, input, None).await {
+    // The input is measured once; from here on, bounds carried through the state loop say
+    // when data could pass a limit (see `crate::asl::bound`).
+    let max_bytes = options.max_payload_bytes.unwrap_or(crate::asl::bound::HARD_MAX_BYTES);
+    let input_bound = run::known(crate::asl::bound::measure(&input, max_bytes), max_bytes);
+    let exec = context::Exec::new(host, options, kept, machine.timeout_seconds, machine.express, input_bound);
+    match run::run_machine(&exec, machine, input, input_bound, None).await {
         Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
         Err(run::Halt::Failed(f)) => Outcome { status: Status::Failed, output: None, failure: Some(f) },
+        Err(run::Halt::HistoryLimit) => Outcome {
+            status: Status::Failed,
+            output: None,
+            failure: Some(Failure::new(
+                RUNTIME,
+                format!(
+                    "The execution reached the maximum number of history events ({}).",
+                    context::MAX_HISTORY_EVENTS
+                ),
+            )),
+        },
         Err(run::Halt::TimedOut) => {
             Outcome { status: Status::TimedOut, output: None, failure: Some(Failure::named(TIMEOUT)) }
         }
@@ -123,3 +140,5 @@ pub fn execute_pure(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;

@@ -5,6 +5,7 @@
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use crate::asl::bound::{Bound, measure};
 use crate::asl::error_name::{Failure, RUNTIME};
 use crate::asl::model::{State, StateId, StateKind, StateMachine, Transition};
 use crate::asl::path::template::Template;
@@ -19,6 +20,9 @@ pub(crate) enum Halt {
     Failed(Failure),
     /// The execution's own `TimeoutSeconds` elapsed: not catchable by any state.
     TimedOut,
+    /// The execution reached AWS's 25,000-event history limit: it fails with
+    /// `States.Runtime`, and no state can catch it.
+    HistoryLimit,
 }
 
 impl From<Failure> for Halt {
@@ -40,15 +44,24 @@ pub(crate) async fn run_machine<'a>(
     exec: &'a Exec<'a>,
     machine: &'a StateMachine,
     input: Value,
+    input_bound: Bound,
     parent: Option<&'a Vars<'a>>,
 ) -> Result<Value, Halt> {
     {
         let mut vars = Vars::child(parent);
         let mut current = machine.start_at;
         let mut input = input;
+        let mut bound = input_bound;
         loop {
             let state = &machine.states[current];
+            let in_bound = bound;
             let entered_id = exec.events(1);
+            if exec.history_full(entered_id) {
+                return Err(Halt::HistoryLimit);
+            }
+            if exec.express_overran(entered_id) {
+                return Err(Halt::TimedOut);
+            }
             // Reading the clock costs as much as a small state; pure machines that never look
             // at the time (and have no deadline) do without it.
             let now = if machine.reads_clock || exec.deadline.is_some() { exec.host.now() } else { exec.start_time };
@@ -59,30 +72,41 @@ pub(crate) async fn run_machine<'a>(
                 StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed | StateKind::Fail(_) => {
                     run_pure_state(exec, state, input, &vars, now)
                 }
-                _ => run_waiting_state(exec, state, input, &vars, now).await,
+                _ => run_waiting_state(exec, state, input, bound, &vars, now).await,
             };
             let step = match ran {
                 Ok(step) => step,
                 Err(Halt::Failed(f)) => return Err(Halt::Failed(prefix_runtime(f, &state.name, entered_id))),
                 Err(h) => return Err(h),
             };
-            // The 256 KiB limit is checked where data enters or gathers — Task results and
-            // inputs, Parallel and Map results — and on what leaves the machine. Choice,
-            // Succeed and Wait only pass on part of their input; a Pass that grows its data
-            // past the limit is caught at the next Task or at the end (see ARCHITECTURE.md).
-            // (A branch's or an iteration's output is checked as part of its Parallel or Map.)
-            let may_grow = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_))
-                || (step.next.is_none() && parent.is_none());
-            if may_grow
-                && let Some(limit) = exec.options.max_payload_bytes
-                && let Err(f) = io::check_size(&state.name, &step.output, limit)
-            {
-                return Err(Halt::Failed(f));
-            }
+            // Size and depth limits hold after every state, but are measured only where data
+            // enters or gathers (Task, Parallel, Map) or where the bound computed from the
+            // state's compiled fields passes a limit (see `crate::asl::bound`).
+            let gathers = matches!(state.kind, StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_));
+            let max = exec.max_bytes;
+            let out_bound =
+                if gathers { Bound::UNKNOWN } else { state.growth.output.apply(bound, exec.context_bound, vars.bound) };
+            bound = if out_bound.within(max) {
+                out_bound
+            } else {
+                let m = measure(&step.output, max);
+                io::check_bound(&state.name, "returned a result", m, max)?;
+                m
+            };
             if let Some(a) = step.assigned {
-                vars.assign(a);
+                let b = if gathers {
+                    Bound::UNKNOWN
+                } else {
+                    state.growth.assign.apply(in_bound, exec.context_bound, vars.bound)
+                };
+                let b = if b.within(max) { b } else { measure_assigned(&state.name, &a, max)? };
+                vars.assign(a, b);
             }
-            exec.events(1);
+            let exited_id = exec.events(1);
+            // The event after the last exit may be ExecutionSucceeded; any other must fit.
+            if exec.history_full(exited_id) {
+                return Err(Halt::HistoryLimit);
+            }
             match step.next {
                 Some(next) => {
                     current = next;
@@ -92,6 +116,23 @@ pub(crate) async fn run_machine<'a>(
             }
         }
     }
+}
+
+/// A measurement as a bound: exact when within the limits, otherwise [`Bound::UNKNOWN`]
+/// (the walk stopped early, so it only proves the value too big).
+pub(crate) fn known(m: Bound, max_bytes: usize) -> Bound {
+    if m.within(max_bytes) { m } else { Bound::UNKNOWN }
+}
+
+/// Measures assigned values, each on its own (a path reads one variable at a time).
+fn measure_assigned(state: &str, values: &Map<String, Value>, max_bytes: usize) -> Result<Bound, Failure> {
+    let mut b = Bound::default();
+    for v in values.values() {
+        let m = measure(v, max_bytes);
+        io::check_bound(state, "assigned a variable", m, max_bytes)?;
+        b = b.max(m);
+    }
+    Ok(b)
 }
 
 /// AWS prefixes the causes of `States.Runtime` errors with the state and its entry event.
@@ -140,6 +181,7 @@ fn run_waiting_state<'a>(
     exec: &'a Exec<'a>,
     state: &'a State,
     raw: Value,
+    raw_bound: Bound,
     vars: &'a Vars<'a>,
     entered: chrono::DateTime<chrono::Utc>,
 ) -> BoxFuture<'a, Result<Step, Halt>> {
@@ -149,7 +191,7 @@ fn run_waiting_state<'a>(
                 let env = StateEnv::new(exec, vars, &state.name, entered, None);
                 states::wait::run(exec, state, w, raw, &env).await
             }
-            _ => with_handling(exec, state, raw, vars, entered).await,
+            _ => with_handling(exec, state, raw, raw_bound, vars, entered).await,
         }
     })
 }
@@ -159,6 +201,7 @@ async fn with_handling<'a>(
     exec: &'a Exec<'a>,
     state: &'a State,
     mut raw: Value,
+    raw_bound: Bound,
     vars: &'a Vars<'a>,
     entered: chrono::DateTime<chrono::Utc>,
 ) -> Result<Step, Halt> {
@@ -172,10 +215,10 @@ async fn with_handling<'a>(
         let env = StateEnv::new(exec, vars, &state.name, entered, Some(retry_count));
         let outcome = match &state.kind {
             StateKind::Task(t) => states::task::attempt(exec, state, t, &raw, &env).await,
-            StateKind::Parallel(p) => states::parallel::attempt(exec, state, p, &raw, &env).await,
+            StateKind::Parallel(p) => states::parallel::attempt(exec, state, p, &raw, raw_bound, &env).await,
             StateKind::Map(m) => {
                 let owned = moves_raw.then(|| std::mem::take(&mut raw));
-                states::map::attempt(exec, state, m, &raw, owned, &env).await
+                states::map::attempt(exec, state, m, &raw, raw_bound, owned, &env).await
             }
             _ => unreachable!("only Task, Parallel and Map states are handled here"),
         };
@@ -188,6 +231,8 @@ async fn with_handling<'a>(
             Err(h) => return Err(h),
         };
         match decide(&failure, &state.retry, &state.catch, &attempts) {
+            // A retried state loops without passing a state entry.
+            Decision::Retry { .. } if exec.history_exhausted() => return Err(Halt::HistoryLimit),
             Decision::Retry { retrier, delay_millis, jitter } => {
                 attempts[retrier] += 1;
                 retry_count += 1;
@@ -195,7 +240,7 @@ async fn with_handling<'a>(
                     crate::asl::model::JitterStrategy::Full => exec.host.jitter_millis(delay_millis),
                     crate::asl::model::JitterStrategy::None => delay_millis,
                 };
-                let wake = exec.host.now() + chrono::Duration::milliseconds(delay.min(i64::MAX as u64) as i64);
+                let wake = super::time::after_millis(exec.host.now(), delay);
                 if exec.deadline.is_some_and(|d| wake >= d) {
                     if let Some(d) = exec.deadline {
                         exec.host.sleep_until(d).await;

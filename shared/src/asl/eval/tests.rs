@@ -11,17 +11,18 @@ use crate::asl::parse::parse_value;
 
 /// A host whose clock only moves when the engine sleeps, and whose only task echoes its input
 /// (or fails when the input says so).
-struct ManualHost {
+pub(super) struct ManualHost {
     now: Mutex<DateTime<Utc>>,
     calls: Mutex<u32>,
 }
 
 impl ManualHost {
-    fn new() -> Self {
-        ManualHost {
-            now: Mutex::new(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().unwrap_or_default()),
-            calls: Mutex::new(0),
-        }
+    pub(super) fn new() -> Self {
+        Self::at(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).single().unwrap_or_default())
+    }
+
+    pub(super) fn at(now: DateTime<Utc>) -> Self {
+        ManualHost { now: Mutex::new(now), calls: Mutex::new(0) }
     }
 }
 

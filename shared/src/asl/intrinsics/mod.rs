@@ -14,6 +14,7 @@
 
 mod array;
 mod encoding;
+mod growth;
 mod hash;
 mod json;
 mod math;

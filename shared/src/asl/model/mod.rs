@@ -29,6 +29,11 @@ pub struct StateMachine {
     /// Whether evaluation must read the clock at every state: the machine waits, calls out, or
     /// reads `$$` (whose times must be true). Otherwise the execution's start time serves.
     pub reads_clock: bool,
+    /// Executions of this machine are Express (a Distributed Map's `EXPRESS` children): AWS
+    /// keeps no history for them, so the 25,000-event limit does not apply; their bound is
+    /// Express's 5-minute maximum duration instead. Set by the parser on such a Map's
+    /// processor (and by whoever compiles one on its own).
+    pub express: bool,
 }
 
 impl StateMachine {
@@ -66,6 +71,8 @@ pub struct State {
     pub transition: Transition,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
+    /// How big this state can make its data (see [`crate::asl::bound`]).
+    pub growth: crate::asl::bound::StateGrowth,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

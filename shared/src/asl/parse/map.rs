@@ -31,7 +31,10 @@ impl Cx {
                     processor_mode = self.processor_config(&mut pc);
                     pc.finish("ProcessorConfig", &mut self.diags);
                 }
-                let m = self.machine(&mut po, false);
+                let mut m = self.machine(&mut po, false);
+                if let (Some(m), ProcessorMode::Distributed(ExecutionType::Express)) = (&mut m, processor_mode) {
+                    m.express = true;
+                }
                 po.finish(key, &mut self.diags);
                 m
             }

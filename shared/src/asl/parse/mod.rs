@@ -147,8 +147,15 @@ impl Cx {
             None => 0,
         };
         let reads_context = states_obj.map.values().any(mentions_context);
-        let mut machine =
-            StateMachine { start_at: start, states, timeout_seconds, comment, reads_context, reads_clock: true };
+        let mut machine = StateMachine {
+            start_at: start,
+            states,
+            timeout_seconds,
+            comment,
+            reads_context,
+            reads_clock: true,
+            express: false,
+        };
         machine.reads_clock = reads_context || !machine.is_pure();
         graph::check(&machine, &fallback_edges, &states_obj.ptr, &mut self.diags);
         Some(machine)
@@ -248,6 +255,7 @@ fn placeholder(name: &str, ptr: &str) -> State {
         transition: Transition::None,
         retry: Vec::new(),
         catch: Vec::new(),
+        growth: Default::default(),
     }
 }
 

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::asl::bound::StateGrowth;
 use crate::asl::choice::Rule;
 use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::model::*;
@@ -85,7 +86,18 @@ impl Cx {
             if has("Retry") { (self.retriers(obj), self.catchers(obj, names)) } else { (Vec::new(), Vec::new()) };
         obj.finish(&format!("a {ty} state"), &mut self.diags);
         let kind = kind?;
-        Some(State { name: name.to_string(), pointer: obj.ptr.clone(), kind, io, assign, transition, retry, catch })
+        let growth = StateGrowth::of(&kind, &io, assign.as_ref());
+        Some(State {
+            name: name.to_string(),
+            pointer: obj.ptr.clone(),
+            kind,
+            io,
+            assign,
+            transition,
+            retry,
+            catch,
+            growth,
+        })
     }
 
     fn path_or_null(&mut self, obj: &mut Obj<'_>, key: &'static str) -> PathOrNull {

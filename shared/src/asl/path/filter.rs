@@ -3,17 +3,23 @@
 //! Supported: `@`-relative definite paths, literals (numbers, quoted strings, booleans, null),
 //! the comparisons `== != < <= > >=`, `&&`, `||`, `!` and parentheses. A bare `@.x` tests
 //! existence.
+//!
+//! Nesting (parentheses and `!`) is limited to [`MAX_FILTER_NESTING`] levels, because parsing,
+//! testing and dropping a filter recurse once per level; chains of `&&` and `||` are kept flat
+//! (a list, not a left-leaning tree), so their length costs no stack.
 
 use serde_json::Value;
 
-use super::Segment;
+use super::{MAX_FILTER_NESTING, Segment};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     Exists(Vec<Segment>),
     Compare(Operand, CmpOp, Operand),
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
+    /// Every operand holds (two or more).
+    And(Vec<Filter>),
+    /// Some operand holds (two or more).
+    Or(Vec<Filter>),
     Not(Box<Filter>),
 }
 
@@ -35,7 +41,7 @@ pub enum CmpOp {
 
 impl Filter {
     pub fn parse(text: &str) -> Result<Filter, String> {
-        let mut p = P { t: text, i: 0 };
+        let mut p = P { t: text, i: 0, depth: 0 };
         let f = p.or()?;
         p.ws();
         if p.i != text.len() {
@@ -47,8 +53,8 @@ impl Filter {
     pub fn test(&self, v: &Value) -> bool {
         match self {
             Filter::Exists(p) => resolve(v, p).is_some(),
-            Filter::And(a, b) => a.test(v) && b.test(v),
-            Filter::Or(a, b) => a.test(v) || b.test(v),
+            Filter::And(all) => all.iter().all(|f| f.test(v)),
+            Filter::Or(any) => any.iter().any(|f| f.test(v)),
             Filter::Not(a) => !a.test(v),
             Filter::Compare(l, op, r) => {
                 let (Some(l), Some(r)) = (operand(v, l), operand(v, r)) else {
@@ -105,6 +111,8 @@ fn compare(l: &Value, op: CmpOp, r: &Value) -> bool {
 struct P<'a> {
     t: &'a str,
     i: usize,
+    /// Parentheses and `!` open around the current position.
+    depth: usize,
 }
 
 impl P<'_> {
@@ -123,28 +131,49 @@ impl P<'_> {
         }
     }
     fn or(&mut self) -> Result<Filter, String> {
-        let mut l = self.and()?;
-        while self.eat("||") {
-            l = Filter::Or(Box::new(l), Box::new(self.and()?));
+        let first = self.and()?;
+        if !self.eat("||") {
+            return Ok(first);
         }
-        Ok(l)
+        let mut any = vec![first, self.and()?];
+        while self.eat("||") {
+            any.push(self.and()?);
+        }
+        Ok(Filter::Or(any))
     }
     fn and(&mut self) -> Result<Filter, String> {
-        let mut l = self.unary()?;
-        while self.eat("&&") {
-            l = Filter::And(Box::new(l), Box::new(self.unary()?));
+        let first = self.unary()?;
+        if !self.eat("&&") {
+            return Ok(first);
         }
-        Ok(l)
+        let mut all = vec![first, self.unary()?];
+        while self.eat("&&") {
+            all.push(self.unary()?);
+        }
+        Ok(Filter::And(all))
+    }
+    /// Enters one level of nesting, refusing to go past the limit before recursing.
+    fn nest(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_NESTING {
+            return Err(format!("the filter is nested deeper than {MAX_FILTER_NESTING} levels of parentheses and '!'"));
+        }
+        Ok(())
     }
     fn unary(&mut self) -> Result<Filter, String> {
         if self.eat("!") {
-            return Ok(Filter::Not(Box::new(self.unary()?)));
+            self.nest()?;
+            let f = Filter::Not(Box::new(self.unary()?));
+            self.depth -= 1;
+            return Ok(f);
         }
         if self.eat("(") {
+            self.nest()?;
             let f = self.or()?;
             if !self.eat(")") {
                 return Err("expected ')'".into());
             }
+            self.depth -= 1;
             return Ok(f);
         }
         let l = self.operand()?;

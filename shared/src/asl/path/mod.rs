@@ -17,6 +17,11 @@ pub use filter::Filter;
 pub use parse::is_variable_name;
 pub use template::Template;
 
+/// The deepest nesting of parentheses and `!` a filter expression may have. The parser and
+/// the evaluator recurse once per level; 64 levels keep both far inside a 2 MiB worker
+/// thread's stack (an unbounded filter overflowed it at about 3,000 levels).
+pub const MAX_FILTER_NESTING: usize = 64;
+
 /// Where a path starts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Root {

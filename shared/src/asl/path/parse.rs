@@ -20,7 +20,12 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, what: &str) -> String {
-        format!("invalid JSONPath '{}' at character {}: {what}", self.text, self.i + 1)
+        // A hostile path may be megabytes long: quote only its start.
+        let shown = match self.text.char_indices().nth(100) {
+            Some((cut, _)) => format!("{}…", &self.text[..cut]),
+            None => self.text.to_string(),
+        };
+        format!("invalid JSONPath '{shown}' at character {}: {what}", self.i + 1)
     }
 
     fn peek(&self) -> Option<u8> {

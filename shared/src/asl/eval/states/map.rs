@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
+use crate::asl::bound::Bound;
 use crate::asl::error_name::{Failure, RUNTIME};
 use crate::asl::eval::context::{Exec, MapItem, StateEnv};
 use crate::asl::eval::run::{Halt, run_machine};
@@ -22,9 +23,17 @@ pub(crate) async fn attempt<'a>(
     state: &'a State,
     m: &'a MapState,
     raw: &Value,
+    raw_bound: Bound,
     owned: Option<Value>,
     env: &StateEnv<'a>,
 ) -> Result<Value, Halt> {
+    // An iteration's input is an item of the effective input, or what ItemSelector makes of
+    // it, where `$$.Map.Item` holds the item too.
+    let eff_bound = state.growth.effective.apply(raw_bound, exec.context_bound, env.vars.bound);
+    let item_context = exec
+        .context_bound
+        .plus(Bound { size: eff_bound.size.saturating_add(64), depth: eff_bound.depth.saturating_add(3) });
+    let iteration_bound = state.growth.branch_input.apply(raw_bound, item_context, env.vars.bound);
     let eff: Cow<'_, Value> = match owned {
         Some(v) => Cow::Owned(io::select_owned(&state.io.input_path, v, env)?),
         None => io::select(&state.io.input_path, raw, env)?,
@@ -59,7 +68,7 @@ pub(crate) async fn attempt<'a>(
         let mut outputs = Vec::with_capacity(inputs.len());
         for input in inputs {
             exec.events(1); // MapIterationStarted
-            outputs.push(run_machine(exec, &m.processor, input, Some(env.vars)).await?);
+            outputs.push(run_machine(exec, &m.processor, input, iteration_bound, Some(env.vars)).await?);
             exec.events(1); // MapIterationSucceeded
         }
         exec.events(1); // MapStateSucceeded
@@ -72,7 +81,7 @@ pub(crate) async fn attempt<'a>(
     let mut running = stream::iter(inputs.into_iter().enumerate())
         .map(|(i, input)| async move {
             exec.events(1); // MapIterationStarted
-            let out = run_machine(exec, &m.processor, input, Some(env.vars)).await;
+            let out = run_machine(exec, &m.processor, input, iteration_bound, Some(env.vars)).await;
             exec.events(1); // MapIterationSucceeded / Failed
             (i, out)
         })

@@ -4,6 +4,7 @@
 use futures::future::try_join_all;
 use serde_json::Value;
 
+use crate::asl::bound::Bound;
 use crate::asl::eval::context::{Exec, StateEnv};
 use crate::asl::eval::io;
 use crate::asl::eval::run::{Halt, run_machine};
@@ -14,12 +15,14 @@ pub(crate) async fn attempt<'a>(
     state: &'a State,
     p: &'a Parallel,
     raw: &Value,
+    raw_bound: Bound,
     env: &StateEnv<'a>,
 ) -> Result<Value, Halt> {
+    let branch_bound = state.growth.branch_input.apply(raw_bound, exec.context_bound, env.vars.bound);
     let eff = io::select(&state.io.input_path, raw, env)?;
     let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
     exec.events(1); // ParallelStateStarted
-    let runs = p.branches.iter().map(|b| run_machine(exec, b, input.clone(), Some(env.vars)));
+    let runs = p.branches.iter().map(|b| run_machine(exec, b, input.clone(), branch_bound, Some(env.vars)));
     let outputs = try_join_all(runs).await?;
     exec.events(1); // ParallelStateSucceeded
     Ok(Value::Array(outputs))

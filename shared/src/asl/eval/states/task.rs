@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 
+use crate::asl::bound::measure;
 use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
 use crate::asl::eval::TaskRequest;
 use crate::asl::eval::context::{Exec, StateEnv};
@@ -35,9 +36,7 @@ pub(crate) async fn attempt(
     };
     let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
     // The task's input (after Parameters) and its result are payloads too.
-    if let Some(limit) = exec.options.max_payload_bytes {
-        io::check_size(&state.name, &input, limit)?;
-    }
+    io::check_bound(&state.name, "returned a result", measure(&input, exec.max_bytes), exec.max_bytes)?;
     // Scheduled and Started (LambdaFunction… or Task…), then Succeeded or Failed.
     exec.events(2);
     let now = exec.host.now();
@@ -55,9 +54,7 @@ pub(crate) async fn attempt(
     exec.events(1);
     match result {
         Ok(v) => {
-            if let Some(limit) = exec.options.max_payload_bytes {
-                io::check_size(&state.name, &v, limit)?;
-            }
+            io::check_bound(&state.name, "returned a result", measure(&v, exec.max_bytes), exec.max_bytes)?;
             Ok(v)
         }
         Err(f) if f.error_name() == TIMEOUT && exec.timed_out(exec.host.now()) => Err(Halt::TimedOut),

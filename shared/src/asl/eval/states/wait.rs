@@ -2,13 +2,13 @@
 //! taken from the input. A wait past the execution's own timeout ends the execution as
 //! TIMED_OUT at that moment.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, RUNTIME};
 use crate::asl::eval::context::{Exec, StateEnv};
-use crate::asl::eval::io;
 use crate::asl::eval::run::{Halt, Step, eval_assign};
+use crate::asl::eval::{io, time};
 use crate::asl::model::{State, Transition, Wait};
 use crate::asl::timestamp;
 
@@ -45,7 +45,7 @@ pub(crate) async fn run(
 
 fn target(w: &Wait, eff: &Value, env: &StateEnv<'_>) -> Result<DateTime<Utc>, Failure> {
     match w {
-        Wait::Seconds(s) => Ok(env.entered + Duration::seconds(*s as i64)),
+        Wait::Seconds(s) => Ok(time::after_seconds(env.entered, *s)),
         Wait::Timestamp(t) => Ok(*t),
         Wait::SecondsPath(p) => {
             let v = p.select_ref(eff, env).map_err(|_| {
@@ -76,7 +76,7 @@ fn target(w: &Wait, eff: &Value, env: &StateEnv<'_>) -> Result<DateTime<Utc>, Fa
             if secs > MAX_WAIT_SECONDS {
                 return Err(Failure::new(RUNTIME, "Wait state delay is too long."));
             }
-            Ok(env.entered + Duration::seconds(secs))
+            Ok(time::after_seconds(env.entered, secs.unsigned_abs()))
         }
         Wait::TimestampPath(p) => {
             let v = p.select_ref(eff, env).map_err(|_| {
