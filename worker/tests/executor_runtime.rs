@@ -30,6 +30,7 @@ fn batch() -> Batch {
         definition: "hash".into(),
         first_item: 0,
         item_count: 1,
+        nonce: String::new(),
         child: ChildIdentity {
             name: "00000000-0000-4000-8000-000000000000".into(),
             state_machine_name: "parent/Map".into(),
