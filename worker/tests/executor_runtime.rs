@@ -37,6 +37,7 @@ fn batch() -> Batch {
             account: "123456789012".into(),
             role_arn: "arn:aws:iam::123456789012:role/dmap".into(),
         },
+        nonce: String::new(),
         input: Arc::from("1"),
     }
 }
