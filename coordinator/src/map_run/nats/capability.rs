@@ -69,10 +69,8 @@ async fn watch(workers: kv::Store, needs: Needs, cause: StallCause, mut last: Op
         tokio::time::sleep(if last == Some(true) { RECHECK_SERVED } else { RECHECK_UNSERVED }).await;
         let now = served(&workers, &needs).await;
         match (last, now) {
-            (Some(false) | None, Some(true)) => {
-                if cause.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() {
-                    tracing::info!(needs = %needs.describe(), "a live dmap-worker serves the Map Run's functions now");
-                }
+            (Some(false) | None, Some(true)) if cause.lock().unwrap_or_else(|e| e.into_inner()).take().is_some() => {
+                tracing::info!(needs = %needs.describe(), "a live dmap-worker serves the Map Run's functions now");
             }
             (Some(true) | None, Some(false)) => unserved(&cause, &needs),
             _ => {}
