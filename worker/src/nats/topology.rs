@@ -82,6 +82,8 @@ pub struct WorkerSide {
     pub batches: stream::Stream,
     pub capabilities: kv::Store,
     pub workers: kv::Store,
+    /// The worker's settings, which its capability consumers take (as `cpu` and `io` do).
+    pub settings: Settings,
 }
 
 async fn streams(js: &jetstream::Context, s: &Settings) -> Result<(stream::Stream, stream::Stream), TopologyError> {
@@ -180,7 +182,8 @@ fn pull_config(name: &str, subject: &str, max_ack_pending: i64, s: &Settings) ->
 
 /// Creates (or updates to these settings) the shared pull consumer of the children that need
 /// what `token` stands for: `dmap-workers-<token>` on exactly its subject. Held like the `io`
-/// consumer (its children call out).
+/// consumer (its children call out). Workers call this, so that their settings (ack wait,
+/// deliveries) apply, as to `cpu` and `io`; a coordinator calls [`ensure_capability_consumer`].
 pub async fn capability_consumer(
     batches: &stream::Stream,
     token: &str,
@@ -191,6 +194,19 @@ pub async fn capability_consumer(
         .create_consumer(pull_config(&name, &capability_subject(token), IO_MAX_ACK_PENDING, s))
         .await
         .map_err(|e| err(&name, e))
+}
+
+/// The capability consumer, created with these settings only if it does not exist yet (a
+/// coordinator's settings must not undo the workers').
+pub async fn ensure_capability_consumer(
+    batches: &stream::Stream,
+    token: &str,
+    s: &Settings,
+) -> Result<consumer::PullConsumer, TopologyError> {
+    match batches.get_consumer(&capability_consumer_name(token)).await {
+        Ok(c) => Ok(c),
+        Err(_) => capability_consumer(batches, token, s).await,
+    }
 }
 
 const IO_MAX_ACK_PENDING: i64 = 100_000;
@@ -214,5 +230,6 @@ pub async fn worker_side(js: &jetstream::Context, s: &Settings) -> Result<Worker
         batches,
         capabilities: bucket(js, CAPABILITIES_BUCKET, s).await?,
         workers: bucket_with_age(js, WORKERS_BUCKET, s, WORKER_TTL).await?,
+        settings: s.clone(),
     })
 }

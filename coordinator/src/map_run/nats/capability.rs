@@ -44,7 +44,7 @@ pub(super) async fn route(
         return Ok(Route { subject: subject.to_string(), cause: None, watcher: None });
     }
     let token = needs.token();
-    topology::capability_consumer(&side.batches, &token, settings)
+    topology::ensure_capability_consumer(&side.batches, &token, settings)
         .await
         .map_err(|e| runtime(format!("cannot set up the consumer of {}: {e}", needs.describe())))?;
     // After the consumer: a worker that sees the token can open it.

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use async_nats::jetstream::kv::{Operation, Watch};
 use futures::StreamExt;
-use shared::protocol::nats::{capability_consumer, valid_map_run_id};
+use shared::protocol::nats::valid_map_run_id;
 use shared::protocol::{Advert, Needs};
 use tokio::sync::{Semaphore, watch};
 
 use super::Worker;
-use crate::nats::topology::WORKER_TTL;
+use crate::nats::topology::{self, WORKER_TTL};
 
 impl Worker {
     /// Advertises, watches and pulls until `stop`; returns once its pulls have ended.
@@ -78,7 +78,8 @@ impl Worker {
         }
     }
 
-    /// Starts pulling from a token's consumer (created by the coordinator that needs it).
+    /// Starts pulling from a token's consumer (created by the coordinator that needs it;
+    /// updated here to this worker's settings).
     #[allow(clippy::too_many_arguments)]
     async fn open(
         self: &Arc<Self>,
@@ -90,7 +91,7 @@ impl Worker {
         stop: &watch::Receiver<bool>,
         abandon: &watch::Receiver<bool>,
     ) {
-        match self.side.batches.get_consumer(&capability_consumer(&token)).await {
+        match topology::capability_consumer(&self.side.batches, &token, &self.side.settings).await {
             Ok(consumer) => {
                 tracing::info!(token = %token, "serving the children of capability {token}");
                 pulls.push(tokio::spawn(self.clone().pull(consumer, slots.clone(), stop.clone(), abandon.clone())));
