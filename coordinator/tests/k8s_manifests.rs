@@ -268,6 +268,15 @@ fn broken_manifests_are_rejected() {
             Kind::Scaling,
         ),
         (
+            "no trigger on the consumer of the functions the run's children call (KEDA would never start a worker for them)",
+            edit("ScaledObject", WORKER, &|d| {
+                let triggers = d["spec"]["triggers"].as_array_mut().unwrap();
+                triggers
+                    .retain(|t| t["metadata"]["consumer"].as_str().is_some_and(|c| !c.starts_with("dmap-workers-fn-")));
+            }),
+            Kind::Scaling,
+        ),
+        (
             "a trigger field KEDA does not know",
             edit("ScaledObject", WORKER, &|d| d["spec"]["triggers"][0]["metadata"]["lagThresold"] = json!("4")),
             Kind::Scaling,

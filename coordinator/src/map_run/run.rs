@@ -120,7 +120,10 @@ impl MapRunner {
             next_batch: 0,
             replay,
             max_input: self.options.max_payload_bytes,
-            progress: self.progress.start(&names.map_run_arn, &req.state.name, window as u64, tolerance),
+            progress: self
+                .progress
+                .start(&names.map_run_arn, &req.state.name, window as u64, tolerance)
+                .with_cause(channel.stall_cause()),
             idle: idle_ticker(),
         };
         let mut source = Source::new(&req, self.storage.clone());

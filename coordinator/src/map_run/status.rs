@@ -157,6 +157,7 @@ impl Progress {
             last_change: Instant::now(),
             seen: (0, 0),
             stall_logged: false,
+            cause: None,
         }
     }
 }
@@ -189,9 +190,23 @@ pub struct RunProgress<'p> {
     last_change: Instant,
     seen: (u64, u64),
     stall_logged: bool,
+    /// What the transport knows of why the run may stall (replaces [`STALL_CAUSE`] when set).
+    cause: Option<super::transport::StallCause>,
 }
 
 impl RunProgress<'_> {
+    /// Names the cause of a stall when the transport knows it.
+    pub fn with_cause(mut self, cause: Option<super::transport::StallCause>) -> Self {
+        self.cause = cause;
+        self
+    }
+
+    /// The transport's cause of a stall, or the generic one.
+    fn stall_cause(&self) -> String {
+        let known = self.cause.as_ref().and_then(|c| c.lock().unwrap_or_else(|e| e.into_inner()).clone());
+        known.unwrap_or_else(|| STALL_CAUSE.to_string())
+    }
+
     pub fn update(&mut self, t: &Tracker) {
         let done = t.items.succeeded + t.items.failed + t.items.timed_out + t.items.aborted;
         if (t.items.total, done) != self.seen {
@@ -242,7 +257,7 @@ impl RunProgress<'_> {
         let Some(seconds) = self.stalled_for() else { return };
         if !self.stall_logged {
             self.stall_logged = true;
-            tracing::warn!(map_run = %self.map_run_arn, seconds, "{}", STALL_CAUSE);
+            tracing::warn!(map_run = %self.map_run_arn, seconds, "{}", self.stall_cause());
         }
         self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t, Some(seconds));
         if self.owner.status_file.is_some() && self.last_file.is_none_or(|l| l.elapsed() >= FILE_EVERY) {
@@ -283,7 +298,7 @@ impl RunProgress<'_> {
             && let Some(seconds) = self.stalled_for()
         {
             // Not DescribeMapRun's: dmap's own member, present only while the run is stalled.
-            doc["stalled"] = json!({"seconds": seconds, "cause": STALL_CAUSE});
+            doc["stalled"] = json!({"seconds": seconds, "cause": self.stall_cause()});
         }
         if let Some(s) = stop {
             doc["stopDate"] = json!(s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));

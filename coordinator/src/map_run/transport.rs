@@ -49,6 +49,11 @@ pub trait RunChannel: Send {
     fn history(&mut self) -> BoxFuture<'_, Result<History, Failure>> {
         Box::pin(async { Ok(History::default()) })
     }
+    /// Why the workers may not be taking this Map Run's children, kept current by the
+    /// transport (e.g. no live worker serves its functions); read when the run stalls.
+    fn stall_cause(&self) -> Option<StallCause> {
+        None
+    }
     /// Progress for the checkpoint (kept by transports that can resume).
     fn note(&mut self, _checkpoint: &Checkpoint) {}
     /// The Map Run ended with `result`: record it, release what the run held.
@@ -56,6 +61,9 @@ pub trait RunChannel: Send {
         Box::pin(async {})
     }
 }
+
+/// A cause a transport keeps current, shared with the Map Run's status.
+pub type StallCause = Arc<std::sync::Mutex<Option<String>>>;
 
 /// What a resumed Map Run finds.
 #[derive(Debug, Default)]

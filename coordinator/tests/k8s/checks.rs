@@ -249,7 +249,31 @@ impl<'a> Render<'a> {
         }
     }
 
-    /// Both of dmap's consumers, on its stream, read from a NATS Service that exposes the
+    /// The consumers of what the children of the run's definition (a ConfigMap's
+    /// `definition.asl.json`) call: the coordinator routes them there, and only there.
+    fn capability_consumers(&self) -> BTreeSet<String> {
+        use shared::asl::model::{ProcessorMode, StateKind};
+        let definitions = self.all("ConfigMap").filter_map(|d| d["data"]["definition.asl.json"].as_str());
+        let machines = definitions
+            .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+            .filter_map(|v| shared::asl::parse::parse_value(&v).ok().map(|(m, _)| m));
+        let mut out = BTreeSet::new();
+        for m in machines {
+            for s in &m.states {
+                if let StateKind::Map(map) = &s.kind
+                    && matches!(map.mode, ProcessorMode::Distributed(_))
+                {
+                    let needs = worker::integrations::needs(&map.processor);
+                    if !needs.is_empty() {
+                        out.insert(names::capability_consumer(&needs.token()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// dmap's consumers (both shared ones, and those of the run's functions), on its stream, read from a NATS Service that exposes the
     /// monitoring port; only trigger fields KEDA's nats-jetstream scaler knows.
     fn keda(&self, so: &Value, out: &mut Vec<Problem>) {
         const KNOWN: [&str; 7] = [
@@ -295,7 +319,8 @@ impl<'a> Render<'a> {
             }
             consumers.insert(m["consumer"].as_str().unwrap_or("").to_string());
         }
-        let want: BTreeSet<String> = [names::CONSUMER_CPU, names::CONSUMER_IO].map(String::from).into();
+        let mut want: BTreeSet<String> = [names::CONSUMER_CPU, names::CONSUMER_IO].map(String::from).into();
+        want.extend(self.capability_consumers());
         if consumers != want {
             problem(out, Kind::Scaling, format!("triggers on consumers {consumers:?}, want {want:?}"));
         }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
+mod capabilities;
 mod tokens;
+pub use capabilities::{ANY, Advert, Needs};
 pub use tokens::{BadField, check_definition, check_map_run_id, check_nonce, valid_definition_hash};
 
 /// The version of these messages; a receiver refuses versions it does not know. Version 2 added
@@ -362,12 +364,30 @@ pub mod nats {
     pub const DEFINITIONS_BUCKET: &str = "dmap-definitions";
     /// Map Run checkpoints, one key per Map Run id.
     pub const RUNS_BUCKET: &str = "dmap-runs";
+    /// Children that call functions or connections: one subject per [`super::Needs::token`]
+    /// ([`capability_subject`]), pulled by the workers that serve all of it.
+    pub const BATCH_SUBJECTS_CAPABILITY: &str = "dmap.batches.fn.*";
+    /// What each capability token stands for ([`super::Needs`] as JSON, key = the token),
+    /// written by coordinators, watched by workers.
+    pub const CAPABILITIES_BUCKET: &str = "dmap-capabilities";
+    /// Live workers and what they serve ([`super::Advert`], key = worker id); entries expire.
+    pub const WORKERS_BUCKET: &str = "dmap-workers";
     /// Header naming the Map Run of a batch message (read without parsing the body).
     pub const RUN_HEADER: &str = "Dmap-Map-Run";
 
     /// The subject of one Map Run's outcome messages (within [`OUTCOME_SUBJECTS`]).
     pub fn outcome_subject(map_run_id: &str) -> String {
         format!("dmap.outcomes.{map_run_id}")
+    }
+
+    /// The batch subject of children needing what `token` stands for.
+    pub fn capability_subject(token: &str) -> String {
+        format!("dmap.batches.fn.{token}")
+    }
+
+    /// The shared durable pull consumer of [`capability_subject`] (`dmap-workers-<token>`).
+    pub fn capability_consumer(token: &str) -> String {
+        format!("dmap-workers-{token}")
     }
 
     /// The runs-bucket key counting the runs of a redelivered batch.

@@ -108,6 +108,11 @@ async fn run(args: Args, threads: usize) -> i32 {
             return 2;
         }
     };
+    // Children that call functions or connections reach this worker only if it serves them all.
+    let serves = integrations.serves();
+    if !serves.is_empty() {
+        tracing::info!(serves = %serves.describe(), "serving children that call these");
+    }
     let executor = Executor::new(Arc::new(LocalHost::new(Arc::new(integrations))));
     let limits = Limits {
         cpu_messages: threads * 2,
@@ -117,7 +122,7 @@ async fn run(args: Args, threads: usize) -> i32 {
         drain: Duration::from_secs(args.drain_seconds),
         hand_back: HAND_BACK,
     };
-    let worker = Worker::new(js, side, executor, limits);
+    let worker = Worker::serving(js, side, executor, limits, serves);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let ops = Arc::new(Ops { connection, stats: worker.stats.clone(), stopping: stop_rx.clone() });
     if let Some(addr) = args.listen {

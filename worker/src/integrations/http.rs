@@ -19,6 +19,7 @@
 mod config;
 mod form;
 mod params;
+pub(crate) use params::connection_name;
 mod response;
 
 use std::time::Duration;

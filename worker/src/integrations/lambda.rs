@@ -104,6 +104,11 @@ impl Lambda {
         &self.file
     }
 
+    /// The names of every configured function, sorted.
+    pub fn function_names(&self) -> impl Iterator<Item = &str> {
+        self.functions.keys().map(String::as_str)
+    }
+
     /// Whether a function is configured under this name (also given as a partial or full ARN,
     /// with or without qualifier).
     pub fn has_function(&self, name: &str) -> bool {

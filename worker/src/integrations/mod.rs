@@ -6,12 +6,16 @@
 pub mod config;
 pub mod http;
 pub mod lambda;
+mod needs;
+
+pub use needs::needs;
 
 use std::path::Path;
 
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::eval::TaskRequest;
+use shared::protocol::Needs;
 
 use config::FunctionsFile;
 use http::{Http, HttpConfig};
@@ -37,6 +41,12 @@ impl Integrations {
             lambda: None,
             http: Http::new(HttpConfig::default()).with_max_response_bytes(max_response_bytes),
         }
+    }
+
+    /// What this process serves: the functions file's function and connection names.
+    pub fn serves(&self) -> Needs {
+        let functions = self.lambda.iter().flat_map(|l| l.function_names()).map(str::to_owned);
+        Needs::new(functions, self.http.config().connection_names().map(str::to_owned))
     }
 
     /// Loads a functions file. Errors name the file and the key.

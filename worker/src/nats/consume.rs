@@ -1,4 +1,5 @@
-//! The worker's consume loop: pull batch messages from the shared consumers, run their
+//! The worker's consume loop: pull batch messages from the shared consumers (and those of the
+//! capability tokens it covers: `consume/capabilities.rs`), run their
 //! children, publish the outcomes, acknowledge. A message is a parcel of one or more batches
 //! (children); its outcome message answers all of them.
 //!
@@ -38,6 +39,7 @@ use tokio::sync::{Semaphore, watch};
 
 use super::definitions::{Definitions, Lookup};
 
+mod capabilities;
 mod unreadable;
 use super::topology::WorkerSide;
 use crate::executor::Executor;
@@ -97,6 +99,8 @@ pub struct Worker {
     isolation: tokio::sync::RwLock<()>,
     /// Batches waiting to run alone: no new pulls meanwhile.
     isolating: std::sync::atomic::AtomicUsize,
+    /// The functions and connections of this worker's functions file (`capabilities`).
+    serves: shared::protocol::Needs,
     pub stats: Arc<Stats>,
 }
 
@@ -117,8 +121,22 @@ enum Abandon {
 }
 
 impl Worker {
+    /// A worker that serves no functions or connections (pulls `cpu` and `io` only).
     pub fn new(js: jetstream::Context, side: WorkerSide, executor: Executor, limits: Limits) -> Arc<Self> {
+        Self::serving(js, side, executor, limits, shared::protocol::Needs::default())
+    }
+
+    /// A worker that also pulls the children needing no more than `serves` (what its
+    /// executor's integrations serve: `Integrations::serves`).
+    pub fn serving(
+        js: jetstream::Context,
+        side: WorkerSide,
+        executor: Executor,
+        limits: Limits,
+        serves: shared::protocol::Needs,
+    ) -> Arc<Self> {
         Arc::new(Worker {
+            serves,
             js,
             definitions: Definitions::new(side.definitions.clone()),
             side,
@@ -140,6 +158,7 @@ impl Worker {
         let pulls = [
             tokio::spawn(self.clone().pull(self.side.cpu.clone(), cpu.clone(), stop.clone(), abandon_rx.clone())),
             tokio::spawn(self.clone().pull(self.side.io.clone(), io.clone(), stop.clone(), abandon_rx.clone())),
+            tokio::spawn(self.clone().serve_capabilities(io.clone(), stop.clone(), abandon_rx.clone())),
         ];
         for p in pulls {
             let _ = p.await;

@@ -24,15 +24,16 @@ use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
 use shared::asl::eval::json_size;
-use shared::protocol::nats::{BATCH_SUBJECT_CPU, BATCH_SUBJECT_IO, RUN_HEADER, batch_msg_id, outcome_subject};
+use shared::protocol::nats::{RUN_HEADER, batch_msg_id, outcome_subject};
 use shared::protocol::{Batch, DefinitionRecord, Outcome, VERSION, write_batches};
 use tokio::sync::mpsc;
 use worker::nats::codec;
 use worker::nats::connect::{ConnectionState, NatsArgs};
 use worker::nats::topology::{self, CoordinatorSide, Settings};
 
-use super::transport::{Checkpoint, History, RunChannel, RunSpec, Transport};
+use super::transport::{Checkpoint, History, RunChannel, RunSpec, StallCause, Transport};
 
+mod capability;
 mod follow;
 mod nonce;
 use follow::follow_outcomes;
@@ -67,6 +68,7 @@ pub struct NatsTransport {
     js: jetstream::Context,
     side: CoordinatorSide,
     max_payload: usize,
+    settings: Settings,
     pub connection: Arc<ConnectionState>,
     pub stats: Arc<TransportStats>,
 }
@@ -84,7 +86,7 @@ impl NatsTransport {
         let max_payload = client.server_info().max_payload;
         let js = jetstream::new(client);
         let side = topology::coordinator_side(&js, settings).await.map_err(|e| e.to_string())?;
-        Ok(NatsTransport { js, side, max_payload, connection, stats: Arc::default() })
+        Ok(NatsTransport { js, side, max_payload, settings: settings.clone(), connection, stats: Arc::default() })
     }
 }
 
@@ -227,12 +229,24 @@ impl Transport for NatsTransport {
                 self.connection.clone(),
             ));
             let keeper = tokio::spawn(keep_checkpoint(self.side.runs.clone(), shared.clone()));
+            let needs = worker::integrations::needs(&spec.child.machine);
+            let route = match capability::route(&self.side, &self.settings, needs, spec.child.pure).await {
+                Ok(r) => r,
+                Err(f) => {
+                    reader.abort();
+                    keeper.abort();
+                    return Err(f);
+                }
+            };
+            let mut tasks = vec![reader, keeper];
+            tasks.extend(route.watcher);
             Ok(Box::new(NatsChannel {
                 js: self.js.clone(),
                 side: self.side.clone(),
                 map_run_id: id,
                 nonces,
-                subject: if spec.child.pure { BATCH_SUBJECT_CPU } else { BATCH_SUBJECT_IO },
+                subject: route.subject.into(),
+                cause: route.cause,
                 parcel: Vec::new(),
                 parcel_bytes: 0,
                 max_payload: self.max_payload,
@@ -242,7 +256,7 @@ impl Transport for NatsTransport {
                 ended,
                 shared,
                 stats: self.stats.clone(),
-                tasks: vec![reader, keeper],
+                tasks,
             }) as Box<dyn RunChannel>)
         })
     }
@@ -264,7 +278,10 @@ struct NatsChannel {
     side: CoordinatorSide,
     map_run_id: String,
     nonces: Nonces,
-    subject: &'static str,
+    /// The batch subject: `cpu`, `io`, or that of the children's capability token.
+    /// (A `Subject` clones without allocating: one clone per parcel.)
+    subject: async_nats::Subject,
+    cause: Option<StallCause>,
     parcel: Vec<Batch>,
     parcel_bytes: usize,
     max_payload: usize,
@@ -331,11 +348,12 @@ impl NatsChannel {
         }
         headers.insert(NATS_MESSAGE_ID, batch_msg_id(&self.map_run_id, parcel[0].batch, parcel.len()).as_str());
         headers.insert(RUN_HEADER, self.map_run_id.as_str());
-        let (js, subject, stats, shared) = (self.js.clone(), self.subject, self.stats.clone(), self.shared.clone());
+        let (js, subject, stats, shared) =
+            (self.js.clone(), self.subject.clone(), self.stats.clone(), self.shared.clone());
         let payload = bytes::Bytes::from(payload);
         // Confirmations are awaited off the Map Run's loop; a lost one is published again
         // (the same message id: the server drops the repeat).
-        let sent = js.publish_with_headers(subject, headers.clone(), payload.clone()).await;
+        let sent = js.publish_with_headers(subject.clone(), headers.clone(), payload.clone()).await;
         stats.messages_published.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             let mut ack = sent.map_err(|e| e.to_string());
@@ -360,8 +378,10 @@ impl NatsChannel {
                 tracing::warn!(error = %e, "batch publish not confirmed; publishing again");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(2));
-                ack =
-                    js.publish_with_headers(subject, headers.clone(), payload.clone()).await.map_err(|e| e.to_string());
+                ack = js
+                    .publish_with_headers(subject.clone(), headers.clone(), payload.clone())
+                    .await
+                    .map_err(|e| e.to_string());
             }
         });
         Ok(())
@@ -431,6 +451,10 @@ impl RunChannel for NatsChannel {
             tracing::info!(map_run = %self.map_run_id, outcomes = h.outcomes.len(), "replayed the outcomes received before the interruption");
             Ok(h)
         })
+    }
+
+    fn stall_cause(&self) -> Option<StallCause> {
+        self.cause.clone()
     }
 
     fn note(&mut self, checkpoint: &Checkpoint) {

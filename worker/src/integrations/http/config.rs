@@ -76,6 +76,11 @@ impl HttpConfig {
         self.connections.get(name)
     }
 
+    /// The names of every connection the file defines, sorted.
+    pub fn connection_names(&self) -> impl Iterator<Item = &str> {
+        self.connections.keys().map(String::as_str)
+    }
+
     /// The allow-list, normalised (lowercase, IPv6 without brackets); `None` allows every host.
     pub fn allow_hosts(&self) -> Option<&[String]> {
         self.allow_hosts.as_deref()

@@ -238,7 +238,7 @@ fn authentication(value: &Value) -> Result<String, String> {
 }
 
 /// `arn:PARTITION:events:REGION:ACCOUNT:connection/NAME[/ID]` → `NAME`.
-fn connection_name(arn: &str) -> Option<&str> {
+pub(crate) fn connection_name(arn: &str) -> Option<&str> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ["arn", _, "events", _, _, resource] = parts[..] else { return None };
     let name = resource.strip_prefix("connection/")?.split('/').next()?;
