@@ -12,8 +12,11 @@ use shared::asl::intrinsics::Call;
 use shared::asl::path::{FixedEnv, Path, Root};
 use shared::protocol::{self, Batch};
 
+/// A target's body: any bytes in, a panic only for a bug.
+pub type Target = fn(&[u8]);
+
 /// Every target by name: the name is its fuzz binary's and its corpus folder's.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("asl_definition", asl_definition),
     ("jsonpath", jsonpath),
     ("intrinsics", intrinsics),
