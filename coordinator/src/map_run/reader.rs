@@ -21,6 +21,8 @@ mod csv;
 mod csv_lexer;
 mod failure;
 mod file;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inventory;
 mod json;
 mod jsonl;
