@@ -115,7 +115,8 @@ pub fn reader_jsonl(data: &[u8]) {
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
             .collect();
         // Compared as raw JSON text: an item such as `1e400` is valid JSON that serde_json's
-        // `Value` cannot hold (fuzz/crashes-found/reader_jsonl-number-out-of-range).
+        // `Value` cannot hold (corpus/reader_jsonl/number-beyond-binary64; ARCHITECTURE.md
+        // says what such an item does).
         let expected: Vec<Box<RawValue>> = values.iter().map_while(|l| serde_json::from_slice(l).ok()).collect();
         let items: Vec<&str> = read.items.iter().map(|i| i.get()).collect();
         assert_eq!(items, expected.iter().map(|i| i.get()).collect::<Vec<_>>(), "the items are the lines' values");

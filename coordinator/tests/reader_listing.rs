@@ -136,7 +136,7 @@ async fn load_and_flatten_reads_each_object_in_listing_order() {
 
     // A bad object fails the whole read, naming it.
     b.put("data", "logs/4.jsonl", "not json\n");
-    let cause = "s3://data/logs/4.jsonl is not valid JSON Lines at line 1:";
+    let cause = "s3://data/logs/4.jsonl is not valid JSON Lines at line 1, column 2:";
     check(&b, list_reader(Some("logs/"), flatten), Expect::CauseStarting(cause)).await;
 }
 

@@ -40,6 +40,7 @@ use tokio::sync::{Semaphore, watch};
 use super::definitions::{Definitions, Lookup};
 
 mod capabilities;
+mod fit;
 mod unreadable;
 use super::topology::WorkerSide;
 use crate::executor::Executor;
@@ -484,11 +485,17 @@ impl Worker {
             b.fetch_add(1, Ordering::Relaxed);
             i.fetch_add(n, Ordering::Relaxed);
         }
-        let mut headers = HeaderMap::new();
-        let payload: bytes::Bytes = super::codec::encode(encoded_outcomes(&outcomes), &mut headers).into();
-        headers.insert(NATS_MESSAGE_ID, outcome_msg_id(run, parcel.first, parcel.item_counts.len()).as_str());
-        let subject = outcome_subject(run);
-        self.publish_until_acked(subject, headers, payload, abandon).await
+        // An answer too large for one message (the server's max_payload, or what a receiver
+        // decodes) goes as several, each de-duplicated under its own first batch; a single
+        // outcome that still does not fit becomes a FAILED one naming the sizes, so that every
+        // batch is answered.
+        let limit = self.js.client().server_info().max_payload.saturating_sub(1024);
+        for (first, count, headers, payload) in fit::messages(outcomes, limit) {
+            let mut headers = headers;
+            headers.insert(NATS_MESSAGE_ID, outcome_msg_id(run, first, count).as_str());
+            self.publish_until_acked(outcome_subject(run), headers, payload, abandon).await?;
+        }
+        Ok(())
     }
 
     async fn publish_until_acked(
@@ -625,7 +632,7 @@ async fn raised(flag: &mut watch::Receiver<bool>) {
     }
 }
 
-fn encoded_outcomes(outcomes: &[Outcome]) -> Vec<u8> {
+pub(super) fn encoded_outcomes(outcomes: &[Outcome]) -> Vec<u8> {
     let mut out = Vec::with_capacity(outcomes.iter().map(|o| o.output.as_ref().map_or(0, String::len) + 256).sum());
     write_outcomes(outcomes, &mut out);
     out

@@ -321,8 +321,11 @@ impl NatsChannel {
         let mut headers = HeaderMap::new();
         let mut json = Vec::with_capacity(self.parcel_bytes_hint(&parcel));
         write_batches(&parcel, &mut json);
+        // A worker refuses a message that decodes to more than `MAX_DECODED`, so such a parcel
+        // is split like one over the server's max_payload.
+        let decoded = json.len();
         let payload = codec::encode(json, &mut headers);
-        if payload.len() > self.max_payload.saturating_sub(1024) {
+        if payload.len() > self.max_payload.saturating_sub(1024) || decoded > codec::MAX_DECODED {
             if parcel.len() > 1 {
                 // Send the children one by one instead.
                 for b in parcel {
@@ -338,9 +341,11 @@ impl NatsChannel {
                 1,
                 shared::asl::error_name::DATA_LIMIT_EXCEEDED,
                 format!(
-                    "the child execution's message is {} bytes, over the NATS server's max_payload of {} bytes",
+                    "the child execution's message is {} bytes ({decoded} decoded), over the NATS server's \
+                     max_payload of {} bytes or the {} bytes a message may decode to",
                     payload.len(),
-                    self.max_payload
+                    self.max_payload,
+                    codec::MAX_DECODED
                 ),
                 chrono::Utc::now().timestamp_millis(),
             ));
