@@ -96,10 +96,17 @@ pub struct Outcome {
 /// Runs one execution to its end.
 pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOptions, host: &dyn Host) -> Outcome {
     let kept = machine.reads_context.then(|| input.clone());
-    // The input is measured once; from here on, bounds carried through the state loop say
-    // when data could pass a limit (see `crate::asl::bound`).
+    // Bounds carried through the state loop say when data could pass a limit (see
+    // `crate::asl::bound`). The input is measured up front only when the machine reads `$$`
+    // (the context object's bound holds it); otherwise its bound starts unknown and the first
+    // state's output is measured instead — usually smaller than the input, and one walk
+    // either way, so a one-state child costs what it did before bounds existed.
     let max_bytes = options.max_payload_bytes.unwrap_or(crate::asl::bound::HARD_MAX_BYTES);
-    let input_bound = run::known(crate::asl::bound::measure(&input, max_bytes), max_bytes);
+    let input_bound = if machine.reads_context {
+        run::known(crate::asl::bound::measure(&input, max_bytes), max_bytes)
+    } else {
+        crate::asl::bound::Bound::UNKNOWN
+    };
     let exec = context::Exec::new(host, options, kept, machine.timeout_seconds, machine.express, input_bound);
     match run::run_machine(&exec, machine, input, input_bound, None).await {
         Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
