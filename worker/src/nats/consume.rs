@@ -19,8 +19,10 @@
 //! | Map Run id and nonce                        | then `Term`                                   |
 //! | unreadable, and nowhere to answer (a field  | `Term`, logged as an error and counted        |
 //! | that cannot name a subject or key)          | (`dmap_worker_terminated_total`)              |
-//! | outcome publish refused for good (invalid   | `Term`, logged and counted                    |
-//! | subject, over max_payload)                  |                                               |
+//! | outcome publish refused for good (an        | `Term`, logged and counted                    |
+//! | invalid subject)                            |                                               |
+//! | outcomes too large for one message          | several messages; a lone outcome that does    |
+//! |                                             | not fit is published FAILED (`consume/fit`)   |
 //! | outcome publish not confirmed (transient)   | publish again, same message id, until it is   |
 //! | draining on SIGTERM past the grace period   | `Nak`: another worker takes it at once        |
 //! | a NATS error while fetching the definition  | `Nak` after 1 s                               |
