@@ -93,6 +93,9 @@ impl Once {
         // Nothing the call started outlives it (a job that closed its pipes is still running).
         process.kill_group();
         if status.success() {
+            // The copy of its stderr ends with the call: with the group killed the pipe closes
+            // at once, and what the function wrote last is not lost when dmap exits next.
+            let _ = timeout_at(call.deadlines.next().min(Instant::now() + EXIT_GRACE), stderr).await;
             return Ok(reply::payload(&output));
         }
         let reported = reply::payload(&output);
