@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::dmap::{Ran, Run};
+use support::dmap::{Ran, Run, distributed_map};
 
 const SECRET: &str = "OUTSIDE-DATA";
 
@@ -46,20 +46,6 @@ impl Sandbox {
         std::fs::write(&file, definition.to_string()).unwrap();
         Run::new(&file.to_string_lossy()).bucket("bkt", &self.path("bucket"))
     }
-}
-
-fn distributed_map(fields: Value) -> Value {
-    let mut map = json!({
-        "Type": "Map",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": "P",
-            "States": {"P": {"Type": "Pass", "End": true}}
-        },
-        "End": true
-    });
-    map.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
-    json!({"StartAt": "M", "States": {"M": map}})
 }
 
 fn get_object(key: &str, config: Value) -> Value {

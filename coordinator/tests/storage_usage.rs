@@ -5,21 +5,11 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::dmap::{Ran, Run};
+use support::dmap::{Ran, Run, distributed_map};
 
 fn definition(dir: &std::path::Path, fields: Value) -> String {
-    let mut map = json!({
-        "Type": "Map",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": "P",
-            "States": {"P": {"Type": "Pass", "End": true}}
-        },
-        "End": true
-    });
-    map.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
     let file = dir.join("def.json");
-    std::fs::write(&file, json!({"StartAt": "M", "States": {"M": map}}).to_string()).unwrap();
+    std::fs::write(&file, distributed_map(fields).to_string()).unwrap();
     file.to_string_lossy().into_owned()
 }
 

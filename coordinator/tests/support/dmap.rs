@@ -4,7 +4,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repository root").to_path_buf()
@@ -94,4 +94,20 @@ pub fn read_results(bucket_dir: &Path, manifest_key: &str) -> Results {
         }
     }
     r
+}
+
+/// A definition whose one state is a Distributed Map over a Pass child, with `fields` (an
+/// object: `ItemReader`, `ResultWriter`, …) added to the Map state.
+pub fn distributed_map(fields: Value) -> Value {
+    let mut map = json!({
+        "Type": "Map",
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": true}}
+        },
+        "End": true
+    });
+    map.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    json!({"StartAt": "M", "States": {"M": map}})
 }
