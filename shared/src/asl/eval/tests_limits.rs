@@ -33,6 +33,22 @@ fn huge_retry_backoff_saturates_the_clock() {
     assert_eq!(host.now(), time::LATEST);
 }
 
+/// Probe H4's second reproducer: the same back-off with `JitterStrategy: FULL` (the default
+/// host's jitter is its upper bound, so the delay is as large as without jitter).
+#[test]
+fn huge_retry_backoff_with_full_jitter_saturates_the_clock() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel",
+        "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "X"}}}],
+        "Retry": [{"ErrorEquals": ["X"], "IntervalSeconds": 1, "BackoffRate": 1e13, "MaxAttempts": 3,
+            "JitterStrategy": "FULL"}],
+        "End": true}}});
+    let host = ManualHost::new();
+    let out = run_on(&host, def, json!({}), &ExecutionOptions::default());
+    assert_eq!(error_of(&out).0, Status::Failed);
+    assert_eq!(error_of(&out).1, Some("X"));
+    assert_eq!(host.now(), time::LATEST);
+}
+
 /// Probe L4: a long Wait when the clock is already near its end (as `dmap test`'s manual clock
 /// gets after many long Waits in a loop).
 #[test]
