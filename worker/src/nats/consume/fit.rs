@@ -13,7 +13,7 @@ pub(super) fn messages(outcomes: Vec<Outcome>, limit: usize) -> Vec<(u64, usize,
     let mut out = Vec::with_capacity(1);
     let mut todo = vec![outcomes];
     while let Some(mut part) = todo.pop() {
-        let json = super::encoded_outcomes(&part);
+        let json = super::publish::encoded_outcomes(&part);
         let decoded = json.len();
         let mut headers = HeaderMap::new();
         let body = crate::nats::codec::encode(json, &mut headers);
