@@ -27,7 +27,7 @@ fn walk(m: &StateMachine, integrations: &Integrations, remote: bool, out: &mut V
             StateKind::Map(map) => walk(&map.processor, integrations, remote, out),
             StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, out)),
             StateKind::Task(t) => {
-                let params = literal_parameters(s.io.parameters.as_ref());
+                let params = literal_parameters(s.flow.arguments());
                 if let Some(reason) = integrations.unsupported(&t.resource, &params) {
                     out.push(Diagnostic {
                         severity: Severity::Error,

@@ -13,7 +13,7 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 use shared::asl::Failure;
 use shared::asl::eval::map_run::ResolvedReader;
-use shared::asl::model::{IntOrPath, StateKind};
+use shared::asl::model::{Operand, StateKind};
 
 /// `item_reader` is `{"Resource", "ReaderConfig", "Parameters"}`; `Parameters` must be literal
 /// (it is used as the evaluated value) and `MaxItems`, if any, a number.
@@ -37,7 +37,7 @@ pub fn resolved(item_reader: Value) -> ResolvedReader {
     let reader = map.item_reader.as_ref().expect("an ItemReader");
     let max_items = match &reader.config.max_items {
         None => None,
-        Some(IntOrPath::Value(n)) => Some(*n),
+        Some(Operand::Literal(n)) => Some(*n),
         Some(_) => panic!("MaxItemsPath is resolved by the engine, not here"),
     };
     ResolvedReader {

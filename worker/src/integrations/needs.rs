@@ -30,7 +30,7 @@ fn walk(m: &StateMachine, functions: &mut Vec<String>, connections: &mut Vec<Str
             StateKind::Map(map) => walk(&map.processor, functions, connections),
             StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, functions, connections)),
             StateKind::Task(t) => {
-                let params = s.io.parameters.as_ref();
+                let params = s.flow.arguments();
                 if t.resource == LAMBDA_INVOKE {
                     functions.extend(named(field(params, "FunctionName"), |v| bare_name(v).map(str::to_owned)));
                 } else if is_lambda_resource(&t.resource) {

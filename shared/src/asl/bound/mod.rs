@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use crate::asl::model::{Io, Pass, PathOrNull, ResultPath, StateKind};
+use crate::asl::model::{DataFlow, Pass, PathOrNull, ResultPath, StateKind};
 use crate::asl::path::{Path, Root, Segment, Template, template::ExprKind};
 
 /// The deepest value (containers inside containers) state data may hold: what serde_json, and
@@ -95,6 +95,19 @@ impl Growth {
         vars: 0,
         depth: 0,
         input_depth: Some(0),
+        context_depth: None,
+        vars_depth: None,
+    };
+
+    /// Anything: a JSONata expression can build data of any size, so whatever reads one is
+    /// measured.
+    pub const UNBOUNDED: Growth = Growth {
+        fixed: usize::MAX,
+        input: 0,
+        context: 0,
+        vars: 0,
+        depth: usize::MAX,
+        input_depth: None,
         context_depth: None,
         vars_depth: None,
     };
@@ -261,7 +274,14 @@ fn template(t: Option<&Template>) -> Growth {
 }
 
 impl StateGrowth {
-    pub fn of(kind: &StateKind, io: &Io, assign: Option<&Template>) -> StateGrowth {
+    pub fn of(kind: &StateKind, flow: &DataFlow, assign: Option<&Template>) -> StateGrowth {
+        let io = match flow {
+            DataFlow::JsonPath(io) => io,
+            DataFlow::Jsonata(_) => {
+                let u = Growth::UNBOUNDED;
+                return StateGrowth { output: u, effective: u, branch_input: u, assign: u };
+            }
+        };
         let input = path_or_null(&io.input_path);
         let effective = template(io.parameters.as_ref()).after(input);
         let pass_result = match kind {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::asl::bound::{Bound, HARD_MAX_BYTES};
-use crate::asl::path::Env;
+use crate::asl::path::{Env, States};
 use crate::asl::timestamp;
 
 use super::{ExecutionOptions, Host};
@@ -19,8 +19,11 @@ use super::{ExecutionOptions, Host};
 pub(crate) struct Exec<'a> {
     pub host: &'a dyn Host,
     pub options: &'a ExecutionOptions,
-    /// The execution's input, kept only when some path of the definition reads `$$`.
-    pub input: Option<Value>,
+    /// `$$.Execution`, holding the execution's input: built once per execution, and only
+    /// when some field of the definition reads the context object.
+    execution_context: Option<Value>,
+    /// `$$.StateMachine`, built on first read.
+    machine_context: OnceLock<Value>,
     pub start_time: DateTime<Utc>,
     pub deadline: Option<DateTime<Utc>>,
     /// The largest state data allowed: AWS's 256 KiB, or dmap's hard ceiling when lifted.
@@ -67,10 +70,25 @@ impl<'a> Exec<'a> {
         let start_time = host.now();
         let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
         let history_limit = (!express).then_some(MAX_HISTORY_EVENTS);
+        let execution_arn = OnceLock::new();
+        let execution_context = input.map(|input| {
+            let arn = execution_arn.get_or_init(|| options.execution_arn()).clone();
+            let mut e = Map::new();
+            e.insert("Id".into(), Value::String(arn));
+            e.insert("Input".into(), input);
+            e.insert("StartTime".into(), Value::String(timestamp::format(start_time)));
+            e.insert("Name".into(), Value::String(options.execution_name.clone()));
+            e.insert("RoleArn".into(), Value::String(options.role_arn.clone()));
+            if let Some(n) = options.redrive_count {
+                e.insert("RedriveCount".into(), json!(n));
+            }
+            Value::Object(e)
+        });
         Exec {
             host,
             options,
-            input,
+            execution_context,
+            machine_context: OnceLock::new(),
             start_time,
             deadline,
             max_bytes,
@@ -79,7 +97,7 @@ impl<'a> Exec<'a> {
             events: AtomicU64::new(1),
             history_limit,
             clock_block: AtomicU64::new(0),
-            execution_arn: OnceLock::new(),
+            execution_arn,
         }
     }
 
@@ -122,6 +140,18 @@ impl<'a> Exec<'a> {
         }
         self.clock_block.store(block, Ordering::Relaxed);
         self.host.now() >= super::time::after_seconds(self.start_time, EXPRESS_MAX_SECONDS)
+    }
+
+    /// `$$.Execution` (`Null` when the definition never reads the context object).
+    pub fn execution_context(&self) -> &Value {
+        static NULL: Value = Value::Null;
+        self.execution_context.as_ref().unwrap_or(&NULL)
+    }
+
+    /// `$$.StateMachine`.
+    pub fn machine_context(&self) -> &Value {
+        self.machine_context
+            .get_or_init(|| json!({"Id": self.options.state_machine_arn(), "Name": self.options.state_machine_name}))
     }
 
     pub fn execution_arn(&self) -> &str {
@@ -207,7 +237,9 @@ impl MapItem {
     }
 }
 
-/// What paths see while one state is evaluated.
+/// What paths see while one state is evaluated: a view of the context object whose
+/// execution-wide parts live in [`Exec`] and whose state and Map-item parts are built here,
+/// each on first read, so that no visit copies the execution input.
 pub(crate) struct StateEnv<'a> {
     pub exec: &'a Exec<'a>,
     pub vars: &'a Vars<'a>,
@@ -215,7 +247,9 @@ pub(crate) struct StateEnv<'a> {
     pub entered: DateTime<Utc>,
     pub retry_count: Option<u64>,
     pub map_item: Option<&'a MapItem>,
-    context: OnceLock<Value>,
+    state_part: OnceLock<Value>,
+    map_part: OnceLock<Value>,
+    whole: OnceLock<Value>,
 }
 
 impl<'a> StateEnv<'a> {
@@ -226,9 +260,21 @@ impl<'a> StateEnv<'a> {
         entered: DateTime<Utc>,
         retry_count: Option<u64>,
     ) -> Self {
-        StateEnv { exec, vars, state_name, entered, retry_count, map_item: None, context: OnceLock::new() }
+        StateEnv {
+            exec,
+            vars,
+            state_name,
+            entered,
+            retry_count,
+            map_item: None,
+            state_part: OnceLock::new(),
+            map_part: OnceLock::new(),
+            whole: OnceLock::new(),
+        }
     }
 
+    /// The environment of one Map item's `ItemSelector`: this state's, plus `$$.Map.Item`.
+    /// The state's own part is shared when already built.
     pub fn with_item(&self, item: &'a MapItem) -> StateEnv<'a> {
         StateEnv {
             exec: self.exec,
@@ -237,54 +283,89 @@ impl<'a> StateEnv<'a> {
             entered: self.entered,
             retry_count: self.retry_count,
             map_item: Some(item),
-            context: OnceLock::new(),
+            state_part: self.state_part.clone(),
+            map_part: OnceLock::new(),
+            whole: OnceLock::new(),
         }
     }
 
-    fn build_context(&self) -> Value {
-        let o = self.exec.options;
-        let mut ctx = json!({
-            "Execution": {
-                "Id": self.exec.execution_arn(),
-                "Input": self.exec.input.clone().unwrap_or(Value::Null),
-                "StartTime": timestamp::format(self.exec.start_time),
-                "Name": o.execution_name,
-                "RoleArn": o.role_arn,
-                            },
-            "StateMachine": {
-                "Id": o.state_machine_arn(),
-                "Name": o.state_machine_name,
-            },
-            "State": {
-                "Name": self.state_name,
-                "EnteredTime": timestamp::format(self.entered),
-            },
-        });
-        // Only states that can retry (Task, Parallel, Map) report a RetryCount.
-        if let Some(n) = self.retry_count {
-            ctx["State"]["RetryCount"] = json!(n);
-        }
-        match o.redrive_count {
-            Some(n) => ctx["Execution"]["RedriveCount"] = json!(n),
-            None => {
-                if let Some(e) = ctx["Execution"].as_object_mut() {
-                    e.shift_remove("RedriveCount");
-                }
+    fn state_part(&self) -> &Value {
+        self.state_part.get_or_init(|| {
+            let mut st = Map::new();
+            st.insert("Name".into(), Value::String(self.state_name.to_string()));
+            st.insert("EnteredTime".into(), Value::String(timestamp::format(self.entered)));
+            // Only states that can retry (Task, Parallel, Map) report a RetryCount.
+            if let Some(n) = self.retry_count {
+                st.insert("RetryCount".into(), json!(n));
             }
-        }
-        if let Some(item) = self.map_item {
-            ctx["Map"] = json!({ "Item": item.to_context() });
-        }
-        ctx
+            Value::Object(st)
+        })
     }
+}
+
+/// The whole context object, from its parts, in AWS's order of members.
+pub(crate) fn whole_context(env: &dyn Env) -> Value {
+    let mut ctx = Map::new();
+    for key in ["Execution", "StateMachine", "State", "Map", "Task"] {
+        if let Some(v) = env.context_member(key) {
+            ctx.insert(key.into(), v.clone());
+        }
+    }
+    Value::Object(ctx)
 }
 
 impl Env for StateEnv<'_> {
     fn context(&self) -> &Value {
-        self.context.get_or_init(|| self.build_context())
+        self.whole.get_or_init(|| whole_context(self))
+    }
+
+    fn context_member(&self, key: &str) -> Option<&Value> {
+        match key {
+            "Execution" => Some(self.exec.execution_context()),
+            "StateMachine" => Some(self.exec.machine_context()),
+            "State" => Some(self.state_part()),
+            "Map" => self.map_item.map(|item| self.map_part.get_or_init(|| json!({ "Item": item.to_context() }))),
+            _ => None,
+        }
     }
 
     fn variable(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
+    }
+}
+
+/// An environment with JSONata's `$states` bound: the raw state input, and the result and
+/// the error output where the field being evaluated may read them.
+pub(crate) struct Scoped<'a> {
+    env: &'a dyn Env,
+    states: States<'a>,
+}
+
+impl<'a> Scoped<'a> {
+    pub fn new(env: &'a dyn Env, input: &'a Value, result: Option<&'a Value>, error_output: Option<&'a Value>) -> Self {
+        Scoped { env, states: States { input, result, error_output } }
+    }
+
+    /// Only `$states.input` (and the context and variables).
+    pub fn input(env: &'a dyn Env, input: &'a Value) -> Self {
+        Scoped::new(env, input, None, None)
+    }
+}
+
+impl Env for Scoped<'_> {
+    fn context(&self) -> &Value {
+        self.env.context()
+    }
+
+    fn context_member(&self, key: &str) -> Option<&Value> {
+        self.env.context_member(key)
+    }
+
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.env.variable(name)
+    }
+
+    fn states(&self) -> Option<States<'_>> {
+        Some(self.states)
     }
 }

@@ -5,16 +5,14 @@
 
 use serde_json::{Map, Value};
 
-use crate::asl::error_name::{Failure, ITEM_READER_FAILED, RUNTIME};
-use crate::asl::model::{
-    IntOrPath, ItemReader, MapState, NumberOrPath, ReaderConfig, ReaderResource, State, WriterConfig,
-};
-use crate::asl::path::template::compact;
-use crate::asl::path::{Env, Path, Template};
+use crate::asl::error_name::Failure;
+use crate::asl::model::{ItemReader, MapState, ReaderConfig, ReaderResource, State, WriterConfig};
+use crate::asl::path::{Env, Template};
 
 use super::ExecutionOptions;
 pub use super::context::MapItem;
 use super::context::StateEnv;
+use super::operand::{self, Field};
 
 /// Everything a host needs to run one Map Run, resolved against the state's data.
 #[derive(Debug)]
@@ -74,24 +72,36 @@ pub struct ItemSelector<'a> {
 impl ItemSelector<'_> {
     /// Builds one child input from the Map state's effective input and one item.
     pub fn select(&self, input: &Value, item: &MapItem) -> Result<Value, Failure> {
-        let env = SelectorEnv { selector: self, item, context: std::sync::OnceLock::new() };
+        let env = SelectorEnv {
+            selector: self,
+            item,
+            map_part: std::sync::OnceLock::new(),
+            whole: std::sync::OnceLock::new(),
+        };
         self.template.eval(input, &env)
     }
 }
 
+/// The context object seen by one item's ItemSelector: the parent's members, shared by
+/// every item (the execution input among them is never copied per item), and this item's
+/// `Map` member.
 struct SelectorEnv<'a> {
     selector: &'a ItemSelector<'a>,
     item: &'a MapItem,
-    context: std::sync::OnceLock<Value>,
+    map_part: std::sync::OnceLock<Value>,
+    whole: std::sync::OnceLock<Value>,
 }
 
 impl Env for SelectorEnv<'_> {
     fn context(&self) -> &Value {
-        self.context.get_or_init(|| {
-            let mut ctx = self.selector.context.clone();
-            ctx["Map"] = serde_json::json!({ "Item": self.item.to_context() });
-            ctx
-        })
+        self.whole.get_or_init(|| super::context::whole_context(self))
+    }
+
+    fn context_member(&self, key: &str) -> Option<&Value> {
+        match key {
+            "Map" => Some(self.map_part.get_or_init(|| serde_json::json!({ "Item": self.item.to_context() }))),
+            _ => self.selector.context.get(key),
+        }
     }
     fn variable(&self, name: &str) -> Option<&Value> {
         self.selector.vars.get(name)
@@ -106,32 +116,13 @@ pub(crate) fn resolve<'a>(
     env: &StateEnv<'_>,
 ) -> Result<MapRunRequest<'a>, Failure> {
     let max_concurrency = super::states::map::max_concurrency(m, &eff, env)?;
-    let tolerated_failure_count = match &m.tolerated_failure_count {
-        None => None,
-        Some(IntOrPath::Value(n)) => Some(*n),
-        Some(IntOrPath::Path(p)) => {
-            let v = select(p, &eff, env)?;
-            match lenient_i64(v) {
-                Some(n) if n < 0 => return Err(Failure::new(RUNTIME, "ToleratedFailureCount cannot be negative.")),
-                Some(n) => Some(n as u64),
-                None => return Err(not_valid("ToleratedFailureCountPath", v, "integer", p)),
-            }
-        }
-    };
-    let tolerated_failure_percentage = match &m.tolerated_failure_percentage {
-        None => None,
-        Some(NumberOrPath::Value(x)) => Some(*x),
-        Some(NumberOrPath::Path(p)) => {
-            let v = select(p, &eff, env)?;
-            match lenient_f64(v) {
-                Some(x) if !(0.0..=100.0).contains(&x) => {
-                    return Err(Failure::new(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100."));
-                }
-                Some(x) => Some(x),
-                None => return Err(not_valid("ToleratedFailurePercentagePath", v, "float", p)),
-            }
-        }
-    };
+    let tolerated_failure_count = m
+        .tolerated_failure_count
+        .as_ref()
+        .map(|op| operand::int(op, Field::ToleratedFailureCount, &eff, env))
+        .transpose()?;
+    let tolerated_failure_percentage =
+        m.tolerated_failure_percentage.as_ref().map(|op| operand::percentage(op, &eff, env)).transpose()?;
     let reader = m.item_reader.as_ref().map(|r| resolve_reader(r, &eff, env)).transpose()?;
     // ItemsPath selects from the state input only; with an ItemReader AWS ignores it.
     let items = match reader {
@@ -144,12 +135,12 @@ pub(crate) fn resolve<'a>(
             max_items_per_batch: b
                 .max_items_per_batch
                 .as_ref()
-                .map(|v| positive(v, "MaxItemsPerBatchPath", &eff, env))
+                .map(|v| operand::int(v, Field::MaxItemsPerBatch, &eff, env))
                 .transpose()?,
             max_input_bytes_per_batch: b
                 .max_input_bytes_per_batch
                 .as_ref()
-                .map(|v| positive(v, "MaxInputBytesPerBatchPath", &eff, env))
+                .map(|v| operand::int(v, Field::MaxInputBytesPerBatch, &eff, env))
                 .transpose()?,
             batch_input: b.batch_input.as_ref().map(|t| t.eval(&eff, env)).transpose()?,
         }),
@@ -164,7 +155,7 @@ pub(crate) fn resolve<'a>(
     let selector = m.item_selector.as_ref().map(|template| ItemSelector {
         template,
         vars: env.vars.snapshot(),
-        context: env.context().clone(),
+        context: super::context::whole_context(env),
     });
     Ok(MapRunRequest {
         state,
@@ -183,68 +174,10 @@ pub(crate) fn resolve<'a>(
 }
 
 fn resolve_reader(r: &ItemReader, eff: &Value, env: &StateEnv<'_>) -> Result<ResolvedReader, Failure> {
-    let max_items = match &r.config.max_items {
-        None => None,
-        Some(IntOrPath::Value(n)) => Some(*n),
-        Some(IntOrPath::Path(p)) => {
-            let v = select(p, eff, env)?;
-            match lenient_i64(v) {
-                // A negative value fails the Map Run, not the state's evaluation.
-                Some(n) if n < 0 => return Err(Failure::new(ITEM_READER_FAILED, "field MaxItems must be positive")),
-                Some(n) => Some(n as u64),
-                None => return Err(not_valid("MaxItemsPath", v, "integer", p)),
-            }
-        }
-    };
+    let max_items = r.config.max_items.as_ref().map(|op| operand::int(op, Field::MaxItems, eff, env)).transpose()?;
     let parameters = match &r.parameters {
         Some(t) => t.eval(eff, env)?,
         None => Value::Object(Map::new()),
     };
     Ok(ResolvedReader { resource: r.resource, config: r.config.clone(), max_items, parameters })
-}
-
-fn positive(v: &IntOrPath, field: &str, eff: &Value, env: &StateEnv<'_>) -> Result<u64, Failure> {
-    match v {
-        IntOrPath::Value(n) => Ok(*n),
-        IntOrPath::Path(p) => {
-            let got = select(p, eff, env)?;
-            match lenient_i64(got) {
-                Some(n) if n > 0 => Ok(n as u64),
-                _ => Err(not_valid(field, got, "positive integer", p)),
-            }
-        }
-    }
-}
-
-/// An integer given as a JSON number or as a string holding one (AWS accepts `"2"`).
-pub(crate) fn lenient_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_u64().map(|u| u.min(i64::MAX as u64) as i64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn lenient_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok().filter(|x: &f64| x.is_finite()),
-        _ => None,
-    }
-}
-
-fn select<'v>(p: &Path, eff: &'v Value, env: &'v StateEnv<'_>) -> Result<&'v Value, Failure> {
-    p.select_ref(eff, env).map_err(|e| super::io::invalid_path(p, e))
-}
-
-/// AWS's text for a `…Path` field whose value has the wrong type.
-fn not_valid(field: &str, v: &Value, kind: &str, p: &Path) -> Failure {
-    let shown = match v {
-        Value::String(s) => s.clone(),
-        other => compact(other),
-    };
-    Failure::new(
-        RUNTIME,
-        format!("The {field} field refers to value \"{shown}\" which is not a valid {kind}: {}", p.text()),
-    )
 }

@@ -5,10 +5,12 @@
 //! which complete on their first poll: [`execute_pure`] drives those without any runtime.
 
 mod context;
+mod flow;
 mod handling;
 mod host;
 mod io;
 pub mod map_run;
+mod operand;
 mod run;
 mod states;
 pub mod time;

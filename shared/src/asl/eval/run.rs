@@ -7,12 +7,11 @@ use serde_json::{Map, Value};
 
 use crate::asl::bound::{Bound, measure};
 use crate::asl::error_name::{Failure, RUNTIME};
-use crate::asl::model::{State, StateId, StateKind, StateMachine, Transition};
-use crate::asl::path::template::Template;
+use crate::asl::model::{State, StateId, StateKind, StateMachine};
 
 use super::context::{Exec, StateEnv, Vars};
 use super::handling::{Decision, decide};
-use super::{io, states};
+use super::{flow, io, states};
 
 /// Why a state machine stopped without an output.
 #[derive(Debug)]
@@ -164,8 +163,8 @@ fn run_pure_state<'a>(
     match &state.kind {
         StateKind::Pass(p) => Ok(states::pass::run(state, p, raw, &env)?),
         StateKind::Succeed => {
-            let eff = io::select_owned(&state.io.input_path, raw, &env)?;
-            let output = io::select_owned(&state.io.output_path, eff, &env)?;
+            let eff = flow::selected_owned(state, raw, &env)?;
+            let output = flow::passed_output(state, eff, &env)?;
             Ok(Step { output, next: None, assigned: None })
         }
         StateKind::Fail(f) => Err(Halt::Failed(states::fail::run(f, &raw, &env)?)),
@@ -208,7 +207,7 @@ async fn with_handling<'a>(
     // The raw input is needed after an attempt only to retry or to catch; and to place the
     // result when ResultPath is not `$`. When nothing needs it, an attempt may consume it.
     let keeps_raw = !state.retry.is_empty() || !state.catch.is_empty();
-    let moves_raw = !keeps_raw && matches!(state.io.result_path, crate::asl::model::ResultPath::Replace);
+    let moves_raw = !keeps_raw && !flow::output_needs_raw(state);
     let mut attempts = vec![0u64; state.retry.len()];
     let mut retry_count = 0u64;
     loop {
@@ -252,7 +251,7 @@ async fn with_handling<'a>(
             Decision::Catch(c) => {
                 let error_output = failure.to_error_output();
                 let assigned = match &c.assign {
-                    Some(t) => Some(eval_assign(t, &error_output, &env)?),
+                    Some(t) => Some(flow::assign(t, &error_output, &raw, None, state.flow.is_jsonata(), &env)?),
                     None => None,
                 };
                 let output = io::result_path(&c.result_path, raw, error_output)?;
@@ -263,44 +262,19 @@ async fn with_handling<'a>(
     }
 }
 
-/// The common tail of a state that produced a result: Assign (from the raw result),
-/// ResultSelector, ResultPath into the raw input, OutputPath.
+/// The common tail of a state that produced a result: Assign (from the raw result), then
+/// the state output ([`flow::output`]).
 ///
 /// `result` is `None` when the state's result is its raw input itself (a Pass without Result
 /// or Parameters), so that the input is never copied for nothing.
 pub(crate) fn finish(state: &State, raw: Value, result: Option<Value>, env: &StateEnv<'_>) -> Result<Step, Failure> {
     let assigned = match &state.assign {
-        Some(t) => Some(eval_assign(t, result.as_ref().unwrap_or(&raw), env)?),
+        Some(t) => {
+            let value = result.as_ref().unwrap_or(&raw);
+            Some(flow::assign(t, value, &raw, result.as_ref(), state.flow.is_jsonata(), env)?)
+        }
         None => None,
     };
-    let result = match &state.io.result_selector {
-        Some(t) => Some(t.eval(result.as_ref().unwrap_or(&raw), env)?),
-        None => result,
-    };
-    let combined = match result {
-        Some(v) => io::result_path(&state.io.result_path, raw, v)?,
-        // The result is the raw input: replacing or discarding both leave it as it is.
-        None => match &state.io.result_path {
-            crate::asl::model::ResultPath::At(_) => {
-                let copy = raw.clone();
-                io::result_path(&state.io.result_path, raw, copy)?
-            }
-            _ => raw,
-        },
-    };
-    let output = io::select_owned(&state.io.output_path, combined, env)?;
-    let next = match state.transition {
-        Transition::Next(n) => Some(n),
-        _ => None,
-    };
-    Ok(Step { output, next, assigned })
-}
-
-/// Evaluates an `Assign` block against `value` with the variables as they were when the state
-/// was entered.
-pub(crate) fn eval_assign(t: &Template, value: &Value, env: &StateEnv<'_>) -> Result<Map<String, Value>, Failure> {
-    match t.eval(value, env)? {
-        Value::Object(m) => Ok(m),
-        _ => Ok(Map::new()),
-    }
+    let output = flow::output(state, raw, result, env)?;
+    Ok(Step { output, next: flow::next(state), assigned })
 }

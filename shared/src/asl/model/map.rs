@@ -2,7 +2,7 @@
 
 use crate::asl::path::{Path, Template};
 
-use super::{IntOrPath, NumberOrPath, StateMachine};
+use super::{Operand, StateMachine};
 
 #[derive(Debug, Clone)]
 pub struct MapState {
@@ -13,12 +13,12 @@ pub struct MapState {
     /// workers that receive it by content hash.
     pub processor_definition: std::sync::Arc<serde_json::Value>,
     pub mode: ProcessorMode,
-    pub max_concurrency: Option<IntOrPath>,
+    pub max_concurrency: Option<Operand<u64>>,
     pub item_reader: Option<ItemReader>,
     pub item_batcher: Option<ItemBatcher>,
     pub result_writer: Option<ResultWriter>,
-    pub tolerated_failure_count: Option<IntOrPath>,
-    pub tolerated_failure_percentage: Option<NumberOrPath>,
+    pub tolerated_failure_count: Option<Operand<u64>>,
+    pub tolerated_failure_percentage: Option<Operand<f64>>,
     pub label: Option<String>,
 }
 
@@ -102,14 +102,14 @@ pub struct ReaderConfig {
     pub manifest_type: Option<ManifestType>,
     pub csv_delimiter: CsvDelimiter,
     pub csv_header_location: CsvHeaderLocation,
-    pub max_items: Option<IntOrPath>,
+    pub max_items: Option<Operand<u64>>,
     pub items_pointer: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ItemBatcher {
-    pub max_items_per_batch: Option<IntOrPath>,
-    pub max_input_bytes_per_batch: Option<IntOrPath>,
+    pub max_items_per_batch: Option<Operand<u64>>,
+    pub max_input_bytes_per_batch: Option<Operand<u64>>,
     pub batch_input: Option<Template>,
 }
 

@@ -66,7 +66,8 @@ pub struct State {
     /// JSON pointer of the state in the definition, for messages.
     pub pointer: String,
     pub kind: StateKind,
-    pub io: Io,
+    /// How the state's input becomes its effective input, and its result its output.
+    pub flow: DataFlow,
     pub assign: Option<Template>,
     pub transition: Transition,
     pub retry: Vec<Retrier>,
@@ -99,6 +100,46 @@ pub enum ResultPath {
     Replace,
     Discard,
     At(Path),
+}
+
+/// A state's data flow, in the state's query language. Evaluation reaches it through one
+/// pair of functions (`eval::flow`: the effective input, the state output) and never reads
+/// the fields of either language elsewhere.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // One per state, read in place: boxing would add a hop per state.
+pub enum DataFlow {
+    JsonPath(Io),
+    Jsonata(JsonataIo),
+}
+
+impl Default for DataFlow {
+    fn default() -> Self {
+        DataFlow::JsonPath(Io::default())
+    }
+}
+
+impl DataFlow {
+    /// The template that builds the effective input of a Task or Parallel (`Parameters` or
+    /// `Arguments`), for callers that look at a Task's literal arguments before running it.
+    pub fn arguments(&self) -> Option<&Template> {
+        match self {
+            DataFlow::JsonPath(io) => io.parameters.as_ref(),
+            DataFlow::Jsonata(j) => j.arguments.as_ref(),
+        }
+    }
+
+    pub fn is_jsonata(&self) -> bool {
+        matches!(self, DataFlow::Jsonata(_))
+    }
+}
+
+/// The JSONata data flow: `Arguments` (Task, Parallel) builds the effective input from
+/// `$states.input`; `Output` builds the state output from `$states.input` and
+/// `$states.result`. Absent `Output` passes the result (Task, Parallel, Map) or the input.
+#[derive(Debug, Clone, Default)]
+pub struct JsonataIo {
+    pub arguments: Option<Template>,
+    pub output: Option<Template>,
 }
 
 /// The JSONPath input/output processing fields.
@@ -143,27 +184,23 @@ pub struct Pass {
     pub result: Option<Value>,
 }
 
-/// An integer given literally or by a reference path (`TimeoutSeconds`/`TimeoutSecondsPath`,
-/// `MaxConcurrency`/`MaxConcurrencyPath`, ...).
+/// A field that reads data, compiled once: a literal, or an expression evaluated per visit.
+///
+/// In JSONPath states the expression is the field's `…Path` twin (`TimeoutSecondsPath`,
+/// `MaxConcurrencyPath`, `ErrorPath`, ...: a reference path or an intrinsic); in JSONata
+/// states it is the field itself written as `{% … %}`. Every such field is resolved by one
+/// resolver (`eval::operand`) with one table of error texts.
 #[derive(Debug, Clone)]
-pub enum IntOrPath {
-    Value(u64),
-    Path(Path),
-}
-
-/// A number (possibly fractional) given literally or by a reference path
-/// (`ToleratedFailurePercentage`).
-#[derive(Debug, Clone)]
-pub enum NumberOrPath {
-    Value(f64),
-    Path(Path),
+pub enum Operand<T> {
+    Literal(T),
+    Expr(Expr),
 }
 
 #[derive(Debug, Clone)]
 pub struct Task {
     pub resource: String,
-    pub timeout: Option<IntOrPath>,
-    pub heartbeat: Option<IntOrPath>,
+    pub timeout: Option<Operand<u64>>,
+    pub heartbeat: Option<Operand<u64>>,
     pub credentials: Option<Template>,
 }
 
@@ -180,25 +217,17 @@ pub struct ChoiceBranch {
     pub assign: Option<Template>,
 }
 
+/// Wait: for a number of seconds or until a time, each literal or read from the data.
 #[derive(Debug, Clone)]
 pub enum Wait {
-    Seconds(u64),
-    Timestamp(DateTime<Utc>),
-    SecondsPath(Path),
-    TimestampPath(Path),
-}
-
-/// `Error`/`Cause` of a Fail state: a literal, or a path/intrinsic (`ErrorPath`/`CausePath`).
-#[derive(Debug, Clone)]
-pub enum TextOrExpr {
-    Text(String),
-    Expr(Expr),
+    Seconds(Operand<u64>),
+    Timestamp(Operand<DateTime<Utc>>),
 }
 
 #[derive(Debug, Clone)]
 pub struct Fail {
-    pub error: Option<TextOrExpr>,
-    pub cause: Option<TextOrExpr>,
+    pub error: Option<Operand<String>>,
+    pub cause: Option<Operand<String>>,
 }
 
 #[derive(Debug, Clone)]

@@ -102,11 +102,10 @@ impl Cx {
                     );
                     None
                 }
-                Some(p) => Some(NumberOrPath::Value(p)),
+                Some(p) => Some(Operand::Literal(p)),
                 None => None,
             };
-            let pct_path = self.reference(obj, "ToleratedFailurePercentagePath").map(NumberOrPath::Path);
-            let pct = pct.or(pct_path);
+            let pct = pct.or_else(|| self.reference_operand(obj, "ToleratedFailurePercentagePath"));
             (count, pct, self.label(obj))
         } else {
             (None, None, None)

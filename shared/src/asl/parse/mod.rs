@@ -250,7 +250,7 @@ fn placeholder(name: &str, ptr: &str) -> State {
         name: name.to_string(),
         pointer: ptr.to_string(),
         kind: StateKind::Succeed,
-        io: Default::default(),
+        flow: Default::default(),
         assign: None,
         transition: Transition::None,
         retry: Vec::new(),

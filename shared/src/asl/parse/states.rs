@@ -8,7 +8,7 @@ use crate::asl::bound::StateGrowth;
 use crate::asl::choice::Rule;
 use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::model::*;
-use crate::asl::path::template::Expr;
+use crate::asl::path::template::{Expr, ExprKind};
 use crate::asl::path::{Path, Template};
 use crate::asl::timestamp;
 
@@ -86,12 +86,13 @@ impl Cx {
             if has("Retry") { (self.retriers(obj), self.catchers(obj, names)) } else { (Vec::new(), Vec::new()) };
         obj.finish(&format!("a {ty} state"), &mut self.diags);
         let kind = kind?;
-        let growth = StateGrowth::of(&kind, &io, assign.as_ref());
+        let flow = DataFlow::JsonPath(io);
+        let growth = StateGrowth::of(&kind, &flow, assign.as_ref());
         Some(State {
             name: name.to_string(),
             pointer: obj.ptr.clone(),
             kind,
-            io,
+            flow,
             assign,
             transition,
             retry,
@@ -180,11 +181,16 @@ impl Cx {
         path_key: &'static str,
         min: u64,
         max: u64,
-    ) -> Option<IntOrPath> {
+    ) -> Option<Operand<u64>> {
         obj.exclusive(key, path_key, &mut self.diags);
-        let value = obj.uint(key, min, max, &mut self.diags).map(IntOrPath::Value);
-        let path = self.reference(obj, path_key).map(IntOrPath::Path);
-        value.or(path)
+        let value = obj.uint(key, min, max, &mut self.diags).map(Operand::Literal);
+        value.or_else(|| self.reference_operand(obj, path_key))
+    }
+
+    /// A `…Path` field as the expression of an [`Operand`].
+    pub(super) fn reference_operand<T>(&mut self, obj: &mut Obj<'_>, path_key: &'static str) -> Option<Operand<T>> {
+        let path = self.reference(obj, path_key)?;
+        Some(Operand::Expr(Expr { field: path_key.to_string(), kind: ExprKind::Path(path) }))
     }
 
     pub(super) fn reference(&mut self, obj: &mut Obj<'_>, key: &'static str) -> Option<Path> {
@@ -216,7 +222,7 @@ impl Cx {
         }
         let timeout = self.int_or_path(obj, "TimeoutSeconds", "TimeoutSecondsPath", 1, 99_999_999);
         let heartbeat = self.int_or_path(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", 1, 99_999_999);
-        if let (Some(IntOrPath::Value(t)), Some(IntOrPath::Value(h))) = (&timeout, &heartbeat)
+        if let (Some(Operand::Literal(t)), Some(Operand::Literal(h))) = (&timeout, &heartbeat)
             && h >= t
         {
             self.diags.error(
@@ -303,9 +309,9 @@ impl Cx {
             ),
         }
         // Every form is read (and checked), so none is reported as unknown.
-        let seconds = obj.uint("Seconds", 0, 99_999_999, &mut self.diags).map(Wait::Seconds);
+        let seconds = obj.uint("Seconds", 0, 99_999_999, &mut self.diags).map(|s| Wait::Seconds(Operand::Literal(s)));
         let ts = obj.string("Timestamp", &mut self.diags).and_then(|t| match timestamp::parse(t) {
-            Some(ts) => Some(Wait::Timestamp(ts)),
+            Some(ts) => Some(Wait::Timestamp(Operand::Literal(ts))),
             None => {
                 self.diags.error(
                     &obj.at("Timestamp"),
@@ -315,8 +321,8 @@ impl Cx {
                 None
             }
         });
-        let seconds_path = self.reference(obj, "SecondsPath").map(Wait::SecondsPath);
-        let timestamp_path = self.reference(obj, "TimestampPath").map(Wait::TimestampPath);
+        let seconds_path = self.reference_operand(obj, "SecondsPath").map(Wait::Seconds);
+        let timestamp_path = self.reference_operand(obj, "TimestampPath").map(Wait::Timestamp);
         seconds.or(ts).or(seconds_path).or(timestamp_path).map(StateKind::Wait)
     }
 
@@ -328,12 +334,17 @@ impl Cx {
 
     /// `Error`/`ErrorPath` and `Cause`/`CausePath`: the path form takes a reference path or
     /// one of the intrinsics AWS allows there.
-    fn text_or_expr(&mut self, obj: &mut Obj<'_>, key: &'static str, path_key: &'static str) -> Option<TextOrExpr> {
+    fn text_or_expr(
+        &mut self,
+        obj: &mut Obj<'_>,
+        key: &'static str,
+        path_key: &'static str,
+    ) -> Option<Operand<String>> {
         obj.exclusive(key, path_key, &mut self.diags);
         let text = obj.string(key, &mut self.diags);
         let path_text = obj.string(path_key, &mut self.diags);
         if let Some(s) = text {
-            return Some(TextOrExpr::Text(s.to_string()));
+            return Some(Operand::Literal(s.to_string()));
         }
         let s = path_text?;
         let ptr = obj.at(path_key);
@@ -358,7 +369,7 @@ impl Cx {
             );
             return None;
         }
-        Expr::compile(path_key, s, &ptr, &mut self.diags).map(TextOrExpr::Expr)
+        Expr::compile(path_key, s, &ptr, &mut self.diags).map(Operand::Expr)
     }
 
     fn parallel(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {

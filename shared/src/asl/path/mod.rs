@@ -63,10 +63,33 @@ pub struct Path {
 /// What a path can see besides the state's data: the context object and the variables.
 pub trait Env {
     fn context(&self) -> &Value;
+
+    /// One top-level member of the context object (`Execution`, `State`, `Map`, ...). The
+    /// context object is a view: implementations keep its parts apart (the execution's part,
+    /// with the execution input, built once per execution; the state's and the Map item's
+    /// per visit), so a path into one part never builds or copies the others.
+    fn context_member(&self, key: &str) -> Option<&Value> {
+        self.context().get(key)
+    }
+
+    /// JSONata's `$states` (input, result, error output) while a JSONata field is evaluated;
+    /// `None` in JSONPath states.
+    fn states(&self) -> Option<States<'_>> {
+        None
+    }
     fn variable(&self, name: &str) -> Option<&Value>;
 }
 
 /// An environment with an empty context object and no variables (tests, pure helpers).
+/// What `$states` holds besides the context: the raw state input, and the result and the
+/// error output where they exist.
+#[derive(Debug, Clone, Copy)]
+pub struct States<'a> {
+    pub input: &'a Value,
+    pub result: Option<&'a Value>,
+    pub error_output: Option<&'a Value>,
+}
+
 #[derive(Debug)]
 pub struct EmptyEnv(Value);
 
@@ -173,17 +196,17 @@ impl Path {
         if self.definite {
             return self.select_ref(input, env).cloned();
         }
-        let base = self.base(input, env)?;
+        let (base, skip) = self.base(input, env)?;
         let mut out = Vec::new();
-        select::collect(base, &self.segments, &mut out);
+        select::collect(base, &self.segments[skip..], &mut out);
         Ok(Value::Array(out.into_iter().cloned().collect()))
     }
 
     /// Evaluates a definite path without cloning. For an indefinite path this walks only its
     /// definite prefix and fails; use [`Path::select`].
     pub fn select_ref<'v>(&self, input: &'v Value, env: &'v dyn Env) -> Result<&'v Value, PathError> {
-        let base = self.base(input, env)?;
-        select::definite(base, &self.segments)
+        let (base, skip) = self.base(input, env)?;
+        select::definite_from(base, &self.segments, skip)
     }
 
     /// Moves the node a definite `$`-rooted path selects out of `input` (null stays in its
@@ -196,12 +219,12 @@ impl Path {
     /// Whether the path selects a node (used by `IsPresent`).
     pub fn is_present(&self, input: &Value, env: &dyn Env) -> bool {
         match self.base(input, env) {
-            Ok(base) => {
+            Ok((base, skip)) => {
                 if self.definite {
-                    select::definite(base, &self.segments).is_ok()
+                    select::definite_from(base, &self.segments, skip).is_ok()
                 } else {
                     let mut out = Vec::new();
-                    select::collect(base, &self.segments, &mut out);
+                    select::collect(base, &self.segments[skip..], &mut out);
                     !out.is_empty()
                 }
             }
@@ -209,12 +232,22 @@ impl Path {
         }
     }
 
-    fn base<'v>(&self, input: &'v Value, env: &'v dyn Env) -> Result<&'v Value, PathError> {
+    /// Where the walk starts, and how many segments that start has already taken: a context
+    /// path that begins with a name starts at that member of the context view, so that the
+    /// whole context object is never built for it.
+    fn base<'v>(&self, input: &'v Value, env: &'v dyn Env) -> Result<(&'v Value, usize), PathError> {
         match &self.root {
-            Root::Input => Ok(input),
-            Root::Context => Ok(env.context()),
+            Root::Input => Ok((input, 0)),
+            Root::Context => match self.segments.first() {
+                Some(Segment::Name(key)) => match env.context_member(key) {
+                    Some(member) => Ok((member, 1)),
+                    // Absent: the whole object gives the walk its usual error.
+                    None => Ok((env.context(), 0)),
+                },
+                _ => Ok((env.context(), 0)),
+            },
             Root::Variable(name) => {
-                env.variable(name).ok_or_else(|| PathError::UndefinedVariable { name: name.clone() })
+                env.variable(name).map(|v| (v, 0)).ok_or_else(|| PathError::UndefinedVariable { name: name.clone() })
             }
         }
     }

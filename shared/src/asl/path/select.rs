@@ -6,9 +6,11 @@ use super::{PathError, Segment, normalized};
 
 /// Walks a definite path (names and indexes only). Missing nodes fail with Jayway's wording: a
 /// missing leaf is "No results for path", a missing intermediate node "Missing property in path".
-pub(super) fn definite<'v>(base: &'v Value, segs: &[Segment]) -> Result<&'v Value, PathError> {
+/// The walk starts at `base`, which the first `skip` segments already led to (messages still
+/// name the whole path).
+pub(super) fn definite_from<'v>(base: &'v Value, segs: &[Segment], skip: usize) -> Result<&'v Value, PathError> {
     let mut cur = base;
-    for (i, seg) in segs.iter().enumerate() {
+    for (i, seg) in segs.iter().enumerate().skip(skip) {
         let next = match (seg, cur) {
             (Segment::Name(n), Value::Object(m)) => m.get(n),
             (Segment::Index(ix), Value::Array(a)) => index(a, *ix),

@@ -5,12 +5,12 @@ use serde_json::Value;
 
 use crate::asl::error_name::{Failure, NO_CHOICE_MATCHED};
 use crate::asl::eval::context::StateEnv;
-use crate::asl::eval::io;
-use crate::asl::eval::run::{Step, eval_assign};
+use crate::asl::eval::flow;
+use crate::asl::eval::run::Step;
 use crate::asl::model::{Choice, State};
 
 pub(crate) fn run(state: &State, c: &Choice, raw: Value, env: &StateEnv<'_>) -> Result<Step, Failure> {
-    let eff = io::select_owned(&state.io.input_path, raw, env)?;
+    let eff = flow::selected_owned(state, raw, env)?;
     let mut matched = None;
     for branch in &c.choices {
         if branch.rule.eval(&eff, env)? {
@@ -29,14 +29,15 @@ pub(crate) fn run(state: &State, c: &Choice, raw: Value, env: &StateEnv<'_>) -> 
         }
     };
     // The state's own Assign, then the matched rule's, both from the effective input.
+    let jsonata = state.flow.is_jsonata();
     let mut assigned = match &state.assign {
-        Some(t) => Some(eval_assign(t, &eff, env)?),
+        Some(t) => Some(flow::assign(t, &eff, &eff, None, jsonata, env)?),
         None => None,
     };
     if let Some(t) = matched.and_then(|b| b.assign.as_ref()) {
-        let m = eval_assign(t, &eff, env)?;
+        let m = flow::assign(t, &eff, &eff, None, jsonata, env)?;
         assigned.get_or_insert_with(Default::default).extend(m);
     }
-    let output = io::select_owned(&state.io.output_path, eff, env)?;
+    let output = flow::passed_output(state, eff, env)?;
     Ok(Step { output, next: Some(next), assigned })
 }

@@ -4,19 +4,11 @@ use serde_json::Value;
 
 use crate::asl::error_name::Failure;
 use crate::asl::eval::context::StateEnv;
-use crate::asl::model::{Fail, TextOrExpr};
+use crate::asl::eval::operand;
+use crate::asl::model::Fail;
 
 pub(crate) fn run(f: &Fail, raw: &Value, env: &StateEnv<'_>) -> Result<Failure, Failure> {
-    Ok(Failure { error: text(f.error.as_ref(), raw, env)?, cause: text(f.cause.as_ref(), raw, env)? })
-}
-
-fn text(t: Option<&TextOrExpr>, raw: &Value, env: &StateEnv<'_>) -> Result<Option<String>, Failure> {
-    match t {
-        None => Ok(None),
-        Some(TextOrExpr::Text(s)) => Ok(Some(s.clone())),
-        Some(TextOrExpr::Expr(e)) => Ok(Some(match e.eval(raw, env)? {
-            Value::String(s) => s,
-            other => serde_json::to_string(&other).unwrap_or_default(),
-        })),
-    }
+    let error = f.error.as_ref().map(|e| operand::text(e, raw, env)).transpose()?;
+    let cause = f.cause.as_ref().map(|c| operand::text(c, raw, env)).transpose()?;
+    Ok(Failure { error, cause })
 }

@@ -10,9 +10,10 @@ use serde_json::Value;
 use crate::asl::bound::Bound;
 use crate::asl::error_name::{Failure, RUNTIME};
 use crate::asl::eval::context::{Exec, MapItem, StateEnv};
+use crate::asl::eval::operand::{self, Field};
 use crate::asl::eval::run::{Halt, run_machine};
-use crate::asl::eval::{io, map_run};
-use crate::asl::model::{IntOrPath, MapState, ProcessorMode, State};
+use crate::asl::eval::{flow, io, map_run};
+use crate::asl::model::{MapState, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::asl::path::template::compact;
 
@@ -35,8 +36,8 @@ pub(crate) async fn attempt<'a>(
         .plus(Bound { size: eff_bound.size.saturating_add(64), depth: eff_bound.depth.saturating_add(3) });
     let iteration_bound = state.growth.branch_input.apply(raw_bound, item_context, env.vars.bound);
     let eff: Cow<'_, Value> = match owned {
-        Some(v) => Cow::Owned(io::select_owned(&state.io.input_path, v, env)?),
-        None => io::select(&state.io.input_path, raw, env)?,
+        Some(v) => Cow::Owned(flow::selected_owned(state, v, env)?),
+        None => flow::selected(state, raw, env)?,
     };
     if let ProcessorMode::Distributed(_) = m.mode {
         let request = map_run::resolve(state, m, eff.into_owned(), env)?;
@@ -132,27 +133,6 @@ pub(crate) fn items(m: &MapState, eff: &Value, env: &dyn Env) -> Result<Vec<MapI
 pub(crate) fn max_concurrency(m: &MapState, eff: &Value, env: &dyn Env) -> Result<u64, Failure> {
     match &m.max_concurrency {
         None => Ok(0),
-        Some(IntOrPath::Value(n)) => Ok(*n),
-        Some(IntOrPath::Path(p)) => {
-            let v = p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?;
-            match map_run::lenient_i64(v) {
-                Some(n) if n >= 0 => Ok(n as u64),
-                Some(n) => Err(Failure::new(
-                    RUNTIME,
-                    format!("Expected non-negative integer for MaxConcurrency, got '{n}' instead."),
-                )),
-                None => Err(Failure::new(
-                    RUNTIME,
-                    format!(
-                        "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
-                        match v {
-                            Value::String(s) => s.clone(),
-                            other => compact(other),
-                        },
-                        p.text()
-                    ),
-                )),
-            }
-        }
+        Some(op) => operand::int(op, Field::MaxConcurrency, eff, env),
     }
 }

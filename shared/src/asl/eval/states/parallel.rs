@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::asl::bound::Bound;
 use crate::asl::eval::context::{Exec, StateEnv};
-use crate::asl::eval::io;
+use crate::asl::eval::flow;
 use crate::asl::eval::run::{Halt, run_machine};
 use crate::asl::model::{Parallel, State};
 
@@ -19,8 +19,7 @@ pub(crate) async fn attempt<'a>(
     env: &StateEnv<'a>,
 ) -> Result<Value, Halt> {
     let branch_bound = state.growth.branch_input.apply(raw_bound, exec.context_bound, env.vars.bound);
-    let eff = io::select(&state.io.input_path, raw, env)?;
-    let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
+    let input = flow::effective(state, raw, env)?.into_owned();
     exec.events(1); // ParallelStateStarted
     let runs = p.branches.iter().map(|b| run_machine(exec, b, input.clone(), branch_bound, Some(env.vars)));
     let outputs = try_join_all(runs).await?;

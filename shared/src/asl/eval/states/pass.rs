@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::asl::error_name::Failure;
 use crate::asl::eval::context::StateEnv;
-use crate::asl::eval::io;
+use crate::asl::eval::flow;
 use crate::asl::eval::run::{Step, finish};
 use crate::asl::model::{Pass, State};
 
@@ -14,8 +14,7 @@ pub(crate) fn run(state: &State, p: &Pass, raw: Value, env: &StateEnv<'_>) -> Re
     let result = match &p.result {
         Some(r) => Some(r.clone()),
         None => {
-            let eff = io::select(&state.io.input_path, &raw, env)?;
-            match io::apply_template(state.io.parameters.as_ref(), eff, env)? {
+            match flow::effective(state, &raw, env)? {
                 Cow::Owned(v) => Some(v),
                 // Nothing changed the input: the result is the raw input itself.
                 Cow::Borrowed(_) => None,

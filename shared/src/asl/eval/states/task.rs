@@ -3,12 +3,13 @@
 use serde_json::Value;
 
 use crate::asl::bound::measure;
-use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
+use crate::asl::error_name::TIMEOUT;
 use crate::asl::eval::TaskRequest;
 use crate::asl::eval::context::{Exec, StateEnv};
-use crate::asl::eval::io;
+use crate::asl::eval::operand::{self, Field};
 use crate::asl::eval::run::Halt;
-use crate::asl::model::{IntOrPath, State, Task};
+use crate::asl::eval::{flow, io};
+use crate::asl::model::{State, Task};
 
 /// AWS's default Task timeout (the ASL spec's 60 s is not what AWS does).
 pub const DEFAULT_TIMEOUT_SECONDS: u64 = 99_999_999;
@@ -21,20 +22,20 @@ pub(crate) async fn attempt(
     raw: &Value,
     env: &StateEnv<'_>,
 ) -> Result<Value, Halt> {
-    let eff = io::select(&state.io.input_path, raw, env)?;
+    let eff = flow::selected(state, raw, env)?;
     let timeout = match &task.timeout {
-        Some(t) => resolve(t, &eff, env, "TimeoutSecondsPath")?,
+        Some(t) => operand::int(t, Field::TimeoutSeconds, &eff, env)?,
         None => DEFAULT_TIMEOUT_SECONDS,
     };
     let heartbeat = match &task.heartbeat {
-        Some(h) => Some(resolve(h, &eff, env, "HeartbeatSecondsPath")?),
+        Some(h) => Some(operand::int(h, Field::HeartbeatSeconds, &eff, env)?),
         None => None,
     };
     let credentials = match &task.credentials {
         Some(t) => Some(t.eval(&eff, env)?),
         None => None,
     };
-    let input = io::apply_template(state.io.parameters.as_ref(), eff, env)?.into_owned();
+    let input = flow::arguments(state, eff, raw, env)?.into_owned();
     // The task's input (after Parameters) and its result are payloads too.
     io::check_bound(&state.name, "returned a result", measure(&input, exec.max_bytes), exec.max_bytes)?;
     // Scheduled and Started (LambdaFunction… or Task…), then Succeeded or Failed.
@@ -59,33 +60,5 @@ pub(crate) async fn attempt(
         }
         Err(f) if f.error_name() == TIMEOUT && exec.timed_out(exec.host.now()) => Err(Halt::TimedOut),
         Err(f) => Err(Halt::Failed(f)),
-    }
-}
-
-/// Resolves a `…Seconds` field or its `…SecondsPath` twin to a positive integer.
-fn resolve(v: &IntOrPath, eff: &Value, env: &StateEnv<'_>, field: &str) -> Result<u64, Failure> {
-    match v {
-        IntOrPath::Value(n) => Ok(*n),
-        IntOrPath::Path(p) => {
-            let got = p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?;
-            match got.as_u64() {
-                Some(n) if n > 0 => Ok(n),
-                _ => Err(Failure::new(
-                    RUNTIME,
-                    format!(
-                        "The {field} field refers to value \"{}\" which is not a valid positive integer: {}",
-                        shown(got),
-                        p.text()
-                    ),
-                )),
-            }
-        }
-    }
-}
-
-fn shown(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
