@@ -24,9 +24,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Scenario {
-    /// The engine alone: 1-state and 5-state child executions per second per core.
+    /// The engine alone: 1-state, 5-state and JSONata 5-state child executions per second per
+    /// core, and the per-item time of an inline Map reading `$$` as its item count grows.
     Engine(scenarios::engine::Args),
-    /// The embedded Map Run over JSONL items: items/s and the coordinator's peak memory.
+    /// The embedded Map Run over JSONL items, with the JSONPath and the JSONata child: items/s
+    /// and the coordinator's peak memory.
     Maprun(scenarios::maprun::Args),
     /// Every scenario, dmap against its peers, with results as JSON, Markdown and PNG plots.
     All(scenarios::all::Args),

@@ -8,8 +8,21 @@ use support::dmap::{Run, read_results, repo};
 
 #[test]
 fn csv_orders_are_priced_in_batches_and_exported() {
+    check_csv_orders("examples/csv-orders.asl.json", "csv-orders/");
+}
+
+/// The same Map Run written in JSONata (`Arguments`, `Items`, `Output`, `{% %}`) exports the
+/// same records as the JSONPath one.
+#[test]
+fn csv_orders_in_jsonata_are_priced_as_in_jsonpath() {
+    check_csv_orders("examples/csv-orders-jsonata.asl.json", "csv-orders-jsonata/");
+}
+
+/// Runs a CSV orders example and checks its ResultWriter export (under `prefix`) against the
+/// rows of the bundled CSV: 25 rows in batches of 10, each priced in EUR.
+fn check_csv_orders(definition: &str, prefix: &str) {
     let results = tempfile::tempdir().expect("tempdir");
-    let run = Run::new("examples/csv-orders.asl.json")
+    let run = Run::new(definition)
         .bucket("dmap-examples", &repo().join("examples/data"))
         .bucket("dmap-results", results.path())
         .go();
@@ -17,7 +30,7 @@ fn csv_orders_are_priced_in_batches_and_exported() {
     let out: Value = serde_json::from_str(&run.stdout).expect("output is JSON");
     assert_eq!(out["ResultWriterDetails"]["Bucket"], "dmap-results");
     let key = out["ResultWriterDetails"]["Key"].as_str().expect("key");
-    assert!(key.starts_with("csv-orders/") && key.ends_with("/manifest.json"), "{key}");
+    assert!(key.starts_with(prefix) && key.ends_with("/manifest.json"), "{key}");
 
     let files = read_results(results.path(), key);
     assert!(files.failed.is_empty() && files.pending.is_empty());

@@ -18,7 +18,8 @@ use crate::scenarios::distributed::{
 };
 use crate::scenarios::engine::{self, five_state, one_state};
 use crate::scenarios::functions;
-use crate::scenarios::maprun::{self, definition, dmap_binary, generate};
+use crate::scenarios::inline_map;
+use crate::scenarios::maprun::{self, definition, definition_jsonata, dmap_binary, generate};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -203,17 +204,28 @@ impl Ctx<'_> {
     }
 
     /// Engine alone: child executions per second on one core; the peer runs the same child
-    /// once per item.
+    /// once per item. The JSONata 5-state child alternates with the JSONPath one; then the
+    /// inline Map reading `$$` as its item count grows.
     fn engine(&self, report: &mut Report) -> anyhow::Result<()> {
         eprintln!("== engine");
         for (scenario, name, def) in
             [("engine-1-state", "1-state", one_state()), ("engine-5-state", "5-state", five_state())]
         {
-            let title = format!("Engine alone, {name} child (executions/s, one core)");
-            engine::measure(&def, (ITEMS / 10) as usize)?; // warm-up
+            let title = engine::title(name);
+            let machine = engine::compile(&def).map_err(|e| anyhow::anyhow!("invalid benchmark definition: {e}"))?;
+            // Only the 5-state child has a JSONata twin.
+            let jsonata = if name == "5-state" { Some(engine::jsonata_child(&machine)?) } else { None };
+            engine::measure_machine(&machine, (ITEMS / 10) as usize)?; // warm-up
+            if let Some(Ok(m)) = &jsonata {
+                engine::measure_machine(m, (ITEMS / 10) as usize)?;
+            }
+            let mut ata = jsonata.as_ref().map(|j| j.as_ref().map(|_| Vec::new()).map_err(Clone::clone));
             let (mut ours, mut theirs) = (Vec::new(), None);
             for _ in 0..self.runs() {
-                ours.push(engine::measure(&def, ITEMS as usize)?);
+                ours.push(engine::measure_machine(&machine, ITEMS as usize)?);
+                if let (Some(Ok(m)), Some(Ok(samples))) = (&jsonata, &mut ata) {
+                    samples.push(engine::measure_machine(m, ITEMS as usize)?);
+                }
                 merge(&mut theirs, self.peers.als_engine(&def, ALS_ENGINE_ITEMS, 1)?);
             }
             let detail = format!("{ITEMS} executions of the {name} child in-process (shared::asl::eval::execute_pure)");
@@ -226,8 +238,12 @@ impl Ctx<'_> {
             for gap in [Gap::PoolEngine, Gap::XargsEngine] {
                 report.add(peer(scenario, &title, self.peers.gap(gap, "executions/s"), true, params(&[])));
             }
+            if let Some(samples) = ata {
+                report.add(engine::jsonata_measurement(ITEMS as usize, samples));
+                report.ratio(scenario, engine::JSONATA, DMAP, &engine::jsonata_note());
+            }
         }
-        Ok(())
+        inline_map::add(report, self.runs())
     }
 
     /// The Map Run over 1M JSONL items in 1000-item batches, 5-state processing per item.
@@ -241,10 +257,18 @@ impl Ctx<'_> {
         let def = write_def(self.work, "batched.json", &definition(1000))?;
         let _workers = start_workers(self.bin, self.url, 2)?;
         run_dmap(self.dmap, self.work, &def, Some(self.url))?; // warm-up
+        let ata_def = write_def(self.work, "batched-jsonata.json", &definition_jsonata(1000))?;
+        let mut ata = maprun::accepted(&definition_jsonata(1000)).map(|()| Vec::new());
+        if ata.is_ok() {
+            run_dmap(self.dmap, self.work, &ata_def, None)?; // warm-up
+        }
         let (mut embedded, mut nats) = (Vec::new(), Vec::new());
         let (mut mp, mut xargs, mut als, mut moto) = (None, None, None, None);
         for round in 0..self.runs() {
             embedded.push(ITEMS as f64 / run_dmap(self.dmap, self.work, &def, None)?);
+            if let Ok(samples) = &mut ata {
+                samples.push(ITEMS as f64 / run_dmap(self.dmap, self.work, &ata_def, None)?);
+            }
             nats.push(ITEMS as f64 / run_dmap(self.dmap, self.work, &def, Some(self.url))?);
             merge(&mut mp, self.peers.multiprocessing(&jsonl, ITEMS, 1000, 1)?);
             merge(&mut xargs, self.peers.xargs(&xargs_jsonl, XARGS_ITEMS, 1000, 1)?);
@@ -273,6 +297,21 @@ impl Ctx<'_> {
             report.ratio(scenario, "dmap (embedded)", &system, "pair by pair, same invocation");
             report.ratio(scenario, "dmap (NATS, 2 workers)", &system, "pair by pair, same invocation");
         }
+        let (samples, unsupported) = match ata {
+            Ok(s) => (s, None),
+            Err(why) => (Vec::new(), Some(why)),
+        };
+        let d = format!("{base}; the same Map Run and 5-state child written in JSONata (QueryLanguage JSONata)");
+        let jsonata = "dmap (embedded, JSONata)";
+        report.add(Measurement {
+            unsupported,
+            ..measurement(scenario, title, jsonata, d, "items/s", true, samples, p.clone())
+        });
+        let note = format!(
+            "JSONata ÷ JSONPath, pair by pair, same invocation; issue 12's target: the JSONata Map Run ≥ {} items/s",
+            crate::report::number(maprun::JSONATA_TARGET)
+        );
+        report.ratio(scenario, jsonata, "dmap (embedded)", &note);
         let gap = self.peers.gap(Gap::AlsDistributed, "items/s");
         report.add(peer("maprun-distributed", title, gap, true, params(&[])));
         Ok(())

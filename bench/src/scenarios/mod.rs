@@ -4,4 +4,5 @@ pub mod all;
 pub mod distributed;
 pub mod engine;
 pub mod functions;
+pub mod inline_map;
 pub mod maprun;
