@@ -267,3 +267,15 @@ fn fast_paths_agree_with_the_interpreter() {
         }
     }
 }
+
+#[test]
+fn compiled_expressions_are_shared_between_threads() {
+    fn shareable<T: Send + Sync + Clone>(_: &T) {}
+    let expression = Expression::compile("$states.input.id").unwrap();
+    shareable(&expression);
+    let scope = Fixed::new(json!({"id": 1}));
+    let copy = expression.clone();
+    let from_thread = std::thread::spawn(move || copy.eval(&Fixed::new(json!({"id": 2}))).unwrap());
+    assert_eq!(expression.eval(&scope).unwrap(), Some(json!(1)));
+    assert_eq!(from_thread.join().unwrap(), Some(json!(2)));
+}
