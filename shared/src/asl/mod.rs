@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod error_name;
 pub mod eval;
 pub mod intrinsics;
+pub mod jsonata;
 pub mod model;
 pub mod parse;
 pub mod path;
