@@ -94,14 +94,27 @@ impl Plan {
     }
 }
 
+/// `$states.context`, cut to what is read: member by member from the context view when the
+/// expression names its members, whole otherwise.
+fn context(read: &Read, scope: &dyn Scope) -> Value {
+    match read {
+        Read::Whole => scope.context().clone(),
+        Read::Fields(members) => {
+            let mut object = Map::new();
+            for (name, member_read) in members {
+                if let Some(v) = scope.context_member(name) {
+                    object.insert(name.clone(), member_read.cut(v));
+                }
+            }
+            Value::Object(object)
+        }
+    }
+}
+
 /// `$states`, with only the fields `read` needs, each cut to what is read of it.
 fn states(read: &Read, scope: &dyn Scope) -> Value {
-    let parts: [(&str, Option<&Value>); 4] = [
-        ("input", Some(scope.input())),
-        ("result", scope.result()),
-        ("errorOutput", scope.error_output()),
-        ("context", Some(scope.context())),
-    ];
+    let parts: [(&str, Option<&Value>); 3] =
+        [("input", Some(scope.input())), ("result", scope.result()), ("errorOutput", scope.error_output())];
     let mut object = Map::new();
     for (name, value) in parts {
         let Some(value) = value else { continue };
@@ -113,6 +126,16 @@ fn states(read: &Read, scope: &dyn Scope) -> Value {
             },
         };
         object.insert(name.to_owned(), cut);
+    }
+    match read {
+        Read::Whole => {
+            object.insert("context".to_owned(), scope.context().clone());
+        }
+        Read::Fields(fields) => {
+            if let Some(field) = fields.get("context") {
+                object.insert("context".to_owned(), context(field, scope));
+            }
+        }
     }
     Value::Object(object)
 }

@@ -55,13 +55,21 @@ impl Fast {
             Root::Input => Some(scope.input()),
             Root::Result => scope.result(),
             Root::ErrorOutput => scope.error_output(),
-            Root::Context => Some(scope.context()),
+            // The context object is a view: start at the member, never build the whole.
+            Root::Context => match fields.first() {
+                Some(member) => match scope.context_member(member) {
+                    Some(v) => Some(v),
+                    None => return Some(None),
+                },
+                None => Some(scope.context()),
+            },
             Root::Variable(name) => Some(scope.variable(name)?),
         };
         let Some(mut value) = start else {
             return Some(None);
         };
-        for field in fields {
+        let skip = usize::from(matches!(root, Root::Context) && !fields.is_empty());
+        for field in &fields[skip..] {
             let Value::Object(object) = value else {
                 return None;
             };

@@ -31,8 +31,12 @@ pub trait Scope {
     fn result(&self) -> Option<&Value>;
     /// `$states.errorOutput`, inside a Catcher's `Output`/`Assign`.
     fn error_output(&self) -> Option<&Value>;
-    /// `$states.context`: the context object.
+    /// `$states.context`: the whole context object.
     fn context(&self) -> &Value;
+    /// One member of the context object (`Execution`, `State`, `Map`, ...). Expressions that
+    /// read only some members get only those, so the whole object (which holds the
+    /// execution input) is not built for them.
+    fn context_member(&self, key: &str) -> Option<&Value>;
     /// A workflow variable (`$name`); `None` when it is not assigned.
     fn variable(&self, name: &str) -> Option<&Value>;
     /// The time `$now()` and `$millis()` give.

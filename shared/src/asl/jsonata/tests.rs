@@ -49,6 +49,9 @@ impl Scope for Fixed {
     fn context(&self) -> &Value {
         &self.context
     }
+    fn context_member(&self, key: &str) -> Option<&Value> {
+        self.context.get(key)
+    }
     fn variable(&self, name: &str) -> Option<&Value> {
         self.variables.get(name)
     }
