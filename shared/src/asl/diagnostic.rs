@@ -51,6 +51,8 @@ pub mod code {
     pub const INVALID_PATH: &str = "INVALID_JSONPATH";
     pub const INVALID_REFERENCE_PATH: &str = "INVALID_REFERENCE_PATH";
     pub const INVALID_INTRINSIC: &str = "INVALID_INTRINSIC_FUNCTION";
+    pub const INVALID_JSONATA: &str = "INVALID_JSONATA";
+    pub const JSONPATH_FIELD_IN_JSONATA: &str = "JSONPATH_FIELD_IN_JSONATA_STATE";
     pub const INVALID_TIMESTAMP: &str = "INVALID_TIMESTAMP";
     pub const INVALID_RETRY: &str = "INVALID_RETRIER";
     pub const STATES_ALL_NOT_LAST: &str = "STATES_ALL_NOT_LAST";

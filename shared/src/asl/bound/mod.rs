@@ -235,6 +235,7 @@ impl Growth {
             Template::Dynamic(e) => match &e.kind {
                 ExprKind::Path(p) => Growth::of_path(p),
                 ExprKind::Call(c) => c.growth(),
+                ExprKind::Jsonata(_) => Growth::UNBOUNDED,
             },
             Template::Array(a) => {
                 a.iter().fold(Growth::fixed(2 + a.len(), 1), |g, t| g.plus(Growth::of_template(t).deeper(1)))

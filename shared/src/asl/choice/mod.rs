@@ -28,6 +28,9 @@ pub enum Rule {
     Or(Vec<Rule>),
     Not(Box<Rule>),
     Compare(Comparison),
+    /// A JSONata rule's `Condition`: `true`/`false`, or an expression that must give a
+    /// boolean.
+    Condition(crate::asl::model::Operand<bool>),
 }
 
 /// `Variable` and its operator.
@@ -133,6 +136,16 @@ impl Rule {
     pub fn eval(&self, input: &Value, env: &dyn Env) -> Result<bool, Failure> {
         match self {
             Rule::Compare(c) => c.eval(input, env),
+            Rule::Condition(crate::asl::model::Operand::Literal(b)) => Ok(*b),
+            Rule::Condition(crate::asl::model::Operand::Expr(e)) => match e.eval(input, env)? {
+                Value::Bool(b) => Ok(b),
+                other => Err(match &e.kind {
+                    crate::asl::path::template::ExprKind::Jsonata(j) => {
+                        crate::asl::jsonata::field::unexpected_type(j, &e.field, "boolean", &other)
+                    }
+                    _ => unreachable!("a Condition is a JSONata expression"),
+                }),
+            },
             Rule::And(rules) => {
                 for r in rules {
                     if !r.eval(input, env)? {

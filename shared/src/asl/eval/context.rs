@@ -332,6 +332,14 @@ impl Env for StateEnv<'_> {
     fn variable(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
     }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.exec.host.now()
+    }
+
+    fn random(&self) -> u64 {
+        self.exec.host.random()
+    }
 }
 
 /// An environment with JSONata's `$states` bound: the raw state input, and the result and
@@ -367,5 +375,13 @@ impl Env for Scoped<'_> {
 
     fn states(&self) -> Option<States<'_>> {
         Some(self.states)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.env.now()
+    }
+
+    fn random(&self) -> u64 {
+        self.env.random()
     }
 }

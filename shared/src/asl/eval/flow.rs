@@ -69,6 +69,11 @@ pub(crate) fn assign(
     env: &dyn Env,
 ) -> Result<Map<String, Value>, Failure> {
     let v = if jsonata { t.eval(value, &Scoped::new(env, raw, result, None))? } else { t.eval(value, env)? };
+    object(v)
+}
+
+/// The variables an evaluated `Assign` block assigns.
+pub(crate) fn object(v: Value) -> Result<Map<String, Value>, Failure> {
     match v {
         Value::Object(m) => Ok(m),
         _ => Ok(Map::new()),

@@ -63,4 +63,11 @@ pub trait Host: Send + Sync {
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
         upper_bound_millis
     }
+
+    /// A random 64-bit number: the one source of randomness of an execution (`$random`,
+    /// `$uuid`, `States.MathRandom`, `States.UUID`). Hosts that need reproducible runs give a
+    /// seeded sequence.
+    fn random(&self) -> u64 {
+        rand::random()
+    }
 }

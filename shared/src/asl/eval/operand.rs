@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::asl::error_name::{Failure, ITEM_READER_FAILED, RUNTIME};
+use crate::asl::error_name::{Failure, ITEM_READER_FAILED, QUERY_EVALUATION_ERROR, RUNTIME};
+use crate::asl::jsonata::Expression;
 use crate::asl::model::Operand;
 use crate::asl::path::template::{Expr, ExprKind, compact};
 use crate::asl::path::{Env, PathError};
@@ -61,9 +62,44 @@ pub(crate) fn int(op: &Operand<u64>, field: Field, eff: &Value, env: &dyn Env) -
         Operand::Literal(n) => Ok(*n),
         Operand::Expr(e) => {
             let v = read(e, field, eff, env)?;
-            check_int(field, &v, e)
+            match &e.kind {
+                ExprKind::Jsonata(j) => jsonata_int(field, &v, j, e),
+                _ => check_int(field, &v, e),
+            }
         }
     }
+}
+
+/// A JSONata count: an integral number within the field's range (AWS: wrong types and
+/// values out of range are `States.QueryEvaluationError`s naming the expression and field).
+fn jsonata_int(field: Field, v: &Value, j: &Expression, e: &Expr) -> Result<u64, Failure> {
+    let n = match v {
+        Value::Number(n) => {
+            n.as_i64().or_else(|| n.as_f64().filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15).map(|x| x as i64))
+        }
+        _ => None,
+    };
+    let Some(n) = n else {
+        return Err(crate::asl::jsonata::field::unexpected_type(j, &e.field, "integer", v));
+    };
+    let (min, max) = match field {
+        Field::TimeoutSeconds | Field::HeartbeatSeconds | Field::MaxItemsPerBatch | Field::MaxInputBytesPerBatch => {
+            (1, i64::MAX)
+        }
+        Field::WaitSeconds => (0, MAX_WAIT_SECONDS),
+        _ => (0, i64::MAX),
+    };
+    if n < min || n > max {
+        return Err(Failure::new(
+            QUERY_EVALUATION_ERROR,
+            format!(
+                "The JSONata expression '{}' specified for the field '{}' returned the value {n}, out of the range {min} to {max}.",
+                crate::asl::jsonata::field::shown_text(j),
+                e.field
+            ),
+        ));
+    }
+    Ok(n as u64)
 }
 
 /// Resolves `ToleratedFailurePercentage`.
@@ -73,6 +109,11 @@ pub(crate) fn percentage(op: &Operand<f64>, eff: &Value, env: &dyn Env) -> Resul
         Operand::Literal(x) => Ok(*x),
         Operand::Expr(e) => {
             let v = read(e, field, eff, env)?;
+            if let ExprKind::Jsonata(j) = &e.kind
+                && !v.is_number()
+            {
+                return Err(crate::asl::jsonata::field::unexpected_type(j, &e.field, "number", &v));
+            }
             match lenient_f64(&v) {
                 Some(x) if !(0.0..=100.0).contains(&x) => {
                     Err(Failure::new(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100."))
@@ -92,6 +133,13 @@ pub(crate) fn timestamp(op: &Operand<DateTime<Utc>>, eff: &Value, env: &dyn Env)
             let v = read(e, Field::WaitTimestamp, eff, env)?;
             match v.as_str().and_then(timestamp::parse) {
                 Some(t) => Ok(t),
+                None if matches!(e.kind, ExprKind::Jsonata(_)) => Err(Failure::new(
+                    QUERY_EVALUATION_ERROR,
+                    format!(
+                        "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                        shown(&v)
+                    ),
+                )),
                 None => Err(Failure::new(
                     RUNTIME,
                     format!(
@@ -126,7 +174,7 @@ fn read<'v>(e: &Expr, field: Field, eff: &'v Value, env: &'v dyn Env) -> Result<
             ),
             (_, err) => invalid_path(p, err),
         }),
-        ExprKind::Call(_) => e.eval(eff, env).map(Cow::Owned),
+        ExprKind::Call(_) | ExprKind::Jsonata(_) => e.eval(eff, env).map(Cow::Owned),
     }
 }
 
@@ -236,6 +284,7 @@ fn expr_text(e: &Expr) -> &str {
     match &e.kind {
         ExprKind::Path(p) => p.text(),
         ExprKind::Call(_) => &e.field,
+        ExprKind::Jsonata(j) => crate::asl::jsonata::field::shown_text(j),
     }
 }
 

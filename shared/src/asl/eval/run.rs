@@ -6,10 +6,10 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use crate::asl::bound::{Bound, measure};
-use crate::asl::error_name::{Failure, RUNTIME};
+use crate::asl::error_name::{Failure, QUERY_EVALUATION_ERROR, RUNTIME};
 use crate::asl::model::{State, StateId, StateKind, StateMachine};
 
-use super::context::{Exec, StateEnv, Vars};
+use super::context::{Exec, Scoped, StateEnv, Vars};
 use super::handling::{Decision, decide};
 use super::{flow, io, states};
 
@@ -136,19 +136,20 @@ fn measure_assigned(state: &str, values: &Map<String, Value>, max_bytes: usize) 
 
 /// AWS prefixes the causes of `States.Runtime` errors with the state and its entry event.
 fn prefix_runtime(f: Failure, state: &str, entered_id: u64) -> Failure {
-    if f.error_name() != RUNTIME {
+    let name = f.error_name();
+    if name != RUNTIME && name != QUERY_EVALUATION_ERROR {
         return f;
     }
     let detail = f.cause.unwrap_or_default();
     if detail.starts_with("An error occurred while executing the state") {
         return Failure { error: f.error, cause: Some(detail) };
     }
-    Failure::new(
-        RUNTIME,
-        format!(
+    Failure {
+        error: f.error,
+        cause: Some(format!(
             "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {detail}"
-        ),
-    )
+        )),
+    }
 }
 
 /// Pass, Choice, Succeed and Fail: pure computation, no await.
@@ -250,11 +251,21 @@ async fn with_handling<'a>(
             }
             Decision::Catch(c) => {
                 let error_output = failure.to_error_output();
-                let assigned = match &c.assign {
-                    Some(t) => Some(flow::assign(t, &error_output, &raw, None, state.flow.is_jsonata(), &env)?),
-                    None => None,
+                let (assigned, output) = if c.jsonata {
+                    let scope = Scoped::new(&env, &raw, None, Some(&error_output));
+                    let assigned = c.assign.as_ref().map(|t| flow::object(t.eval(&raw, &scope)?)).transpose()?;
+                    let output = match &c.output {
+                        Some(t) => t.eval(&raw, &scope)?,
+                        None => error_output,
+                    };
+                    (assigned, output)
+                } else {
+                    let assigned = match &c.assign {
+                        Some(t) => Some(flow::assign(t, &error_output, &raw, None, false, &env)?),
+                        None => None,
+                    };
+                    (assigned, io::result_path(&c.result_path, raw, error_output)?)
                 };
-                let output = io::result_path(&c.result_path, raw, error_output)?;
                 return Ok(Step { output, next: Some(c.next), assigned });
             }
             Decision::Fail => return Err(Halt::Failed(failure)),

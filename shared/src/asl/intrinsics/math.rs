@@ -49,7 +49,7 @@ pub(super) fn random(a: &Args) -> Result<Value, Failure> {
         let seed = a.int(2)?;
         StdRng::seed_from_u64(seed as u64).random_range(start..end)
     } else {
-        rand::random_range(start..end)
+        StdRng::seed_from_u64(a.env.random()).random_range(start..end)
     };
     Ok(Value::from(n))
 }

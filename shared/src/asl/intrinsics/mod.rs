@@ -211,7 +211,10 @@ impl Call {
             Func::MathAdd => math::add(&a),
             // A random version-4 UUID in its usual lowercase hyphenated form; too small for a
             // file of its own.
-            Func::Uuid => Ok(Value::String(uuid::Uuid::new_v4().to_string())),
+            Func::Uuid => {
+                let bits = (u128::from(env.random()) << 64) | u128::from(env.random());
+                Ok(Value::String(uuid::Builder::from_random_bytes(bits.to_le_bytes()).into_uuid().to_string()))
+            }
         }
     }
 }

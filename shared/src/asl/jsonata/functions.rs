@@ -123,7 +123,12 @@ fn range(args: Args<'_>, _call: &jlens_core::HostCall<'_>) -> Outcome {
     if count > MAX_RANGE_ITEMS {
         return Err(aws_error("range", format!("$range would build {count} items, more than {MAX_RANGE_ITEMS}")));
     }
-    let items = (0..count).map(|i| Value::from(start + i * step)).collect();
+    let mut items: Vec<Value> = (0..count).map(|i| Value::from(start + i * step)).collect();
+    // A range of one number is that number, as a JSONata sequence of one is: recorded on AWS
+    // (`$range(1, 9, 9)` gave `1`; case intrinsic_functions.test_array_jsonata.test_array_range).
+    if items.len() == 1 {
+        return Ok(items.pop());
+    }
     Ok(Some(Value::Array(items)))
 }
 

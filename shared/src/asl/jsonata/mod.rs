@@ -13,6 +13,7 @@
 
 mod bind;
 mod fast;
+pub mod field;
 mod functions;
 mod random;
 #[cfg(test)]

@@ -7,6 +7,11 @@ use super::{Operand, StateMachine};
 #[derive(Debug, Clone)]
 pub struct MapState {
     pub items_path: Option<Path>,
+    /// JSONata `Items`: a literal array or an expression giving one. Absent in a JSONata Map,
+    /// the state input itself must be the array.
+    pub items: Option<Template>,
+    /// The Map state is JSONata (its items, ItemSelector and fields read `$states`).
+    pub jsonata: bool,
     pub item_selector: Option<Template>,
     pub processor: StateMachine,
     /// The ItemProcessor (or Iterator) as written: children of a Map Run are run from it by

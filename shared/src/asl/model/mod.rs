@@ -190,7 +190,7 @@ pub struct Pass {
 /// `MaxConcurrencyPath`, `ErrorPath`, ...: a reference path or an intrinsic); in JSONata
 /// states it is the field itself written as `{% … %}`. Every such field is resolved by one
 /// resolver (`eval::operand`) with one table of error texts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Operand<T> {
     Literal(T),
     Expr(Expr),
@@ -215,6 +215,8 @@ pub struct ChoiceBranch {
     pub rule: Rule,
     pub next: StateId,
     pub assign: Option<Template>,
+    /// A JSONata rule's own `Output`, which replaces the state's when the rule matches.
+    pub output: Option<Template>,
 }
 
 /// Wait: for a number of seconds or until a time, each literal or read from the data.
@@ -255,8 +257,13 @@ pub struct Retrier {
 pub struct Catcher {
     pub error_equals: Vec<String>,
     pub next: StateId,
+    /// JSONPath: where the error output goes in the raw input.
     pub result_path: ResultPath,
     pub assign: Option<Template>,
+    /// JSONata: the state output after the catch (absent: the error output itself).
+    pub output: Option<Template>,
+    /// The catcher belongs to a JSONata state.
+    pub jsonata: bool,
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::error_name;
-use crate::asl::model::{Catcher, JitterStrategy, Retrier};
+use crate::asl::model::{Catcher, JitterStrategy, ResultPath, Retrier};
 
 use super::Cx;
 use super::fields::Obj;
@@ -67,20 +67,30 @@ impl Cx {
                 let p = co.at("Next");
                 self.target(names, n, &p)
             });
-            let result_path = self.result_path(&mut co, "ResultPath");
-            let assign = self.assign(&mut co);
-            for key in ["Output", "Arguments"] {
-                if co.get(key).is_some() {
-                    self.diags.error(
-                        &co.at(key),
-                        code::UNKNOWN_FIELD,
-                        format!("the field '{key}' is only valid in JSONata states"),
-                    );
+            let jsonata = self.jsonata;
+            let (result_path, output) = if jsonata {
+                self.jsonpath_only(&mut co, &["ResultPath"]);
+                (ResultPath::Replace, self.jsonata_template(&mut co, "Output", &format!("Catch[{i}]/Output")))
+            } else {
+                for key in ["Output", "Arguments"] {
+                    if co.get(key).is_some() {
+                        self.diags.error(
+                            &co.at(key),
+                            code::UNKNOWN_FIELD,
+                            format!("the field '{key}' is only valid in JSONata states"),
+                        );
+                    }
                 }
+                (self.result_path(&mut co, "ResultPath"), None)
+            };
+            let assign = self.assign_in(&mut co, &format!("Catch[{i}]/Assign"));
+            if jsonata {
+                self.check_reads(output.as_ref(), &co.at("Output"), super::jsonata::Reads::ErrorOutput);
+                self.check_reads(assign.as_ref(), &co.at("Assign"), super::jsonata::Reads::ErrorOutput);
             }
             co.finish("a catcher", &mut self.diags);
             if let Some(next) = next {
-                out.push(Catcher { error_equals, next, result_path, assign });
+                out.push(Catcher { error_equals, next, result_path, assign, output, jsonata });
             }
         }
         out

@@ -10,9 +10,17 @@ const MAX_BATCH_BYTES: u64 = 262_144;
 
 impl Cx {
     pub(super) fn map(&mut self, obj: &mut Obj<'_>, state_name: &str) -> Option<StateKind> {
-        let items_path = self.reference(obj, "ItemsPath");
-        obj.exclusive("ItemSelector", "Parameters", &mut self.diags);
-        let item_selector = self.template(obj, "ItemSelector").or_else(|| self.template(obj, "Parameters"));
+        let items_path = if self.jsonata { None } else { self.reference(obj, "ItemsPath") };
+        let items = if self.jsonata { self.jsonata_template(obj, "Items", "Items") } else { None };
+        self.check_reads(items.as_ref(), &obj.at("Items"), super::jsonata::Reads::Input);
+        let item_selector = if self.jsonata {
+            let t = self.jsonata_template(obj, "ItemSelector", "ItemSelector");
+            self.check_reads(t.as_ref(), &obj.at("ItemSelector"), super::jsonata::Reads::Input);
+            t
+        } else {
+            obj.exclusive("ItemSelector", "Parameters", &mut self.diags);
+            self.template(obj, "ItemSelector").or_else(|| self.template(obj, "Parameters"))
+        };
         obj.exclusive("ItemProcessor", "Iterator", &mut self.diags);
         let key = if obj.has("ItemProcessor") { "ItemProcessor" } else { "Iterator" };
         if !obj.has(key) {
@@ -51,6 +59,18 @@ impl Cx {
             }
         }
         let distributed = matches!(processor_mode, ProcessorMode::Distributed(_));
+        // AWS accepts (and a JSONata inline Map ignores) the tolerated-failure fields: recorded
+        // in evaluate_jsonata.test_base_evaluate_expressions.test_base_map.TOLERATED_FAILURE_*.
+        let tolerated = ["ToleratedFailureCount", "ToleratedFailurePercentage"];
+        if self.jsonata && !distributed {
+            for k in tolerated {
+                if let Some(op) = self.jsonata_operand::<u64>(obj, k) {
+                    self.check_operand_reads(Some(&op), &obj.at(k));
+                } else {
+                    obj.get(k);
+                }
+            }
+        }
         let distributed_only = [
             "ItemReader",
             "ItemBatcher",
@@ -63,7 +83,7 @@ impl Cx {
         ];
         if !distributed {
             for k in distributed_only {
-                if obj.has(k) {
+                if obj.has(k) && !(self.jsonata && tolerated.contains(&k)) {
                     self.diags.error(
                         &obj.at(k),
                         code::SCHEMA,
@@ -93,19 +113,21 @@ impl Cx {
         let (tolerated_failure_count, tolerated_failure_percentage, label) = if distributed {
             let count = self.int_or_path(obj, "ToleratedFailureCount", "ToleratedFailureCountPath", 0, i64::MAX as u64);
             obj.exclusive("ToleratedFailurePercentage", "ToleratedFailurePercentagePath", &mut self.diags);
-            let pct = match obj.number("ToleratedFailurePercentage", &mut self.diags) {
-                Some(p) if !(0.0..=100.0).contains(&p) => {
-                    self.diags.error(
-                        &obj.at("ToleratedFailurePercentage"),
-                        code::INVALID_VALUE,
-                        format!("ToleratedFailurePercentage must be between 0 and 100, got {p}"),
-                    );
-                    None
-                }
-                Some(p) => Some(Operand::Literal(p)),
-                None => None,
-            };
-            let pct = pct.or_else(|| self.reference_operand(obj, "ToleratedFailurePercentagePath"));
+            let pct_expr = self.jsonata_operand(obj, "ToleratedFailurePercentage");
+            let pct =
+                match pct_expr.is_none().then(|| obj.number("ToleratedFailurePercentage", &mut self.diags)).flatten() {
+                    Some(p) if !(0.0..=100.0).contains(&p) => {
+                        self.diags.error(
+                            &obj.at("ToleratedFailurePercentage"),
+                            code::INVALID_VALUE,
+                            format!("ToleratedFailurePercentage must be between 0 and 100, got {p}"),
+                        );
+                        None
+                    }
+                    Some(p) => Some(Operand::Literal(p)),
+                    None => None,
+                };
+            let pct = pct_expr.or(pct).or_else(|| self.reference_operand(obj, "ToleratedFailurePercentagePath"));
             (count, pct, self.label(obj))
         } else {
             (None, None, None)
@@ -113,6 +135,8 @@ impl Cx {
         let _ = state_name;
         Some(StateKind::Map(Box::new(MapState {
             items_path,
+            items,
+            jsonata: self.jsonata,
             item_selector,
             processor: processor?,
             processor_definition,
@@ -204,7 +228,7 @@ impl Cx {
         let max_items_per_batch = self.int_or_path(o, "MaxItemsPerBatch", "MaxItemsPerBatchPath", 1, i32::MAX as u64);
         let max_input_bytes_per_batch =
             self.int_or_path(o, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath", 1, MAX_BATCH_BYTES);
-        let batch_input = self.template(o, "BatchInput");
+        let batch_input = self.payload(o, "BatchInput", "BatchInput");
         if !["MaxItemsPerBatch", "MaxItemsPerBatchPath", "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"]
             .iter()
             .any(|k| o.has(k))
@@ -237,7 +261,7 @@ impl Cx {
                 "ResultWriter.Resource must be arn:aws:states:::s3:putObject",
             );
         }
-        let parameters = self.template(o, "Parameters");
+        let parameters = self.payload(o, "Parameters", "Arguments");
         match (resource.is_some(), parameters.is_some()) {
             (true, false) => self.diags.error(
                 &o.ptr,

@@ -7,6 +7,7 @@
 mod fields;
 mod graph;
 mod handling;
+mod jsonata;
 mod map;
 mod reader;
 mod states;
@@ -65,6 +66,11 @@ pub(crate) struct Cx {
     /// State names seen so far, with where: names are unique across the whole definition,
     /// branches and item processors included.
     pub state_names: HashMap<String, String>,
+    /// The query language of the state being read (JSONata when true); nested machines
+    /// (Parallel branches, ItemProcessors) inherit it.
+    pub jsonata: bool,
+    /// The top level is JSONata: then no state may be JSONPath.
+    pub top_jsonata: bool,
 }
 
 impl Cx {
@@ -85,11 +91,13 @@ impl Cx {
             }
             timeout_seconds = obj.uint("TimeoutSeconds", 1, 99_999_999, &mut self.diags);
         }
-        let machine_jsonata = self.query_language(obj).unwrap_or(false);
-        if machine_jsonata {
-            let at = obj.at("QueryLanguage");
-            self.diags.error(&at, code::NOT_SUPPORTED, format!("JSONata is not supported yet at {}", display_ptr(&at)));
-        }
+        let machine_jsonata = if top {
+            let j = self.query_language(obj).unwrap_or(false);
+            self.top_jsonata = j;
+            j
+        } else {
+            self.jsonata
+        };
         let start_at = obj.required_string("StartAt", &mut self.diags);
         if !obj.has("States") {
             self.diags.error(&obj.ptr, code::MISSING_FIELD, "the field 'States' is required");
@@ -146,7 +154,7 @@ impl Cx {
             },
             None => 0,
         };
-        let reads_context = states_obj.map.values().any(mentions_context);
+        let reads_context = states_obj.map.values().any(|s| mentions_context(s) || mentions_jsonata_context(s));
         let mut machine = StateMachine {
             start_at: start,
             states,
@@ -236,6 +244,20 @@ fn mentions_context(v: &Value) -> bool {
         Value::String(s) => s.contains("$$"),
         Value::Array(a) => a.iter().any(mentions_context),
         Value::Object(m) => m.values().any(mentions_context),
+        _ => false,
+    }
+}
+
+/// Whether a JSON subtree has a JSONata expression that may read `$states.context`: one
+/// that names `$states` other than as `$states.input`, `.result` or `.errorOutput`.
+fn mentions_jsonata_context(v: &Value) -> bool {
+    match v {
+        Value::String(s) if crate::asl::path::template::is_jsonata(s) => s.match_indices("$states").any(|(i, _)| {
+            let rest = &s[i + "$states".len()..];
+            ![".input", ".result", ".errorOutput"].iter().any(|f| rest.starts_with(f))
+        }),
+        Value::Array(a) => a.iter().any(mentions_jsonata_context),
+        Value::Object(m) => m.values().any(mentions_jsonata_context),
         _ => false,
     }
 }

@@ -26,7 +26,7 @@ impl Cx {
             }
             None => None,
         };
-        let parameters = self.template(o, "Parameters");
+        let parameters = self.payload(o, "Parameters", "Arguments");
         let config = match o.object("ReaderConfig", &mut self.diags) {
             Some(mut rc) => {
                 let c = self.reader_config(&mut rc, resource);

@@ -8,11 +8,12 @@ use crate::asl::bound::StateGrowth;
 use crate::asl::choice::Rule;
 use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::model::*;
-use crate::asl::path::template::{Expr, ExprKind};
+use crate::asl::path::template::{Expr, ExprKind, is_jsonata};
 use crate::asl::path::{Path, Template};
 use crate::asl::timestamp;
 
 use super::fields::Obj;
+use super::jsonata::{JSONPATH_ONLY, Reads};
 use super::{Cx, display_ptr};
 
 /// Fields valid only in JSONata states.
@@ -28,25 +29,44 @@ impl Cx {
     ) -> Option<State> {
         let ty = obj.required_string("Type", &mut self.diags)?;
         obj.string("Comment", &mut self.diags);
-        let jsonata = self.query_language(obj).unwrap_or(parent_jsonata);
-        if jsonata {
-            // Reported once for the whole state: its fields follow another grammar.
-            if obj.has("QueryLanguage") {
-                self.diags.error(
-                    &obj.at("QueryLanguage"),
-                    code::NOT_SUPPORTED,
-                    format!("JSONata is not supported yet at {}", display_ptr(&obj.ptr)),
-                );
-            }
-            return None;
+        let declared = self.query_language(obj);
+        if declared == Some(false) && self.top_jsonata {
+            self.diags.error(
+                &obj.at("QueryLanguage"),
+                code::INVALID_VALUE,
+                format!(
+                    "the state at {} is JSONPath, but the state machine's QueryLanguage is JSONata: a JSONata state machine cannot contain JSONPath states",
+                    display_ptr(&obj.ptr)
+                ),
+            );
         }
-        for key in JSONATA_ONLY {
-            if obj.get(key).is_some() {
-                self.diags.error(
-                    &obj.at(key),
-                    code::UNKNOWN_FIELD,
-                    format!("the field '{key}' is only valid in JSONata states (QueryLanguage: JSONata)"),
-                );
+        let jsonata = declared.unwrap_or(parent_jsonata);
+        // The state's language governs its own fields and, by inheritance, its nested machines.
+        let enclosing = std::mem::replace(&mut self.jsonata, jsonata);
+        let state = self.state_in_language(name, ty, obj, names);
+        self.jsonata = enclosing;
+        state
+    }
+
+    fn state_in_language<'a>(
+        &mut self,
+        name: &str,
+        ty: &'a str,
+        obj: &mut Obj<'a>,
+        names: &HashMap<&str, usize>,
+    ) -> Option<State> {
+        let jsonata = self.jsonata;
+        if jsonata {
+            self.jsonpath_only(obj, JSONPATH_ONLY);
+        } else {
+            for key in JSONATA_ONLY {
+                if obj.get(key).is_some() {
+                    self.diags.error(
+                        &obj.at(key),
+                        code::UNKNOWN_FIELD,
+                        format!("the field '{key}' is only valid in JSONata states (QueryLanguage: JSONata)"),
+                    );
+                }
             }
         }
         let kind = match ty {
@@ -64,6 +84,46 @@ impl Cx {
             }
         };
         let has = |f: &str| type_has(ty, f);
+        let state_reads = if matches!(ty, "Task" | "Parallel" | "Map") { Reads::Result } else { Reads::Input };
+        let flow = if jsonata {
+            let arguments = if matches!(ty, "Task" | "Parallel") {
+                self.jsonata_template(obj, "Arguments", "Arguments")
+            } else {
+                None
+            };
+            self.check_reads(arguments.as_ref(), &obj.at("Arguments"), Reads::Input);
+            let output = if ty != "Fail" { self.jsonata_template(obj, "Output", "Output") } else { None };
+            self.check_reads(output.as_ref(), &obj.at("Output"), state_reads);
+            DataFlow::Jsonata(JsonataIo { arguments, output })
+        } else {
+            DataFlow::JsonPath(self.jsonpath_io(obj, ty))
+        };
+        let assign = if has("Assign") { self.assign_in(obj, "Assign") } else { None };
+        if jsonata {
+            self.check_reads(assign.as_ref(), &obj.at("Assign"), state_reads);
+        }
+        let transition = if has("Next") { self.transition(obj, names) } else { Transition::None };
+        let (retry, catch) =
+            if has("Retry") { (self.retriers(obj), self.catchers(obj, names)) } else { (Vec::new(), Vec::new()) };
+        obj.finish(&format!("a {ty} state"), &mut self.diags);
+        let kind = kind?;
+        let growth = StateGrowth::of(&kind, &flow, assign.as_ref());
+        Some(State {
+            name: name.to_string(),
+            pointer: obj.ptr.clone(),
+            kind,
+            flow,
+            assign,
+            transition,
+            retry,
+            catch,
+            growth,
+        })
+    }
+
+    /// The five JSONPath input/output fields, as far as the state type has them.
+    fn jsonpath_io(&mut self, obj: &mut Obj<'_>, ty: &str) -> Io {
+        let has = |f: &str| type_has(ty, f);
         let mut io = Io::default();
         if has("InputPath") {
             io.input_path = self.path_or_null(obj, "InputPath");
@@ -80,25 +140,7 @@ impl Cx {
         if has("ResultPath") {
             io.result_path = self.result_path(obj, "ResultPath");
         }
-        let assign = if has("Assign") { self.assign(obj) } else { None };
-        let transition = if has("Next") { self.transition(obj, names) } else { Transition::None };
-        let (retry, catch) =
-            if has("Retry") { (self.retriers(obj), self.catchers(obj, names)) } else { (Vec::new(), Vec::new()) };
-        obj.finish(&format!("a {ty} state"), &mut self.diags);
-        let kind = kind?;
-        let flow = DataFlow::JsonPath(io);
-        let growth = StateGrowth::of(&kind, &flow, assign.as_ref());
-        Some(State {
-            name: name.to_string(),
-            pointer: obj.ptr.clone(),
-            kind,
-            flow,
-            assign,
-            transition,
-            retry,
-            catch,
-            growth,
-        })
+        io
     }
 
     fn path_or_null(&mut self, obj: &mut Obj<'_>, key: &'static str) -> PathOrNull {
@@ -182,6 +224,10 @@ impl Cx {
         min: u64,
         max: u64,
     ) -> Option<Operand<u64>> {
+        if let Some(op) = self.jsonata_operand(obj, key) {
+            self.check_operand_reads(Some(&op), &obj.at(key));
+            return Some(op);
+        }
         obj.exclusive(key, path_key, &mut self.diags);
         let value = obj.uint(key, min, max, &mut self.diags).map(Operand::Literal);
         value.or_else(|| self.reference_operand(obj, path_key))
@@ -231,7 +277,7 @@ impl Cx {
                 format!("HeartbeatSeconds ({h}) must be smaller than TimeoutSeconds ({t})"),
             );
         }
-        let credentials = self.template(obj, "Credentials");
+        let credentials = self.payload(obj, "Credentials", "Credentials");
         if credentials.is_some() {
             self.diags.warning(
                 &obj.at("Credentials"),
@@ -277,16 +323,54 @@ impl Cx {
             if next.is_none() && !ro.has("Next") {
                 self.diags.error(&ptr, code::MISSING_FIELD, "a top-level choice rule must have 'Next'");
             }
-            let assign = self.assign(&mut ro);
-            let parsed = Rule::parse(ro.map, &ptr, &mut self.diags, &["Next", "Assign"]);
+            let assign = self.assign_in(&mut ro, &format!("Choices[{i}]/Assign"));
+            let (parsed, output) = if self.jsonata {
+                self.check_reads(assign.as_ref(), &ro.at("Assign"), Reads::Input);
+                let output = self.jsonata_template(&mut ro, "Output", &format!("Choices[{i}]/Output"));
+                (self.condition(&mut ro, i), output)
+            } else {
+                (Rule::parse(ro.map, &ptr, &mut self.diags, &["Next", "Assign"]), None)
+            };
+            self.check_reads(output.as_ref(), &ro.at("Output"), Reads::Input);
             // A rule with problems (already reported) still leads to its Next, so that its
             // target is not reported unreachable as well.
             if let Some(next) = next {
                 let rule = parsed.unwrap_or(Rule::Or(Vec::new()));
-                choices.push(ChoiceBranch { rule, next, assign });
+                choices.push(ChoiceBranch { rule, next, assign, output });
             }
         }
         Some(StateKind::Choice(Choice { choices, default }))
+    }
+
+    /// A JSONata Choice rule: `Condition` (a boolean or an expression), `Next`, `Assign`,
+    /// `Output` and `Comment`; anything else is reported.
+    fn condition(&mut self, ro: &mut Obj<'_>, i: usize) -> Option<Rule> {
+        ro.string("Comment", &mut self.diags);
+        let field = format!("Choices[{i}]/Condition");
+        let rule = match ro.get("Condition") {
+            None => {
+                self.diags.error(&ro.ptr, code::MISSING_FIELD, "a JSONata choice rule needs 'Condition'");
+                None
+            }
+            Some(Value::Bool(b)) => Some(Rule::Condition(Operand::Literal(*b))),
+            Some(Value::String(s)) if is_jsonata(s) => {
+                let ptr = ro.at("Condition");
+                let e = Expr::compile_jsonata(&field, s, &ptr, &mut self.diags)?;
+                let op = Operand::Expr(e);
+                self.check_operand_reads(Some(&op), &ptr);
+                Some(Rule::Condition(op))
+            }
+            Some(_) => {
+                self.diags.error(
+                    &ro.at("Condition"),
+                    code::WRONG_TYPE,
+                    "Condition must be true, false or a JSONata expression {% … %}",
+                );
+                None
+            }
+        };
+        ro.finish("a JSONata choice rule", &mut self.diags);
+        rule
     }
 
     fn wait(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
@@ -307,6 +391,14 @@ impl Cx {
                     present.join(", ")
                 ),
             ),
+        }
+        if let Some(op) = self.jsonata_operand(obj, "Seconds") {
+            self.check_operand_reads(Some(&op), &obj.at("Seconds"));
+            return Some(StateKind::Wait(Wait::Seconds(op)));
+        }
+        if let Some(op) = self.jsonata_operand(obj, "Timestamp") {
+            self.check_operand_reads(Some(&op), &obj.at("Timestamp"));
+            return Some(StateKind::Wait(Wait::Timestamp(op)));
         }
         // Every form is read (and checked), so none is reported as unknown.
         let seconds = obj.uint("Seconds", 0, 99_999_999, &mut self.diags).map(|s| Wait::Seconds(Operand::Literal(s)));
@@ -340,6 +432,10 @@ impl Cx {
         key: &'static str,
         path_key: &'static str,
     ) -> Option<Operand<String>> {
+        if let Some(op) = self.jsonata_operand(obj, key) {
+            self.check_operand_reads(Some(&op), &obj.at(key));
+            return Some(op);
+        }
         obj.exclusive(key, path_key, &mut self.diags);
         let text = obj.string(key, &mut self.diags);
         let path_text = obj.string(path_key, &mut self.diags);

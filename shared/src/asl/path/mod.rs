@@ -77,6 +77,19 @@ pub trait Env {
     fn states(&self) -> Option<States<'_>> {
         None
     }
+
+    /// The time JSONata's `$now()`/`$millis()` give; the engine's host clock (so `dmap test`'s
+    /// manual clock governs it). Environments outside an execution give the Unix epoch.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::UNIX_EPOCH
+    }
+
+    /// A random 64-bit number for `$random`, `$uuid`, `States.MathRandom` and `States.UUID`,
+    /// from the engine's host. Environments outside an execution draw from the thread's
+    /// generator.
+    fn random(&self) -> u64 {
+        rand::random()
+    }
     fn variable(&self, name: &str) -> Option<&Value>;
 }
 

@@ -27,10 +27,30 @@ pub struct Expr {
     pub kind: ExprKind,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum ExprKind {
     Path(Path),
     Call(Call),
+    /// A `{% … %}` string of a JSONata state; `Expr::field` is the field's place as AWS names
+    /// it in causes (`Output/result`, `Items`).
+    Jsonata(crate::asl::jsonata::Expression),
+}
+
+impl PartialEq for ExprKind {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ExprKind::Path(a), ExprKind::Path(b)) => a == b,
+            (ExprKind::Call(a), ExprKind::Call(b)) => a == b,
+            (ExprKind::Jsonata(a), ExprKind::Jsonata(b)) => a.text() == b.text(),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a JSON string of a JSONata state is an expression: it starts with `{%` and ends
+/// with `%}`. Any other string is a literal.
+pub fn is_jsonata(s: &str) -> bool {
+    s.len() >= 4 && s.starts_with("{%") && s.ends_with("%}")
 }
 
 impl Expr {
@@ -75,11 +95,64 @@ impl Expr {
                 e => Failure::new(RUNTIME, e.message()),
             }),
             ExprKind::Call(c) => c.eval(input, env),
+            ExprKind::Jsonata(j) => crate::asl::jsonata::field::eval(j, &self.field, input, env),
+        }
+    }
+
+    /// Compiles a JSONata state's `{% … %}` string (`text` with its delimiters).
+    pub fn compile_jsonata(field: &str, text: &str, ptr: &str, diags: &mut Diagnostics) -> Option<Expr> {
+        let inner = &text[2..text.len() - 2];
+        match crate::asl::jsonata::Expression::compile(inner) {
+            Ok(j) => Some(Expr { field: field.to_string(), kind: ExprKind::Jsonata(j) }),
+            Err(e) => {
+                diags.error(
+                    ptr,
+                    code::INVALID_JSONATA,
+                    format!("the JSONata expression '{}' is invalid: {} ({})", inner.trim(), e.message, e.code),
+                );
+                None
+            }
         }
     }
 }
 
 impl Template {
+    /// Compiles a field of a JSONata state: any string `{% … %}` anywhere inside is an
+    /// expression, everything else literal JSON. `field` names the place in AWS's causes
+    /// (`Output`, then `Output/key`, `Output/list[0]`).
+    pub fn compile_jsonata(v: &Value, ptr: &str, field: &str, diags: &mut Diagnostics) -> Template {
+        if !has_jsonata(v) {
+            return Template::Literal(v.clone());
+        }
+        match v {
+            Value::String(s) => match Expr::compile_jsonata(field, s, ptr, diags) {
+                Some(e) => Template::Dynamic(Box::new(e)),
+                None => Template::Literal(Value::Null),
+            },
+            Value::Object(m) => Template::Object(
+                m.iter()
+                    .map(|(k, x)| {
+                        (k.clone(), Template::compile_jsonata(x, &pointer_push(ptr, k), &format!("{field}/{k}"), diags))
+                    })
+                    .collect(),
+            ),
+            Value::Array(a) => Template::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, x)| {
+                        Template::compile_jsonata(
+                            x,
+                            &pointer_push(ptr, &i.to_string()),
+                            &format!("{field}[{i}]"),
+                            diags,
+                        )
+                    })
+                    .collect(),
+            ),
+            other => Template::Literal(other.clone()),
+        }
+    }
+
     /// Compiles a template. Problems become diagnostics; the returned template is then unusable
     /// but parsing goes on to find every problem.
     pub fn compile(v: &Value, ptr: &str, diags: &mut Diagnostics) -> Template {
@@ -143,6 +216,16 @@ impl Template {
             Template::Array(a) => a.iter().for_each(|t| t.exprs(out)),
             Template::Object(m) => m.iter().for_each(|(_, t)| t.exprs(out)),
         }
+    }
+}
+
+/// Whether a JSON subtree holds a JSONata expression.
+pub fn has_jsonata(v: &Value) -> bool {
+    match v {
+        Value::String(s) => is_jsonata(s),
+        Value::Object(m) => m.values().any(has_jsonata),
+        Value::Array(a) => a.iter().any(has_jsonata),
+        _ => false,
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, NO_CHOICE_MATCHED};
-use crate::asl::eval::context::StateEnv;
+use crate::asl::eval::context::{Scoped, StateEnv};
 use crate::asl::eval::flow;
 use crate::asl::eval::run::Step;
 use crate::asl::model::{Choice, State};
@@ -38,6 +38,10 @@ pub(crate) fn run(state: &State, c: &Choice, raw: Value, env: &StateEnv<'_>) -> 
         let m = flow::assign(t, &eff, &eff, None, jsonata, env)?;
         assigned.get_or_insert_with(Default::default).extend(m);
     }
-    let output = flow::passed_output(state, eff, env)?;
+    // A JSONata rule's own Output replaces the state's.
+    let output = match matched.and_then(|b| b.output.as_ref()) {
+        Some(t) => t.eval(&eff, &Scoped::input(env, &eff))?,
+        None => flow::passed_output(state, eff, env)?,
+    };
     Ok(Step { output, next: Some(next), assigned })
 }

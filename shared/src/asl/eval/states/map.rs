@@ -8,14 +8,15 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 
 use crate::asl::bound::Bound;
-use crate::asl::error_name::{Failure, RUNTIME};
-use crate::asl::eval::context::{Exec, MapItem, StateEnv};
+use crate::asl::error_name::{Failure, QUERY_EVALUATION_ERROR, RUNTIME};
+use crate::asl::eval::context::{Exec, MapItem, Scoped, StateEnv};
 use crate::asl::eval::operand::{self, Field};
 use crate::asl::eval::run::{Halt, run_machine};
 use crate::asl::eval::{flow, io, map_run};
 use crate::asl::model::{MapState, ProcessorMode, State};
 use crate::asl::path::Env;
-use crate::asl::path::template::compact;
+use crate::asl::path::Template;
+use crate::asl::path::template::{ExprKind, compact};
 
 /// One attempt. `owned` is the raw input when nothing else needs it afterwards: items are
 /// then moved out of it instead of copied.
@@ -48,6 +49,13 @@ pub(crate) async fn attempt<'a>(
     }
     let max = max_concurrency(m, &eff, env)?;
     let inputs: Vec<Value> = match (eff, &m.item_selector) {
+        (eff, selector) if m.jsonata => items(m, &eff, env)?
+            .into_iter()
+            .map(|item| match selector {
+                Some(sel) => sel.eval(&eff, &Scoped::input(&env.with_item(&item), &eff)),
+                None => Ok(item.value),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
         // Nothing reads the effective input after the items are taken: move them out.
         (Cow::Owned(mut v), None) => match take_items(m, &mut v, env)? {
             Value::Array(a) => a,
@@ -104,16 +112,51 @@ fn take_items(m: &MapState, eff: &mut Value, env: &dyn Env) -> Result<Value, Fai
     }
 }
 
+/// JSONata `Items`: a literal array (or object, whose members are the items), or an
+/// expression that must give an array.
+fn jsonata_items(t: &Template, input: &Value, env: &dyn Env) -> Result<Vec<MapItem>, Failure> {
+    let value = t.eval(input, &Scoped::input(env, input))?;
+    if let (false, Template::Dynamic(e)) = (value.is_array(), t)
+        && let ExprKind::Jsonata(j) = &e.kind
+    {
+        return Err(crate::asl::jsonata::field::unexpected_type(j, &e.field, "array", &value));
+    }
+    match value {
+        Value::Array(a) => Ok(a
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| MapItem { index, key: None, value, source: None })
+            .collect()),
+        Value::Object(o) => Ok(o
+            .into_iter()
+            .enumerate()
+            .map(|(index, (k, value))| MapItem { index, key: Some(k), value, source: None })
+            .collect()),
+        other => Err(not_iterable(&other)),
+    }
+}
+
+/// A JSONata Map without `Items` iterates its input, which must be an array.
+fn jsonata_input_not_array(v: &Value) -> Failure {
+    Failure::new(QUERY_EVALUATION_ERROR, format!("Map state input must be an array but was: {}", compact(v)))
+}
+
 fn not_iterable(v: &Value) -> Failure {
     Failure::new(RUNTIME, format!("Map state input must be an array or a JSON object but was: {}", compact(v)))
 }
 
 /// The items to iterate: the array at `ItemsPath`, or the members of a JSON object.
 pub(crate) fn items(m: &MapState, eff: &Value, env: &dyn Env) -> Result<Vec<MapItem>, Failure> {
+    if let Some(t) = &m.items {
+        return jsonata_items(t, eff, env);
+    }
     let selected = match &m.items_path {
         Some(p) => p.select_ref(eff, env).map_err(|e| io::invalid_path(p, e))?,
         None => eff,
     };
+    if m.jsonata && !selected.is_array() {
+        return Err(jsonata_input_not_array(selected));
+    }
     match selected {
         Value::Array(a) => Ok(a
             .iter()
