@@ -150,4 +150,6 @@ pub fn execute_pure(
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_jsonata;
+#[cfg(test)]
 mod tests_limits;
