@@ -67,6 +67,11 @@ pub struct ItemSelector<'a> {
     template: &'a Template,
     vars: Map<String, Value>,
     context: Value,
+    /// The parent's clock when the Map Run was resolved: what JSONata's `$now()` gives.
+    now: chrono::DateTime<chrono::Utc>,
+    /// Drawn from the parent's host; each item's randomness derives from it and the item's
+    /// index, so that the host stays the one source.
+    seed: u64,
 }
 
 impl ItemSelector<'_> {
@@ -75,6 +80,7 @@ impl ItemSelector<'_> {
         let env = SelectorEnv {
             selector: self,
             item,
+            draws: std::cell::Cell::new(0),
             map_part: std::sync::OnceLock::new(),
             whole: std::sync::OnceLock::new(),
         };
@@ -88,6 +94,7 @@ impl ItemSelector<'_> {
 struct SelectorEnv<'a> {
     selector: &'a ItemSelector<'a>,
     item: &'a MapItem,
+    draws: std::cell::Cell<u64>,
     map_part: std::sync::OnceLock<Value>,
     whole: std::sync::OnceLock<Value>,
 }
@@ -105,6 +112,16 @@ impl Env for SelectorEnv<'_> {
     }
     fn variable(&self, name: &str) -> Option<&Value> {
         self.selector.vars.get(name)
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.selector.now
+    }
+
+    fn random(&self) -> u64 {
+        let n = self.draws.get();
+        self.draws.set(n + 1);
+        splitmix64(self.selector.seed ^ splitmix64((self.item.index as u64) << 20 | n))
     }
 }
 
@@ -156,6 +173,8 @@ pub(crate) fn resolve<'a>(
         template,
         vars: env.vars.snapshot(),
         context: super::context::whole_context(env),
+        now: env.now(),
+        seed: env.random(),
     });
     Ok(MapRunRequest {
         state,
@@ -180,4 +199,12 @@ fn resolve_reader(r: &ItemReader, eff: &Value, env: &StateEnv<'_>) -> Result<Res
         None => Value::Object(Map::new()),
     };
     Ok(ResolvedReader { resource: r.resource, config: r.config.clone(), max_items, parameters })
+}
+
+/// SplitMix64's finaliser: spreads a counter into well-mixed 64-bit numbers.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }

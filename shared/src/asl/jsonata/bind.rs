@@ -15,6 +15,26 @@ use serde_json::{Map, Value};
 
 use super::{Reads, Scope, functions, random};
 
+/// What one evaluation may spend. A hostile expression (`[1..16000000]`, runaway recursion,
+/// a string doubled in a loop) fails with the crate's `U1001`/`U1006`/`D1011` code, raised
+/// as `States.QueryEvaluationError`, instead of taking the process's memory or time. The
+/// sizes are far above AWS's 256 KiB payloads (intermediate values may be larger than the
+/// result) and far below what would hurt a worker running many children at once.
+static LIMITS: std::sync::LazyLock<Options> = std::sync::LazyLock::new(|| {
+    Options::new()
+        .max_steps(MAX_STEPS)
+        .max_string_length(MAX_BYTES)
+        .max_result_size(MAX_BYTES)
+        .max_array_length(MAX_ITEMS)
+});
+
+/// Evaluation steps per expression: about a second of the slowest steps.
+pub(super) const MAX_STEPS: u64 = 20_000_000;
+/// Bytes of one string, or of the result as JSON text.
+pub(super) const MAX_BYTES: usize = 64 << 20;
+/// Items of one array or sequence.
+pub(super) const MAX_ITEMS: usize = 4 << 20;
+
 /// The per-expression binding plan.
 #[derive(Debug)]
 pub(super) struct Plan {
@@ -81,7 +101,7 @@ impl Plan {
                 bindings = bindings.var(name.as_str(), read.cut(value));
             }
         }
-        let mut options = Options::new();
+        let mut options = LIMITS.clone();
         if self.clock {
             options = options.now(scope.now().timestamp_millis());
         }

@@ -282,3 +282,18 @@ fn compiled_expressions_are_shared_between_threads() {
     assert_eq!(expression.eval(&scope).unwrap(), Some(json!(1)));
     assert_eq!(from_thread.join().unwrap(), Some(json!(2)));
 }
+
+/// Hostile expressions end with an error, quickly, instead of taking memory or time.
+#[test]
+fn hostile_expressions_hit_the_evaluation_limits() {
+    // A range past the crate's own 10^7 (D2014), a string doubled past MAX_BYTES, endless
+    // recursion.
+    for text in [
+        "[1..16000000]",
+        "($s := function($x, $n){ $n = 0 ? $x : $s($x & $x, $n - 1) }; $s('ab', 40))",
+        "($f := function($x){ $f($x + 1) }; $f(0))",
+    ] {
+        let code = error_code(text);
+        assert!(["U1001", "U1006", "D1011", "D2014"].contains(&code.as_str()), "{text}: {code}");
+    }
+}
