@@ -136,6 +136,13 @@ impl Expression {
         self.eval_interpreted(scope)
     }
 
+    /// The fast path's answer alone: `None` when the expression is not recognised or this
+    /// evaluation would go to the interpreter.
+    #[cfg(test)]
+    fn eval_fast(&self, scope: &dyn Scope) -> Option<Option<Value>> {
+        self.inner.fast.as_ref()?.eval(scope)
+    }
+
     /// Evaluates through the crate, never through a fast path: the oracle the fast paths are
     /// tested against.
     fn eval_interpreted(&self, scope: &dyn Scope) -> Result<Option<Value>, EvalError> {
