@@ -235,7 +235,67 @@ pub fn cases() -> Vec<Case> {
             )),
             json!(["a"]),
         ),
+        // The same state types in JSONata (QueryLanguage on each state, as in a JSONPath
+        // machine that mixes both; a Map's ItemProcessor inherits it). Expected values from
+        // AWS's documented JSONata semantics (spec §5).
+        ok(
+            "jsonata_pass",
+            one(jsonata(json!({"Type": "Pass", "End": true,
+                "Output": {"m": "{% $states.input.n * 10 %}", "xs": "{% $states.input.xs %}"}}))),
+            json!({"m": 10, "xs": [1, 2]}),
+        ),
+        ok(
+            "jsonata_choice",
+            json!({"StartAt": "S", "States": {
+                "S": jsonata(json!({"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n > 0 %}", "Next": "Yes"}], "Default": "No"})),
+                "Yes": jsonata(json!({"Type": "Pass", "Output": "yes", "End": true})),
+                "No": jsonata(json!({"Type": "Pass", "Output": "no", "End": true}))}}),
+            json!("yes"),
+        ),
+        ok(
+            "jsonata_wait",
+            one(jsonata(json!({"Type": "Wait", "Seconds": "{% $states.input.n %}",
+            "Output": "{% $states.input.xs %}", "End": true}))),
+            json!([1, 2]),
+        ),
+        err(
+            "jsonata_fail",
+            one(jsonata(json!({"Type": "Fail", "Error": "{% 'E' & $string($states.input.n) %}",
+                "Cause": "{% 'n is ' & $states.input.n %}"}))),
+            "E1",
+            Text("n is 1"),
+        ),
+        ok("jsonata_task_retry", one(jsonata(with(jsonata_task(1), retry("Boom")))), json!({"retry": 1, "n": 1})),
+        ok(
+            "jsonata_task_catch",
+            caught(jsonata(with(
+                jsonata_task(99),
+                json!({"Catch": [{"ErrorEquals": ["Boom"],
+                "Output": {"caught": "{% $states.errorOutput.Error %}", "n": "{% $states.input.n %}"}, "Next": "Caught"}]}),
+            ))),
+            json!({"caught": "Boom", "n": 1}),
+        ),
+        ok(
+            "jsonata_map",
+            one(jsonata(json!({"Type": "Map", "Items": "{% $states.input.xs %}", "End": true,
+                "ItemSelector": {"x": "{% $states.context.Map.Item.Value %}", "i": "{% $states.context.Map.Item.Index %}"},
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "Output": {"y": "{% $states.input.x * 2 %}", "i": "{% $states.input.i %}"}, "End": true}}}}))),
+            json!([{"y": 2, "i": 0}, {"y": 4, "i": 1}]),
+        ),
     ]
+}
+
+/// A state in JSONata.
+fn jsonata(state: Value) -> Value {
+    with(state, json!({"QueryLanguage": "JSONata"}))
+}
+
+/// [`task`] in JSONata: Arguments and Output instead of Parameters and ResultSelector.
+fn jsonata_task(fail_below: u64) -> Value {
+    json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "attempt",
+            "Payload": {"retry": "{% $states.context.State.RetryCount %}", "fail_below": fail_below, "n": "{% $states.input.n %}"}},
+        "Output": {"retry": "{% $states.result.Payload.retry %}", "n": "{% $states.result.Payload.n %}"}, "End": true})
 }
 
 /// A branch or iteration that always fails with `X`, its cause naming the attempt.

@@ -1,5 +1,7 @@
 //! The Map state: inline and distributed, with every Distributed Map field (spec §2).
 
+use serde_json::Value;
+
 use crate::asl::diagnostic::code;
 use crate::asl::model::*;
 
@@ -31,7 +33,16 @@ impl Cx {
             );
         }
         let mut processor_mode = ProcessorMode::Inline;
-        let processor_definition = std::sync::Arc::new(obj.map.get(key).cloned().unwrap_or_default());
+        let mut written = obj.map.get(key).cloned().unwrap_or_default();
+        // Children are compiled from this text alone (by workers, from its content hash): it
+        // must carry the language its states inherit from the Map state.
+        if let Value::Object(o) = &mut written
+            && self.jsonata
+            && !o.contains_key("QueryLanguage")
+        {
+            o.insert("QueryLanguage".into(), Value::String("JSONata".into()));
+        }
+        let processor_definition = std::sync::Arc::new(written);
         let processor = match obj.object(key, &mut self.diags) {
             Some(mut po) => {
                 // AWS also accepts ProcessorConfig inside the legacy Iterator.
