@@ -20,6 +20,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("asl_definition", asl_definition),
     ("jsonpath", jsonpath),
+    ("jsonata", jsonata),
     ("intrinsics", intrinsics),
     ("reader_json", reader_json),
     ("reader_jsonl", reader_jsonl),
@@ -43,6 +44,53 @@ pub fn asl_definition(data: &[u8]) {
     };
     for d in &diagnostics {
         assert!(d.location.is_empty() || d.location.starts_with('/'), "not a JSON pointer: {d:?}");
+    }
+}
+
+/// The first line is a JSONata expression (the text between `{%` and `%}`); the rest is the
+/// document bound as `$states.input` (and as `$v` and the context's `Execution.Input`). The
+/// expression must compile or be refused, evaluate within the limits, and give the same
+/// answer (value, or error code) through the fast paths as through the interpreter alone.
+pub fn jsonata(data: &[u8]) {
+    let Some((text, doc)) = split_expression(data) else { return };
+    let Ok(expr) = shared::asl::jsonata::Expression::compile(text) else { return };
+    let env = env(&doc);
+    let scope = FuzzScope { doc: &doc, env: &env };
+    let fast = expr.eval(&scope).map_err(|e| e.code);
+    let slow = expr.eval_interpreted(&scope).map_err(|e| e.code);
+    assert_eq!(fast, slow, "{text:?} on {doc}");
+}
+
+/// A fixed scope: no result, no error output, a fixed clock and a fixed random number.
+struct FuzzScope<'a> {
+    doc: &'a Value,
+    env: &'a FixedEnv,
+}
+
+impl shared::asl::jsonata::Scope for FuzzScope<'_> {
+    fn input(&self) -> &Value {
+        self.doc
+    }
+    fn result(&self) -> Option<&Value> {
+        None
+    }
+    fn error_output(&self) -> Option<&Value> {
+        None
+    }
+    fn context(&self) -> &Value {
+        &self.env.context
+    }
+    fn context_member(&self, key: &str) -> Option<&Value> {
+        self.env.context.get(key)
+    }
+    fn variable(&self, name: &str) -> Option<&Value> {
+        self.env.variables.get(name)
+    }
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::UNIX_EPOCH
+    }
+    fn random(&self) -> f64 {
+        0.5
     }
 }
 

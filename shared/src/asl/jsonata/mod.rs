@@ -144,8 +144,10 @@ impl Expression {
     }
 
     /// Evaluates through the crate, never through a fast path: the oracle the fast paths are
-    /// tested against.
-    fn eval_interpreted(&self, scope: &dyn Scope) -> Result<Option<Value>, EvalError> {
+    /// tested (and fuzzed) against. Not for production use: it is slower and gives the same
+    /// answers.
+    #[doc(hidden)]
+    pub fn eval_interpreted(&self, scope: &dyn Scope) -> Result<Option<Value>, EvalError> {
         let inner = &*self.inner;
         let (bindings, options) = inner.plan.bind(scope);
         Ok(inner.compiled.evaluate_with(None, &bindings, &options)?)
