@@ -133,3 +133,16 @@ fn refusals_are_diagnostics_at_their_pointers() {
         "{jsonata_field_in_jsonpath:?}"
     );
 }
+
+#[test]
+fn path_twins_in_nested_jsonata_objects_are_refused_once() {
+    let d = refused(json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "Arguments": {"Bucket": "b", "Key": "k"},
+            "ReaderConfig": {"InputType": "JSONL", "MaxItemsPath": "$.n"}},
+        "MaxConcurrencyPath": "$.c", "End": true}}}));
+    let at = |p: &str| d.iter().filter(|(c, l)| c == code::JSONPATH_FIELD_IN_JSONATA && l == p).count();
+    assert_eq!(at("/States/M/ItemReader/ReaderConfig/MaxItemsPath"), 1, "{d:?}");
+    assert_eq!(at("/States/M/MaxConcurrencyPath"), 1, "{d:?}");
+}

@@ -35,6 +35,11 @@ impl<'a> Obj<'a> {
         self.map.contains_key(key)
     }
 
+    /// Whether `key` was read already.
+    pub fn is_seen(&self, key: &str) -> bool {
+        self.seen.contains(&key)
+    }
+
     /// Marks `key` as known and returns its value.
     pub fn get(&mut self, key: &'a str) -> Option<&'a Value> {
         let (k, v) = self.map.get_key_value(key)?;

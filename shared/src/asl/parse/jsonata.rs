@@ -39,8 +39,12 @@ impl Cx {
             }
         }
         // Every `…Path` twin (TimeoutSecondsPath, ErrorPath, ...) is JSONPath too.
-        let path_keys: Vec<&str> =
-            obj.map.keys().map(String::as_str).filter(|k| k.ends_with("Path") && !keys.contains(k)).collect();
+        let path_keys: Vec<&str> = obj
+            .map
+            .keys()
+            .map(String::as_str)
+            .filter(|k| k.ends_with("Path") && !keys.contains(k) && !obj.is_seen(k))
+            .collect();
         for key in path_keys {
             let ptr = obj.at(key);
             obj.get(key);

@@ -224,6 +224,10 @@ impl Cx {
         min: u64,
         max: u64,
     ) -> Option<Operand<u64>> {
+        if self.jsonata && !obj.is_seen(path_key) {
+            // Nested objects (ReaderConfig, ItemBatcher) are not swept by the state's check.
+            self.jsonpath_only(obj, &[path_key]);
+        }
         if let Some(op) = self.jsonata_operand(obj, key) {
             self.check_operand_reads(Some(&op), &obj.at(key));
             return Some(op);
