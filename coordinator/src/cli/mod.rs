@@ -1,6 +1,7 @@
 //! The `dmap` command line: one subcommand per file behind a closed enum.
 
 mod input;
+mod output;
 mod run;
 mod signals;
 mod validate;

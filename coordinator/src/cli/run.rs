@@ -211,12 +211,12 @@ fn execute_and_print(
     };
     match outcome.status {
         Status::Succeeded => {
-            println!("{}", serde_json::to_string_pretty(&outcome.output.unwrap_or(Value::Null)).unwrap_or_default());
+            super::output::json(&outcome.output.unwrap_or(Value::Null));
             0
         }
         Status::Failed | Status::TimedOut => {
             let out = outcome.failure.map(|f| f.to_error_output()).unwrap_or_else(|| json!({}));
-            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            super::output::json(&out);
             if outcome.status == Status::TimedOut {
                 eprintln!("dmap: the execution timed out");
             }

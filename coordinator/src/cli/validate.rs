@@ -33,16 +33,16 @@ pub fn run(a: &Args) -> i32 {
             "diagnostics": diagnostics,
             "truncated": false,
         });
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        super::output::json(&doc);
     } else {
         for d in &diagnostics {
-            println!("{}: {d}", a.file.display());
+            super::output::line(format_args!("{}: {d}", a.file.display()));
         }
         if ok {
-            println!("{}: valid", a.file.display());
+            super::output::line(format_args!("{}: valid", a.file.display()));
         } else {
             let n = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
-            println!("{}: {n} error{}", a.file.display(), if n == 1 { "" } else { "s" });
+            super::output::line(format_args!("{}: {n} error{}", a.file.display(), if n == 1 { "" } else { "s" }));
         }
     }
     if ok { 0 } else { 1 }
