@@ -5,8 +5,8 @@
 //! rules, a lookup gives up (and the interpreter answers) whenever it meets a non-object before
 //! the last step, or finds the variable unassigned; a variable named like one of the crate's
 //! functions is the function, and not a lookup.
-//! What to do with an array at the end depends on where the lookup stands, so the caller
-//! decides ([`Lookup::find`] reports it).
+//! An array at the end is returned as it is: with only objects before it, nothing was mapped
+//! (see `Shape::Lookup`); an operator meeting it decides for itself.
 
 use jlens_core::{Node, NodeKind};
 use serde_json::Value;
@@ -73,8 +73,6 @@ impl Lookup {
     }
 
     /// The value found (`Some(None)`: undefined), or `None` when the interpreter must answer.
-    /// An array at the end is returned: whether JSONata would map over it depends on where
-    /// the lookup stands ([`Lookup::ends_in_field`]).
     pub(super) fn find<'a>(&self, scope: &'a dyn Scope) -> Option<Option<&'a Value>> {
         let fields = &self.fields;
         let start = match &self.root {
@@ -105,11 +103,6 @@ impl Lookup {
             }
         }
         Some(Some(value))
-    }
-
-    /// Whether the lookup reads at least one field past its root.
-    pub(super) fn ends_in_field(&self) -> bool {
-        !self.fields.is_empty()
     }
 }
 

@@ -31,7 +31,10 @@ pub(super) struct Fast(Shape);
 enum Shape {
     /// The value, computed at compile time (`None`: undefined).
     Constant(Option<Value>),
-    /// A lookup on its own, which may give an array (the root itself, unmapped).
+    /// A lookup on its own: whatever it finds, an array included. Every step before the last
+    /// met an object (otherwise [`Lookup::find`] gives up), so JSONata has mapped over
+    /// nothing, and the crate returns the value as it is (singletons and nested arrays
+    /// included: the agreement test pins it).
     Lookup(Lookup),
     /// Anything else in the fast language.
     Tree(Tree),
@@ -57,10 +60,6 @@ impl Fast {
             Shape::Constant(value) => Some(value.clone()),
             Shape::Lookup(lookup) => {
                 let value = lookup.find(scope)?;
-                // A field that holds an array: JSONata's mapping and unwrapping, not copied.
-                if value.is_some_and(Value::is_array) && lookup.ends_in_field() {
-                    return None;
-                }
                 Some(value.map(normalised))
             }
             Shape::Tree(tree) => Some(ops::eval(tree, scope)?.into_result()),

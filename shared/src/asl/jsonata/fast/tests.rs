@@ -11,7 +11,8 @@ use super::super::{EvalError, Expression};
 fn fast_paths_agree_with_the_interpreter() {
     let input = json!({
         "id": 7, "v": 7.5, "f": 7.0, "big": 1e300, "neg": -0.0, "s": "x", "n": null, "t": true,
-        "o": {"a": {"b": [1, 2]}}, "huge": 9007199254740993_u64, "i": -12, "nested": {"x": [1.0, {"y": 2.0}]}, "arr": [{"a": 1}, {"a": 2}], "one": [5], "empty": [], "eo": {}
+        "o": {"a": {"b": [1, 2]}}, "huge": 9007199254740993_u64, "i": -12, "nested": {"x": [1.0, {"y": 2.0}]}, "arr": [{"a": 1}, {"a": 2}], "one": [5], "empty": [], "eo": {},
+        "deep": [[1, 2], [3]], "mixed": [1, [2.0, [3.5]], {"k": [4.0]}], "single": [[5]], "hollow": [[]]
     });
     let scope =
         Fixed::new(input).var("myVar", json!({"a": {"b": "deep"}})).var("list", json!([1])).var("num", json!(3));
@@ -34,6 +35,11 @@ fn fast_paths_agree_with_the_interpreter() {
         "$states.input.one",
         "$states.input.empty",
         "$states.input.eo",
+        "$states.input.deep",
+        "$states.input.mixed",
+        "$states.input.single",
+        "$states.input.hollow",
+        "$states.input.o.a",
         "$states.input.missing.x",
         "$states.input.s.x",
         "$states.context.Map.Item.Value",
