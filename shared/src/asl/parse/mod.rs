@@ -4,6 +4,7 @@
 //! serde stops at the first problem, while users need every problem with its JSON pointer.
 //! Each object is read through [`fields::Obj`], which reports unknown keys when done.
 
+mod choice;
 mod fields;
 mod graph;
 mod handling;
@@ -11,6 +12,7 @@ mod jsonata;
 mod map;
 mod reader;
 mod states;
+mod wait_fail;
 
 use std::collections::HashMap;
 
