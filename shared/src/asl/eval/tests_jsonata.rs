@@ -146,3 +146,25 @@ fn path_twins_in_nested_jsonata_objects_are_refused_once() {
     assert_eq!(at("/States/M/ItemReader/ReaderConfig/MaxItemsPath"), 1, "{d:?}");
     assert_eq!(at("/States/M/MaxConcurrencyPath"), 1, "{d:?}");
 }
+
+/// A Distributed Map's children are compiled from the ItemProcessor's text alone (by
+/// workers): that text must give each state the language it has in the parent.
+#[test]
+fn a_distributed_processor_keeps_its_states_languages_on_its_own() {
+    let def = json!({"StartAt": "M", "States": {"M": {"Type": "Map", "QueryLanguage": "JSONata",
+        "Items": "{% $states.input.xs %}", "End": true,
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "A", "States": {
+                "A": {"Type": "Pass", "Output": {"x": "{% $states.input %}"}, "Next": "B"},
+                "B": {"Type": "Pass", "QueryLanguage": "JSONPath", "Parameters": {"y.$": "$.x"}, "End": true}}}}}});
+    let (parent, _) = parse_value(&def).unwrap_or_else(|d| panic!("{d:?}"));
+    let crate::asl::model::StateKind::Map(m) = &parent.states[0].kind else { panic!("a Map") };
+    // As a worker compiles it (worker/src/nats/definitions.rs): without its ProcessorConfig.
+    let mut text = (*m.processor_definition).clone();
+    text.as_object_mut().map(|o| o.remove("ProcessorConfig"));
+    let (child, _) = parse_value(&text).unwrap_or_else(|d| panic!("{d:?}"));
+    let languages: Vec<bool> = child.states.iter().map(|s| s.flow.is_jsonata()).collect();
+    assert_eq!(languages, [true, false]);
+    let out = futures::executor::block_on(execute(&child, json!(5), &ExecutionOptions::default(), &ManualHost::new()));
+    assert_eq!(out.output, Some(json!({"y": 5})), "{out:?}");
+}

@@ -34,13 +34,20 @@ impl Cx {
         }
         let mut processor_mode = ProcessorMode::Inline;
         let mut written = obj.map.get(key).cloned().unwrap_or_default();
-        // Children are compiled from this text alone (by workers, from its content hash): it
-        // must carry the language its states inherit from the Map state.
-        if let Value::Object(o) = &mut written
-            && self.jsonata
-            && !o.contains_key("QueryLanguage")
+        // Children are compiled from this text alone (by workers, from its content hash), as
+        // a top level: each of its states that inherits JSONata from the Map state must say
+        // so. (Saying it once at the processor's top would make it a JSONata top level, which
+        // admits no JSONPath state, and a state may be JSONPath here.)
+        if self.jsonata
+            && let Some(Value::Object(states)) = written.get_mut("States")
         {
-            o.insert("QueryLanguage".into(), Value::String("JSONata".into()));
+            for state in states.values_mut() {
+                if let Value::Object(o) = state
+                    && !o.contains_key("QueryLanguage")
+                {
+                    o.insert("QueryLanguage".into(), Value::String("JSONata".into()));
+                }
+            }
         }
         let processor_definition = std::sync::Arc::new(written);
         let processor = match obj.object(key, &mut self.diags) {
