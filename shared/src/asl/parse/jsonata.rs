@@ -71,11 +71,13 @@ impl Cx {
         jsonpath_key: &'static str,
         jsonata_key: &'static str,
     ) -> Option<Template> {
-        if self.jsonata {
-            self.jsonata_template(obj, jsonata_key, jsonata_key)
-        } else {
-            self.template(obj, jsonpath_key)
+        if !self.jsonata {
+            return self.template(obj, jsonpath_key);
         }
+        let t = self.jsonata_template(obj, jsonata_key, jsonata_key);
+        // Reader and writer Arguments, BatchInput and Credentials see no result.
+        self.check_reads(t.as_ref(), &obj.at(jsonata_key), Reads::Input);
+        t
     }
 
     /// `Assign` in the state's language. In JSONata the keys are plain variable names and any
