@@ -63,13 +63,18 @@ pub(crate) fn result_path(rp: &ResultPath, raw_input: Value, result: Value) -> R
         ResultPath::Replace => Ok(result),
         ResultPath::Discard => Ok(raw_input),
         ResultPath::At(path) => {
-            let shown = compact(&raw_input);
-            path.write(raw_input, result).map_err(|e| {
+            // Checked first, so that the input is serialised for the message only when it is
+            // needed: the write itself consumes it.
+            let cannot = |e: String, input: &Value| {
                 Failure::new(
                     RESULT_PATH_MATCH_FAILURE,
-                    format!("Unable to apply ResultPath \"{}\" to input \"{}\": {e}", path.text(), shown),
+                    format!("Unable to apply ResultPath \"{}\" to input \"{}\": {e}", path.text(), compact(input)),
                 )
-            })
+            };
+            if let Err(e) = path.check_write(&raw_input) {
+                return Err(cannot(e, &raw_input));
+            }
+            path.write(raw_input, result).map_err(|e| cannot(e, &Value::Null))
         }
     }
 }

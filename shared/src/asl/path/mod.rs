@@ -270,6 +270,11 @@ impl Path {
     pub fn write(&self, target: Value, value: Value) -> Result<Value, String> {
         write::write(&self.segments, target, value)
     }
+
+    /// Whether [`Path::write`] into `target` would succeed, and its error if not.
+    pub fn check_write(&self, target: &Value) -> Result<(), String> {
+        write::check(&self.segments, Some(target))
+    }
 }
 
 /// Jayway's normalized form of a path prefix, as AWS quotes it in causes: `$['a'][0]`.

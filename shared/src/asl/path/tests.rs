@@ -54,3 +54,27 @@ fn write_creates_parents() {
     let root = Path::parse_reference("$").expect("path");
     assert_eq!(root.write(json!({"x": 1}), json!(2)), Ok(json!(2)));
 }
+
+/// `check_write` answers exactly as `write` does, error text included, without writing.
+#[test]
+fn check_write_agrees_with_write() {
+    let inputs = [
+        json!({}),
+        json!({"a": 1}),
+        json!({"a": null}),
+        json!({"a": {"b": [1, {"c": 2}]}}),
+        json!({"a": [null, 5]}),
+        json!([1, 2]),
+        json!("s"),
+        json!(null),
+    ];
+    let paths =
+        ["$.a", "$.a.b", "$.a.b[1].c", "$.a.b[0].c", "$.a.b[9]", "$.a[0].x", "$.a[1]", "$.x.y.z", "$[0]", "$.a[0]"];
+    for input in &inputs {
+        for text in paths {
+            let p = Path::parse_reference(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let written = p.write(input.clone(), json!("v")).map(|_| ());
+            assert_eq!(p.check_write(input), written, "{text} into {input}");
+        }
+    }
+}

@@ -42,6 +42,35 @@ pub(super) fn write(segs: &[Segment], target: Value, value: Value) -> Result<Val
     }
 }
 
+/// Whether [`write`] would succeed, and its error if not, without touching `target`: the
+/// caller quotes the untouched input in the error, and checking first spares serialising it
+/// for every write that succeeds. `None` stands for the fresh object a write creates.
+pub(super) fn check(segs: &[Segment], target: Option<&Value>) -> Result<(), String> {
+    let Some((first, rest)) = segs.split_first() else {
+        return Ok(());
+    };
+    match (first, target) {
+        (Segment::Name(_), None) => check(rest, None),
+        (Segment::Name(n), Some(Value::Object(m))) => match m.get(n) {
+            _ if rest.is_empty() => Ok(()),
+            Some(child) if !child.is_null() => check(rest, Some(child)),
+            _ => check(rest, None),
+        },
+        (Segment::Index(i), Some(Value::Array(a))) => {
+            let i = usize::try_from(*i).map_err(|_| "negative index".to_string())?;
+            match a.get(i) {
+                Some(child) => check(rest, Some(child)),
+                None => Err(format!("index {i} is out of bounds")),
+            }
+        }
+        (_, None) => Err("cannot index a value of type object".to_string()),
+        (Segment::Name(n), Some(other)) => {
+            Err(format!("cannot set field '{n}' on a value of type {}", type_name(other)))
+        }
+        (_, Some(other)) => Err(format!("cannot index a value of type {}", type_name(other))),
+    }
+}
+
 pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
