@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use crate::asl::model::{DataFlow, Pass, PathOrNull, ResultPath, StateKind};
+use crate::asl::model::{DataFlow, JsonataIo, Pass, PathOrNull, ResultPath, StateKind};
 use crate::asl::path::{Path, Root, Segment, Template, template::ExprKind};
 
 /// The deepest value (containers inside containers) state data may hold: what serde_json, and
@@ -124,7 +124,7 @@ impl Growth {
     }
 
     /// What a source selected by a path of this root can be.
-    fn source(root: &Root) -> Growth {
+    pub fn source(root: &Root) -> Growth {
         match root {
             Root::Input => Growth::IDENTITY,
             Root::Context => Growth { context: 1, context_depth: Some(0), ..Growth::default() },
@@ -235,7 +235,7 @@ impl Growth {
             Template::Dynamic(e) => match &e.kind {
                 ExprKind::Path(p) => Growth::of_path(p),
                 ExprKind::Call(c) => c.growth(),
-                ExprKind::Jsonata(_) => Growth::UNBOUNDED,
+                ExprKind::Jsonata(j) => j.growth().unwrap_or(Growth::UNBOUNDED),
             },
             Template::Array(a) => {
                 a.iter().fold(Growth::fixed(2 + a.len(), 1), |g, t| g.plus(Growth::of_template(t).deeper(1)))
@@ -245,6 +245,37 @@ impl Growth {
                 g.plus(Growth::of_template(t).deeper(1).times(1, k.len() * 6 + 4))
             }),
         }
+    }
+}
+
+impl StateGrowth {
+    /// A JSONata state: every template reads the raw state input as `$states.input`, so each
+    /// growth is from the raw input. A field without a bound makes what it builds unbounded
+    /// (then measured).
+    fn of_jsonata(kind: &StateKind, j: &JsonataIo, assign: Option<&Template>) -> StateGrowth {
+        let output = match kind {
+            // Results are measured where they enter.
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_) => Growth::UNBOUNDED,
+            // The state's Output or its input; a matched rule's Output may replace it.
+            StateKind::Choice(c) => c
+                .choices
+                .iter()
+                .filter_map(|b| b.output.as_ref())
+                .fold(template(j.output.as_ref()), |g, t| g.plus(Growth::of_template(t))),
+            _ => template(j.output.as_ref()),
+        };
+        let effective = template(j.arguments.as_ref());
+        let branch_input = match kind {
+            StateKind::Map(m) => m.item_selector.as_ref().map_or(Growth::UNBOUNDED, Growth::of_template),
+            _ => effective,
+        };
+        let mut assigns = assign.map(Growth::of_template).unwrap_or_default();
+        if let StateKind::Choice(c) = kind {
+            for t in c.choices.iter().filter_map(|b| b.assign.as_ref()) {
+                assigns = assigns.plus(Growth::of_template(t));
+            }
+        }
+        StateGrowth { output, effective, branch_input, assign: assigns }
     }
 }
 
@@ -278,10 +309,7 @@ impl StateGrowth {
     pub fn of(kind: &StateKind, flow: &DataFlow, assign: Option<&Template>) -> StateGrowth {
         let io = match flow {
             DataFlow::JsonPath(io) => io,
-            DataFlow::Jsonata(_) => {
-                let u = Growth::UNBOUNDED;
-                return StateGrowth { output: u, effective: u, branch_input: u, assign: u };
-            }
+            DataFlow::Jsonata(j) => return StateGrowth::of_jsonata(kind, j, assign),
         };
         let input = path_or_null(&io.input_path);
         let effective = template(io.parameters.as_ref()).after(input);

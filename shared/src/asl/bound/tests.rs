@@ -80,3 +80,43 @@ fn measure_stops_at_the_limits_without_recursing_further() {
     assert_eq!(measure(&json!({"a": [1, {"b": "x"}]}), usize::MAX), Bound { size: 19, depth: 3 });
     assert!(measure(&json!("x".repeat(100)), 50).size > 50);
 }
+
+/// JSONata fields: the bound from the expressions the fast path recognises holds whichever
+/// path answers (lookups through arrays are mapped by the interpreter).
+#[test]
+fn jsonata_template_bounds_hold() {
+    for template in [
+        json!({"x": "{% $states.input %}", "arr": "{% $states.input.arr %}", "mapped": "{% $states.input.arr.a %}"}),
+        json!("{% $merge([$states.input, {'meta': {'by': 'dmap'}}]) %}"),
+        json!({"o": "{% {'id': $states.input.n, 'd': $states.input.n + $states.input.n, 'big': $states.input.n * 1e300} %}"}),
+        json!([
+            "{% $states.input.n >= 0 %}",
+            "{% $not($states.input.a) %}",
+            "{% $states.input.s = 'x' or $states.input.n < 2 %}"
+        ]),
+        json!({"v": "{% $v.a.a %}", "c": "{% $states.context.Execution.Input.s %}", "l": "{% [1, 'two', {'x': [3]}] %}"}),
+        json!({"flat": "{% $states.input.o.k %}", "deep": "{% $states.input.arr.a.a.a %}"}),
+    ] {
+        let mut diags = Diagnostics::default();
+        let t = Template::compile_jsonata(&template, "", "Output", &mut diags);
+        assert!(diags.items.is_empty(), "{template}: {:?}", diags.items);
+        let g = Growth::of_template(&t);
+        let mut all = inputs();
+        all.push(json!({"o": [{"k": [1, 2]}, {"k": [[3]]}, {"k": {"z": [4]}}], "arr": [{"a": [{"a": 1}]}, {"a": {"a": [2]}}]}));
+        for input in all {
+            let env = FixedEnv {
+                context: json!({"Execution": {"Input": input.clone()}}),
+                variables: serde_json::Map::from_iter([("v".to_string(), input.clone())]),
+            };
+            let Ok(out) = t.eval(&input, &env) else { continue };
+            let bound =
+                g.apply(measure(&input, usize::MAX), measure(&env.context, usize::MAX), measure(&input, usize::MAX));
+            let real = measure(&out, usize::MAX);
+            assert!(
+                real.size <= bound.size && real.depth <= bound.depth,
+                "{template} on {input}: real {real:?} > bound {bound:?}"
+            );
+            assert!(bound.size < usize::MAX / 2, "{template}: no bound");
+        }
+    }
+}

@@ -121,6 +121,12 @@ impl Expression {
         self.inner.compiled.source()
     }
 
+    /// How big its value can be, from what it reads (see `crate::asl::bound`); `None` when
+    /// the expression is outside the fast language and nothing is promised.
+    pub fn growth(&self) -> Option<crate::asl::bound::Growth> {
+        self.inner.fast.as_ref()?.growth()
+    }
+
     /// What the expression may read (an upper bound, from the crate's static analysis).
     pub fn reads(&self) -> Reads {
         self.inner.plan.reads()

@@ -23,7 +23,7 @@ pub(super) struct Lookup {
 
 /// Where a lookup starts.
 #[derive(Debug)]
-enum Root {
+pub(super) enum Root {
     Input,
     Result,
     ErrorOutput,
@@ -32,6 +32,10 @@ enum Root {
 }
 
 impl Lookup {
+    pub(super) fn root(&self) -> &Root {
+        &self.root
+    }
+
     /// `$name.field.field…` with no predicates, sorting, grouping or `[]`.
     pub(super) fn recognise(node: &Node) -> Option<Lookup> {
         let steps: &[Node] = match &node.kind {

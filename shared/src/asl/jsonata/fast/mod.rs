@@ -10,6 +10,7 @@
 //! and the interpreter answers: a fast path never gives a different result or error.
 //! Numbers come back as the crate writes them ([`normalised`]).
 
+mod growth;
 mod lookup;
 mod ops;
 #[cfg(test)]
@@ -52,6 +53,16 @@ impl Fast {
             Tree::Lookup(lookup) => Shape::Lookup(lookup),
             tree => Shape::Tree(tree),
         }))
+    }
+
+    /// A bound of the value (`None`: none known), see [`growth`].
+    pub(super) fn growth(&self) -> Option<crate::asl::bound::Growth> {
+        match &self.0 {
+            Shape::Constant(Some(v)) => Some(crate::asl::bound::Growth::literal(v)),
+            Shape::Constant(None) => Some(crate::asl::bound::Growth::fixed(0, 0)),
+            Shape::Lookup(l) => growth::of_lookup(l),
+            Shape::Tree(t) => growth::of_tree(t),
+        }
     }
 
     /// The value, or `None` when this evaluation must go through the interpreter.
