@@ -10,7 +10,8 @@ use super::{PathError, Segment, normalized};
 /// name the whole path).
 pub(super) fn definite_from<'v>(base: &'v Value, segs: &[Segment], skip: usize) -> Result<&'v Value, PathError> {
     let mut cur = base;
-    for (i, seg) in segs.iter().enumerate().skip(skip) {
+    for (j, seg) in segs.get(skip..).unwrap_or_default().iter().enumerate() {
+        let i = skip + j;
         let next = match (seg, cur) {
             (Segment::Name(n), Value::Object(m)) => m.get(n),
             (Segment::Index(ix), Value::Array(a)) => index(a, *ix),
