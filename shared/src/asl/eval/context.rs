@@ -1,6 +1,10 @@
-//! Per-execution data ([`Exec`]), variable scopes ([`Vars`]) and the environment paths see
-//! while a state is evaluated ([`StateEnv`]): the context object `$$`, built lazily because
-//! most states never read it, and the workflow variables.
+//! Per-execution data ([`Exec`]), variable scopes ([`Vars`]) and the environment expressions
+//! see while a state is evaluated ([`StateEnv`]; with JSONata's `$states` bound, [`Scoped`]).
+//!
+//! The context object (`$$`, `$states.context`) is a view over parts: `Execution` (which holds
+//! the execution input) and `StateMachine` are built once per execution, in [`Exec`]; `State`
+//! and `Map` once per visit, on first read. A read of one member touches only that part, so an
+//! inline Map's ItemSelector costs the same per item whatever the size of the execution input.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

@@ -23,8 +23,9 @@ pub struct StateMachine {
     pub states: Vec<State>,
     pub timeout_seconds: Option<u64>,
     pub comment: Option<String>,
-    /// Whether any path in this machine reads the context object (`$$`). Executions keep a
-    /// copy of their input for `$$.Execution.Input` only when it does.
+    /// Whether any path in this machine reads the context object (`$$`), or any JSONata
+    /// expression may read `$states.context`. Executions keep their input for
+    /// `$$.Execution.Input` only when one does.
     pub reads_context: bool,
     /// Whether evaluation must read the clock at every state: the machine waits, calls out, or
     /// reads `$$` (whose times must be true). Otherwise the execution's start time serves.
