@@ -136,16 +136,7 @@ impl Rule {
     pub fn eval(&self, input: &Value, env: &dyn Env) -> Result<bool, Failure> {
         match self {
             Rule::Compare(c) => c.eval(input, env),
-            Rule::Condition(crate::asl::model::Operand::Literal(b)) => Ok(*b),
-            Rule::Condition(crate::asl::model::Operand::Expr(e)) => match e.eval(input, env)? {
-                Value::Bool(b) => Ok(b),
-                other => Err(match &e.kind {
-                    crate::asl::path::template::ExprKind::Jsonata(j) => {
-                        crate::asl::jsonata::field::unexpected_type(j, &e.field, "boolean", &other)
-                    }
-                    _ => unreachable!("a Condition is a JSONata expression"),
-                }),
-            },
+            Rule::Condition(op) => crate::asl::eval::operand::condition(op, input, env),
             Rule::And(rules) => {
                 for r in rules {
                     if !r.eval(input, env)? {

@@ -10,7 +10,7 @@ mod handling;
 mod host;
 mod io;
 pub mod map_run;
-mod operand;
+pub(crate) mod operand;
 mod run;
 mod states;
 pub mod time;

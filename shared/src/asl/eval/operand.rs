@@ -1,8 +1,9 @@
 //! The one resolver of [`Operand`]s: every field that reads a number, a time or a text from
 //! the state's data (`TimeoutSeconds`, `HeartbeatSeconds`, `MaxConcurrency`,
 //! `ToleratedFailure*`, `MaxItems`, `MaxItemsPerBatch`, `MaxInputBytesPerBatch`, Wait
-//! `Seconds`/`Timestamp`, Fail `Error`/`Cause`), in its `…Path` form or as a JSONata
-//! expression, with AWS's error texts for each in one table ([`Field`]).
+//! `Seconds`/`Timestamp`, Fail `Error`/`Cause`, a JSONata Choice rule's `Condition`), in its
+//! `…Path` form or as a JSONata expression, with AWS's error texts for each in one table
+//! ([`Field`]).
 //!
 //! Literals were checked at load; only values read at run time are checked here.
 
@@ -150,6 +151,23 @@ pub(crate) fn timestamp(op: &Operand<DateTime<Utc>>, eff: &Value, env: &dyn Env)
                 )),
             }
         }
+    }
+}
+
+/// Resolves a JSONata Choice rule's `Condition`, which must give a boolean.
+pub(crate) fn condition(op: &Operand<bool>, input: &Value, env: &dyn Env) -> Result<bool, Failure> {
+    match op {
+        Operand::Literal(b) => Ok(*b),
+        Operand::Expr(e) => match e.eval(input, env)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(match &e.kind {
+                ExprKind::Jsonata(j) => crate::asl::jsonata::field::unexpected_type(j, &e.field, "boolean", &other),
+                _ => Failure::new(
+                    QUERY_EVALUATION_ERROR,
+                    format!("The Condition field must give a boolean, got {}", compact(&other)),
+                ),
+            }),
+        },
     }
 }
 

@@ -168,3 +168,18 @@ fn a_distributed_processor_keeps_its_states_languages_on_its_own() {
     let out = futures::executor::block_on(execute(&child, json!(5), &ExecutionOptions::default(), &ManualHost::new()));
     assert_eq!(out.output, Some(json!({"y": 5})), "{out:?}");
 }
+
+#[test]
+fn a_condition_must_give_a_boolean() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.input.n %}", "Next": "D"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    let f = run(def, json!({"n": 1})).failure.expect("a failure");
+    assert_eq!(f.error.as_deref(), Some("States.QueryEvaluationError"));
+    assert_eq!(
+        f.cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'C' (entered at the event id #2). The JSONata expression '$states.input.n' specified for the field 'Choices[0]/Condition' returned an unexpected result type. Expected 'boolean', but was 'number' for value: 1"
+        )
+    );
+}
