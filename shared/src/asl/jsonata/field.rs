@@ -45,22 +45,10 @@ pub fn unexpected_type(expr: &Expression, field: &str, expected: &str, v: &Value
         format!(
             "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {}",
             shown_text(expr),
-            type_name(v),
+            crate::asl::path::type_name(v),
             compact(v)
         ),
     )
-}
-
-/// JSONata's name of a value's type, as AWS's causes give it.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// The expression as AWS quotes it: the text between the delimiters, trimmed.

@@ -80,12 +80,9 @@ impl Cx {
         t
     }
 
-    /// `Assign` in the state's language. In JSONata the keys are plain variable names and any
-    /// value may hold expressions.
+    /// `Assign` in the state's language: an object whose keys are variable names. In JSONPath
+    /// a `.$` suffix takes a path or intrinsic; in JSONata any value may hold expressions.
     pub(super) fn assign_in(&mut self, obj: &mut Obj<'_>, field: &str) -> Option<Template> {
-        if !self.jsonata {
-            return self.assign(obj);
-        }
         let ptr = obj.at("Assign");
         let v = obj.get("Assign")?;
         let Value::Object(m) = v else {
@@ -93,11 +90,16 @@ impl Cx {
             return None;
         };
         for k in m.keys() {
-            if k == "states" || !crate::asl::path::is_variable_name(k) {
-                self.diags.error(&pointer_push(&ptr, k), code::INVALID_VARIABLE_NAME, format!("'{k}' is not a valid variable name (letters, digits and '_', not starting with a digit, at most 80 characters; 'states' is reserved)"));
+            let name = if self.jsonata { k.as_str() } else { k.strip_suffix(".$").unwrap_or(k) };
+            if name == "states" || !crate::asl::path::is_variable_name(name) {
+                self.diags.error(&pointer_push(&ptr, k), code::INVALID_VARIABLE_NAME, format!("'{name}' is not a valid variable name (letters, digits and '_', not starting with a digit, at most 80 characters; 'states' is reserved)"));
             }
         }
-        Some(Template::compile_jsonata(v, &ptr, field, &mut self.diags))
+        Some(if self.jsonata {
+            Template::compile_jsonata(v, &ptr, field, &mut self.diags)
+        } else {
+            Template::compile(v, &ptr, &mut self.diags)
+        })
     }
 
     /// A field that is a literal or, in a JSONata state, a `{% %}` expression: `Some(expr)`

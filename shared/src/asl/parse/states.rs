@@ -196,23 +196,6 @@ impl Cx {
         Some(Template::compile(v, &ptr, &mut self.diags))
     }
 
-    /// `Assign`: an object whose keys are variable names (a `.$` suffix takes a path).
-    pub(super) fn assign(&mut self, obj: &mut Obj<'_>) -> Option<Template> {
-        let ptr = obj.at("Assign");
-        let v = obj.get("Assign")?;
-        let Value::Object(m) = v else {
-            self.diags.error(&ptr, code::WRONG_TYPE, "Assign must be a JSON object");
-            return None;
-        };
-        for k in m.keys() {
-            let name = k.strip_suffix(".$").unwrap_or(k);
-            if name == "states" || !crate::asl::path::is_variable_name(name) {
-                self.diags.error(&pointer_push(&ptr, k), code::INVALID_VARIABLE_NAME, format!("'{name}' is not a valid variable name (letters, digits and '_', not starting with a digit, at most 80 characters; 'states' is reserved)"));
-            }
-        }
-        Some(Template::compile(v, &ptr, &mut self.diags))
-    }
-
     /// A field given as an integer or by its `…Path` twin.
     pub(super) fn int_or_path(
         &mut self,

@@ -16,6 +16,7 @@ use serde_json::Value;
 pub use filter::Filter;
 pub use parse::is_variable_name;
 pub use template::Template;
+pub use write::type_name;
 
 /// The deepest nesting of parentheses and `!` a filter expression may have. The parser and
 /// the evaluator recurse once per level; 64 levels keep both far inside a 2 MiB worker

@@ -71,6 +71,8 @@ pub(super) fn check(segs: &[Segment], target: Option<&Value>) -> Result<(), Stri
     }
 }
 
+/// A JSON value's type as JSONata and AWS's causes name it (`null`, `boolean`, `number`,
+/// `string`, `array`, `object`).
 pub fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
