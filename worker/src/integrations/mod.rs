@@ -3,6 +3,7 @@
 //! (`config`). [`Integrations`] dispatches a call to the right one. The same integrations serve
 //! Task states of the parent machine and of Map Run children.
 
+pub mod aws;
 pub mod config;
 pub mod http;
 pub mod lambda;
