@@ -4,9 +4,14 @@
 //! temporary file store, per test, and stops it when dropped. It never binds anything but
 //! 127.0.0.1. A missing server is a loud failure with the install hint, never a skip.
 //!
+//! [`Moto`] starts moto in server mode (AWS's protocols) the same way, from `scripts/install-moto`.
+//!
 //! [`pki`] makes a throw-away CA and certificates for `127.0.0.1` with the `openssl` tool.
 
+mod moto;
 pub mod pki;
+
+pub use moto::{MOTO_VENV_IN_REPO, Moto, moto_venv};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
