@@ -146,9 +146,13 @@ pub fn all() -> &'static [Action] {
 }
 
 /// Services whose Task results carry the Java SDK v1 response metadata (`SdkHttpMetadata`,
-/// `SdkResponseMetadata`), as AWS's results of these integrations show them.
+/// `SdkResponseMetadata`). Seen in AWS's results of DynamoDB, SNS and SQS, and in the results
+/// LocalStack recorded against AWS for EventBridge `putEvents` and ECS `runTask`; Batch, Glue
+/// and Athena name their errors as v1 clients do, so their results are taken to carry it too.
+/// The wrapped and newer integrations (EMR, EMR Serverless, API Gateway, Bedrock) build their
+/// results themselves, and the others are undocumented: none.
 pub fn adds_sdk_metadata(service: &str) -> bool {
-    matches!(service, "dynamodb" | "sns" | "sqs")
+    matches!(service, "dynamodb" | "sns" | "sqs" | "events" | "ecs" | "batch" | "glue" | "athena")
 }
 
 #[cfg(test)]

@@ -69,6 +69,9 @@ pub struct Job {
     /// with a non-zero code).
     pub failed_anyway: Option<fn(&Value) -> bool>,
     pub stop: Option<Call>,
+    /// Changes Step Functions makes to the start request of a `.sync` Task (tags saying who
+    /// started the job).
+    pub prepare: Option<fn(&mut Value)>,
     /// A non-empty list at this path of the start result fails the Task with this error
     /// before any poll (ECS: `runTask` answers 200 with `Failures`).
     pub start_failures: Option<(&'static str, &'static str)>,
@@ -95,6 +98,7 @@ const fn job(describe: Call, job: &'static str, status: &'static str) -> Job {
         gone: None,
         failed_anyway: None,
         stop: None,
+        prepare: None,
         start_failures: None,
         output: Output::Job,
         poll_seconds: 5,
@@ -103,6 +107,26 @@ const fn job(describe: Call, job: &'static str, status: &'static str) -> Job {
 
 const fn call(operation: &'static str, input: &'static [Bind]) -> Call {
     Call { operation, input }
+}
+
+/// `ecs:runTask.sync` starts the task with `StartedBy: "AWS Step Functions"` unless the Task
+/// sets it (AWS's recorded TaskScheduled parameters, reproduced by LocalStack).
+fn started_by_step_functions(request: &mut Value) {
+    if let Value::Object(map) = request {
+        map.entry("StartedBy").or_insert_with(|| Value::String("AWS Step Functions".into()));
+    }
+}
+
+/// `batch:submitJob.sync` adds `MANAGED_BY_AWS=STARTED_BY_STEP_FUNCTIONS` to the container's
+/// environment (LocalStack's reproduction of AWS).
+fn managed_by_aws(request: &mut Value) {
+    let Value::Object(map) = request else { return };
+    let overrides = map.entry("ContainerOverrides").or_insert_with(|| Value::Object(Default::default()));
+    let Value::Object(overrides) = overrides else { return };
+    let environment = overrides.entry("Environment").or_insert_with(|| Value::Array(Vec::new()));
+    if let Value::Array(list) = environment {
+        list.push(serde_json::json!({"Name": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"}));
+    }
 }
 
 /// A stopped ECS task whose containers did not all exit 0 has failed: Step Functions fails
@@ -135,6 +159,7 @@ pub static GLUE_JOB_RUN: Job = Job {
 pub static BATCH_JOB: Job = Job {
     succeeded: &["SUCCEEDED"],
     failed: &["FAILED"],
+    prepare: Some(managed_by_aws),
     stop: Some(call(
         "TerminateJob",
         &[b("JobId", Out("JobId")), b("Reason", Text("Terminated by AWS Step Functions"))],
@@ -145,6 +170,7 @@ pub static BATCH_JOB: Job = Job {
 pub static ECS_TASK: Job = Job {
     succeeded: &["STOPPED"],
     failed_anyway: Some(a_container_failed),
+    prepare: Some(started_by_step_functions),
     // "Run a Job: if a non-empty Failures field is encountered, the task is failed with an
     // AmazonECS.Unknown error" (connect-ecs).
     start_failures: Some(("Failures", "AmazonECS.Unknown")),

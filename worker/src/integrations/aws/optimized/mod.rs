@@ -121,7 +121,11 @@ pub async fn invoke(api: Arc<dyn Api>, call: Call<'_>, options: &Options) -> Res
     }
     let armed = Armed::new(Arc::clone(&api));
     let work = async {
-        let started = start(&*api, action, naming, &call).await?;
+        let mut request = call.input.clone();
+        if let Some(prepare) = job.and_then(|j| j.prepare) {
+            prepare(&mut request);
+        }
+        let started = start(&*api, action, naming, &call, request).await?;
         let Some(job) = job else { return Ok(started) };
         let wait = Wait {
             api: &*api,
@@ -150,8 +154,13 @@ fn runtime(message: String) -> Failure {
 
 /// The start call (the only call of a request-response Task) and its result as the Task sees
 /// it.
-async fn start(api: &dyn Api, action: &Action, naming: Naming, call: &Call<'_>) -> Result<Value, Failure> {
-    let input = call.input.clone();
+async fn start(
+    api: &dyn Api,
+    action: &Action,
+    naming: Naming,
+    call: &Call<'_>,
+    input: Value,
+) -> Result<Value, Failure> {
     let result = match action.shape {
         Shape::Emr(wrapped) => emr::call(api, wrapped, action.operation, input).await,
         Shape::ApiGatewayInvoke => apigateway::invoke(api, &input).await,

@@ -40,6 +40,12 @@ async fn a_failed_batch_job_fails_the_task_with_the_job_as_cause() {
     assert_eq!(error, "States.TaskFailed");
     assert_eq!(serde_json::from_str::<Value>(&cause.unwrap()).unwrap(), job);
     assert_eq!(fake.inputs("batch:DescribeJobs"), vec![json!({"Jobs": ["j-1"]}); 2]);
+    assert_eq!(
+        fake.inputs("batch:SubmitJob"),
+        vec![json!({"JobName": "n", "JobQueue": "q", "JobDefinition": "d", "ContainerOverrides": {
+            "Environment": [{"Name": "MANAGED_BY_AWS", "Value": "STARTED_BY_STEP_FUNCTIONS"}]
+        }})]
+    );
     assert!(fake.inputs("batch:TerminateJob").is_empty());
 }
 
@@ -57,6 +63,12 @@ async fn ecs_waits_for_stopped_and_fails_on_a_failed_container_or_start_failures
     let input = json!({"Cluster": "c", "TaskDefinition": "td", "LaunchType": "FARGATE"});
     let result = run(&fake, "ecs:runTask", Sync, input.clone()).await.unwrap();
     assert_eq!(result, ecs_task("STOPPED", 0));
+    assert_eq!(
+        fake.inputs("ecs:RunTask"),
+        vec![
+            json!({"Cluster": "c", "TaskDefinition": "td", "LaunchType": "FARGATE", "StartedBy": "AWS Step Functions"})
+        ]
+    );
     assert_eq!(fake.inputs("ecs:DescribeTasks")[0], json!({"Cluster": "c", "Tasks": ["arn:task/1"]}));
 
     let fake = Fake::new()
