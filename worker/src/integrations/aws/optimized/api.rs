@@ -41,6 +41,9 @@ pub enum ApiError {
     /// The parameters cannot make a request of this operation (unknown member, wrong type).
     #[error("{0}")]
     InvalidParameters(String),
+    /// No credentials to sign with (none configured, the Task's role cannot be assumed).
+    #[error("{0}")]
+    Credentials(String),
 }
 
 /// A plain HTTP request (API Gateway's `invoke`). `url` is absolute and percent-encoded.

@@ -41,21 +41,20 @@ const FORBIDDEN: &[&str] = &[
 const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 pub async fn invoke(api: &dyn Api, input: &Value) -> Result<Value, Called> {
-    let request = request(input).map_err(Called::Refused)?;
+    let request = request(input).map_err(Called::Invalid)?;
     let sign = match input.get("AuthType").and_then(Value::as_str).unwrap_or("NO_AUTH") {
         "NO_AUTH" => None,
         "IAM_ROLE" | "RESOURCE_POLICY" => Some("execute-api"),
         other => {
-            return Err(Called::Refused(refused(format!(
-                "AuthType '{other}' is not NO_AUTH, IAM_ROLE or RESOURCE_POLICY"
-            ))));
+            return Err(Called::Invalid(format!("AuthType '{other}' is not NO_AUTH, IAM_ROLE or RESOURCE_POLICY")));
         }
     };
     let response = match api.send(request, sign).await {
         Ok(r) => r,
-        Err(ApiError::Transport(message) | ApiError::InvalidParameters(message)) => {
+        Err(ApiError::Transport(message)) => {
             return Err(Called::Refused(Failure::new("ApiGateway.SdkClientException", message)));
         }
+        Err(ApiError::InvalidParameters(why)) => return Err(Called::Invalid(why)),
         Err(e) => return Err(Called::Api(e)),
     };
     let text = String::from_utf8_lossy(&response.body).into_owned();
@@ -79,17 +78,13 @@ pub async fn invoke(api: &dyn Api, input: &Value) -> Result<Value, Called> {
     }))
 }
 
-fn refused(message: String) -> Failure {
-    Failure::new("States.TaskFailed", message)
-}
-
 /// The HTTP request of an `invoke`.
-fn request(input: &Value) -> Result<HttpRequest, Failure> {
+fn request(input: &Value) -> Result<HttpRequest, String> {
     let text = |name: &str| input.get(name).and_then(Value::as_str);
-    let endpoint = text("ApiEndpoint").ok_or_else(|| refused("ApiEndpoint is required".into()))?;
-    let method = text("Method").ok_or_else(|| refused("Method is required".into()))?.to_ascii_uppercase();
+    let endpoint = text("ApiEndpoint").ok_or_else(|| "ApiEndpoint is required".to_owned())?;
+    let method = text("Method").ok_or_else(|| "Method is required".to_owned())?.to_ascii_uppercase();
     if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD" | "OPTIONS") {
-        return Err(refused(format!("Method '{method}' is not an HTTP method API Gateway accepts")));
+        return Err(format!("Method '{method}' is not an HTTP method API Gateway accepts"));
     }
     let mut url = if endpoint.starts_with("http://") || endpoint.starts_with("https://") {
         endpoint.trim_end_matches('/').to_owned()
@@ -117,14 +112,14 @@ fn request(input: &Value) -> Result<HttpRequest, Failure> {
     for (name, values) in lists(input.get("Headers"), "Headers")? {
         let lower = name.to_ascii_lowercase();
         if FORBIDDEN.contains(&lower.as_str()) || ["x-forwarded", "x-amz"].iter().any(|p| lower.starts_with(p)) {
-            return Err(refused(format!("the header '{name}' cannot be set by a Task")));
+            return Err(format!("the header '{name}' cannot be set by a Task"));
         }
         headers.extend(values.into_iter().map(|v| (name.clone(), v)));
     }
     let body = match input.get("RequestBody") {
         None | Some(Value::Null) => Vec::new(),
         Some(_) if !matches!(method.as_str(), "PATCH" | "POST" | "PUT") => {
-            return Err(refused(format!("RequestBody is only sent with PATCH, POST and PUT, not {method}")));
+            return Err(format!("RequestBody is only sent with PATCH, POST and PUT, not {method}"));
         }
         Some(Value::String(s)) => s.clone().into_bytes(),
         Some(json) => {
@@ -140,9 +135,9 @@ fn request(input: &Value) -> Result<HttpRequest, Failure> {
 }
 
 /// `{"name": ["v1", "v2"]}` (a single string is taken as a one-value list).
-fn lists(value: Option<&Value>, what: &str) -> Result<Vec<(String, Vec<String>)>, Failure> {
+fn lists(value: Option<&Value>, what: &str) -> Result<Vec<(String, Vec<String>)>, String> {
     let Some(value) = value else { return Ok(Vec::new()) };
-    let map = value.as_object().ok_or_else(|| refused(format!("{what} must be an object of lists of strings")))?;
+    let map = value.as_object().ok_or_else(|| format!("{what} must be an object of lists of strings"))?;
     map.iter()
         .map(|(name, values)| {
             let values = match values {
@@ -151,8 +146,8 @@ fn lists(value: Option<&Value>, what: &str) -> Result<Vec<(String, Vec<String>)>
                     .iter()
                     .map(|v| v.as_str().map(str::to_owned))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| refused(format!("{what}.{name} must be a list of strings")))?,
-                _ => return Err(refused(format!("{what}.{name} must be a list of strings"))),
+                    .ok_or_else(|| format!("{what}.{name} must be a list of strings"))?,
+                _ => return Err(format!("{what}.{name} must be a list of strings")),
             };
             Ok((name.clone(), values))
         })

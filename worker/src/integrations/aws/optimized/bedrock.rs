@@ -10,7 +10,6 @@
 
 use base64::Engine;
 use serde_json::{Map, Value, json};
-use shared::asl::Failure;
 
 use super::Called;
 use super::api::Api;
@@ -60,7 +59,7 @@ pub async fn invoke(api: &dyn Api, operation: &str, input: Value) -> Result<Valu
 }
 
 fn refused(message: String) -> Called {
-    Called::Refused(Failure::new("States.TaskFailed", message))
+    Called::Invalid(message)
 }
 
 /// A body given as JSON is sent as its text.

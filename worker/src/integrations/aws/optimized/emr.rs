@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use shared::asl::Failure;
 
 use super::Called;
-use super::api::{Api, ApiError};
+use super::api::Api;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Wrapped {
@@ -90,7 +90,7 @@ fn into_map(input: Value) -> Map<String, Value> {
 }
 
 fn missing(member: &str) -> Called {
-    Called::Api(ApiError::InvalidParameters(format!("the parameter '{member}' is required")))
+    Called::Invalid(format!("the parameter '{member}' is required"))
 }
 
 fn take(params: &mut Map<String, Value>, member: &str) -> Result<Value, Called> {

@@ -7,6 +7,7 @@
 //! Owns: the table from an optimized service to its error prefix and SDK v1 names, and the
 //! conversion of an [`ApiError`] into a [`Failure`]. Must not: call anything.
 
+use serde_json::Value;
 use shared::asl::Failure;
 
 use super::api::ApiError;
@@ -63,10 +64,9 @@ impl Naming {
     ///
     /// A service error is `<prefix>.<code>`, with `Exception` appended when the code lacks it
     /// (v1 names each error by its exception class: SNS's `NotFound` is `NotFoundException`).
-    /// A transport error is v1's `SdkClientException`. Parameters that make no request fail
-    /// with `States.TaskFailed`: AWS refuses them at CreateStateMachine, which dmap cannot
-    /// always do when the values come from the input.
-    pub fn failure(&self, error: &ApiError) -> Failure {
+    /// A transport error is v1's `SdkClientException`; missing credentials are
+    /// `States.TaskFailed`. Parameters that make no request are [`invalid_parameters`].
+    pub fn failure(&self, error: &ApiError, parameters: &Value) -> Failure {
         match error {
             ApiError::Service { status, code, message, request_id } => {
                 let class = if code.is_empty() {
@@ -89,9 +89,19 @@ impl Naming {
             ApiError::Transport(message) => {
                 Failure::new(format!("{}.SdkClientException", self.prefix), message.clone())
             }
-            ApiError::InvalidParameters(message) => Failure::new("States.TaskFailed", message.clone()),
+            ApiError::InvalidParameters(why) => invalid_parameters(parameters, why),
+            ApiError::Credentials(message) => Failure::new("States.TaskFailed", message.clone()),
         }
     }
+}
+
+/// Parameters the integration cannot take: `States.Runtime`, worded as Step Functions words it
+/// when a Task's parameters do not fit its integration.
+pub fn invalid_parameters(parameters: &Value, why: &str) -> Failure {
+    Failure::new(
+        "States.Runtime",
+        format!("The Parameters '{parameters}' could not be used to start the Task: [{why}]"),
+    )
 }
 
 #[cfg(test)]
@@ -109,7 +119,7 @@ mod tests {
 
     #[test]
     fn a_service_error_is_named_with_the_v1_prefix_and_cause() {
-        let f = naming_of("dynamodb").unwrap().failure(&service_error("ConditionalCheckFailedException"));
+        let f = naming_of("dynamodb").unwrap().failure(&service_error("ConditionalCheckFailedException"), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("DynamoDB.ConditionalCheckFailedException"));
         assert_eq!(
             f.cause.as_deref(),
@@ -122,22 +132,31 @@ mod tests {
 
     #[test]
     fn codes_without_exception_get_the_class_suffix() {
-        let f = naming_of("sns").unwrap().failure(&service_error("NotFound"));
+        let f = naming_of("sns").unwrap().failure(&service_error("NotFound"), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("SNS.NotFoundException"));
     }
 
     #[test]
     fn an_error_without_code_is_the_generic_exception() {
-        let f = naming_of("dynamodb").unwrap().failure(&service_error(""));
+        let f = naming_of("dynamodb").unwrap().failure(&service_error(""), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("DynamoDB.AmazonDynamoDBException"));
     }
 
     #[test]
     fn transport_and_parameter_errors() {
         let sqs = naming_of("sqs").unwrap();
-        let f = sqs.failure(&ApiError::Transport("connection refused".into()));
+        let f = sqs.failure(&ApiError::Transport("connection refused".into()), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("SQS.SdkClientException"));
-        let f = sqs.failure(&ApiError::InvalidParameters("unknown member Foo".into()));
+        let f = sqs.failure(&ApiError::Credentials("no credentials in the chain".into()), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("States.TaskFailed"));
+        let parameters = serde_json::json!({"QueueUrl": "q", "Foo": 1});
+        let f = sqs.failure(&ApiError::InvalidParameters("The field \"Foo\" is not supported".into()), &parameters);
+        assert_eq!(f.error.as_deref(), Some("States.Runtime"));
+        assert_eq!(
+            f.cause.as_deref(),
+            Some(
+                r#"The Parameters '{"QueueUrl":"q","Foo":1}' could not be used to start the Task: [The field "Foo" is not supported]"#
+            )
+        );
     }
 }

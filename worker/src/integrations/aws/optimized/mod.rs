@@ -85,6 +85,8 @@ pub struct Call<'a> {
 #[derive(Debug)]
 pub enum Called {
     Api(ApiError),
+    /// The parameters do not fit the integration (as [`ApiError::InvalidParameters`]).
+    Invalid(String),
     Refused(Failure),
 }
 
@@ -161,6 +163,7 @@ async fn start(
     call: &Call<'_>,
     input: Value,
 ) -> Result<Value, Failure> {
+    let parameters = input.clone();
     let result = match action.shape {
         Shape::Emr(wrapped) => emr::call(api, wrapped, action.operation, input).await,
         Shape::ApiGatewayInvoke => apigateway::invoke(api, &input).await,
@@ -172,7 +175,8 @@ async fn start(
     };
     match result {
         Ok(v) => Ok(v),
-        Err(Called::Api(e)) => Err(naming.failure(&e)),
+        Err(Called::Api(e)) => Err(naming.failure(&e, &parameters)),
+        Err(Called::Invalid(why)) => Err(errors::invalid_parameters(&parameters, &why)),
         Err(Called::Refused(f)) => Err(f),
     }
 }

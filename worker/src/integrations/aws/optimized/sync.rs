@@ -116,7 +116,7 @@ pub async fn wait(w: Wait<'_>, job: &'static Job, armed: &Armed) -> Result<Value
                 return Ok(w.started.clone());
             }
             Err(e) if transient(&e) => continue,
-            Err(e) => return Err(w.naming.failure(&e)),
+            Err(e) => return Err(w.naming.failure(&e, &describe)),
         };
         let Some(description) = path::get(&answer, job.job) else {
             return Err(Failure::new(
@@ -150,7 +150,7 @@ fn transient(error: &ApiError) -> bool {
         ApiError::Service { status, code, .. } => {
             *status >= 500 || code.contains("Throttl") || code == "TooManyRequestsException"
         }
-        ApiError::InvalidParameters(_) => false,
+        ApiError::InvalidParameters(_) | ApiError::Credentials(_) => false,
     }
 }
 

@@ -242,8 +242,9 @@ async fn api_gateway_non_2xx_is_named_by_status_and_bodies_drop_nulls() {
     assert_eq!(signed, None);
 
     let forbidden = json!({"ApiEndpoint": "x.execute-api.us-east-1.amazonaws.com", "Method": "GET", "Headers": {"X-Amz-Date": ["1"]}});
-    let (error, _) = error_of(run(&fake, "apigateway:invoke", RR, forbidden).await);
-    assert_eq!(error, "States.TaskFailed");
+    let (error, cause) = error_of(run(&fake, "apigateway:invoke", RR, forbidden).await);
+    assert_eq!(error, "States.Runtime");
+    assert!(cause.unwrap().starts_with("The Parameters '{\"ApiEndpoint\""));
     assert_eq!(fake.sent().len(), 1, "a refused request is not sent");
 }
 
@@ -292,7 +293,7 @@ async fn bedrock_invoke_model_reads_input_from_and_writes_output_to_s3() {
 
     let both = json!({"ModelId": "m", "Body": {}, "Input": {"S3Uri": "s3://b/k"}});
     let (error, _) = error_of(run(&fake, "bedrock:invokeModel", RR, both).await);
-    assert_eq!(error, "States.TaskFailed");
+    assert_eq!(error, "States.Runtime");
 }
 
 #[tokio::test]

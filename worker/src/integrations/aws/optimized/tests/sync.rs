@@ -162,6 +162,25 @@ async fn dropping_the_task_stops_the_job() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_emr_cluster_is_not_terminated_when_the_task_is_abandoned() {
+    let cluster = |state: &str| json!({"Cluster": {"Id": "j-1", "Status": {"State": state}}});
+    let fake = Fake::new()
+        .answer("emr:RunJobFlow", json!({"JobFlowId": "j-1", "ClusterArn": "arn:c"}))
+        .answer("emr:DescribeCluster", cluster("STARTING"));
+    let task = tokio::spawn({
+        let fake = Arc::clone(&fake);
+        async move { run(&fake, "elasticmapreduce:createCluster", Sync, json!({"Name": "c"})).await }
+    });
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    tokio::task::yield_now().await;
+    assert_eq!(fake.inputs("emr:DescribeCluster"), vec![json!({"ClusterId": "j-1"}); 2]);
+    let operations: Vec<String> = fake.calls().into_iter().map(|(_, operation, _)| operation).collect();
+    assert_eq!(operations, ["RunJobFlow", "DescribeCluster", "DescribeCluster"], "no stop call for EMR clusters");
+}
+
+#[tokio::test(start_paused = true)]
 async fn timeout_seconds_stops_the_job_and_fails_with_states_timeout() {
     let fake = Fake::new()
         .answer("batch:SubmitJob", json!({"JobArn": "arn:j", "JobId": "j-7", "JobName": "n"}))
