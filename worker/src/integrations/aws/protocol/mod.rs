@@ -7,6 +7,12 @@
 
 use serde_json::Value;
 
+mod json;
+mod json_error;
+mod json_shape;
+mod rest_binding;
+mod rest_json;
+
 use super::model::{Operation, Protocol, Service};
 
 /// An HTTP request before signing. `path_and_query` is already percent-encoded.
@@ -64,8 +70,9 @@ pub fn serialize(
     operation: (&str, &Operation),
     input: &Value,
 ) -> Result<Request, InvalidParameters> {
-    let _ = (service, operation, input);
     match service.protocol {
+        Protocol::Json => json::serialize(service, operation, input),
+        Protocol::RestJson => rest_json::serialize(service, operation, input),
         p => Err(InvalidParameters(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
@@ -76,8 +83,9 @@ pub fn deserialize(
     operation: (&str, &Operation),
     response: &Response<'_>,
 ) -> Result<Outcome, MalformedResponse> {
-    let _ = (operation, response);
     match service.protocol {
+        Protocol::Json => json::deserialize(service, operation, response),
+        Protocol::RestJson => rest_json::deserialize(service, operation, response),
         p => Err(MalformedResponse(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }

@@ -1,0 +1,286 @@
+//! [`Aws`]: the generic, signed AWS client. Any operation of any embedded service model, from
+//! the parameters as the API names them, to the output as the API names it — serialised by the
+//! service's protocol, signed with SigV4, sent over one pooled keep-alive HTTP client. Cheap to
+//! clone; one per process serves every Task (the coordinator links the same library).
+//!
+//! A Task's `Credentials.RoleArn` is assumed through STS over the process's credentials, and
+//! the role's credentials cached (per role and external id) until 5 minutes before expiry.
+//!
+//! Owns: the process's AWS configuration (snapshot of the environment and shared files), the
+//! connection pool, credentials caches, and the call. Must not: name errors the Step Functions
+//! way (`sdk` does).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::credentials::{self, Cached, Credentials, CredentialsError, Source, Sts};
+use super::endpoint::{self, Endpoint};
+use super::model::{self, Service};
+use super::profile::{Env, Profiles};
+use super::protocol::{self, Outcome, Response};
+use super::sign::{Scope, Signer};
+
+/// A successful call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiOutput {
+    /// The output as the API names it (PascalCase members).
+    pub output: Value,
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The service answered with an error.
+    #[error("{message} (Service: {service}, Status Code: {status}, Request ID: {})", request_id.as_deref().unwrap_or(""))]
+    Service { service: String, status: u16, code: String, message: String, request_id: Option<String> },
+    /// The parameters do not fit the operation; nothing was sent.
+    #[error("{0}")]
+    InvalidParameters(String),
+    /// No service or operation of that name, or a protocol dmap does not speak.
+    #[error("{0}")]
+    Model(String),
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The request could not be sent or the response not read.
+    #[error("{0}")]
+    Transport(String),
+    /// The response does not follow the service's protocol.
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// A role to call as (a Task's `Credentials`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Role {
+    pub arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+}
+
+/// How the client is set up; `Default` reads the process's environment.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    /// The environment to read AWS's variables from (`None`: the process's).
+    pub env: Option<Env>,
+    /// Bound on connecting; a Task's `TimeoutSeconds` bounds the whole call.
+    pub connect_timeout: Option<Duration>,
+}
+
+/// The client. Clones share everything.
+#[derive(Clone)]
+pub struct Aws(Arc<Inner>);
+
+struct Inner {
+    http: reqwest::Client,
+    env: Env,
+    profiles: Profiles,
+    region: String,
+    credentials: Result<Cached, CredentialsError>,
+    roles: Mutex<HashMap<Role, Arc<Cached>>>,
+    endpoints: Mutex<HashMap<String, Arc<Endpoint>>>,
+    signer: Signer,
+}
+
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws").field("region", &self.0.region).finish()
+    }
+}
+
+impl Aws {
+    /// Reads the configuration now; credentials are fetched on the first call.
+    pub fn new(options: AwsOptions) -> Result<Aws, ApiError> {
+        let env = options.env.unwrap_or_else(Env::from_process);
+        let profiles = Profiles::load(&env);
+        let http = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ApiError::Transport(format!("cannot start the HTTP client: {e}")))?;
+        Ok(Aws(Arc::new(Inner {
+            region: endpoint::region(&env, &profiles),
+            credentials: credentials::chain(&env, &profiles).map(Cached::new),
+            http,
+            env,
+            profiles,
+            roles: Mutex::default(),
+            endpoints: Mutex::default(),
+            signer: Signer::default(),
+        })))
+    }
+
+    pub fn region(&self) -> &str {
+        &self.0.region
+    }
+
+    /// Calls `operation` (`PutItem` or `putItem`) of the service Step Functions names `service`.
+    pub async fn call_api(
+        &self,
+        service: &str,
+        operation: &str,
+        input: &Value,
+        role: Option<&Role>,
+    ) -> Result<ApiOutput, ApiError> {
+        let model = model::service(service).map_err(|e| ApiError::Model(e.to_string()))?;
+        let credentials = match role {
+            None => self.0.base_credentials().await?,
+            Some(role) => self.0.role_credentials(role).await?,
+        };
+        self.0.call(&model, operation, input, Some(&credentials)).await
+    }
+}
+
+impl Inner {
+    async fn base_credentials(&self) -> Result<Arc<Credentials>, CredentialsError> {
+        match &self.credentials {
+            Ok(c) => c.get(&self.http, self).await,
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    async fn role_credentials(&self, role: &Role) -> Result<Arc<Credentials>, CredentialsError> {
+        let cached = {
+            let mut roles = self.roles.lock().unwrap_or_else(|p| p.into_inner());
+            match roles.get(role) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = Arc::new(Cached::new(self.assume(role)?));
+                    roles.insert(role.clone(), c.clone());
+                    c
+                }
+            }
+        };
+        cached.get(&self.http, self).await
+    }
+
+    /// The source that assumes `role` over the process's own credentials.
+    fn assume(&self, role: &Role) -> Result<Source, CredentialsError> {
+        let base = credentials::chain(&self.env, &self.profiles)?;
+        Ok(Source::AssumeRole {
+            role_arn: role.arn.clone(),
+            session_name: role.session_name.clone(),
+            external_id: role.external_id.clone(),
+            base: Box::new(base),
+        })
+    }
+
+    fn endpoint(&self, service: &Service) -> Arc<Endpoint> {
+        let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = endpoints.get(&service.name) {
+            return e.clone();
+        }
+        let e = Arc::new(endpoint::resolve(service, &self.region, &self.env, &self.profiles));
+        endpoints.insert(service.name.clone(), e.clone());
+        e
+    }
+
+    /// One call, signed with `credentials` (unsigned when `None`).
+    async fn call(
+        &self,
+        service: &Service,
+        operation: &str,
+        input: &Value,
+        credentials: Option<&Credentials>,
+    ) -> Result<ApiOutput, ApiError> {
+        let op = service
+            .operation(operation)
+            .ok_or_else(|| ApiError::Model(format!("the service '{}' has no action '{operation}'", service.name)))?;
+        let request = protocol::serialize(service, op, input).map_err(|e| ApiError::InvalidParameters(e.0))?;
+        let endpoint = self.endpoint(service);
+        let url = reqwest::Url::parse(&endpoint.url)
+            .map_err(|e| ApiError::Transport(format!("the endpoint '{}' is not a URL: {e}", endpoint.url)))?;
+        let mut host = url
+            .host_str()
+            .ok_or_else(|| ApiError::Transport(format!("the endpoint '{}' has no host", endpoint.url)))?
+            .to_owned();
+        if let Some(prefix) = &request.host_prefix {
+            host.insert_str(0, prefix);
+        }
+        let authority = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        let base_path = url.path().trim_end_matches('/');
+        let path_and_query = format!("{base_path}{}", request.path_and_query);
+        let mut headers = request.headers;
+        if let Some(credentials) = credentials {
+            headers.push(("host".into(), authority.clone()));
+            let scope = Scope { region: &endpoint.signing_region, service: &service.signing_name };
+            self.signer.sign(
+                &request.method,
+                &path_and_query,
+                &mut headers,
+                &request.body,
+                credentials,
+                scope,
+                Utc::now(),
+            );
+        }
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| ApiError::Model(format!("bad HTTP method {}", request.method)))?;
+        let mut builder = self.http.request(method, format!("{}://{authority}{path_and_query}", url.scheme()));
+        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = builder.body(request.body).send().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response.bytes().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
+        let response = Response { status, headers: &headers, body: &body };
+        let outcome = protocol::deserialize(service, op, &response).map_err(|e| ApiError::Malformed(e.to_string()))?;
+        let request_id = ["x-amzn-requestid", "x-amz-request-id"]
+            .iter()
+            .find_map(|h| headers.iter().find(|(n, _)| n == h))
+            .map(|(_, v)| v.clone());
+        match outcome {
+            Outcome::Ok(output) => Ok(ApiOutput { output, status, headers, request_id }),
+            Outcome::Err(e) => Err(ApiError::Service {
+                service: service.error_prefix.clone(),
+                status: e.status,
+                code: e.code,
+                message: e.message,
+                request_id: e.request_id.or(request_id),
+            }),
+        }
+    }
+}
+
+/// reqwest's error with its causes, which say what went wrong (refused, reset, DNS).
+fn transport_text(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl Sts for Inner {
+    fn call<'a>(
+        &'a self,
+        credentials: Option<&'a Credentials>,
+        operation: &'a str,
+        input: Value,
+    ) -> BoxFuture<'a, Result<Value, String>> {
+        Box::pin(async move {
+            let sts = model::service("sts").map_err(|e| e.to_string())?;
+            Inner::call(self, &sts, operation, &input, credentials).await.map(|o| o.output).map_err(|e| e.to_string())
+        })
+    }
+}
