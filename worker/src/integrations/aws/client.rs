@@ -140,6 +140,67 @@ impl Aws {
     }
 }
 
+/// The answer of [`Aws::send`]: any status, headers as received (lower-case names).
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Aws {
+    /// Sends a plain HTTP request over the shared pool (API Gateway's `invoke`), signed with
+    /// SigV4 for the signing name `sign_as` in the client's region when given, as the process
+    /// or as `role`.
+    pub async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        sign_as: Option<&str>,
+        role: Option<&Role>,
+    ) -> Result<Sent, ApiError> {
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| ApiError::InvalidParameters(format!("'{url}' is not a URL: {e}")))?;
+        let mut headers: Vec<(String, String)> =
+            headers.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
+        if let Some(service) = sign_as {
+            let credentials = match role {
+                None => self.0.base_credentials().await?,
+                Some(role) => self.0.role_credentials(role).await?,
+            };
+            let host = parsed.host_str().unwrap_or_default();
+            let authority = match parsed.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host.to_owned(),
+            };
+            let path_and_query = match parsed.query() {
+                Some(q) => format!("{}?{q}", parsed.path()),
+                None => parsed.path().to_owned(),
+            };
+            headers.push(("host".into(), authority));
+            let scope = Scope { region: &self.0.region, service };
+            self.0.signer.sign(method, &path_and_query, &mut headers, &body, &credentials, scope, Utc::now());
+        }
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| ApiError::InvalidParameters(format!("bad HTTP method {method}")))?;
+        let mut builder = self.0.http.request(method, parsed);
+        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let response = builder.body(body).send().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response.bytes().await.map_err(|e| ApiError::Transport(transport_text(&e)))?.to_vec();
+        Ok(Sent { status, headers, body })
+    }
+}
+
 impl Inner {
     async fn base_credentials(&self) -> Result<Arc<Credentials>, CredentialsError> {
         match &self.credentials {
