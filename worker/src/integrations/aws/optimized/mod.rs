@@ -13,6 +13,7 @@ mod actions;
 mod api;
 mod apigateway;
 mod bedrock;
+mod client;
 mod emr;
 mod errors;
 mod jobs;
@@ -32,6 +33,7 @@ use shared::asl::Failure;
 
 pub use actions::{Action, Shape, all, find};
 pub use api::{Api, ApiError, ApiOutput, HttpRequest, HttpResponse};
+pub use client::Bound;
 
 use actions::adds_sdk_metadata;
 use errors::{Naming, naming_of};
