@@ -64,7 +64,10 @@ pub enum Protocol {
 pub enum XmlNamespace {
     Uri(String),
     /// With a prefix: `xmlns:xsi="…"` (S3's `Grantee`).
-    Full { uri: String, prefix: Option<String> },
+    Full {
+        uri: String,
+        prefix: Option<String>,
+    },
 }
 
 #[derive(Debug, Deserialize)]

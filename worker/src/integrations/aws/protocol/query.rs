@@ -162,8 +162,7 @@ impl Form<'_> {
                 let object =
                     value.as_object().ok_or_else(|| InvalidParameters(format!("{key}: expected an object")))?;
                 let (Some(k), Some(v)) = (&shape.key, &shape.value) else { return Err(model("map without key")) };
-                let entries =
-                    if member.flattened || shape.flattened { key.to_owned() } else { format!("{key}.entry") };
+                let entries = if member.flattened || shape.flattened { key.to_owned() } else { format!("{key}.entry") };
                 let (key_name, value_name) = (self.name(k, "key"), self.name(v, "value"));
                 for (i, (name, val)) in object.iter().enumerate() {
                     let n = i + 1;
@@ -238,3 +237,7 @@ fn error(
     };
     ServiceError { status: response.status, code, message, request_id: id.or_else(header_id) }
 }
+
+#[cfg(test)]
+#[path = "query_tests.rs"]
+mod tests;

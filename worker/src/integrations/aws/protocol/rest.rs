@@ -60,7 +60,11 @@ fn model(e: impl std::fmt::Display) -> InvalidParameters {
 }
 
 /// Applies the HTTP bindings of `operation` to `input`.
-pub fn bind<'a>(service: &'a Service, operation: &'a Operation, input: &'a Value) -> Result<Bound<'a>, InvalidParameters> {
+pub fn bind<'a>(
+    service: &'a Service,
+    operation: &'a Operation,
+    input: &'a Value,
+) -> Result<Bound<'a>, InvalidParameters> {
     let (template, literal_query) = match operation.http.request_uri.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (operation.http.request_uri.as_str(), None),
@@ -105,7 +109,12 @@ pub fn bind<'a>(service: &'a Service, operation: &'a Operation, input: &'a Value
         let wire = member.location_name.as_deref().unwrap_or(name);
         match member.location.as_deref() {
             Some("uri") => {
-                let text = scalar::to_text(target, scalar::timestamp_format(Some(member), target, Format::Iso8601), value, name)?;
+                let text = scalar::to_text(
+                    target,
+                    scalar::timestamp_format(Some(member), target, Format::Iso8601),
+                    value,
+                    name,
+                )?;
                 let greedy = format!("{{{wire}+}}");
                 if path.contains(&greedy) {
                     path = path.replace(&greedy, &utf8_percent_encode(&text, GREEDY).to_string());
@@ -179,7 +188,14 @@ fn join_query(path: String, query: &[(String, Option<String>)]) -> String {
 }
 
 /// A scalar's text, or a list's items' texts.
-fn texts(service: &Service, member: &Member, target: &Shape, value: &Value, path: &str, default: Format) -> Result<Vec<String>, InvalidParameters> {
+fn texts(
+    service: &Service,
+    member: &Member,
+    target: &Shape,
+    value: &Value,
+    path: &str,
+    default: Format,
+) -> Result<Vec<String>, InvalidParameters> {
     if target.kind != ShapeKind::List {
         let format = scalar::timestamp_format(Some(member), target, default);
         return Ok(vec![scalar::to_text(target, format, value, path)?]);
@@ -187,11 +203,18 @@ fn texts(service: &Service, member: &Member, target: &Shape, value: &Value, path
     let item = target.member.as_ref().ok_or_else(|| model("list without member"))?;
     let item_shape = service.shape(&item.shape).map_err(model)?;
     let items = value.as_array().ok_or_else(|| InvalidParameters(format!("{path}: expected an array")))?;
-    let format = scalar::timestamp_format(Some(item), item_shape, scalar::timestamp_format(Some(member), target, default));
+    let format =
+        scalar::timestamp_format(Some(item), item_shape, scalar::timestamp_format(Some(member), target, default));
     items.iter().enumerate().map(|(i, v)| scalar::to_text(item_shape, format, v, &format!("{path}[{i}]"))).collect()
 }
 
-fn header_text(service: &Service, member: &Member, target: &Shape, value: &Value, path: &str) -> Result<String, InvalidParameters> {
+fn header_text(
+    service: &Service,
+    member: &Member,
+    target: &Shape,
+    value: &Value,
+    path: &str,
+) -> Result<String, InvalidParameters> {
     if member.jsonvalue {
         let text = match value {
             Value::String(s) => s.clone(),
@@ -205,12 +228,24 @@ fn header_text(service: &Service, member: &Member, target: &Shape, value: &Value
     }
     let quoted: Vec<String> = texts
         .into_iter()
-        .map(|t| if t.contains(',') || t.contains('"') { format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\"")) } else { t })
+        .map(|t| {
+            if t.contains(',') || t.contains('"') {
+                format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""))
+            } else {
+                t
+            }
+        })
         .collect();
     Ok(quoted.join(", "))
 }
 
-fn add_query_map(service: &Service, query: &mut Vec<(String, Option<String>)>, target: &Shape, value: &Value, path: &str) -> Result<(), InvalidParameters> {
+fn add_query_map(
+    service: &Service,
+    query: &mut Vec<(String, Option<String>)>,
+    target: &Shape,
+    value: &Value,
+    path: &str,
+) -> Result<(), InvalidParameters> {
     let map = value.as_object().ok_or_else(|| InvalidParameters(format!("{path}: expected an object")))?;
     let value_member = target.value.as_ref().ok_or_else(|| model("map without value"))?;
     let value_shape = service.shape(&value_member.shape).map_err(model)?;
@@ -226,7 +261,11 @@ fn add_query_map(service: &Service, query: &mut Vec<(String, Option<String>)>, t
     Ok(())
 }
 
-fn host_prefix(operation: &Operation, shape: &Shape, object: &Map<String, Value>) -> Result<Option<String>, InvalidParameters> {
+fn host_prefix(
+    operation: &Operation,
+    shape: &Shape,
+    object: &Map<String, Value>,
+) -> Result<Option<String>, InvalidParameters> {
     let Some(template) = &operation.host_prefix else { return Ok(None) };
     let mut prefix = template.clone();
     for name in shape.members.iter().filter(|(_, m)| m.host_label).map(|(n, _)| n) {

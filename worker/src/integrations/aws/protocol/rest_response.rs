@@ -41,10 +41,10 @@ pub fn read<'a>(
         let wire = member.location_name.as_deref().unwrap_or(name);
         match member.location.as_deref() {
             Some("header") => {
-                if let Some(text) = header(response, wire) {
-                    if let Some(v) = header_value(service, member, target, text)? {
-                        out.insert(name.to_owned(), v);
-                    }
+                if let Some(text) = header(response, wire)
+                    && let Some(v) = header_value(service, member, target, text)?
+                {
+                    out.insert(name.to_owned(), v);
                 }
             }
             Some("headers") => {
@@ -52,7 +52,9 @@ pub fn read<'a>(
                 let map: Map<String, Value> = response
                     .headers
                     .iter()
-                    .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|rest| (rest.to_owned(), Value::String(v.clone()))))
+                    .filter_map(|(k, v)| {
+                        k.strip_prefix(&prefix).map(|rest| (rest.to_owned(), Value::String(v.clone())))
+                    })
                     .collect();
                 if !map.is_empty() {
                     out.insert(name.to_owned(), Value::Object(map));
@@ -97,7 +99,12 @@ fn raw_payload(member: &Member, target: &Shape, body: &[u8]) -> Option<Value> {
     Some(Value::String(BASE64.encode(body)))
 }
 
-fn header_value(service: &Service, member: &Member, target: &Shape, text: &str) -> Result<Option<Value>, MalformedResponse> {
+fn header_value(
+    service: &Service,
+    member: &Member,
+    target: &Shape,
+    text: &str,
+) -> Result<Option<Value>, MalformedResponse> {
     if member.jsonvalue {
         let bytes = BASE64.decode(text.trim()).map_err(corrupt)?;
         return serde_json::from_slice(&bytes).map(Some).map_err(corrupt);

@@ -28,7 +28,11 @@ fn model(e: impl std::fmt::Display) -> InvalidParameters {
 }
 
 /// Builds the request for `operation`.
-pub fn serialize(service: &Service, (_, operation): (&str, &Operation), input: &Value) -> Result<Request, InvalidParameters> {
+pub fn serialize(
+    service: &Service,
+    (_, operation): (&str, &Operation),
+    input: &Value,
+) -> Result<Request, InvalidParameters> {
     let Bound { mut request, body } = rest::bind(service, operation, input)?;
     let document = match body {
         Body::Done => None,
@@ -74,22 +78,23 @@ pub fn deserialize(
     let Some(output) = &operation.output else { return Ok(Outcome::Ok(Value::Object(Map::new()))) };
     let shape = service.shape(&output.shape).map_err(|e| MalformedResponse(format!("{name}: {e}")))?;
     let (mut out, body) = rest::read(service, shape, response)?;
+    let document = match body {
+        BodyOut::Done => return Ok(Outcome::Ok(Value::Object(out))),
+        BodyOut::Members if response.body.iter().all(u8::is_ascii_whitespace) => {
+            return Ok(Outcome::Ok(Value::Object(out)));
+        }
+        _ => xml::parse(response.body)?,
+    };
+    if document.name == "Error" && document.child("Code").is_some() {
+        return Ok(Outcome::Err(error_from(service, response, &document)));
+    }
     match body {
-        BodyOut::Done => {}
         BodyOut::Payload { name, member } => {
-            let root = xml::parse(response.body)?;
-            if let Some(v) = xml_shape::decode(service, &member.shape, &root)? {
+            if let Some(v) = xml_shape::decode(service, &member.shape, &document)? {
                 out.insert(name.to_owned(), v);
             }
         }
-        BodyOut::Members if response.body.iter().all(u8::is_ascii_whitespace) => {}
-        BodyOut::Members => {
-            let root = xml::parse(response.body)?;
-            if root.name == "Error" && root.child("Code").is_some() {
-                return Ok(Outcome::Err(error_from(service, response, &root)));
-            }
-            out.extend(xml_shape::decode_structure(service, shape, &root)?);
-        }
+        _ => out.extend(xml_shape::decode_structure(service, shape, &document)?),
     }
     Ok(Outcome::Ok(Value::Object(out)))
 }
@@ -152,3 +157,7 @@ fn reason_phrase(status: u16) -> &'static str {
         _ => "",
     }
 }
+
+#[cfg(test)]
+#[path = "rest_xml_tests.rs"]
+mod tests;

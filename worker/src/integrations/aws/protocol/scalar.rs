@@ -31,8 +31,10 @@ pub fn to_text(shape: &Shape, format: Format, value: &Value, path: &str) -> Resu
         // A string member given a number or boolean: its JSON text is what the user means.
         (ShapeKind::String, Value::Number(_) | Value::Bool(_)) => value.to_string(),
         (ShapeKind::Boolean, Value::Bool(b)) => b.to_string(),
-        (ShapeKind::Integer | ShapeKind::Long | ShapeKind::Short | ShapeKind::Byte | ShapeKind::BigInteger,
-            Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+        (
+            ShapeKind::Integer | ShapeKind::Long | ShapeKind::Short | ShapeKind::Byte | ShapeKind::BigInteger,
+            Value::Number(n),
+        ) if n.is_i64() || n.is_u64() => n.to_string(),
         (ShapeKind::Float | ShapeKind::Double | ShapeKind::BigDecimal, Value::Number(n)) => n.to_string(),
         (ShapeKind::Timestamp, v) => {
             let t = timestamp::from_state(v).ok_or_else(|| wrong(path, kind, value))?;
@@ -95,8 +97,10 @@ mod tests {
         assert_eq!(to_text(&shape("integer"), iso, &json!(-3), "P").unwrap(), "-3");
         assert_eq!(to_text(&shape("double"), iso, &json!(1.5), "P").unwrap(), "1.5");
         assert_eq!(to_text(&shape("blob"), iso, &json!("aGk="), "P").unwrap(), "aGk=");
-        assert_eq!(to_text(&shape("timestamp"), Format::HttpDate, &json!(0), "P").unwrap(),
-            "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            to_text(&shape("timestamp"), Format::HttpDate, &json!(0), "P").unwrap(),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]
@@ -117,8 +121,10 @@ mod tests {
         assert_eq!(from_text(&shape("boolean"), "true").unwrap(), Some(json!(true)));
         assert_eq!(from_text(&shape("string"), "").unwrap(), Some(json!("")));
         assert_eq!(from_text(&shape("integer"), "").unwrap(), None);
-        assert_eq!(from_text(&shape("timestamp"), "2014-04-29T18:30:38Z").unwrap(),
-            Some(json!("2014-04-29T18:30:38.000Z")));
+        assert_eq!(
+            from_text(&shape("timestamp"), "2014-04-29T18:30:38Z").unwrap(),
+            Some(json!("2014-04-29T18:30:38.000Z"))
+        );
         assert!(from_text(&shape("boolean"), "yes").is_err());
         assert!(from_text(&shape("integer"), "x").is_err());
     }

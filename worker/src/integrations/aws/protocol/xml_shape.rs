@@ -181,7 +181,14 @@ pub fn encode(
             }
             for (k, v) in object {
                 w.open(entry, &[]);
-                encode(service, w, key, key.location_name.as_deref().unwrap_or("key"), &Value::String(k.clone()), path)?;
+                encode(
+                    service,
+                    w,
+                    key,
+                    key.location_name.as_deref().unwrap_or("key"),
+                    &Value::String(k.clone()),
+                    path,
+                )?;
                 encode(service, w, val, val.location_name.as_deref().unwrap_or("value"), v, &format!("{path}.{k}"))?;
                 w.close(entry);
             }
