@@ -15,9 +15,10 @@
 //!
 //! Owns: both directions for both variants. Must not: sign or send.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value};
 
+use super::rest::UNRESERVED;
 use super::timestamp::Format;
 use super::xml::Element;
 use super::{InvalidParameters, MalformedResponse, Outcome, Request, Response, ServiceError};
@@ -30,9 +31,6 @@ pub enum Variant {
     Query,
     Ec2,
 }
-
-/// RFC 3986's unreserved characters stay; everything else is percent-encoded.
-const FORM: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 fn model(e: impl std::fmt::Display) -> InvalidParameters {
     InvalidParameters(e.to_string())
@@ -62,7 +60,7 @@ pub fn serialize(
     }
     let body = pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, FORM), utf8_percent_encode(v, FORM)))
+        .map(|(k, v)| format!("{}={}", utf8_percent_encode(k, UNRESERVED), utf8_percent_encode(v, UNRESERVED)))
         .collect::<Vec<_>>()
         .join("&");
     Ok(Request {
@@ -110,9 +108,15 @@ impl Form<'_> {
             return Err(InvalidParameters(format!("{}: no such member", join(prefix, unknown))));
         }
         for (key, member) in shape.members.iter() {
+            let token;
             let value = match object.get(key) {
-                Some(Value::Null) | None => continue,
-                Some(v) => v,
+                Some(v) if !v.is_null() => v,
+                // An idempotency token left out is generated, as the SDKs do (EC2's ClientToken).
+                _ if member.idempotency_token => {
+                    token = Value::String(uuid::Uuid::new_v4().to_string());
+                    &token
+                }
+                _ => continue,
             };
             self.value(out, member, value, &join(prefix, &self.name(member, key)))?;
         }

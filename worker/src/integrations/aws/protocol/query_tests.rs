@@ -332,3 +332,16 @@ fn ec2_errors_are_read_from_response_errors() {
         })
     );
 }
+
+#[test]
+fn an_idempotency_token_left_out_is_a_fresh_uuid_and_one_given_is_kept() {
+    let ec2 = service("ec2").unwrap();
+    let body = form(&ec2, "disableCapacityManager", json!({ "DryRun": true }));
+    let token = body.strip_prefix("Action=DisableCapacityManager&Version=2016-11-15&DryRun=true&ClientToken=").unwrap();
+    assert_eq!(token.len(), 36, "{body}");
+    assert!(uuid::Uuid::parse_str(token).is_ok(), "{body}");
+    assert_eq!(
+        form(&ec2, "disableCapacityManager", json!({ "ClientToken": "mine" })),
+        "Action=DisableCapacityManager&Version=2016-11-15&ClientToken=mine"
+    );
+}

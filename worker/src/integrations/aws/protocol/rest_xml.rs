@@ -94,7 +94,21 @@ pub fn deserialize(
                 out.insert(name.to_owned(), v);
             }
         }
-        _ => out.extend(xml_shape::decode_structure(service, shape, &document)?),
+        _ => {
+            // S3's GetBucketLocation answers with its one body member as the document's root.
+            let mut body_members = shape.members.iter().filter(|(_, m)| m.location.is_none());
+            match (body_members.next(), body_members.next()) {
+                (Some((name, member)), None)
+                    if document.name == member.location_name.as_deref().unwrap_or(name)
+                        && document.children.is_empty() =>
+                {
+                    if let Some(v) = xml_shape::decode(service, &member.shape, &document)? {
+                        out.insert(name.to_owned(), v);
+                    }
+                }
+                _ => out.extend(xml_shape::decode_structure(service, shape, &document)?),
+            }
+        }
     }
     Ok(Outcome::Ok(Value::Object(out)))
 }

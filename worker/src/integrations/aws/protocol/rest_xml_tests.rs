@@ -43,7 +43,9 @@ fn synthetic() -> Service {
                 "Names": { "shape": "Strs", "location": "header", "locationName": "X-Names" },
                 "Token": { "shape": "Str", "idempotencyToken": true, "location": "header", "locationName": "X-Token" },
                 "Note": { "shape": "Str" },
-                "Count": { "shape": "Int", "locationName": "count" }
+                "Count": { "shape": "Int", "locationName": "count" },
+                "Pairs": { "shape": "StrMap" },
+                "Flat": { "shape": "Items", "flattened": true }
             }},
             "PutOut": { "type": "structure", "members": {
                 "Status": { "shape": "Int", "location": "statusCode" },
@@ -233,7 +235,8 @@ fn query_lists_and_maps_header_lists_and_dates_and_body_members_follow_the_bindi
         "put",
         json!({
             "Id": "a/b", "Tags": ["x", "y z"], "Extra": { "tag": "ignored", "k": "v" },
-            "Since": "2014-04-29T18:30:38Z", "Names": ["a", "b,c"], "Token": "tok", "Note": "n", "Count": 2
+            "Since": "2014-04-29T18:30:38Z", "Names": ["a", "b,c"], "Token": "tok", "Note": "n", "Count": 2,
+            "Pairs": { "p": "1 < 2" }, "Flat": ["x", "y"]
         }),
     );
     assert_eq!(r.path_and_query, "/things/a%2Fb?mode=fast&tag=x&tag=y%20z&k=v");
@@ -242,7 +245,8 @@ fn query_lists_and_maps_header_lists_and_dates_and_body_members_follow_the_bindi
     assert_eq!(header(&r, "x-token"), Some("tok"));
     assert_eq!(
         String::from_utf8(r.body).unwrap(),
-        "<PutRequest xmlns=\"urn:t\"><Note>n</Note><count>2</count></PutRequest>"
+        "<PutRequest xmlns=\"urn:t\"><Note>n</Note><count>2</count>\
+        <Pairs><entry><key>p</key><value>1 &lt; 2</value></entry></Pairs><Item>x</Item><Item>y</Item></PutRequest>"
     );
     let generated = request(&t, "put", json!({ "Id": "1" }));
     assert_eq!(header(&generated, "x-token").map(str::len), Some(36), "a fresh UUID fills the idempotency token");
@@ -272,4 +276,27 @@ fn a_blob_payload_that_is_not_streamed_is_base64_both_ways() {
     let r = request(&t, "blob", json!({ "Data": "aGk=" }));
     assert_eq!(r.body, b"hi");
     assert_eq!(read(&t, "blob", 200, &[], b"hi"), Outcome::Ok(json!({ "Data": "aGk=" })));
+}
+
+#[test]
+fn s3_list_buckets_wrapped_lists_and_get_bucket_location_as_the_root() {
+    let s3 = service("s3").unwrap();
+    let out = read(&s3, "listBuckets", 200, &[], b"<ListAllMyBucketsResult><Owner><ID>o1</ID></Owner><Buckets>\
+        <Bucket><Name>a</Name><CreationDate>2019-12-11T23:32:47+00:00</CreationDate></Bucket>\
+        <Bucket><Name>b</Name><CreationDate>2019-12-11T23:32:47.5Z</CreationDate></Bucket></Buckets></ListAllMyBucketsResult>");
+    assert_eq!(
+        out,
+        Outcome::Ok(json!({ "Buckets": [
+        { "Name": "a", "CreationDate": "2019-12-11T23:32:47.000Z" },
+        { "Name": "b", "CreationDate": "2019-12-11T23:32:47.500Z" }
+    ], "Owner": { "ID": "o1" } }))
+    );
+    let out = read(
+        &s3,
+        "getBucketLocation",
+        200,
+        &[],
+        b"<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">eu-west-1</LocationConstraint>",
+    );
+    assert_eq!(out, Outcome::Ok(json!({ "LocationConstraint": "eu-west-1" })));
 }
