@@ -11,7 +11,7 @@ use super::model::{Operation, Protocol, Service};
 
 mod error_code;
 mod query;
-pub mod rest;
+mod rest;
 mod rest_xml;
 mod scalar;
 mod timestamp;
