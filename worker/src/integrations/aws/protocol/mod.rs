@@ -15,6 +15,15 @@ mod rest_json;
 
 use super::model::{Operation, Protocol, Service};
 
+mod error_code;
+mod query;
+mod rest;
+mod rest_xml;
+mod scalar;
+mod timestamp;
+mod xml;
+mod xml_shape;
+
 /// An HTTP request before signing. `path_and_query` is already percent-encoded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
@@ -73,6 +82,9 @@ pub fn serialize(
     match service.protocol {
         Protocol::Json => json::serialize(service, operation, input),
         Protocol::RestJson => rest_json::serialize(service, operation, input),
+        Protocol::Query => query::serialize(service, operation, input, query::Variant::Query),
+        Protocol::Ec2 => query::serialize(service, operation, input, query::Variant::Ec2),
+        Protocol::RestXml => rest_xml::serialize(service, operation, input),
         p => Err(InvalidParameters(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
@@ -86,6 +98,9 @@ pub fn deserialize(
     match service.protocol {
         Protocol::Json => json::deserialize(service, operation, response),
         Protocol::RestJson => rest_json::deserialize(service, operation, response),
+        Protocol::Query => query::deserialize(service, operation, response, query::Variant::Query),
+        Protocol::Ec2 => query::deserialize(service, operation, response, query::Variant::Ec2),
+        Protocol::RestXml => rest_xml::deserialize(service, operation, response),
         p => Err(MalformedResponse(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
