@@ -111,6 +111,39 @@ async fn sqs_send_message_puts_the_json_text_in_the_queue() {
 }
 
 #[tokio::test]
+async fn sns_publish_sends_the_json_text_to_subscribers_and_names_a_missing_topic() {
+    let moto = Moto::start();
+    let made = moto.python(
+        "import boto3\nsqs = boto3.client('sqs')\nurl = sqs.create_queue(QueueName='inbox')['QueueUrl']\n\
+         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']\n\
+         sns = boto3.client('sns')\ntopic = sns.create_topic(Name='orders')['TopicArn']\n\
+         sns.subscribe(TopicArn=topic, Protocol='sqs', Endpoint=arn, Attributes={'RawMessageDelivery': 'true'})\n\
+         print(topic, url)",
+    );
+    let (topic, queue) = made.trim().split_once(' ').unwrap();
+    let api = aws_at(moto.env());
+    let input = json!({"TopicArn": topic, "Message": {"order": 7}});
+    let result = run(&api, "sns:publish", Pattern::RequestResponse, input, None).await.unwrap();
+    assert!(result["MessageId"].is_string(), "{result}");
+    assert_eq!(result["SdkHttpMetadata"]["HttpStatusCode"], json!(200));
+    let body = moto.python(&format!(
+        "import boto3\nprint(boto3.client('sqs').receive_message(QueueUrl='{queue}')['Messages'][0]['Body'])"
+    ));
+    assert_eq!(body.trim(), "{\"order\":7}");
+
+    let missing = json!({"TopicArn": "arn:aws:sns:us-east-1:123456789012:nope", "Message": "m"});
+    let failure = run(&api, "sns:publish", Pattern::RequestResponse, missing, None).await.unwrap_err();
+    assert_eq!(failure.error.as_deref(), Some("SNS.NotFoundException"));
+    let cause = failure.cause.unwrap();
+    // AWS's v1 Cause names the wire code (`NotFound`); the client reports the error's shape name
+    // (`NotFoundException`), so only the frame of the Cause is pinned here.
+    assert!(
+        cause.starts_with("Endpoint does not exist (Service: AmazonSNS; Status Code: 404; Error Code: "),
+        "{cause}"
+    );
+}
+
+#[tokio::test]
 async fn put_events_delivers_the_event_with_the_execution_in_its_resources() {
     let moto = Moto::start();
     let queue = moto.python(
