@@ -12,10 +12,11 @@ use std::time::Duration;
 use http_support::{Received, Reply, Server};
 use serde_json::{Value, json};
 use shared::asl::Failure;
+use shared::asl::eval::TaskRequest;
 use testkit::Moto;
 use worker::integrations::aws::optimized::{self, Api, Bound, Call, Options, Pattern};
 use worker::integrations::aws::profile::Env;
-use worker::integrations::aws::{Aws, AwsOptions};
+use worker::integrations::aws::{Aws, AwsOptions, Role};
 
 const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execution:Orders:run-1";
 
@@ -273,4 +274,45 @@ async fn api_gateway_invoke_signs_for_execute_api_and_names_errors_by_status() {
     assert_eq!(failure.error.as_deref(), Some("ApiGateway.403"));
     assert_eq!(failure.cause.as_deref(), Some("{\"message\":\"Missing Authentication Token\"}"));
     assert!(server.request().header("authorization").is_none(), "NO_AUTH is not signed");
+}
+
+#[tokio::test]
+async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
+    let moto = Moto::start();
+    moto.python(
+        "import boto3\nboto3.client('dynamodb').create_table(TableName='audit', \
+         KeySchema=[{'AttributeName':'pk','KeyType':'HASH'}], \
+         AttributeDefinitions=[{'AttributeName':'pk','AttributeType':'S'}], BillingMode='PAY_PER_REQUEST')",
+    );
+    let aws = Aws::new(AwsOptions { env: Some(Env::from_pairs(moto.env())), ..AwsOptions::default() }).unwrap();
+    let task = |credentials: Value| TaskRequest {
+        state_name: "Audit".into(),
+        resource: "arn:aws:states:::dynamodb:putItem".into(),
+        input: json!({"TableName": "audit", "Item": {"pk": {"S": "a-1"}}}),
+        timeout_seconds: 30,
+        heartbeat_seconds: None,
+        credentials: Some(credentials),
+        execution_arn: EXECUTION.into(),
+    };
+    let options = Options::default();
+    let role = json!({"RoleArn": "arn:aws:iam::123456789012:role/auditor"});
+    optimized::invoke_task(&aws, &task(role), "dynamodb", "putItem", Pattern::RequestResponse, &options).await.unwrap();
+    let seen = moto.python(
+        "import boto3\nprint(boto3.client('dynamodb').get_item(TableName='audit', Key={'pk':{'S':'a-1'}})['Item']['pk']['S'])",
+    );
+    assert_eq!(seen.trim(), "a-1");
+
+    // The bound role is the identity the calls are made as.
+    let role = Role {
+        arn: "arn:aws:iam::123456789012:role/auditor".into(),
+        session_name: "dmap-Orders".into(),
+        external_id: None,
+    };
+    let bound = Bound { aws: aws.clone(), role: Some(role) };
+    let me = bound.call("sts", "GetCallerIdentity", json!({})).await.unwrap().output;
+    assert_eq!(me["Arn"], json!("arn:aws:sts::123456789012:assumed-role/auditor/dmap-Orders"));
+
+    let bad = task(json!({"RoleArn": 5}));
+    let failure = optimized::invoke_task(&aws, &bad, "dynamodb", "putItem", Pattern::RequestResponse, &options).await;
+    assert_eq!(failure.unwrap_err().error.as_deref(), Some("States.Runtime"));
 }

@@ -66,7 +66,7 @@ pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> 
 /// The role of the Task's `Credentials` (`{"RoleArn": "…"}`), assumed with the session name
 /// `dmap-<state machine>` and the state machine's ARN as external id, as Step Functions passes
 /// it (its cross-account docs condition trust policies on `sts:ExternalId` = that ARN).
-fn role(request: &TaskRequest) -> Result<Option<Role>, Failure> {
+pub(crate) fn role(request: &TaskRequest) -> Result<Option<Role>, Failure> {
     let Some(credentials) = &request.credentials else { return Ok(None) };
     let Some(arn) = credentials.get("RoleArn").and_then(Value::as_str) else {
         return Err(Failure::new(

@@ -2,13 +2,47 @@
 //! Task's role (`Credentials.RoleArn`), so the start call, the `.sync` polls and the stop call
 //! of one Task all use the same identity.
 //!
+//! [`invoke_task`] is the entry point for a Task state: its parameters, `TimeoutSeconds`,
+//! `Credentials` and execution.
+//!
 //! Owns: the mapping of the client's errors onto [`ApiError`]. Must not: name failures.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 use serde_json::Value;
+use shared::asl::Failure;
+use shared::asl::eval::TaskRequest;
 
 use super::api::{Api, ApiError, ApiOutput, HttpRequest, HttpResponse};
+use super::{Call, Options, Pattern};
 use crate::integrations::aws::client::{self, Aws, Role};
+use crate::integrations::aws::sdk;
+
+/// Runs the optimized integration `service:action` with `pattern` for a Task: as the Task's
+/// `Credentials.RoleArn` when it has one (assumed as the `aws-sdk:` integrations assume it),
+/// within its `TimeoutSeconds`.
+pub async fn invoke_task(
+    aws: &Aws,
+    request: &TaskRequest,
+    service: &str,
+    action: &str,
+    pattern: Pattern,
+    options: &Options,
+) -> Result<Value, Failure> {
+    let role = sdk::role(request)?;
+    let api: Arc<dyn Api> = Arc::new(Bound { aws: aws.clone(), role });
+    let call = Call {
+        service,
+        action,
+        pattern,
+        input: request.input.clone(),
+        timeout: Some(Duration::from_secs(request.timeout_seconds)),
+        execution_arn: &request.execution_arn,
+    };
+    super::invoke(api, call, options).await
+}
 
 /// [`Aws`] calling as the process's identity, or as `role`.
 #[derive(Debug, Clone)]

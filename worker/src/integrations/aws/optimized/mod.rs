@@ -33,7 +33,7 @@ use shared::asl::Failure;
 
 pub use actions::{Action, Shape, all, find};
 pub use api::{Api, ApiError, ApiOutput, HttpRequest, HttpResponse};
-pub use client::Bound;
+pub use client::{Bound, invoke_task};
 
 use actions::adds_sdk_metadata;
 use errors::{Naming, naming_of};
