@@ -67,6 +67,9 @@ impl<H: Host + 'static> Host for EmbeddedHost<H> {
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
         self.base.jitter_millis(upper_bound_millis)
     }
+    fn execution_ended(&self, execution_arn: &str) {
+        self.base.execution_ended(execution_arn)
+    }
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         Box::pin(self.runner.run(request))
     }
@@ -105,6 +108,11 @@ impl<H: Host + 'static> Host for WeakHost<H> {
     }
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
         self.get().map_or(upper_bound_millis, |h| h.jitter_millis(upper_bound_millis))
+    }
+    fn execution_ended(&self, execution_arn: &str) {
+        if let Some(h) = self.get() {
+            h.execution_ended(execution_arn)
+        }
     }
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         let host = self.get();
