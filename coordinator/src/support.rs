@@ -1,7 +1,8 @@
 //! What this build of dmap can run: checks a validated machine for Task resources that no
 //! configured integration serves (a Lambda function missing from the functions file, a
 //! service integration dmap does not have), and reports each as a diagnostic at its pointer
-//! before anything runs.
+//! before anything runs. A Task state mocked by a mock configuration never calls its
+//! integration and is not checked.
 
 use serde_json::{Map, Value};
 use shared::asl::diagnostic::{Diagnostic, Severity, code, pointer_push};
