@@ -10,7 +10,6 @@ pub mod host;
 pub mod select;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use shared::asl::StateMachine;
 
@@ -71,9 +70,4 @@ pub fn from_text(
         return Err(MockError::Invalid { file: file.into(), problems });
     }
     Ok(case)
-}
-
-/// A host answering the test case's states from their mocks, everything else from `base`.
-pub fn host<H: shared::asl::eval::Host>(base: H, case: TestCase) -> MockHost<H> {
-    MockHost::new(base, Arc::new(case))
 }
