@@ -1,7 +1,8 @@
 //! What this build of dmap can run: checks a validated machine for Task resources that no
 //! configured integration serves (a Lambda function missing from the functions file, a
 //! service integration dmap does not have), and reports each as a diagnostic at its pointer
-//! before anything runs.
+//! before anything runs. A Task state mocked by a mock configuration never calls its
+//! integration and is not checked.
 
 use serde_json::{Map, Value};
 use shared::asl::diagnostic::{Diagnostic, Severity, code, pointer_push};
@@ -13,19 +14,37 @@ use worker::integrations::Integrations;
 /// `remote_children` (NATS workers run the Map Runs' children), the children's Tasks are the
 /// workers' business and are not checked here, and a Distributed Map inside a child is refused.
 pub fn unsupported(machine: &StateMachine, integrations: &Integrations, remote_children: bool) -> Vec<Diagnostic> {
+    unsupported_except(machine, integrations, remote_children, &|_| false)
+}
+
+/// As [`unsupported`], except for the Task states `mocked` names: a mocked state never calls
+/// its integration, so it runs whatever its resource.
+pub fn unsupported_except(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+    mocked: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, integrations, remote_children, &mut out);
+    walk(machine, integrations, remote_children, mocked, &mut out);
     out
 }
 
-fn walk(m: &StateMachine, integrations: &Integrations, remote: bool, out: &mut Vec<Diagnostic>) {
+fn walk(
+    m: &StateMachine,
+    integrations: &Integrations,
+    remote: bool,
+    mocked: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
     for s in &m.states {
         match &s.kind {
             StateKind::Map(map) if remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
                 nested_distributed(&map.processor, out)
             }
-            StateKind::Map(map) => walk(&map.processor, integrations, remote, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, out)),
+            StateKind::Map(map) => walk(&map.processor, integrations, remote, mocked, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, mocked, out)),
+            StateKind::Task(_) if mocked(&s.name) => {}
             StateKind::Task(t) => {
                 let params = literal_parameters(s.flow.arguments());
                 if let Some(reason) = integrations.unsupported(&t.resource, &params) {

@@ -70,4 +70,12 @@ pub trait Host: Send + Sync {
     fn random(&self) -> u64 {
         rand::random()
     }
+
+    /// Called once when an execution ends (succeeded, failed, timed out, or dropped unfinished:
+    /// an aborted Map Run child) — at least every execution that called a task; one that never
+    /// built its ARN is not reported — with the ARN its [`TaskRequest`]s carried. Hosts that keep state per execution (the mock configuration's invocation
+    /// counters) release it here, so a Map Run of a million children does not hold a million
+    /// entries. Parallel branches and inline Map iterations are part of their execution and
+    /// end with it.
+    fn execution_ended(&self, _execution_arn: &str) {}
 }
