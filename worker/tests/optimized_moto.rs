@@ -316,3 +316,40 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
     let failure = optimized::invoke_task(&aws, &bad, "dynamodb", "putItem", Pattern::RequestResponse, &options).await;
     assert_eq!(failure.unwrap_err().error.as_deref(), Some("States.Runtime"));
 }
+
+#[tokio::test]
+async fn bedrock_invoke_model_reads_its_body_from_s3_and_writes_the_answer_there() {
+    let moto = Moto::start();
+    moto.python(
+        "import boto3\ns3 = boto3.client('s3')\ns3.create_bucket(Bucket='prompts')\n\
+         s3.put_object(Bucket='prompts', Key='in/1.json', Body=b'{\"inputText\": \"hello\"}', ContentType='application/json')",
+    );
+    // moto has no Bedrock runtime: a responder plays InvokeModel (restJson1, blob payload).
+    let mut model = Server::start(|_: &Received| {
+        Reply::bytes(200, "{\"results\":[{\"outputText\":\"hi\"}]}").header("content-type", "application/json")
+    })
+    .await;
+    let mut env = moto.env();
+    env.push(("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", model.url("")));
+    let api = aws_at(env);
+    let input = json!({
+        "ModelId": "amazon.titan-text-express-v1",
+        "Input": {"S3Uri": "s3://prompts/in/1.json"},
+        "Output": {"S3Uri": "s3://prompts/out/1.json"}
+    });
+    let result = run(&api, "bedrock:invokeModel", Pattern::RequestResponse, input, None).await.unwrap();
+    assert_eq!(result["Body"], json!({"S3Uri": "s3://prompts/out/1.json"}));
+    let request = model.request();
+    assert_eq!(request.target, "/model/amazon.titan-text-express-v1/invoke");
+    assert_eq!(request.body_text(), "{\"inputText\": \"hello\"}");
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    let written = moto.python(
+        "import boto3\nprint(boto3.client('s3').get_object(Bucket='prompts', Key='out/1.json')['Body'].read().decode())",
+    );
+    assert_eq!(written.trim(), "{\"results\":[{\"outputText\":\"hi\"}]}");
+
+    let input = json!({"ModelId": "amazon.titan-text-express-v1", "Body": {"inputText": "again"}});
+    let result = run(&api, "bedrock:invokeModel", Pattern::RequestResponse, input, None).await.unwrap();
+    assert_eq!(result["Body"], json!({"results": [{"outputText": "hi"}]}));
+    assert_eq!(model.request().body_text(), "{\"inputText\":\"again\"}");
+}
