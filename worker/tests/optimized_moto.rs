@@ -353,3 +353,38 @@ async fn bedrock_invoke_model_reads_its_body_from_s3_and_writes_the_answer_there
     assert_eq!(result["Body"], json!({"results": [{"outputText": "hi"}]}));
     assert_eq!(model.request().body_text(), "{\"inputText\":\"again\"}");
 }
+
+#[tokio::test]
+async fn a_batch_job_sync_over_rest_json_returns_the_job_description() {
+    // moto runs Batch jobs in Docker; a responder plays Batch (restJson1, lower-case members).
+    let polls = AtomicUsize::new(0);
+    let mut batch = Server::start(move |request: &Received| match request.target.as_str() {
+        "/v1/submitjob" => Reply::json(
+            200,
+            json!({"jobArn": "arn:aws:batch:us-east-1:123456789012:job/j-1", "jobName": "n", "jobId": "j-1"}),
+        ),
+        "/v1/describejobs" => {
+            let status = if polls.fetch_add(1, Ordering::SeqCst) == 0 { "RUNNING" } else { "SUCCEEDED" };
+            Reply::json(
+                200,
+                json!({"jobs": [{"jobId": "j-1", "jobName": "n", "status": status, "jobQueue": "q",
+                "jobDefinition": "d", "startedAt": 1700000000000_i64}]}),
+            )
+        }
+        _ => Reply::json(404, json!({"message": "unexpected"})),
+    })
+    .await;
+    let api = aws_for_responder(batch.url(""));
+    let input = json!({"JobName": "n", "JobQueue": "q", "JobDefinition": "d"});
+    let result = run(&api, "batch:submitJob", Pattern::Sync, input, None).await.unwrap();
+    assert_eq!(result["JobId"], json!("j-1"));
+    assert_eq!(result["Status"], json!("SUCCEEDED"));
+    let submitted: Value = serde_json::from_slice(&batch.request().body).unwrap();
+    assert_eq!(
+        submitted,
+        json!({"jobName": "n", "jobQueue": "q", "jobDefinition": "d",
+            "containerOverrides": {"environment": [{"name": "MANAGED_BY_AWS", "value": "STARTED_BY_STEP_FUNCTIONS"}]}})
+    );
+    let described: Value = serde_json::from_slice(&batch.request().body).unwrap();
+    assert_eq!(described, json!({"jobs": ["j-1"]}));
+}
