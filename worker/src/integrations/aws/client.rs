@@ -215,16 +215,13 @@ impl Inner {
         let mut headers = request.headers;
         if let Some(credentials) = credentials {
             headers.push(("host".into(), authority.clone()));
-            let scope = Scope { region: &endpoint.signing_region, service: &service.signing_name };
-            self.signer.sign(
-                &request.method,
-                &path_and_query,
-                &mut headers,
-                &request.body,
+            let scope = Scope {
                 credentials,
-                scope,
-                Utc::now(),
-            );
+                region: &endpoint.signing_region,
+                service: &service.signing_name,
+                now: Utc::now(),
+            };
+            self.signer.sign(&request.method, &path_and_query, &mut headers, &request.body, scope);
         }
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| ApiError::Model(format!("bad HTTP method {}", request.method)))?;

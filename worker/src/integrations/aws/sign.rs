@@ -22,12 +22,14 @@ use super::credentials::Credentials;
 /// What a path segment keeps when encoded a second time (every service but S3).
 const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
-/// The scope a request is signed for.
+/// Who signs, for which scope, when.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
+    pub credentials: &'a Credentials,
     pub region: &'a str,
     /// The model's `signingName` (`dynamodb`, `s3`, `execute-api`).
     pub service: &'a str,
+    pub now: DateTime<Utc>,
 }
 
 /// Signs requests, keeping the derived signing key of the current day.
@@ -44,10 +46,9 @@ impl Signer {
         path_and_query: &str,
         headers: &mut Vec<(String, String)>,
         body: &[u8],
-        credentials: &Credentials,
         scope: Scope<'_>,
-        now: DateTime<Utc>,
     ) {
+        let (credentials, now) = (scope.credentials, scope.now);
         let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
         let date = &amz_date[..8];
         let payload_hash = hex(&Sha256::digest(body));
@@ -60,7 +61,7 @@ impl Signer {
             headers.push(("x-amz-content-sha256".into(), payload_hash.clone()));
         }
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let mut creq = String::with_capacity(256 + body.len().min(0));
+        let mut creq = String::with_capacity(512);
         creq.push_str(method);
         creq.push('\n');
         if s3 {
@@ -161,7 +162,8 @@ mod tests {
         };
         let mut headers = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         let now = DateTime::parse_from_rfc3339("2015-08-30T12:36:00Z").unwrap().with_timezone(&Utc);
-        Signer::default().sign(method, pq, &mut headers, body, &creds, Scope { region: "us-east-1", service }, now);
+        let scope = Scope { credentials: &creds, region: "us-east-1", service, now };
+        Signer::default().sign(method, pq, &mut headers, body, scope);
         headers.into_iter().find(|(n, _)| n == "authorization").unwrap().1
     }
 
