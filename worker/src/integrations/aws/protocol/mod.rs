@@ -7,13 +7,21 @@
 
 use serde_json::Value;
 
+use super::model::{Operation, Protocol, Service};
+
+mod error_code;
 mod json;
 mod json_error;
 mod json_shape;
+mod query;
+mod rest;
 mod rest_binding;
 mod rest_json;
-
-use super::model::{Operation, Protocol, Service};
+mod rest_xml;
+mod scalar;
+mod timestamp;
+mod xml;
+mod xml_shape;
 
 /// An HTTP request before signing. `path_and_query` is already percent-encoded.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -73,6 +81,9 @@ pub fn serialize(
     match service.protocol {
         Protocol::Json => json::serialize(service, operation, input),
         Protocol::RestJson => rest_json::serialize(service, operation, input),
+        Protocol::Query => query::serialize(service, operation, input, query::Variant::Query),
+        Protocol::Ec2 => query::serialize(service, operation, input, query::Variant::Ec2),
+        Protocol::RestXml => rest_xml::serialize(service, operation, input),
         p => Err(InvalidParameters(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
@@ -86,6 +97,9 @@ pub fn deserialize(
     match service.protocol {
         Protocol::Json => json::deserialize(service, operation, response),
         Protocol::RestJson => rest_json::deserialize(service, operation, response),
+        Protocol::Query => query::deserialize(service, operation, response, query::Variant::Query),
+        Protocol::Ec2 => query::deserialize(service, operation, response, query::Variant::Ec2),
+        Protocol::RestXml => rest_xml::deserialize(service, operation, response),
         p => Err(MalformedResponse(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
