@@ -24,6 +24,7 @@ use super::model::{self, Service};
 use super::profile::{Env, Profiles};
 use super::protocol::{self, Outcome, Response};
 use super::sign::{Scope, Signer};
+use super::transport::Transport;
 
 /// A successful call.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +81,7 @@ pub struct Aws(Arc<Inner>);
 
 struct Inner {
     http: reqwest::Client,
+    transport: Transport,
     env: Env,
     profiles: Profiles,
     region: String,
@@ -100,8 +102,11 @@ impl Aws {
     pub fn new(options: AwsOptions) -> Result<Aws, ApiError> {
         let env = options.env.unwrap_or_else(Env::from_process);
         let profiles = Profiles::load(&env);
+        let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(10));
+        let transport = Transport::new(connect_timeout).map_err(ApiError::Transport)?;
+        // For the credential endpoints (container, instance metadata): rare calls.
         let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(50))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -111,6 +116,7 @@ impl Aws {
             region: endpoint::region(&env, &profiles),
             credentials: credentials::chain(&env, &profiles).map(Cached::new),
             http,
+            transport,
             env,
             profiles,
             roles: Mutex::default(),
@@ -223,20 +229,11 @@ impl Inner {
             };
             self.signer.sign(&request.method, &path_and_query, &mut headers, &request.body, scope);
         }
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| ApiError::Model(format!("bad HTTP method {}", request.method)))?;
-        let mut builder = self.http.request(method, format!("{}://{authority}{path_and_query}", url.scheme()));
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = builder.body(request.body).send().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
-        let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = response.bytes().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
+        let url = format!("{}://{authority}{path_and_query}", url.scheme());
+        headers.retain(|(n, _)| n != "host");
+        let reply =
+            self.transport.send(&request.method, &url, &headers, request.body).await.map_err(ApiError::Transport)?;
+        let (status, headers, body) = (reply.status, reply.headers, reply.body);
         let response = Response { status, headers: &headers, body: &body };
         let outcome = protocol::deserialize(service, op, &response).map_err(|e| ApiError::Malformed(e.to_string()))?;
         let request_id = ["x-amzn-requestid", "x-amz-request-id"]
@@ -254,18 +251,6 @@ impl Inner {
             }),
         }
     }
-}
-
-/// reqwest's error with its causes, which say what went wrong (refused, reset, DNS).
-fn transport_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl Sts for Inner {
