@@ -19,7 +19,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::credentials::{self, Cached, Credentials, CredentialsError, Source, Sts};
-use super::endpoint::{self, Endpoint};
+use super::endpoint;
 use super::model::{self, Service};
 use super::profile::{Env, Profiles};
 use super::protocol::{self, Outcome, Response};
@@ -87,8 +87,18 @@ struct Inner {
     region: String,
     credentials: Result<Cached, CredentialsError>,
     roles: Mutex<HashMap<Role, Arc<Cached>>>,
-    endpoints: Mutex<HashMap<String, Arc<Endpoint>>>,
+    targets: Mutex<HashMap<String, Arc<Target>>>,
     signer: Signer,
+}
+
+/// A service's endpoint, parsed.
+struct Target {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    /// The endpoint's own path (`/prefix` of `http://host/prefix`), without a trailing `/`.
+    base_path: String,
+    signing_region: String,
 }
 
 impl std::fmt::Debug for Aws {
@@ -120,7 +130,7 @@ impl Aws {
             env,
             profiles,
             roles: Mutex::default(),
-            endpoints: Mutex::default(),
+            targets: Mutex::default(),
             signer: Signer::default(),
         })))
     }
@@ -180,14 +190,24 @@ impl Inner {
         })
     }
 
-    fn endpoint(&self, service: &Service) -> Arc<Endpoint> {
-        let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = endpoints.get(&service.name) {
-            return e.clone();
+    /// Where `service`'s calls go, resolved and parsed once.
+    fn target(&self, service: &Service) -> Result<Arc<Target>, ApiError> {
+        let mut targets = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = targets.get(&service.name) {
+            return Ok(t.clone());
         }
-        let e = Arc::new(endpoint::resolve(service, &self.region, &self.env, &self.profiles));
-        endpoints.insert(service.name.clone(), e.clone());
-        e
+        let endpoint = endpoint::resolve(service, &self.region, &self.env, &self.profiles);
+        let bad = |why: String| ApiError::Transport(format!("the endpoint '{}' {why}", endpoint.url));
+        let url = reqwest::Url::parse(&endpoint.url).map_err(|e| bad(format!("is not a URL: {e}")))?;
+        let target = Arc::new(Target {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str().ok_or_else(|| bad("has no host".into()))?.to_owned(),
+            port: url.port(),
+            base_path: url.path().trim_end_matches('/').to_owned(),
+            signing_region: endpoint.signing_region.clone(),
+        });
+        targets.insert(service.name.clone(), target.clone());
+        Ok(target)
     }
 
     /// One call, signed with `credentials` (unsigned when `None`).
@@ -202,34 +222,23 @@ impl Inner {
             .operation(operation)
             .ok_or_else(|| ApiError::Model(format!("the service '{}' has no action '{operation}'", service.name)))?;
         let request = protocol::serialize(service, op, input).map_err(|e| ApiError::InvalidParameters(e.0))?;
-        let endpoint = self.endpoint(service);
-        let url = reqwest::Url::parse(&endpoint.url)
-            .map_err(|e| ApiError::Transport(format!("the endpoint '{}' is not a URL: {e}", endpoint.url)))?;
-        let mut host = url
-            .host_str()
-            .ok_or_else(|| ApiError::Transport(format!("the endpoint '{}' has no host", endpoint.url)))?
-            .to_owned();
-        if let Some(prefix) = &request.host_prefix {
-            host.insert_str(0, prefix);
-        }
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
+        let target = self.target(service)?;
+        let authority = match (&request.host_prefix, target.port) {
+            (None, None) => target.host.clone(),
+            (None, Some(port)) => format!("{}:{port}", target.host),
+            (Some(prefix), None) => format!("{prefix}{}", target.host),
+            (Some(prefix), Some(port)) => format!("{prefix}{}:{port}", target.host),
         };
-        let base_path = url.path().trim_end_matches('/');
+        let base_path = &target.base_path;
         let path_and_query = format!("{base_path}{}", request.path_and_query);
         let mut headers = request.headers;
         if let Some(credentials) = credentials {
             headers.push(("host".into(), authority.clone()));
-            let scope = Scope {
-                credentials,
-                region: &endpoint.signing_region,
-                service: &service.signing_name,
-                now: Utc::now(),
-            };
+            let scope =
+                Scope { credentials, region: &target.signing_region, service: &service.signing_name, now: Utc::now() };
             self.signer.sign(&request.method, &path_and_query, &mut headers, &request.body, scope);
         }
-        let url = format!("{}://{authority}{path_and_query}", url.scheme());
+        let url = format!("{}://{authority}{path_and_query}", target.scheme);
         headers.retain(|(n, _)| n != "host");
         let reply =
             self.transport.send(&request.method, &url, &headers, request.body).await.map_err(ApiError::Transport)?;
