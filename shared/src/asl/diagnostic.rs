@@ -64,6 +64,13 @@ pub mod code {
     pub const INVALID_CHOICE_RULE: &str = "INVALID_CHOICE_RULE";
     pub const INVALID_VARIABLE_NAME: &str = "INVALID_VARIABLE_NAME";
     pub const INVALID_RESOURCE: &str = "INVALID_RESOURCE";
+    /// A Task resource naming a service or action that does not exist.
+    pub const UNKNOWN_INTEGRATION: &str = "UNKNOWN_SERVICE_INTEGRATION";
+    /// A Task resource with a pattern (`.sync`, `.sync:2`, `.waitForTaskToken`) its
+    /// integration does not support.
+    pub const UNSUPPORTED_PATTERN: &str = "UNSUPPORTED_INTEGRATION_PATTERN";
+    /// An AWS SDK integration whose service speaks only a protocol dmap does not speak yet.
+    pub const PROTOCOL_NOT_SUPPORTED: &str = "SERVICE_PROTOCOL_NOT_SUPPORTED_YET";
     pub const NOT_SUPPORTED: &str = "NOT_SUPPORTED_YET";
     pub const IGNORED_FIELD: &str = "FIELD_IGNORED";
 }

@@ -15,6 +15,7 @@ pub mod jsonata;
 pub mod model;
 pub mod parse;
 pub mod path;
+pub mod resource;
 pub mod timestamp;
 
 pub use diagnostic::{Diagnostic, Severity};
