@@ -16,6 +16,7 @@ pub mod model;
 pub mod parse;
 pub mod path;
 pub mod resource;
+mod suggest;
 pub mod timestamp;
 
 pub use diagnostic::{Diagnostic, Severity};

@@ -92,6 +92,10 @@ impl Expr {
                         compact(input)
                     ),
                 ),
+                PathError::Uncompilable { message } => Failure::new(
+                    RUNTIME,
+                    format!("The JSONPath '{}' specified for the field '{}' is invalid: {message}", p.text(), self.field),
+                ),
                 e => Failure::new(RUNTIME, e.message()),
             }),
             ExprKind::Call(c) => c.eval(input, env),

@@ -10,9 +10,11 @@
 
 pub mod optimized;
 pub mod sdk;
-mod suggest;
+
 
 pub use optimized::Service;
+
+use crate::asl::suggest;
 
 use crate::asl::diagnostic::code;
 

@@ -3,7 +3,11 @@
 /// The candidate nearest to `word` by edit distance (case differences cost nothing extra
 /// beyond one edit each), if it is near enough to be a likely typo.
 pub fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
+    nearest_within(word, candidates, (word.chars().count() / 3).max(1))
+}
+
+/// The candidate nearest to `word`, at most `limit` edits away.
+pub fn nearest_within<'a>(word: &str, candidates: impl Iterator<Item = &'a str>, limit: usize) -> Option<&'a str> {
     candidates
         .map(|c| (distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase()), c))
         .filter(|(d, _)| *d <= limit)
