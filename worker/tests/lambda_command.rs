@@ -188,7 +188,8 @@ async fn an_unknown_function_names_itself_and_the_functions_file() {
     assert_eq!(lambda.resolves(&resource(LAMBDA_INVOKE), &json!({"FunctionName": "price:1"})), Some("price"));
     assert_eq!(lambda.resolves(&resource(&arn("nope")), &json!({})), None);
     assert_eq!(lambda.describe_missing(&resource(&arn("price")), &json!({})), None);
-    let missing = lambda.describe_missing(&resource(LAMBDA_INVOKE), &json!({"FunctionName": "nope", "Payload.$": "$"})).unwrap();
+    let missing =
+        lambda.describe_missing(&resource(LAMBDA_INVOKE), &json!({"FunctionName": "nope", "Payload.$": "$"})).unwrap();
     assert!(missing.contains("[functions.nope]"), "{missing}");
     // Only known at run time, or not a Lambda resource: nothing to say up front.
     assert_eq!(lambda.describe_missing(&resource(LAMBDA_INVOKE), &json!({"FunctionName.$": "$.f"})), None);

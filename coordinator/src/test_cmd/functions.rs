@@ -10,9 +10,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use shared::asl::resource::{Resource, Target};
 use tempfile::TempDir;
 use worker::integrations::Integrations;
-use shared::asl::resource::{Resource, Target};
 use worker::integrations::lambda::bare_name;
 
 use super::case::{Behaviour, Integration, TaskMock};

@@ -108,7 +108,8 @@ impl TestHost {
     fn serve(&self, request: &TaskRequest) -> Result<Value, Failure> {
         let lambda_invoke = request.resource.is_lambda_invoke();
         let function = lambda_invoke.then(|| request.input.get("FunctionName").and_then(Value::as_str)).flatten();
-        let candidates: Vec<&TaskMock> = self.mocks.iter().filter(|m| serves(m, &request.resource.arn, function)).collect();
+        let candidates: Vec<&TaskMock> =
+            self.mocks.iter().filter(|m| serves(m, &request.resource.arn, function)).collect();
         let mock = candidates
             .iter()
             .find(|m| m.state.as_deref() == Some(request.state_name.as_str()))

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::error_name;
-use crate::asl::suggest;
 use crate::asl::model::{Catcher, JitterStrategy, ResultPath, Retrier};
+use crate::asl::suggest;
 
 use super::Cx;
 use super::fields::Obj;

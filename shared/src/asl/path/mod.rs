@@ -158,10 +158,16 @@ impl Env for FixedEnv {
 /// ("Missing property in path $['no']", "No results for path: $['x']").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathError {
-    NotFound { message: String },
+    NotFound {
+        message: String,
+    },
     /// A filter Jayway cannot compile; AWS accepts the definition and fails at evaluation.
-    Uncompilable { message: String },
-    UndefinedVariable { name: String },
+    Uncompilable {
+        message: String,
+    },
+    UndefinedVariable {
+        name: String,
+    },
 }
 
 impl PathError {

@@ -94,7 +94,11 @@ impl Expr {
                 ),
                 PathError::Uncompilable { message } => Failure::new(
                     RUNTIME,
-                    format!("The JSONPath '{}' specified for the field '{}' is invalid: {message}", p.text(), self.field),
+                    format!(
+                        "The JSONPath '{}' specified for the field '{}' is invalid: {message}",
+                        p.text(),
+                        self.field
+                    ),
                 ),
                 e => Failure::new(RUNTIME, e.message()),
             }),

@@ -97,7 +97,9 @@ fn filters_read_the_root() {
 #[test]
 fn unquoted_words_fail_when_evaluated() {
     let doc = json!({"a": [{"Name": "Receipt", "n": 2}, {"Name": "Other", "n": 3}]});
-    for text in ["$.a[?(@.Name==Receipt)]", "$.a[?(@.n == 2 && @.Name == Receipt)]", "$.a[?(@.Name==/eggs/cooked/like)]"] {
+    for text in
+        ["$.a[?(@.Name==Receipt)]", "$.a[?(@.n == 2 && @.Name == Receipt)]", "$.a[?(@.Name==/eggs/cooked/like)]"]
+    {
         let p = Path::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         let got = p.select(&doc, &EmptyEnv::default()).map_err(|e| e.message());
         assert!(got.as_ref().is_err_and(|m| m.contains("cannot be compiled")), "{text}: {got:?}");

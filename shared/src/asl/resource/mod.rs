@@ -11,7 +11,6 @@
 pub mod optimized;
 pub mod sdk;
 
-
 pub use optimized::Service;
 
 use crate::asl::suggest;
@@ -81,7 +80,9 @@ impl Pattern {
 /// Why a `Resource` is refused, each kind with its diagnostic code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResourceError {
-    #[error("'{0}' is not a Task resource: expected a Lambda function ARN, an activity ARN or arn:aws:states:::SERVICE:ACTION")]
+    #[error(
+        "'{0}' is not a Task resource: expected a Lambda function ARN, an activity ARN or arn:aws:states:::SERVICE:ACTION"
+    )]
     Malformed(String),
     #[error("{0}")]
     Unknown(String),
@@ -228,7 +229,11 @@ fn check_pattern(arn: &str, pattern: Pattern, supported: optimized::Patterns) ->
     if supported.contains(pattern) {
         Ok(pattern)
     } else {
-        Err(ResourceError::Pattern { arn: arn.to_string(), pattern: pattern.describe(), supported: supported.describe() })
+        Err(ResourceError::Pattern {
+            arn: arn.to_string(),
+            pattern: pattern.describe(),
+            supported: supported.describe(),
+        })
     }
 }
 

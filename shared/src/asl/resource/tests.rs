@@ -64,7 +64,11 @@ fn valid_resources() {
         ("arn:aws:states:::aws-sdk:dynamodb:query", sdk("dynamodb", "query"), RequestResponse),
         ("arn:aws:states:::aws-sdk:sfn:startSyncExecution", sdk("sfn", "startSyncExecution"), RequestResponse),
         ("arn:aws:states:::aws-sdk:ec2:describeInstances", sdk("ec2", "describeInstances"), RequestResponse),
-        ("arn:aws:states:::aws-sdk:cloudwatchlogs:putLogEvents", sdk("cloudwatchlogs", "putLogEvents"), RequestResponse),
+        (
+            "arn:aws:states:::aws-sdk:cloudwatchlogs:putLogEvents",
+            sdk("cloudwatchlogs", "putLogEvents"),
+            RequestResponse,
+        ),
         ("arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken", sdk("sqs", "sendMessage"), WaitForTaskToken),
         // AWS's table names Database Migration Service `databasemigration` (serviceId "Database
         // Migration Service").
@@ -73,7 +77,11 @@ fn valid_resources() {
             sdk("databasemigrationservice", "describeReplicationTasks"),
             RequestResponse,
         ),
-        ("arn:aws:states:us-east-1:123456789012:activity:my-activity", Target::Activity { name: "my-activity".into() }, WaitForTaskToken),
+        (
+            "arn:aws:states:us-east-1:123456789012:activity:my-activity",
+            Target::Activity { name: "my-activity".into() },
+            WaitForTaskToken,
+        ),
     ];
     for (arn, target, pattern) in cases {
         assert_eq!(ok(arn), (target, pattern), "{arn}");

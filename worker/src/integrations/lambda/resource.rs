@@ -37,7 +37,9 @@ pub fn is_lambda_resource(resource: &Resource) -> bool {
 fn style(resource: &Resource) -> Option<Style> {
     match (&resource.target, resource.pattern) {
         (resource::Target::Function { .. }, _) => Some(Style::Arn),
-        (resource::Target::Optimized { service: Service::Lambda, action }, Pattern::RequestResponse) if action == "invoke" => {
+        (resource::Target::Optimized { service: Service::Lambda, action }, Pattern::RequestResponse)
+            if action == "invoke" =>
+        {
             Some(Style::Invoke)
         }
         _ => None,
@@ -168,7 +170,10 @@ mod tests {
         assert!(!is_lambda_resource(&parsed("arn:aws:states:::lambda:invoke.waitForTaskToken")));
         assert!(!is_lambda_resource(&parsed("arn:aws:states:::http:invoke")));
         let t = target(&arn, &Value::Null).unwrap().unwrap();
-        assert_eq!((t.style, t.name, t.written), (Style::Arn, "f", "arn:aws:lambda:us-east-1:111111111111:function:f:7"));
+        assert_eq!(
+            (t.style, t.name, t.written),
+            (Style::Arn, "f", "arn:aws:lambda:us-east-1:111111111111:function:f:7")
+        );
         let input = json!({"FunctionName": "111111111111:function:g:live", "Payload": {}});
         let t = target(&invoke, &input).unwrap().unwrap();
         assert_eq!((t.style, t.name), (Style::Invoke, "g"));
