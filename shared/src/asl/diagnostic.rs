@@ -50,6 +50,9 @@ pub mod code {
     pub const MISSING_NEXT_OR_END: &str = "MISSING_NEXT_OR_END";
     pub const INVALID_PATH: &str = "INVALID_JSONPATH";
     pub const INVALID_REFERENCE_PATH: &str = "INVALID_REFERENCE_PATH";
+    /// A warning: a JSONPath filter compares with an unquoted word, which AWS accepts and
+    /// fails at run time (Jayway cannot compile it).
+    pub const UNQUOTED_FILTER_WORD: &str = "UNQUOTED_FILTER_WORD";
     pub const INVALID_INTRINSIC: &str = "INVALID_INTRINSIC_FUNCTION";
     pub const INVALID_JSONATA: &str = "INVALID_JSONATA";
     pub const JSONPATH_FIELD_IN_JSONATA: &str = "JSONPATH_FIELD_IN_JSONATA_STATE";

@@ -225,6 +225,12 @@ fn filters_read_the_root_and_unquoted_words_fail_at_run_time() {
 
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
         "Parameters": {"receipt.$": "$.docs[?(@.Name==Receipt)]"}, "End": true}}});
+    let warnings = match parse_value(&def) {
+        Ok((_, warnings)) => warnings,
+        Err(d) => panic!("refused: {d:?}"),
+    };
+    let flagged: Vec<(&str, &str)> = warnings.iter().map(|d| (d.code, d.location.as_str())).collect();
+    assert_eq!(flagged, [(crate::asl::diagnostic::code::UNQUOTED_FILTER_WORD, "/States/P/Parameters/receipt.$")]);
     let (out, _) = run(def, json!({"docs": [{"Name": "Receipt"}]}));
     assert_eq!(out.status, Status::Failed);
     let failure = out.failure.expect("a failure");

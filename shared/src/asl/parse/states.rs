@@ -148,7 +148,10 @@ impl Cx {
             None => PathOrNull::Root,
             Some(Value::Null) => PathOrNull::Null,
             Some(Value::String(s)) => match Path::parse(s) {
-                Ok(p) => PathOrNull::Path(p),
+                Ok(p) => {
+                    p.warn_unquoted(&obj.at(key), &mut self.diags);
+                    PathOrNull::Path(p)
+                }
                 Err(e) => {
                     self.diags.error(&obj.at(key), code::INVALID_PATH, e);
                     PathOrNull::Root

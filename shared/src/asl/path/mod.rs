@@ -13,6 +13,8 @@ mod write;
 
 use serde_json::Value;
 
+use crate::asl::diagnostic::{Diagnostics, code};
+
 pub use filter::Filter;
 pub use parse::is_variable_name;
 pub use template::Template;
@@ -213,6 +215,25 @@ impl Path {
 
     pub fn segments(&self) -> &[Segment] {
         &self.segments
+    }
+
+    /// The unquoted word of a filter that makes every evaluation fail, if any.
+    pub fn unquoted_word(&self) -> Option<&str> {
+        self.word.as_deref()
+    }
+
+    /// Warns, at `ptr`, of an unquoted filter word.
+    pub fn warn_unquoted(&self, ptr: &str, diags: &mut Diagnostics) {
+        if let Some(word) = &self.word {
+            diags.warning(
+                ptr,
+                code::UNQUOTED_FILTER_WORD,
+                format!(
+                    "the filter in '{}' compares with the unquoted word '{word}': AWS accepts it, but the path fails whenever it runs (Jayway reads it as a number); write '{word}' in quotes to compare with a string",
+                    self.text
+                ),
+            );
+        }
     }
 
     /// Selects exactly one node.

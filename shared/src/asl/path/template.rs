@@ -66,7 +66,10 @@ impl Expr {
             }
         } else {
             match Path::parse(text) {
-                Ok(p) => ExprKind::Path(p),
+                Ok(p) => {
+                    p.warn_unquoted(ptr, diags);
+                    ExprKind::Path(p)
+                }
                 Err(e) => {
                     diags.error(
                         ptr,

@@ -217,6 +217,11 @@ fn sdk_target(arn: &str, service: &str, action: &str, pattern: Pattern) -> Resul
             suggest::hint(near)
         )));
     }
+    if sdk::is_unsupported(svc, action) {
+        return Err(ResourceError::Unknown(format!(
+            "'{arn}': AWS lists {service}:{action} among the API actions its AWS SDK integrations do not support"
+        )));
+    }
     // AWS: "Run a Job (.sync): Not supported" for AWS SDK integrations.
     let pattern = check_pattern(arn, pattern, optimized::Patterns::SDK)?;
     if svc.protocol == sdk::Protocol::RpcV2Cbor {

@@ -26,6 +26,27 @@ const ALIASES: &[(&str, &str)] = &[
     ("marketplaceentitlement", "marketplaceentitlementservice"),
 ];
 
+/// Actions AWS's "AWS SDK service integrations" page lists as unsupported (service, action).
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("comprehendmedical", "detectEntities"),
+    ("efs", "createTags"),
+    ("emr", "describeJobFlows"),
+    ("iotdeviceadvisor", "listTestCases"),
+    ("kinesis", "subscribeToShard"),
+    ("lambda", "invokeAsync"),
+    ("lexruntimev2", "startConversation"),
+    ("mediapackage", "rotateChannelCredentials"),
+    ("rds", "executeSql"),
+    ("s3", "selectObjectContent"),
+    ("s3control", "selectObjectContent"),
+    ("shield", "deleteSubscription"),
+];
+
+/// Whether AWS refuses this (existing) action of a service.
+pub fn is_unsupported(service: &SdkService, action: &str) -> bool {
+    UNSUPPORTED.contains(&(service.name, action))
+}
+
 /// The wire protocol a service speaks, as the catalogue names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {

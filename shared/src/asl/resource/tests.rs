@@ -110,6 +110,8 @@ fn invalid_resources() {
         ("arn:aws:states:::aws-sdk:nosuchservice:doThing", unknown),
         ("arn:aws:states:::aws-sdk:s3:GetObject", unknown),
         ("arn:aws:states:::aws-sdk:s3:getObjects", unknown),
+        ("arn:aws:states:::aws-sdk:s3:selectObjectContent", unknown),
+        ("arn:aws:states:::aws-sdk:lambda:invokeAsync", unknown),
         ("arn:aws:states:::dynamodb:putItem.sync", pattern),
         ("arn:aws:states:::dynamodb:getItem.waitForTaskToken", pattern),
         ("arn:aws:states:::sns:publish.sync", pattern),
