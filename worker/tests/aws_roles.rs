@@ -13,7 +13,9 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/orders-writer";
 fn caller_identity_task(credentials: Option<serde_json::Value>) -> TaskRequest {
     TaskRequest {
         state_name: "Who".into(),
-        resource: "arn:aws:states:::aws-sdk:sts:getCallerIdentity".into(),
+        resource: std::sync::Arc::new(
+            shared::asl::resource::Resource::parse("arn:aws:states:::aws-sdk:sts:getCallerIdentity").unwrap(),
+        ),
         input: json!({}),
         timeout_seconds: 30,
         heartbeat_seconds: None,
