@@ -96,6 +96,8 @@ struct Target {
     scheme: String,
     host: String,
     port: Option<u16>,
+    /// An IP address or `localhost`: no host prefix.
+    local: bool,
     /// The endpoint's own path (`/prefix` of `http://host/prefix`), without a trailing `/`.
     base_path: String,
     signing_region: String,
@@ -203,6 +205,9 @@ impl Inner {
             scheme: url.scheme().to_owned(),
             host: url.host_str().ok_or_else(|| bad("has no host".into()))?.to_owned(),
             port: url.port(),
+            local: url
+                .host_str()
+                .is_some_and(|h| h == "localhost" || h.starts_with('[') || h.parse::<std::net::Ipv4Addr>().is_ok()),
             base_path: url.path().trim_end_matches('/').to_owned(),
             signing_region: endpoint.signing_region.clone(),
         });
@@ -223,7 +228,10 @@ impl Inner {
             .ok_or_else(|| ApiError::Model(format!("the service '{}' has no action '{operation}'", service.name)))?;
         let request = protocol::serialize(service, op, input).map_err(|e| ApiError::InvalidParameters(e.0))?;
         let target = self.target(service)?;
-        let authority = match (&request.host_prefix, target.port) {
+        // A host prefix (`{AccountId}.` of S3 Control) cannot go before an IP address or
+        // `localhost`: local endpoints (moto, LocalStack) take the call without it.
+        let prefix = request.host_prefix.as_ref().filter(|_| !target.local);
+        let authority = match (prefix, target.port) {
             (None, None) => target.host.clone(),
             (None, Some(port)) => format!("{}:{port}", target.host),
             (Some(prefix), None) => format!("{prefix}{}", target.host),
