@@ -22,7 +22,7 @@ fn create_table(moto: &Moto) {
 fn task(resource: &str, input: Value) -> TaskRequest {
     TaskRequest {
         state_name: "Save".into(),
-        resource: resource.into(),
+        resource: std::sync::Arc::new(shared::asl::resource::Resource::parse(resource).unwrap()),
         input,
         timeout_seconds: 30,
         heartbeat_seconds: None,

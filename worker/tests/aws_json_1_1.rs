@@ -49,3 +49,32 @@ async fn ssm_parameters_round_trip() {
     assert_eq!((&got.output["Parameter"]["Value"], &got.output["Parameter"]["Type"]), (&json!("42"), &json!("String")));
     assert!(got.output["Parameter"]["LastModifiedDate"].as_str().is_some_and(|d| d.ends_with('Z')));
 }
+
+#[tokio::test]
+async fn a_host_prefix_is_left_off_a_loopback_endpoint() {
+    // Cloud Map's DiscoverInstances goes to `data-servicediscovery…` on AWS; a local endpoint
+    // (an IP address) takes it as it is, as AWS's SDKs do.
+    let moto = Moto::start();
+    moto.python(
+        "import boto3\nc = boto3.client('servicediscovery')\nc.create_http_namespace(Name='shop')\n\
+         ns = c.list_namespaces()['Namespaces'][0]['Id']\n\
+         svc = c.create_service(Name='orders', NamespaceId=ns)['Service']['Id']\n\
+         c.register_instance(ServiceId=svc, InstanceId='i-1', Attributes={'AWS_INSTANCE_IPV4': '10.0.0.7'})",
+    );
+    let aws = client(&moto);
+    let found = aws
+        .call_api(
+            "servicediscovery",
+            "discoverInstances",
+            &json!({"NamespaceName": "shop", "ServiceName": "orders"}),
+            None,
+        )
+        .await
+        .unwrap();
+    let instances = found.output["Instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 1, "{}", found.output);
+    assert_eq!(
+        (&instances[0]["InstanceId"], &instances[0]["Attributes"]["AWS_INSTANCE_IPV4"]),
+        (&json!("i-1"), &json!("10.0.0.7"))
+    );
+}

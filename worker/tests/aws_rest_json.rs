@@ -46,7 +46,9 @@ async fn a_missing_resource_is_the_service_s_error_code_from_the_header() {
     let aws = client(&moto);
     let request = TaskRequest {
         state_name: "Get".into(),
-        resource: "arn:aws:states:::aws-sdk:lambda:getFunction".into(),
+        resource: std::sync::Arc::new(
+            shared::asl::resource::Resource::parse("arn:aws:states:::aws-sdk:lambda:getFunction").unwrap(),
+        ),
         input: json!({"FunctionName": "nope"}),
         timeout_seconds: 30,
         heartbeat_seconds: None,

@@ -19,11 +19,12 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use super::credentials::{self, Cached, Credentials, CredentialsError, Source, Sts};
-use super::endpoint::{self, Endpoint};
+use super::endpoint;
 use super::model::{self, Service};
 use super::profile::{Env, Profiles};
 use super::protocol::{self, Outcome, Response};
 use super::sign::{Scope, Signer};
+use super::transport::Transport;
 
 /// A successful call.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,13 +81,26 @@ pub struct Aws(Arc<Inner>);
 
 struct Inner {
     http: reqwest::Client,
+    transport: Transport,
     env: Env,
     profiles: Profiles,
     region: String,
     credentials: Result<Cached, CredentialsError>,
     roles: Mutex<HashMap<Role, Arc<Cached>>>,
-    endpoints: Mutex<HashMap<String, Arc<Endpoint>>>,
+    targets: Mutex<HashMap<String, Arc<Target>>>,
     signer: Signer,
+}
+
+/// A service's endpoint, parsed.
+struct Target {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    /// An IP address or `localhost`: no host prefix.
+    local: bool,
+    /// The endpoint's own path (`/prefix` of `http://host/prefix`), without a trailing `/`.
+    base_path: String,
+    signing_region: String,
 }
 
 impl std::fmt::Debug for Aws {
@@ -100,8 +114,11 @@ impl Aws {
     pub fn new(options: AwsOptions) -> Result<Aws, ApiError> {
         let env = options.env.unwrap_or_else(Env::from_process);
         let profiles = Profiles::load(&env);
+        let connect_timeout = options.connect_timeout.unwrap_or(Duration::from_secs(10));
+        let transport = Transport::new(connect_timeout).map_err(ApiError::Transport)?;
+        // For the credential endpoints (container, instance metadata): rare calls.
         let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .connect_timeout(connect_timeout)
             .pool_idle_timeout(Duration::from_secs(50))
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -111,10 +128,11 @@ impl Aws {
             region: endpoint::region(&env, &profiles),
             credentials: credentials::chain(&env, &profiles).map(Cached::new),
             http,
+            transport,
             env,
             profiles,
             roles: Mutex::default(),
-            endpoints: Mutex::default(),
+            targets: Mutex::default(),
             signer: Signer::default(),
         })))
     }
@@ -180,24 +198,13 @@ impl Aws {
                 None => parsed.path().to_owned(),
             };
             headers.push(("host".into(), authority));
-            let scope = Scope { region: &self.0.region, service };
-            self.0.signer.sign(method, &path_and_query, &mut headers, &body, &credentials, scope, Utc::now());
+            let scope = Scope { credentials: &credentials, region: &self.0.region, service, now: Utc::now() };
+            self.0.signer.sign(method, &path_and_query, &mut headers, &body, scope);
+            headers.retain(|(n, _)| n != "host");
         }
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| ApiError::InvalidParameters(format!("bad HTTP method {method}")))?;
-        let mut builder = self.0.http.request(method, parsed);
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = builder.body(body).send().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = response.bytes().await.map_err(|e| ApiError::Transport(transport_text(&e)))?.to_vec();
-        Ok(Sent { status, headers, body })
+        let reply =
+            self.0.transport.send(method, parsed.as_str(), &headers, body).await.map_err(ApiError::Transport)?;
+        Ok(Sent { status: reply.status, headers: reply.headers, body: reply.body.to_vec() })
     }
 }
 
@@ -235,14 +242,27 @@ impl Inner {
         })
     }
 
-    fn endpoint(&self, service: &Service) -> Arc<Endpoint> {
-        let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = endpoints.get(&service.name) {
-            return e.clone();
+    /// Where `service`'s calls go, resolved and parsed once.
+    fn target(&self, service: &Service) -> Result<Arc<Target>, ApiError> {
+        let mut targets = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = targets.get(&service.name) {
+            return Ok(t.clone());
         }
-        let e = Arc::new(endpoint::resolve(service, &self.region, &self.env, &self.profiles));
-        endpoints.insert(service.name.clone(), e.clone());
-        e
+        let endpoint = endpoint::resolve(service, &self.region, &self.env, &self.profiles);
+        let bad = |why: String| ApiError::Transport(format!("the endpoint '{}' {why}", endpoint.url));
+        let url = reqwest::Url::parse(&endpoint.url).map_err(|e| bad(format!("is not a URL: {e}")))?;
+        let target = Arc::new(Target {
+            scheme: url.scheme().to_owned(),
+            host: url.host_str().ok_or_else(|| bad("has no host".into()))?.to_owned(),
+            port: url.port(),
+            local: url
+                .host_str()
+                .is_some_and(|h| h == "localhost" || h.starts_with('[') || h.parse::<std::net::Ipv4Addr>().is_ok()),
+            base_path: url.path().trim_end_matches('/').to_owned(),
+            signing_region: endpoint.signing_region.clone(),
+        });
+        targets.insert(service.name.clone(), target.clone());
+        Ok(target)
     }
 
     /// One call, signed with `credentials` (unsigned when `None`).
@@ -257,50 +277,30 @@ impl Inner {
             .operation(operation)
             .ok_or_else(|| ApiError::Model(format!("the service '{}' has no action '{operation}'", service.name)))?;
         let request = protocol::serialize(service, op, input).map_err(|e| ApiError::InvalidParameters(e.0))?;
-        let endpoint = self.endpoint(service);
-        let url = reqwest::Url::parse(&endpoint.url)
-            .map_err(|e| ApiError::Transport(format!("the endpoint '{}' is not a URL: {e}", endpoint.url)))?;
-        let mut host = url
-            .host_str()
-            .ok_or_else(|| ApiError::Transport(format!("the endpoint '{}' has no host", endpoint.url)))?
-            .to_owned();
-        if let Some(prefix) = &request.host_prefix {
-            host.insert_str(0, prefix);
-        }
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host,
+        let target = self.target(service)?;
+        // A host prefix (`{AccountId}.` of S3 Control) cannot go before an IP address or
+        // `localhost`: local endpoints (moto, LocalStack) take the call without it.
+        let prefix = request.host_prefix.as_ref().filter(|_| !target.local);
+        let authority = match (prefix, target.port) {
+            (None, None) => target.host.clone(),
+            (None, Some(port)) => format!("{}:{port}", target.host),
+            (Some(prefix), None) => format!("{prefix}{}", target.host),
+            (Some(prefix), Some(port)) => format!("{prefix}{}:{port}", target.host),
         };
-        let base_path = url.path().trim_end_matches('/');
+        let base_path = &target.base_path;
         let path_and_query = format!("{base_path}{}", request.path_and_query);
         let mut headers = request.headers;
         if let Some(credentials) = credentials {
             headers.push(("host".into(), authority.clone()));
-            let scope = Scope { region: &endpoint.signing_region, service: &service.signing_name };
-            self.signer.sign(
-                &request.method,
-                &path_and_query,
-                &mut headers,
-                &request.body,
-                credentials,
-                scope,
-                Utc::now(),
-            );
+            let scope =
+                Scope { credentials, region: &target.signing_region, service: &service.signing_name, now: Utc::now() };
+            self.signer.sign(&request.method, &path_and_query, &mut headers, &request.body, scope);
         }
-        let method = reqwest::Method::from_bytes(request.method.as_bytes())
-            .map_err(|_| ApiError::Model(format!("bad HTTP method {}", request.method)))?;
-        let mut builder = self.http.request(method, format!("{}://{authority}{path_and_query}", url.scheme()));
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
-        let response = builder.body(request.body).send().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
-        let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        let body = response.bytes().await.map_err(|e| ApiError::Transport(transport_text(&e)))?;
+        let url = format!("{}://{authority}{path_and_query}", target.scheme);
+        headers.retain(|(n, _)| n != "host");
+        let reply =
+            self.transport.send(&request.method, &url, &headers, request.body).await.map_err(ApiError::Transport)?;
+        let (status, headers, body) = (reply.status, reply.headers, reply.body);
         let response = Response { status, headers: &headers, body: &body };
         let outcome = protocol::deserialize(service, op, &response).map_err(|e| ApiError::Malformed(e.to_string()))?;
         let request_id = ["x-amzn-requestid", "x-amz-request-id"]
@@ -318,18 +318,6 @@ impl Inner {
             }),
         }
     }
-}
-
-/// reqwest's error with its causes, which say what went wrong (refused, reset, DNS).
-fn transport_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl Sts for Inner {

@@ -248,7 +248,13 @@ pub fn fetch<'a>(
             Source::Container { uri, token, token_file } => {
                 credential_sources::container(http, uri, token.as_deref(), token_file.as_deref()).await
             }
-            Source::Imds { endpoint } => credential_sources::imds(http, endpoint).await,
+            // The chain's last resort: say that everything before it was missing too.
+            Source::Imds { endpoint } => credential_sources::imds(http, endpoint).await.map_err(|e| {
+                CredentialsError::source(
+                    "AWS's chain",
+                    format!("{}; nothing before it was configured either ({e})", CredentialsError::NotFound),
+                )
+            }),
             Source::WebIdentity { token_file, role_arn, session_name } => {
                 let token = std::fs::read_to_string(token_file)
                     .map_err(|e| CredentialsError::source("web identity", format!("{}: {e}", token_file.display())))?;

@@ -14,5 +14,6 @@ pub mod profile;
 pub mod protocol;
 pub mod sdk;
 mod sign;
+mod transport;
 
 pub use client::{ApiError, ApiOutput, Aws, AwsOptions, Role};

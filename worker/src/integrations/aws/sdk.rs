@@ -25,34 +25,23 @@ use std::time::Duration;
 use serde_json::Value;
 use shared::asl::error_name::{Failure, RUNTIME, TASK_FAILED, TIMEOUT};
 use shared::asl::eval::TaskRequest;
+use shared::asl::resource::{Pattern, Target};
 
 use super::client::{ApiError, Aws, Role};
 
-/// What every SDK integration's resource starts with.
-pub const PREFIX: &str = "arn:aws:states:::aws-sdk:";
-
-/// `(service, action, pattern suffix)` of an SDK integration's resource
-/// (`arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken` → `("dynamodb", "putItem",
-/// Some("waitForTaskToken"))`).
-pub fn parse_resource(resource: &str) -> Option<(&str, &str, Option<&str>)> {
-    let rest = resource.strip_prefix(PREFIX)?;
-    let (service, action) = rest.split_once(':')?;
-    let (action, pattern) = match action.split_once('.') {
-        Some((a, p)) => (a, Some(p)),
-        None => (action, None),
-    };
-    (!service.is_empty() && !action.is_empty()).then_some((service, action, pattern))
-}
-
 /// Calls the Task's SDK integration.
 pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> {
-    let Some((service, action, pattern)) = parse_resource(&request.resource) else {
+    let Target::Sdk { service, action } = &request.resource.target else {
         return Err(Failure::new(RUNTIME, format!("'{}' is not an AWS SDK integration", request.resource)));
     };
-    if let Some(p) = pattern {
+    if request.resource.pattern != Pattern::RequestResponse {
         return Err(Failure::new(
             RUNTIME,
-            format!("the '.{p}' pattern of '{}' needs `dmap serve`; only request-response runs here", request.resource),
+            format!(
+                "the {} pattern of '{}' needs `dmap serve`; only request-response runs here",
+                request.resource.pattern.describe(),
+                request.resource
+            ),
         ));
     }
     let role = role(request)?;
@@ -118,18 +107,11 @@ pub fn failure(service: &str, request: &TaskRequest, error: ApiError) -> Failure
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::Arc;
 
-    #[test]
-    fn resources_split_into_service_action_and_pattern() {
-        assert_eq!(parse_resource("arn:aws:states:::aws-sdk:dynamodb:putItem"), Some(("dynamodb", "putItem", None)));
-        assert_eq!(
-            parse_resource("arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken"),
-            Some(("sqs", "sendMessage", Some("waitForTaskToken")))
-        );
-        assert_eq!(parse_resource("arn:aws:states:::dynamodb:putItem"), None);
-        assert_eq!(parse_resource("arn:aws:states:::aws-sdk:s3"), None);
-    }
+    use shared::asl::resource::Resource;
+
+    use super::*;
 
     #[test]
     fn the_role_session_is_named_for_the_state_machine_whose_arn_is_the_external_id() {
@@ -140,7 +122,7 @@ mod tests {
         assert_eq!(state_machine_arn("local"), None);
         let request = TaskRequest {
             state_name: "S".into(),
-            resource: "arn:aws:states:::aws-sdk:s3:listBuckets".into(),
+            resource: Arc::new(Resource::parse("arn:aws:states:::aws-sdk:s3:listBuckets").unwrap()),
             input: Value::Null,
             timeout_seconds: 60,
             heartbeat_seconds: None,

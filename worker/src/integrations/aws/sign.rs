@@ -9,10 +9,11 @@
 //!
 //! Owns: signing. Must not: choose credentials, regions or endpoints.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
@@ -22,18 +23,29 @@ use super::credentials::Credentials;
 /// What a path segment keeps when encoded a second time (every service but S3).
 const PATH: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'/');
 
-/// The scope a request is signed for.
+/// Who signs, for which scope, when.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
+    pub credentials: &'a Credentials,
     pub region: &'a str,
     /// The model's `signingName` (`dynamodb`, `s3`, `execute-api`).
     pub service: &'a str,
+    pub now: DateTime<Utc>,
 }
 
 /// Signs requests, keeping the derived signing key of the current day.
 #[derive(Debug, Default)]
 pub struct Signer {
-    keys: Mutex<Vec<(String, [u8; 32])>>,
+    keys: Mutex<Vec<(KeyId, [u8; 32])>>,
+}
+
+/// What a derived signing key is for.
+#[derive(Debug)]
+struct KeyId {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
 }
 
 impl Signer {
@@ -44,11 +56,10 @@ impl Signer {
         path_and_query: &str,
         headers: &mut Vec<(String, String)>,
         body: &[u8],
-        credentials: &Credentials,
         scope: Scope<'_>,
-        now: DateTime<Utc>,
     ) {
-        let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+        let (credentials, now) = (scope.credentials, scope.now);
+        let amz_date = amz_date(now);
         let date = &amz_date[..8];
         let payload_hash = hex(&Sha256::digest(body));
         let s3 = scope.service.starts_with("s3");
@@ -60,7 +71,7 @@ impl Signer {
             headers.push(("x-amz-content-sha256".into(), payload_hash.clone()));
         }
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let mut creq = String::with_capacity(256 + body.len().min(0));
+        let mut creq = String::with_capacity(512);
         creq.push_str(method);
         creq.push('\n');
         if s3 {
@@ -79,8 +90,7 @@ impl Signer {
             let _ = write!(creq, "{k}={v}");
         }
         creq.push('\n');
-        let mut canonical: Vec<(&str, String)> =
-            headers.iter().map(|(n, v)| (n.as_str(), v.split_whitespace().collect::<Vec<_>>().join(" "))).collect();
+        let mut canonical: Vec<(&str, Cow<'_, str>)> = headers.iter().map(|(n, v)| (n.as_str(), trimmed(v))).collect();
         canonical.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut signed = String::new();
         for (name, value) in &canonical {
@@ -105,9 +115,14 @@ impl Signer {
     }
 
     fn key(&self, credentials: &Credentials, date: &str, scope: Scope<'_>) -> [u8; 32] {
-        let id = format!("{}\n{date}\n{}\n{}", credentials.access_key_id, scope.region, scope.service);
+        let same = |(id, _): &&(KeyId, [u8; 32])| {
+            id.access_key_id == credentials.access_key_id
+                && id.date == date
+                && id.region == scope.region
+                && id.service == scope.service
+        };
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, k)) = keys.iter().find(|(i, _)| *i == id) {
+        if let Some((_, k)) = keys.iter().find(same) {
             return *k;
         }
         let k = [date.as_bytes(), scope.region.as_bytes(), scope.service.as_bytes(), b"aws4_request"]
@@ -118,10 +133,16 @@ impl Signer {
             })
             .unwrap_or_default();
         // Keys of other days are stale; a handful of (key, region, service) per day is usual.
-        keys.retain(|(i, _)| i.split('\n').nth(1) == Some(date));
+        keys.retain(|(id, _)| id.date == date);
         if keys.len() > 64 {
             keys.clear();
         }
+        let id = KeyId {
+            access_key_id: credentials.access_key_id.clone(),
+            date: date.to_owned(),
+            region: scope.region.to_owned(),
+            service: scope.service.to_owned(),
+        };
         keys.push((id, k));
         k
     }
@@ -134,11 +155,42 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 }
 
 fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02x}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
     }
     s
+}
+
+/// `YYYYMMDDTHHMMSSZ`, written without chrono's formatter (it is on every call).
+fn amz_date(now: DateTime<Utc>) -> String {
+    fn two(s: &mut String, n: u32) {
+        s.push(char::from(b'0' + (n / 10 % 10) as u8));
+        s.push(char::from(b'0' + (n % 10) as u8));
+    }
+    let mut s = String::with_capacity(16);
+    let year = now.year().clamp(0, 9999) as u32;
+    for n in [year / 100, year % 100, now.month(), now.day()] {
+        two(&mut s, n);
+    }
+    s.push('T');
+    for n in [now.hour(), now.minute(), now.second()] {
+        two(&mut s, n);
+    }
+    s.push('Z');
+    s
+}
+
+/// A header value as SigV4 canonicalises it: trimmed, inner runs of spaces as one.
+fn trimmed(value: &str) -> Cow<'_, str> {
+    let t = value.trim();
+    if t.contains("  ") || t.contains(['\t', '\n']) {
+        Cow::Owned(t.split_whitespace().collect::<Vec<_>>().join(" "))
+    } else {
+        Cow::Borrowed(t)
+    }
 }
 
 #[cfg(test)]
@@ -161,7 +213,8 @@ mod tests {
         };
         let mut headers = headers.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
         let now = DateTime::parse_from_rfc3339("2015-08-30T12:36:00Z").unwrap().with_timezone(&Utc);
-        Signer::default().sign(method, pq, &mut headers, body, &creds, Scope { region: "us-east-1", service }, now);
+        let scope = Scope { credentials: &creds, region: "us-east-1", service, now };
+        Signer::default().sign(method, pq, &mut headers, body, scope);
         headers.into_iter().find(|(n, _)| n == "authorization").unwrap().1
     }
 

@@ -38,8 +38,29 @@ pub fn serialize(
             ("x-amz-target".into(), target),
         ],
         body: serde_json::to_vec(&body).map_err(|e| InvalidParameters(e.to_string()))?,
-        host_prefix: None,
+        host_prefix: host_prefix(service, operation, input)?,
     })
+}
+
+/// The operation's `hostPrefix` (`data-` of Cloud Map's DiscoverInstances) with its `{Member}`
+/// labels filled from the parameters.
+fn host_prefix(service: &Service, operation: &Operation, input: &Value) -> Result<Option<String>, InvalidParameters> {
+    let Some(prefix) = &operation.host_prefix else { return Ok(None) };
+    let Some(shape) = &operation.input else { return Ok(Some(prefix.clone())) };
+    let shape = service.shape(&shape.shape).map_err(|e| InvalidParameters(e.to_string()))?;
+    let mut out = prefix.clone();
+    for (name, _) in shape.members.iter().filter(|(_, m)| m.host_label) {
+        let label = format!("{{{name}}}");
+        if out.contains(&label) {
+            let value = input
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, _)| json_shape::is_pascal_of(k, name)))
+                .and_then(|(_, v)| v.as_str())
+                .ok_or_else(|| InvalidParameters(format!("the field \"{}\" is required", json_shape::pascal(name))))?;
+            out = out.replace(&label, value);
+        }
+    }
+    Ok(Some(out))
 }
 
 pub fn deserialize(
@@ -104,6 +125,11 @@ mod tests {
             .unwrap();
         assert_eq!(r.headers[0].1, "application/x-amz-json-1.1");
         assert_eq!(r.headers[1].1, "AmazonSSM.GetParameter");
+        assert_eq!(r.host_prefix, None);
+        let sd = model::service("servicediscovery").unwrap();
+        let input = json!({"NamespaceName": "n", "ServiceName": "s"});
+        let r = serialize(&sd, sd.operation("discoverInstances").unwrap(), &input).unwrap();
+        assert_eq!(r.host_prefix.as_deref(), Some("data-"));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub fn encode_structure(
             }
             None | Some(Value::Null) => {}
             Some(v) => {
-                out.insert(wire.to_owned(), encode(service, member, v, &pascal(name))?);
+                out.insert(wire.to_owned(), encode(service, member, v, &|| pascal(name).into_owned())?);
             }
         }
     }
@@ -60,25 +60,36 @@ pub fn unsupported_field(name: &str) -> InvalidParameters {
 }
 
 /// One value of `member`'s shape, for the wire.
-pub fn encode(service: &Service, member: &Member, value: &Value, path: &str) -> Result<Value, InvalidParameters> {
+/// `path` names the value in errors; it is only called when there is one.
+pub fn encode(
+    service: &Service,
+    member: &Member,
+    value: &Value,
+    path: &dyn Fn() -> String,
+) -> Result<Value, InvalidParameters> {
     let shape = service.shape(&member.shape).map_err(|e| InvalidParameters(e.to_string()))?;
     let wrong = || {
-        InvalidParameters(format!("the field \"{path}\" must be {}, not {}", expected(shape.kind), type_name(value)))
+        InvalidParameters(format!(
+            "the field \"{}\" must be {}, not {}",
+            path(),
+            expected(shape.kind),
+            type_name(value)
+        ))
     };
     Ok(match shape.kind {
         _ if shape.document => value.clone(),
         ShapeKind::Structure => encode_structure(service, shape, value, &|_| false)
-            .map_err(|e| InvalidParameters(format!("{path}: {}", e.0)))?,
+            .map_err(|e| InvalidParameters(format!("{}: {}", path(), e.0)))?,
         ShapeKind::List => {
             let (Value::Array(items), Some(m)) = (value, &shape.member) else { return Err(wrong()) };
-            let items = items.iter().enumerate().map(|(i, v)| encode(service, m, v, &format!("{path}[{i}]")));
+            let items = items.iter().enumerate().map(|(i, v)| encode(service, m, v, &|| format!("{}[{i}]", path())));
             Value::Array(items.collect::<Result<_, _>>()?)
         }
         ShapeKind::Map => {
             let (Value::Object(entries), Some(v)) = (value, &shape.value) else { return Err(wrong()) };
             let mut out = Map::new();
             for (k, x) in entries {
-                out.insert(k.clone(), encode(service, v, x, &format!("{path}.{k}"))?);
+                out.insert(k.clone(), encode(service, v, x, &|| format!("{}.{k}", path()))?);
             }
             Value::Object(out)
         }

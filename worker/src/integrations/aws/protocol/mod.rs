@@ -7,17 +7,16 @@
 
 use serde_json::Value;
 
-mod json;
-mod json_error;
-mod json_shape;
-mod rest_binding;
-mod rest_json;
-
 use super::model::{Operation, Protocol, Service};
 
 mod error_code;
+mod json;
+mod json_error;
+mod json_shape;
 mod query;
 mod rest;
+mod rest_binding;
+mod rest_json;
 mod rest_xml;
 mod scalar;
 mod timestamp;

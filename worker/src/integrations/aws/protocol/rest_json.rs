@@ -46,7 +46,7 @@ pub fn serialize(
             (ShapeKind::Blob, Some(json)) => (json.to_string().into_bytes(), Some("application/octet-stream")),
             (ShapeKind::String, Some(Value::String(text))) => (text.clone().into_bytes(), Some("text/plain")),
             (_, Some(v)) => {
-                let wire = json_shape::encode(service, member, v, payload)?;
+                let wire = json_shape::encode(service, member, v, &|| json_shape::pascal(payload).into_owned())?;
                 (wire.to_string().into_bytes(), Some("application/json"))
             }
         };
