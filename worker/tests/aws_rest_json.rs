@@ -62,3 +62,26 @@ async fn a_missing_resource_is_the_service_s_error_code_from_the_header() {
     let listed = aws.call_api("lambda", "listFunctions", &json!({"MaxItems": 5}), None).await.unwrap();
     assert_eq!(listed.output["Functions"], json!([]));
 }
+
+#[tokio::test]
+async fn a_plain_signed_request_travels_over_the_same_pool() {
+    // `Aws::send` is API Gateway invoke's way out: any URL, signed for a signing name.
+    let moto = Moto::start();
+    let aws = client(&moto);
+    let sent = aws
+        .send(
+            "GET",
+            &format!("{}/moto-api/data.json", moto.url()),
+            vec![("Accept".into(), "application/json".into())],
+            vec![],
+            Some("execute-api"),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 200);
+    let data: serde_json::Value = serde_json::from_slice(&sent.body).unwrap();
+    assert!(data.is_object(), "{data}");
+    let missing = aws.send("GET", &format!("{}/no/such/path", moto.url()), vec![], vec![], None, None).await.unwrap();
+    assert_eq!(missing.status, 404, "an HTTP error status is an answer, not an error");
+}
