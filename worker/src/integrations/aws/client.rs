@@ -158,56 +158,6 @@ impl Aws {
     }
 }
 
-/// The answer of [`Aws::send`]: any status, headers as received (lower-case names).
-#[derive(Debug, Clone)]
-pub struct Sent {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Aws {
-    /// Sends a plain HTTP request over the shared pool (API Gateway's `invoke`), signed with
-    /// SigV4 for the signing name `sign_as` in the client's region when given, as the process
-    /// or as `role`.
-    pub async fn send(
-        &self,
-        method: &str,
-        url: &str,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-        sign_as: Option<&str>,
-        role: Option<&Role>,
-    ) -> Result<Sent, ApiError> {
-        let parsed =
-            reqwest::Url::parse(url).map_err(|e| ApiError::InvalidParameters(format!("'{url}' is not a URL: {e}")))?;
-        let mut headers: Vec<(String, String)> =
-            headers.into_iter().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect();
-        if let Some(service) = sign_as {
-            let credentials = match role {
-                None => self.0.base_credentials().await?,
-                Some(role) => self.0.role_credentials(role).await?,
-            };
-            let host = parsed.host_str().unwrap_or_default();
-            let authority = match parsed.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host.to_owned(),
-            };
-            let path_and_query = match parsed.query() {
-                Some(q) => format!("{}?{q}", parsed.path()),
-                None => parsed.path().to_owned(),
-            };
-            headers.push(("host".into(), authority));
-            let scope = Scope { credentials: &credentials, region: &self.0.region, service, now: Utc::now() };
-            self.0.signer.sign(method, &path_and_query, &mut headers, &body, scope);
-            headers.retain(|(n, _)| n != "host");
-        }
-        let reply =
-            self.0.transport.send(method, parsed.as_str(), &headers, body).await.map_err(ApiError::Transport)?;
-        Ok(Sent { status: reply.status, headers: reply.headers, body: reply.body.to_vec() })
-    }
-}
-
 impl Inner {
     async fn base_credentials(&self) -> Result<Arc<Credentials>, CredentialsError> {
         match &self.credentials {
