@@ -34,20 +34,12 @@ use shared::asl::Failure;
 pub use actions::{Action, Shape, all, find};
 pub use api::{Api, ApiError, ApiOutput, HttpRequest, HttpResponse};
 pub use client::{Bound, invoke_task};
+/// How the Task waits: the resource's pattern as validation typed it.
+pub use shared::asl::resource::Pattern;
 
 use actions::adds_sdk_metadata;
 use errors::{Naming, naming_of};
 use sync::{Armed, Wait};
-
-/// How the Task waits for its integration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pattern {
-    RequestResponse,
-    Sync,
-    /// `.sync:2`: only nested executions (`states:startExecution`) have it.
-    Sync2,
-    WaitForTaskToken,
-}
 
 /// Settings of the optimized integrations.
 #[derive(Debug, Clone, Default)]
