@@ -13,6 +13,7 @@ use http_support::{Received, Reply, Server};
 use serde_json::{Value, json};
 use shared::asl::Failure;
 use shared::asl::eval::TaskRequest;
+use shared::asl::resource::Resource;
 use testkit::Moto;
 use worker::integrations::aws::optimized::{self, Api, Bound, Call, Options, Pattern};
 use worker::integrations::aws::profile::Env;
@@ -287,7 +288,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
     let aws = Aws::new(AwsOptions { env: Some(Env::from_pairs(moto.env())), ..AwsOptions::default() }).unwrap();
     let task = |credentials: Value| TaskRequest {
         state_name: "Audit".into(),
-        resource: "arn:aws:states:::dynamodb:putItem".into(),
+        resource: Arc::new(Resource::parse("arn:aws:states:::dynamodb:putItem").unwrap()),
         input: json!({"TableName": "audit", "Item": {"pk": {"S": "a-1"}}}),
         timeout_seconds: 30,
         heartbeat_seconds: None,
@@ -296,7 +297,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
     };
     let options = Options::default();
     let role = json!({"RoleArn": "arn:aws:iam::123456789012:role/auditor"});
-    optimized::invoke_task(&aws, &task(role), "dynamodb", "putItem", Pattern::RequestResponse, &options).await.unwrap();
+    optimized::invoke_task(&aws, &task(role), &options).await.unwrap();
     let seen = moto.python(
         "import boto3\nprint(boto3.client('dynamodb').get_item(TableName='audit', Key={'pk':{'S':'a-1'}})['Item']['pk']['S'])",
     );
@@ -313,7 +314,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
     assert_eq!(me["Arn"], json!("arn:aws:sts::123456789012:assumed-role/auditor/dmap-Orders"));
 
     let bad = task(json!({"RoleArn": 5}));
-    let failure = optimized::invoke_task(&aws, &bad, "dynamodb", "putItem", Pattern::RequestResponse, &options).await;
+    let failure = optimized::invoke_task(&aws, &bad, &options).await;
     assert_eq!(failure.unwrap_err().error.as_deref(), Some("States.Runtime"));
 }
 

@@ -16,27 +16,28 @@ use shared::asl::Failure;
 use shared::asl::eval::TaskRequest;
 
 use super::api::{Api, ApiError, ApiOutput, HttpRequest, HttpResponse};
-use super::{Call, Options, Pattern};
+use shared::asl::resource::Target;
+
+use super::{Call, Options};
 use crate::integrations::aws::client::{self, Aws, Role};
 use crate::integrations::aws::sdk;
 
-/// Runs the optimized integration `service:action` with `pattern` for a Task: as the Task's
-/// `Credentials.RoleArn` when it has one (assumed as the `aws-sdk:` integrations assume it),
-/// within its `TimeoutSeconds`.
-pub async fn invoke_task(
-    aws: &Aws,
-    request: &TaskRequest,
-    service: &str,
-    action: &str,
-    pattern: Pattern,
-    options: &Options,
-) -> Result<Value, Failure> {
+/// Runs a Task whose resource is an optimized integration: as the Task's `Credentials.RoleArn`
+/// when it has one (assumed as the `aws-sdk:` integrations assume it), within its
+/// `TimeoutSeconds`.
+pub async fn invoke_task(aws: &Aws, request: &TaskRequest, options: &Options) -> Result<Value, Failure> {
+    let Target::Optimized { service, action } = &request.resource.target else {
+        return Err(Failure::new(
+            "States.Runtime",
+            format!("'{}' is not an optimized integration", request.resource.arn),
+        ));
+    };
     let role = sdk::role(request)?;
     let api: Arc<dyn Api> = Arc::new(Bound { aws: aws.clone(), role });
     let call = Call {
-        service,
+        service: service.name(),
         action,
-        pattern,
+        pattern: request.resource.pattern,
         input: request.input.clone(),
         timeout: Some(Duration::from_secs(request.timeout_seconds)),
         execution_arn: &request.execution_arn,
