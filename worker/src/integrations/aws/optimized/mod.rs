@@ -39,6 +39,7 @@ pub use shared::asl::resource::Pattern;
 
 use actions::adds_sdk_metadata;
 use errors::{Naming, naming_of};
+use jobs::Job;
 use sync::{Armed, Wait};
 
 /// Settings of the optimized integrations.
@@ -90,31 +91,40 @@ impl From<ApiError> for Called {
     }
 }
 
+/// Why dmap cannot run `service:action` with `pattern`, or `None` when it can: checked before
+/// a run (to refuse the definition with a diagnostic) and again at the call.
+pub fn refusal(service: &str, action: &str, pattern: Pattern) -> Option<String> {
+    served(service, action, pattern).err()
+}
+
+/// The table's row for `service:action` and, for `.sync`, its job row.
+fn served(service: &str, action: &str, pattern: Pattern) -> Result<(&'static Action, Option<&'static Job>), String> {
+    if service == "states" {
+        return Err(format!(
+            "'states:{action}' starts a nested execution, which needs a server that outlives one command (dmap serve)"
+        ));
+    }
+    let Some(found) = find(service, action) else {
+        return Err(format!("'{service}:{action}' is not an optimized integration dmap serves"));
+    };
+    if found.shape == Shape::Kubernetes {
+        return Err(format!("'eks:{action}' talks to the cluster's Kubernetes API, which dmap does not speak yet"));
+    }
+    match (pattern, found.job) {
+        (Pattern::RequestResponse, _) => Ok((found, None)),
+        (Pattern::Sync, Some(job)) => Ok((found, Some(job))),
+        (Pattern::Sync, None) | (Pattern::Sync2, _) => Err(format!("'{service}:{action}' has no Run a Job pattern")),
+        (Pattern::WaitForTaskToken, _) => {
+            Err("'.waitForTaskToken' needs a server that outlives one command to receive the callback (dmap serve)"
+                .into())
+        }
+    }
+}
+
 /// Runs `call` through `api`: the Task's result, or its failure as Step Functions names it.
 pub async fn invoke(api: Arc<dyn Api>, call: Call<'_>, options: &Options) -> Result<Value, Failure> {
-    let Some(action) = find(call.service, call.action) else {
-        return Err(runtime(format!("'{}:{}' is not an optimized integration dmap serves", call.service, call.action)));
-    };
+    let (action, job) = served(call.service, call.action, call.pattern).map_err(runtime)?;
     let naming = naming_of(action.service).ok_or_else(|| runtime(format!("no error naming for {}", action.service)))?;
-    let job = match (call.pattern, action.job) {
-        (Pattern::RequestResponse, _) => None,
-        (Pattern::Sync, Some(job)) => Some(job),
-        (Pattern::Sync, None) | (Pattern::Sync2, _) => {
-            return Err(runtime(format!("'{}:{}' has no Run a Job pattern", call.service, call.action)));
-        }
-        (Pattern::WaitForTaskToken, _) => {
-            return Err(runtime(
-                "'.waitForTaskToken' needs a server that outlives one command to receive the callback (dmap serve)"
-                    .into(),
-            ));
-        }
-    };
-    if action.shape == Shape::Kubernetes {
-        return Err(runtime(format!(
-            "'eks:{}' talks to the cluster's Kubernetes API, which dmap does not speak yet",
-            call.action
-        )));
-    }
     let armed = Armed::new(Arc::clone(&api));
     let work = async {
         let mut request = call.input.clone();

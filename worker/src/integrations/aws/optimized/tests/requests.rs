@@ -306,6 +306,7 @@ async fn patterns_and_actions_dmap_cannot_run_are_refused_at_run() {
         ("dynamodb:putItem", Pattern::Sync),
         ("glue:startJobRun", Pattern::Sync2),
         ("dynamodb:scan", RR),
+        ("states:startExecution", Pattern::Sync),
     ];
     for (resource, pattern) in cases {
         let (error, cause) = error_of(run(&fake, resource, pattern, json!({})).await);
@@ -313,4 +314,10 @@ async fn patterns_and_actions_dmap_cannot_run_are_refused_at_run() {
         assert!(cause.is_some_and(|c| !c.is_empty()));
     }
     assert!(fake.calls().is_empty(), "nothing is called for a refused Task");
+    for (resource, pattern) in cases {
+        let (service, action) = resource.split_once(':').unwrap();
+        assert!(super::super::refusal(service, action, pattern).is_some(), "{resource} is refused before a run too");
+    }
+    assert_eq!(super::super::refusal("glue", "startJobRun", Pattern::Sync), None);
+    assert_eq!(super::super::refusal("dynamodb", "putItem", RR), None);
 }
