@@ -30,8 +30,7 @@ fn optimized_tasks_write_send_wait_for_a_job_and_catch_by_their_step_functions_n
             "ResultPath": null, "Next": next})
     };
     let mut again = put("Unreachable");
-    again["Catch"] =
-        json!([{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.caught", "Next": "Notify"}]);
+    again["Catch"] = json!([{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.caught", "Next": "Notify"}]);
     let definition = json!({"StartAt": "Save", "States": {
         "Save": put("SaveAgain"),
         "SaveAgain": again,
