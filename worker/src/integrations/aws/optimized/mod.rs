@@ -5,9 +5,12 @@
 //! holds each difference (`messaging`, `emr`, `apigateway`, `bedrock`). Errors are named the
 //! way these integrations name them ([`errors`]), which is not the `aws-sdk:` way.
 //!
+//! Every call goes through the narrow [`Api`] trait: the shared signed client implements it
+//! (`client`: [`Bound`], and [`invoke_task`], the entry point for a Task state), the tests a fake.
+//!
 //! Owns: the dispatch from a resource's service, action and pattern to the calls it makes, and
 //! the Task's `TimeoutSeconds` around them. Must not: sign or send (the [`Api`] does), or parse
-//! resources (the caller passes service, action and pattern as parsed values).
+//! resources (they arrive typed).
 
 mod actions;
 mod api;
