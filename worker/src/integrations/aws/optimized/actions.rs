@@ -30,7 +30,7 @@ pub enum Shape {
     /// The API answers nothing; Step Functions answers `{"ApplicationId": …}` from the request.
     EchoApplicationId,
     /// EMR's wrapped APIs, which rename members (`ClusterId` for `JobFlowIds`) or look up a
-    /// name first ([`super::emr`]).
+    /// name first (`emr`).
     Emr(super::emr::Wrapped),
     /// API Gateway `invoke`: an HTTP call of the API, not an AWS API operation.
     ApiGatewayInvoke,

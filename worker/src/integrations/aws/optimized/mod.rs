@@ -3,7 +3,7 @@
 //! jobs. Most actions pass the Task's parameters to the API unchanged and hand back its output
 //! ([`actions::Shape::Api`]); the table says where Step Functions differs, and a family module
 //! holds each difference (`messaging`, `emr`, `apigateway`, `bedrock`). Errors are named the
-//! way these integrations name them ([`errors`]), which is not the `aws-sdk:` way.
+//! way these integrations name them (`errors`), which is not the `aws-sdk:` way.
 //!
 //! Every call goes through the narrow [`Api`] trait: the shared signed client implements it
 //! (`client`: [`Bound`], and [`invoke_task`], the entry point for a Task state), the tests a fake.
