@@ -297,7 +297,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
     };
     let options = Options::default();
     let role = json!({"RoleArn": "arn:aws:iam::123456789012:role/auditor"});
-    optimized::invoke_task(&aws, &task(role), &options).await.unwrap();
+    optimized::invoke_task(&aws, task(role), &options).await.unwrap();
     let seen = moto.python(
         "import boto3\nprint(boto3.client('dynamodb').get_item(TableName='audit', Key={'pk':{'S':'a-1'}})['Item']['pk']['S'])",
     );
@@ -314,7 +314,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
     assert_eq!(me["Arn"], json!("arn:aws:sts::123456789012:assumed-role/auditor/dmap-Orders"));
 
     let bad = task(json!({"RoleArn": 5}));
-    let failure = optimized::invoke_task(&aws, &bad, &options).await;
+    let failure = optimized::invoke_task(&aws, bad, &options).await;
     assert_eq!(failure.unwrap_err().error.as_deref(), Some("States.Runtime"));
 }
 

@@ -104,7 +104,7 @@ impl Integrations {
             },
             Target::Function { .. } => Err(not_configured(&request.resource)),
             Target::Sdk { .. } => aws::sdk::invoke(self.aws()?, &request).await,
-            Target::Optimized { .. } => aws::optimized::invoke_task(self.aws()?, &request, &self.optimized).await,
+            Target::Optimized { .. } => aws::optimized::invoke_task(self.aws()?, request, &self.optimized).await,
             Target::Activity { .. } => Err(Failure::new(RUNTIME, aws_services_not_yet(&request.resource))),
         }
     }

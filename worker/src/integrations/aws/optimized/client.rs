@@ -25,20 +25,20 @@ use crate::integrations::aws::sdk;
 /// Runs a Task whose resource is an optimized integration: as the Task's `Credentials.RoleArn`
 /// when it has one (assumed as the `aws-sdk:` integrations assume it), within its
 /// `TimeoutSeconds`.
-pub async fn invoke_task(aws: &Aws, request: &TaskRequest, options: &Options) -> Result<Value, Failure> {
+pub async fn invoke_task(aws: &Aws, request: TaskRequest, options: &Options) -> Result<Value, Failure> {
     let Target::Optimized { service, action } = &request.resource.target else {
         return Err(Failure::new(
             "States.Runtime",
             format!("'{}' is not an optimized integration", request.resource.arn),
         ));
     };
-    let role = sdk::role(request)?;
+    let role = sdk::role(&request)?;
     let api: Arc<dyn Api> = Arc::new(Bound { aws: aws.clone(), role });
     let call = Call {
         service: service.name(),
         action,
         pattern: request.resource.pattern,
-        input: request.input.clone(),
+        input: request.input,
         timeout: Some(Duration::from_secs(request.timeout_seconds)),
         execution_arn: &request.execution_arn,
     };

@@ -170,7 +170,6 @@ async fn start(
     call: &Call<'_>,
     input: Value,
 ) -> Result<Value, Failure> {
-    let parameters = input.clone();
     let result = match action.shape {
         Shape::Emr(wrapped) => emr::call(api, wrapped, action.operation, input).await,
         Shape::ApiGatewayInvoke => apigateway::invoke(api, &input).await,
@@ -182,8 +181,9 @@ async fn start(
     };
     match result {
         Ok(v) => Ok(v),
-        Err(Called::Api(e)) => Err(naming.failure(&e, &parameters)),
-        Err(Called::Invalid(why)) => Err(errors::invalid_parameters(&parameters, &why)),
+        // Failures quote the Task's parameters as written (before any `.sync` tag was added).
+        Err(Called::Api(e)) => Err(naming.failure(&e, &call.input)),
+        Err(Called::Invalid(why)) => Err(errors::invalid_parameters(&call.input, &why)),
         Err(Called::Refused(f)) => Err(f),
     }
 }
@@ -195,12 +195,13 @@ async fn plain(api: &dyn Api, action: &Action, call: &Call<'_>, input: Value) ->
         Shape::PutEvents => messaging::put_events_request(input, call.execution_arn),
         _ => input,
     };
-    let answer = api.call(action.api, action.operation, request).await?;
+    let mut answer = api.call(action.api, action.operation, request).await?;
+    let output = std::mem::take(&mut answer.output);
     let mut result = match action.shape {
-        Shape::PutEvents => messaging::put_events_result(answer.output.clone()).map_err(Called::Refused)?,
-        Shape::EchoRequest(member) => echo(answer.output.clone(), &call.input, member),
+        Shape::PutEvents => messaging::put_events_result(output).map_err(Called::Refused)?,
+        Shape::EchoRequest(member) => echo(output, &call.input, member),
         Shape::EchoApplicationId => echo(Value::Object(Default::default()), &call.input, "ApplicationId"),
-        _ => answer.output.clone(),
+        _ => output,
     };
     if adds_sdk_metadata(action.service) {
         result = metadata::add(result, &answer);
