@@ -132,7 +132,8 @@ mod tests {
             "Plain": task("arn:aws:states:::states:startExecution", Some("Callback")),
             "Callback": task("arn:aws:states:::sqs:sendMessage.waitForTaskToken", Some("Activity")),
             "Activity": task("arn:aws:states:us-east-1:123456789012:activity:review", Some("Sdk")),
-            "Sdk": task("arn:aws:states:::aws-sdk:s3:getObject", Some("Http")),
+            "Sdk": task("arn:aws:states:::aws-sdk:s3:getObject", Some("Function")),
+            "Function": task("arn:aws:lambda:us-east-1:123456789012:function:price", Some("Http")),
             "Http": task("arn:aws:states:::http:invoke", None)
         }});
         let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
@@ -148,6 +149,8 @@ mod tests {
         }
         // The SDK integrations call AWS (or the endpoint configured) for real.
         assert_eq!(at("Sdk"), None);
+        // Without a functions file, Lambda functions are AWS Lambda's.
+        assert_eq!(at("Function"), None);
         assert_eq!(at("Http"), None);
         assert_eq!(found.len(), 4);
     }

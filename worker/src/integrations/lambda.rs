@@ -17,7 +17,7 @@ mod group;
 mod once;
 mod pool;
 mod process;
-mod reply;
+pub(crate) mod reply;
 mod resource;
 mod stderr;
 mod url;
@@ -36,7 +36,7 @@ pub use reply::{LAMBDA_RESPONSE_LIMIT, invoke_response};
 pub use resource::{LAMBDA_INVOKE, bare_name, is_lambda_resource};
 
 use self::deadline::Deadlines;
-use self::resource::{Style, Target};
+pub(crate) use self::resource::{Style, Target, target};
 use crate::integrations::config::{FunctionsFile, Implementation};
 
 /// AWS's payload limit, the default bound on a function's response.

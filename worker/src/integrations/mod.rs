@@ -1,5 +1,5 @@
 //! Task integrations: what a Task state's `Resource` reaches — Lambda functions served by local
-//! implementations (`lambda`), the HTTP Task (`http`), configured by a functions file
+//! implementations (`lambda`) or, without a functions file, by AWS Lambda, the HTTP Task (`http`), configured by a functions file
 //! (`config`), and AWS services called for real (`aws`: the `aws-sdk:*` and the optimized
 //! integrations). [`Integrations`] dispatches a call to the right one. The same integrations serve
 //! Task states of the parent machine and of Map Run children.
@@ -78,12 +78,8 @@ impl Integrations {
     pub fn unsupported(&self, resource: &Resource, parameters: &Value) -> Option<String> {
         match &resource.target {
             Target::Http => None,
-            _ if lambda::is_lambda_resource(resource) => match &self.lambda {
-                Some(l) => l.describe_missing(resource, parameters),
-                None => Some(format!(
-                    "the Task resource '{resource}' is a Lambda function: pass `--functions FILE` mapping it to a local implementation"
-                )),
-            },
+            // Without a functions file, Lambda functions are AWS Lambda's.
+            _ if lambda::is_lambda_resource(resource) => self.lambda.as_ref()?.describe_missing(resource, parameters),
             Target::Sdk { .. } if resource.pattern == Pattern::RequestResponse => None,
             Target::Sdk { .. } => Some(format!(
                 "the Task resource '{resource}' waits for a callback ({}): that needs `dmap serve`",
@@ -100,7 +96,7 @@ impl Integrations {
             Target::Http => self.http.invoke(request).await,
             _ if lambda::is_lambda_resource(&request.resource) => match &self.lambda {
                 Some(l) => l.invoke(request).await,
-                None => Err(not_configured(&request.resource)),
+                None => aws::lambda::invoke(self.aws()?, &request).await,
             },
             Target::Function { .. } => Err(not_configured(&request.resource)),
             Target::Sdk { .. } => aws::sdk::invoke(self.aws()?, &request).await,

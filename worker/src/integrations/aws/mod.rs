@@ -8,6 +8,7 @@ pub mod client;
 mod credential_sources;
 pub mod credentials;
 pub mod endpoint;
+pub mod lambda;
 pub mod model;
 pub mod optimized;
 pub mod profile;
