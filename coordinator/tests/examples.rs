@@ -188,3 +188,23 @@ fn order_rows() -> Vec<Vec<String>> {
     let csv = std::fs::read_to_string(repo().join("examples/data/orders/orders.csv")).expect("csv");
     csv.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
 }
+
+/// `examples/aws/run-local`: every order lands in the DynamoDB table once, and the summary the
+/// SNS topic delivered counts them (read back from moto by boto3 in the script).
+#[test]
+fn orders_are_written_to_dynamodb_and_summarised_on_sns() {
+    let out = std::process::Command::new(repo().join("examples/aws/run-local"))
+        .arg(env!("CARGO_BIN_EXE_dmap"))
+        .output()
+        .expect("examples/aws/run-local runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let orders = order_rows().len();
+    assert!(stdout.contains(&format!("items in dmap-orders: {orders}\n")), "{stdout}");
+    let summary = stdout.lines().find_map(|l| l.strip_prefix("summary published: ")).expect("a summary line");
+    let summary: Value = serde_json::from_str(summary).expect("the summary is the JSON message");
+    assert_eq!(summary, json!({"table": "dmap-orders", "orders": orders}));
+    let printed = &stdout[..stdout.find("items in dmap-orders").unwrap_or(0)];
+    let output: Value = serde_json::from_str(printed).expect("dmap's output");
+    assert!(output["message_id"].as_str().is_some_and(|id| !id.is_empty()), "{output}");
+}

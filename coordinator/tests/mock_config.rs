@@ -104,15 +104,30 @@ fn services_dmap_cannot_reach_run_fully_mocked() {
             "http": {"status": 202}
         })
     );
-    // Without the mocks the same definition is refused before it runs.
-    let unmocked = Run::new(s.path("orders.asl.json").to_str().unwrap()).go();
-    assert_eq!(unmocked.code, 2, "{}", unmocked.stderr);
-    // A test case that mocks only some states leaves the others to their integrations, which
-    // are checked as without mocks: the Lambda function needs a functions file.
-    let partial = s.run("OnlyS3", &[]);
-    assert_eq!(partial.code, 2, "{}", partial.stderr);
-    assert!(partial.stderr.contains("/States/Price/Resource"), "{}", partial.stderr);
-    assert!(!partial.stderr.contains("/States/GetObject/Resource"), "{}", partial.stderr);
+    // Without the mocks the same definition calls out: here to an endpoint where nothing
+    // listens, so its first Task fails as the SDK's client error.
+    let closed = format!("http://127.0.0.1:{}", support::nats::free_port());
+    let offline = |run: Run| {
+        run.env("AWS_ENDPOINT_URL", &closed)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .go()
+    };
+    let unmocked = offline(Run::new(s.path("orders.asl.json").to_str().unwrap()));
+    assert_eq!(unmocked.code, 1, "{}", unmocked.stderr);
+    assert_eq!(output(&unmocked)["Error"], "S3.SdkClientException", "{}", unmocked.stdout);
+    // A test case that mocks only some states leaves the others to their integrations: the
+    // object comes from the mock, the Lambda function (no functions file: AWS Lambda) is called.
+    let partial = offline(
+        Run::new(s.path("orders.asl.json").to_str().unwrap())
+            .arg("--mock-config")
+            .arg(s.path("mocks.json").to_str().unwrap())
+            .arg("--mock-test-case")
+            .arg("OnlyS3"),
+    );
+    assert_eq!(partial.code, 1, "{}", partial.stderr);
+    assert_eq!(output(&partial)["Error"], "Lambda.SdkClientException", "{}", partial.stdout);
 }
 
 #[test]
