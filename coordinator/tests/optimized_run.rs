@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::dmap::Run;
+use support::aws::run_against;
 use testkit::Moto;
 
 #[test]
@@ -42,18 +42,7 @@ fn optimized_tasks_write_send_wait_for_a_job_and_catch_by_their_step_functions_n
             "Parameters": {"JobName": "etl"},
             "ResultSelector": {"state.$": "$.JobRunState", "run.$": "$.Id"}, "ResultPath": "$.etl", "End": true}
     }});
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("orders.asl.json");
-    std::fs::write(&path, definition.to_string()).expect("write the definition");
-    let mut run = Run::new(path.to_str().expect("UTF-8")).arg("--input-json").arg(r#"{"id": "o-7"}"#);
-    for (k, v) in moto.env() {
-        run = run.env(k, v);
-    }
-    let ran = run
-        .env("AWS_CONFIG_FILE", dir.path().join("none"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
-        .env("DMAP_SYNC_POLL_INTERVAL_MS", "50")
-        .go();
+    let ran = run_against(&moto, &definition, r#"{"id": "o-7"}"#, &[("DMAP_SYNC_POLL_INTERVAL_MS", "50")]);
     assert_eq!(ran.code, 0, "dmap run failed:\n{}\n{}", ran.stdout, ran.stderr);
     let out: Value = serde_json::from_str(&ran.stdout).unwrap_or_else(|e| panic!("{e}: {}", ran.stdout));
     assert_eq!(out["caught"]["Error"], "DynamoDB.ConditionalCheckFailedException");
