@@ -18,6 +18,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use super::api_types::{ApiError, ApiOutput};
 use super::credentials::{self, Cached, Credentials, CredentialsError, Source, Sts};
 use super::endpoint;
 use super::model::{self, Service};
@@ -25,38 +26,6 @@ use super::profile::{Env, Profiles};
 use super::protocol::{self, Outcome, Response};
 use super::sign::{Scope, Signer};
 use super::transport::Transport;
-
-/// A successful call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiOutput {
-    /// The output as the API names it (PascalCase members).
-    pub output: Value,
-    pub status: u16,
-    /// Lower-case names.
-    pub headers: Vec<(String, String)>,
-    pub request_id: Option<String>,
-}
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
-    /// The service answered with an error.
-    #[error("{message} (Service: {service}, Status Code: {status}, Request ID: {})", request_id.as_deref().unwrap_or(""))]
-    Service { service: String, status: u16, code: String, message: String, request_id: Option<String> },
-    /// The parameters do not fit the operation; nothing was sent.
-    #[error("{0}")]
-    InvalidParameters(String),
-    /// No service or operation of that name, or a protocol dmap does not speak.
-    #[error("{0}")]
-    Model(String),
-    #[error(transparent)]
-    Credentials(#[from] CredentialsError),
-    /// The request could not be sent or the response not read.
-    #[error("{0}")]
-    Transport(String),
-    /// The response does not follow the service's protocol.
-    #[error("{0}")]
-    Malformed(String),
-}
 
 /// A role to call as (a Task's `Credentials`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -4,6 +4,7 @@
 //! (`endpoint`) by one shared client (`client`); `sdk` is the `aws-sdk:*` Task integration,
 //! `optimized` the optimized integrations with their `.sync` jobs.
 
+mod api_types;
 pub mod client;
 mod credential_sources;
 pub mod credentials;
@@ -17,4 +18,5 @@ pub mod sdk;
 mod sign;
 mod transport;
 
-pub use client::{ApiError, ApiOutput, Aws, AwsOptions, Role};
+pub use api_types::{ApiError, ApiOutput};
+pub use client::{Aws, AwsOptions, Role};

@@ -29,7 +29,8 @@ use shared::asl::error_name::{Failure, RUNTIME, TASK_FAILED, TIMEOUT};
 use shared::asl::eval::TaskRequest;
 use shared::asl::resource::{Pattern, Target};
 
-use super::client::{ApiError, Aws, Role};
+use super::api_types::ApiError;
+use super::client::{Aws, Role};
 use super::model::Service;
 
 /// Calls the Task's SDK integration.

@@ -2,49 +2,15 @@
 //! ([`Api::call`]) and one plain HTTP request, signed or not ([`Api::send`], for API Gateway's
 //! `invoke`). The signed AWS client implements it; the tests implement it with recorded answers.
 //!
-//! Owns: the request and answer types of that interface. Must not: know any integration.
+//! A call answers with the client's own [`ApiOutput`] and [`ApiError`] (re-exported here), so
+//! the optimized integrations read the same answer the `aws-sdk:*` integrations do.
+//!
+//! Owns: the trait and its plain-HTTP request and response. Must not: know any integration.
 
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-/// A successful answer of a service operation.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApiOutput {
-    /// The operation's output with the model's member names in PascalCase, as the `aws-sdk:*`
-    /// integrations hand it to a state. A blob member that is a payload (Bedrock's
-    /// `InvokeModel` `Body`) is its text, or base64 when it is not UTF-8.
-    pub output: Value,
-    pub status: u16,
-    /// Response headers as received (name case as the server sent it).
-    pub headers: Vec<(String, String)>,
-    pub request_id: Option<String>,
-}
-
-impl ApiOutput {
-    /// A 200 answer with no headers: what tests and adapters without metadata build.
-    pub fn ok(output: Value) -> Self {
-        ApiOutput { output, status: 200, headers: Vec::new(), request_id: None }
-    }
-}
-
-/// Why a call did not produce an output.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ApiError {
-    /// The service answered with an error. `code` is the error shape's name without namespace
-    /// (`ConditionalCheckFailedException`, `ResourceNotFoundException`); empty when the
-    /// service gave none.
-    #[error("{code}: {message} (status {status})")]
-    Service { status: u16, code: String, message: String, request_id: Option<String> },
-    /// The request never got an answer: connection refused, timed out, unreadable response.
-    #[error("{0}")]
-    Transport(String),
-    /// The parameters cannot make a request of this operation (unknown member, wrong type).
-    #[error("{0}")]
-    InvalidParameters(String),
-    /// No credentials to sign with (none configured, the Task's role cannot be assumed).
-    #[error("{0}")]
-    Credentials(String),
-}
+pub use crate::integrations::aws::api_types::{ApiError, ApiOutput};
 
 /// A plain HTTP request (API Gateway's `invoke`). `url` is absolute and percent-encoded.
 #[derive(Debug, Clone, PartialEq)]

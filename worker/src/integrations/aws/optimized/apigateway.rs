@@ -51,10 +51,10 @@ pub async fn invoke(api: &dyn Api, input: &Value) -> Result<Value, Called> {
     };
     let response = match api.send(request, sign).await {
         Ok(r) => r,
-        Err(ApiError::Transport(message)) => {
+        Err(ApiError::Transport(message) | ApiError::Malformed(message)) => {
             return Err(Called::Refused(Failure::new("ApiGateway.SdkClientException", message)));
         }
-        Err(ApiError::InvalidParameters(why)) => return Err(Called::Invalid(why)),
+        Err(ApiError::InvalidParameters(why) | ApiError::Model(why)) => return Err(Called::Invalid(why)),
         Err(e) => return Err(Called::Api(e)),
     };
     let text = String::from_utf8_lossy(&response.body).into_owned();

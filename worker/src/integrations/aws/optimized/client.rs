@@ -5,7 +5,7 @@
 //! [`invoke_task`] is the entry point for a Task state: its parameters, `TimeoutSeconds`,
 //! `Credentials` and execution.
 //!
-//! Owns: the mapping of the client's errors onto [`ApiError`]. Must not: name failures.
+//! Owns: the binding of a role to the client. Must not: name failures.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,7 @@ use super::api::{Api, ApiError, ApiOutput, HttpRequest, HttpResponse};
 use shared::asl::resource::Target;
 
 use super::{Call, Options};
-use crate::integrations::aws::client::{self, Aws, Role};
+use crate::integrations::aws::client::{Aws, Role};
 use crate::integrations::aws::sdk;
 
 /// Runs a Task whose resource is an optimized integration: as the Task's `Credentials.RoleArn`
@@ -59,14 +59,7 @@ impl Api for Bound {
         operation: &'a str,
         input: Value,
     ) -> BoxFuture<'a, Result<ApiOutput, ApiError>> {
-        Box::pin(async move {
-            match self.aws.call_api(service, operation, &input, self.role.as_ref()).await {
-                Ok(o) => {
-                    Ok(ApiOutput { output: o.output, status: o.status, headers: o.headers, request_id: o.request_id })
-                }
-                Err(e) => Err(error(e)),
-            }
-        })
+        Box::pin(async move { self.aws.call_api(service, operation, &input, self.role.as_ref()).await })
     }
 
     fn send<'a>(
@@ -78,20 +71,8 @@ impl Api for Bound {
             let sent = self
                 .aws
                 .send(&request.method, &request.url, request.headers, request.body, sign_as, self.role.as_ref())
-                .await
-                .map_err(error)?;
+                .await?;
             Ok(HttpResponse { status: sent.status, headers: sent.headers, body: sent.body })
         })
-    }
-}
-
-fn error(e: client::ApiError) -> ApiError {
-    match e {
-        client::ApiError::Service { status, code, message, request_id, .. } => {
-            ApiError::Service { status, code, message, request_id }
-        }
-        client::ApiError::InvalidParameters(why) | client::ApiError::Model(why) => ApiError::InvalidParameters(why),
-        client::ApiError::Credentials(e) => ApiError::Credentials(e.to_string()),
-        client::ApiError::Transport(why) | client::ApiError::Malformed(why) => ApiError::Transport(why),
     }
 }

@@ -63,12 +63,14 @@ impl Naming {
     /// The failure a Task state sees when a call of this service failed.
     ///
     /// A service error is `<prefix>.<code>`, with `Exception` appended when the code lacks it
-    /// (v1 names each error by its exception class: SNS's `NotFound` is `NotFoundException`).
-    /// A transport error is v1's `SdkClientException`; missing credentials are
-    /// `States.TaskFailed`. Parameters that make no request are [`invalid_parameters`].
+    /// (v1 names each error by its exception class: SNS's `NotFound` is `NotFoundException`);
+    /// its Cause is built from the fields in v1's format, not the error's (aws-sdk) Display.
+    /// A transport error or an unreadable response is v1's `SdkClientException`; missing
+    /// credentials are `States.TaskFailed`. Parameters that make no request, or an operation
+    /// the model lacks, are [`invalid_parameters`].
     pub fn failure(&self, error: &ApiError, parameters: &Value) -> Failure {
         match error {
-            ApiError::Service { status, code, message, request_id } => {
+            ApiError::Service { status, code, message, request_id, .. } => {
                 let class = if code.is_empty() {
                     self.generic.to_owned()
                 } else if code.ends_with("Exception") {
@@ -86,11 +88,11 @@ impl Naming {
                     ),
                 )
             }
-            ApiError::Transport(message) => {
+            ApiError::Transport(message) | ApiError::Malformed(message) => {
                 Failure::new(format!("{}.SdkClientException", self.prefix), message.clone())
             }
-            ApiError::InvalidParameters(why) => invalid_parameters(parameters, why),
-            ApiError::Credentials(message) => Failure::new("States.TaskFailed", message.clone()),
+            ApiError::InvalidParameters(why) | ApiError::Model(why) => invalid_parameters(parameters, why),
+            ApiError::Credentials(e) => Failure::new("States.TaskFailed", e.to_string()),
         }
     }
 }
@@ -107,9 +109,11 @@ pub fn invalid_parameters(parameters: &Value, why: &str) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::integrations::aws::credentials::CredentialsError;
 
     fn service_error(code: &str) -> ApiError {
         ApiError::Service {
+            service: "DynamoDb".into(),
             status: 400,
             code: code.into(),
             message: "The conditional request failed".into(),
@@ -147,7 +151,7 @@ mod tests {
         let sqs = naming_of("sqs").unwrap();
         let f = sqs.failure(&ApiError::Transport("connection refused".into()), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("SQS.SdkClientException"));
-        let f = sqs.failure(&ApiError::Credentials("no credentials in the chain".into()), &Value::Null);
+        let f = sqs.failure(&ApiError::Credentials(CredentialsError::NotFound), &Value::Null);
         assert_eq!(f.error.as_deref(), Some("States.TaskFailed"));
         let parameters = serde_json::json!({"QueueUrl": "q", "Foo": 1});
         let f = sqs.failure(&ApiError::InvalidParameters("The field \"Foo\" is not supported".into()), &parameters);

@@ -146,11 +146,11 @@ pub async fn wait(w: Wait<'_>, job: &'static Job, armed: &Armed) -> Result<Value
 /// Errors worth polling again for: no answer, throttling, the service's own failure.
 fn transient(error: &ApiError) -> bool {
     match error {
-        ApiError::Transport(_) => true,
+        ApiError::Transport(_) | ApiError::Malformed(_) => true,
         ApiError::Service { status, code, .. } => {
             *status >= 500 || code.contains("Throttl") || code == "TooManyRequestsException"
         }
-        ApiError::InvalidParameters(_) | ApiError::Credentials(_) => false,
+        ApiError::InvalidParameters(_) | ApiError::Model(_) | ApiError::Credentials(_) => false,
     }
 }
 

@@ -72,7 +72,13 @@ impl Api for Fake {
             None => None,
         };
         let answer = answer.unwrap_or_else(|| {
-            Err(ApiError::Service { status: 400, code: "NoRecordedAnswer".into(), message: key, request_id: None })
+            Err(ApiError::Service {
+                service: service.into(),
+                status: 400,
+                code: "NoRecordedAnswer".into(),
+                message: key,
+                request_id: None,
+            })
         });
         Box::pin(async move { answer })
     }

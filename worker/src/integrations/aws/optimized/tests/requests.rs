@@ -49,6 +49,7 @@ async fn dynamodb_get_item_returns_the_item_as_the_api_does() {
 #[tokio::test]
 async fn errors_carry_the_optimized_prefix_and_v1_cause() {
     let failed = ApiError::Service {
+        service: "DynamoDb".into(),
         status: 400,
         code: "ConditionalCheckFailedException".into(),
         message: "The conditional request failed".into(),
@@ -67,6 +68,7 @@ async fn errors_carry_the_optimized_prefix_and_v1_cause() {
     );
 
     let missing = ApiError::Service {
+        service: "Sns".into(),
         status: 404,
         code: "NotFound".into(),
         message: "Topic does not exist".into(),

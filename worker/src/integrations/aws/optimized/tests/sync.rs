@@ -108,6 +108,7 @@ async fn result_shapes_follow_the_table() {
 #[tokio::test(start_paused = true)]
 async fn a_deleted_resource_ends_a_delete_job() {
     let gone = ApiError::Service {
+        service: "Eks".into(),
         status: 404,
         code: "ResourceNotFoundException".into(),
         message: "No cluster".into(),
@@ -125,13 +126,19 @@ async fn a_deleted_resource_ends_a_delete_job() {
 #[tokio::test(start_paused = true)]
 async fn throttled_polls_are_polled_again_and_other_errors_fail_with_the_service_name() {
     let throttled = ApiError::Service {
+        service: "Glue".into(),
         status: 400,
         code: "ThrottlingException".into(),
         message: "Rate exceeded".into(),
         request_id: None,
     };
-    let denied =
-        ApiError::Service { status: 400, code: "AccessDeniedException".into(), message: "no".into(), request_id: None };
+    let denied = ApiError::Service {
+        service: "Glue".into(),
+        status: 400,
+        code: "AccessDeniedException".into(),
+        message: "no".into(),
+        request_id: None,
+    };
     let fake = Fake::new()
         .answer("glue:StartJobRun", json!({"JobRunId": "jr_1"}))
         .answer_with("glue:GetJobRun", Err(throttled))
