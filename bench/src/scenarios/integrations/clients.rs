@@ -142,10 +142,30 @@ pub fn dmap(
     endpoint: &str,
     watched: &[u32],
 ) -> anyhow::Result<Timed> {
+    dmap_under(None, dmap, def, data, work, endpoint, watched)
+}
+
+/// [`dmap`] run by `wrapper` (e.g. `valgrind --tool=callgrind …`) when one is given.
+pub fn dmap_under(
+    wrapper: Option<&[String]>,
+    dmap: &Path,
+    def: &Path,
+    data: &Path,
+    work: &Path,
+    endpoint: &str,
+    watched: &[u32],
+) -> anyhow::Result<Timed> {
     let results = work.join("results");
     let _ = std::fs::remove_dir_all(&results);
     std::fs::create_dir_all(&results)?;
-    let mut cmd = Command::new(dmap);
+    let mut cmd = match wrapper {
+        Some([program, args @ ..]) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(dmap);
+            c
+        }
+        _ => Command::new(dmap),
+    };
     cmd.arg("run")
         .arg(def)
         .arg("--quiet")
@@ -198,5 +218,45 @@ impl Boto3<'_> {
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .unwrap_or_else(|_| "boto3".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use shared::asl::eval::{ExecutionOptions, execute_pure};
+
+    use super::*;
+    use crate::scenarios::engine::{PureHost, compile};
+
+    #[test]
+    fn both_definitions_are_valid_asl() {
+        for r in [Resource::Optimized, Resource::Sdk] {
+            compile(&definition(r, "bench-t", Some(10), Some(100))).unwrap();
+        }
+    }
+
+    /// The child's parameters, run as a Pass state on a line of the benchmark's data, are the
+    /// PutItem request DynamoDB's API reference describes, with the item the endpoint's tally
+    /// is checked against.
+    #[test]
+    fn the_childs_request_carries_the_item_the_bench_expects() {
+        let def = definition(Resource::Optimized, "bench-t", None, None);
+        let mut child = def["States"]["Put"]["ItemProcessor"].clone();
+        let state = &mut child["States"]["PutItem"];
+        state["Type"] = json!("Pass");
+        let fields = state.as_object_mut().unwrap();
+        fields.remove("Resource");
+        fields.remove("OutputPath");
+        child.as_object_mut().unwrap().remove("ProcessorConfig");
+        let machine = compile(&child).unwrap();
+        let input = json!({"id": 7, "v": 7, "name": "item-7"});
+        let out = execute_pure(&machine, input, &ExecutionOptions::default(), &PureHost(Utc::now()))
+            .and_then(|o| o.output)
+            .unwrap();
+        let want = json!({"TableName": "bench-t",
+            "Item": {"pk": {"S": "item-7"}, "id": {"N": "7"}, "v": {"N": "7"}}});
+        assert_eq!(out, want);
+        assert_eq!(item(7), want["Item"]);
     }
 }

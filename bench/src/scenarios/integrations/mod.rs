@@ -60,6 +60,10 @@ pub struct Args {
     /// Calls per client per run of the sanity rows against moto (0: no moto rows).
     #[arg(long, default_value_t = 2_000)]
     moto_items: u64,
+    /// After the timed rounds, run dmap once more (untimed, the first resource, all the items)
+    /// under `valgrind --tool=callgrind`, writing the profile to FILE (`callgrind_annotate FILE`).
+    #[arg(long, value_name = "FILE")]
+    callgrind: Option<PathBuf>,
     /// Also write the results to DIR/<date>-<host>-integrations.{json,md} (printed either way).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -149,7 +153,10 @@ fn measure(a: &Args, s: &Setup) -> anyhow::Result<()> {
             Err(e) => match e.downcast::<clients::Failed>() {
                 Ok(f) => {
                     eprintln!("warning: {} is not measured: {f}", r.system());
-                    runs.cannot = Some(format!("dmap refused the run: {}", f.stderr));
+                    runs.cannot = Some(format!(
+                        "dmap refused the run: {}",
+                        f.stderr.replace(&format!("{}: ", def.display()), "")
+                    ));
                 }
                 Err(e) => return Err(e),
             },
@@ -175,6 +182,17 @@ fn measure(a: &Args, s: &Setup) -> anyhow::Result<()> {
         boto3_runs.runs.push(s.boto3.run(&items, a.items, &table, &s.work, &endpoint.url, &watched)?);
         check(&table, a.items, want)?;
         eprintln!("round {} of {} done", round + 1, a.runs);
+    }
+    if let Some(file) = &a.callgrind {
+        let r = a.resources[0];
+        let table = format!("callgrind-{r:?}");
+        let def = write_def(&s.work, "callgrind.json", &clients::definition(r, &table, None, a.max_concurrency))?;
+        let valgrind = ["valgrind", "--tool=callgrind", "--quiet"].map(String::from);
+        let wrapper = [&valgrind[..], &[format!("--callgrind-out-file={}", file.display())]].concat();
+        clients::dmap_under(Some(&wrapper), &s.dmap, &def, &data, &s.work, &endpoint.url, &watched)
+            .context("dmap under callgrind (is valgrind installed?)")?;
+        check(&table, a.items, want)?;
+        eprintln!("wrote {}: `callgrind_annotate {}`", file.display(), file.display());
     }
     drop(endpoint);
 

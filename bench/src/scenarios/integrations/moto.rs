@@ -47,7 +47,7 @@ pub(super) fn measure(a: &Args, s: &Setup) -> anyhow::Result<(Vec<Runs>, Runs, S
             write_def(&s.work, "moto-warm.json", &clients::definition(*r, &dmap_table(*r, "warm"), Some(WARM), None))?;
         if let Err(e) = clients::dmap(&s.dmap, &def, &data, &s.work, &moto.url(), &watched) {
             runs.cannot = Some(match e.downcast::<clients::Failed>() {
-                Ok(f) => format!("dmap refused the run: {}", f.stderr),
+                Ok(f) => format!("dmap refused the run: {}", f.stderr.replace(&format!("{}: ", def.display()), "")),
                 Err(e) => return Err(e),
             });
         }
