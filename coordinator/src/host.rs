@@ -39,6 +39,11 @@ impl<H: Host + 'static> EmbeddedHost<H> {
         })
     }
 
+    /// The base host (the wall clock, sleeps and Task calls).
+    pub fn base(&self) -> &H {
+        &self.base
+    }
+
     /// Map Runs over another transport (NATS workers).
     pub fn with_transport(
         base: H,
@@ -66,6 +71,9 @@ impl<H: Host + 'static> Host for EmbeddedHost<H> {
     }
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
         self.base.jitter_millis(upper_bound_millis)
+    }
+    fn execution_ended(&self, execution_arn: &str) {
+        self.base.execution_ended(execution_arn)
     }
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         Box::pin(self.runner.run(request))
@@ -106,6 +114,11 @@ impl<H: Host + 'static> Host for WeakHost<H> {
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
         self.get().map_or(upper_bound_millis, |h| h.jitter_millis(upper_bound_millis))
     }
+    fn execution_ended(&self, execution_arn: &str) {
+        if let Some(h) = self.get() {
+            h.execution_ended(execution_arn)
+        }
+    }
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         let host = self.get();
         Box::pin(async move {
@@ -114,5 +127,42 @@ impl<H: Host + 'static> Host for WeakHost<H> {
                 None => Err(Failure::new("States.Runtime", "the run ended while a child was starting a Map Run")),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::json;
+    use shared::asl::eval::{ExecutionOptions, Status, execute};
+    use worker::mock::MockHost;
+
+    use super::*;
+
+    /// Every Distributed Map child that called a mocked Task leaves no count behind: the end of
+    /// each child reaches the mock host through the children's weak host and the embedded one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn children_release_their_mock_counts_when_they_end() {
+        let definition = r#"{"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "ItemsPath": "$.ids",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                "StartAt": "Put", "States": {"Put": {"Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:putItem", "End": true}}},
+            "End": true}}}"#;
+        let (machine, _) = shared::asl::parse_definition(definition).expect("valid");
+        let config = r#"{"StateMachines": {"M": {"TestCases": {"T": {"Put": "Ok"}}}},
+            "MockedResponses": {"Ok": {"0": {"Return": "done"}}}}"#;
+        let case = worker::mock::from_text(config, Path::new("mocks.json"), "T", None, &machine).expect("valid");
+        let host = EmbeddedHost::new(
+            MockHost::new(LocalHost::default(), Arc::new(case)),
+            Arc::new(Storage::default()),
+            RunOptions::default(),
+            Arc::new(Progress::silent()),
+        );
+        let ids: Vec<u32> = (0..2000).collect();
+        let outcome = execute(&machine, json!({"ids": ids}), &ExecutionOptions::default(), &*host).await;
+        assert_eq!(outcome.status, Status::Succeeded, "{:?}", outcome.failure);
+        assert_eq!(outcome.output, Some(json!(vec!["done"; 2000])));
+        assert_eq!(host.base().executions_counted(), 0);
     }
 }

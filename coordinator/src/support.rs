@@ -1,34 +1,55 @@
 //! What this build of dmap can run: checks a validated machine for Task resources that no
 //! configured integration serves (a Lambda function missing from the functions file, a
 //! service integration dmap does not have), and reports each as a diagnostic at its pointer
-//! before anything runs.
+//! before anything runs. A Task state mocked by a mock configuration never calls its
+//! integration and is not checked.
 
 use serde_json::{Map, Value};
 use shared::asl::diagnostic::{Diagnostic, Severity, code, pointer_push};
 use shared::asl::model::{ProcessorMode, StateKind, StateMachine};
 use shared::asl::path::Template;
+use shared::asl::resource::{Pattern, Resource, Service, Target};
 use worker::integrations::Integrations;
 
 /// Diagnostics for every Task whose resource the integrations cannot serve. With
 /// `remote_children` (NATS workers run the Map Runs' children), the children's Tasks are the
 /// workers' business and are not checked here, and a Distributed Map inside a child is refused.
 pub fn unsupported(machine: &StateMachine, integrations: &Integrations, remote_children: bool) -> Vec<Diagnostic> {
+    unsupported_except(machine, integrations, remote_children, &|_| false)
+}
+
+/// As [`unsupported`], except for the Task states `mocked` names: a mocked state never calls
+/// its integration, so it runs whatever its resource.
+pub fn unsupported_except(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+    mocked: &dyn Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, integrations, remote_children, &mut out);
+    walk(machine, integrations, remote_children, mocked, &mut out);
     out
 }
 
-fn walk(m: &StateMachine, integrations: &Integrations, remote: bool, out: &mut Vec<Diagnostic>) {
+fn walk(
+    m: &StateMachine,
+    integrations: &Integrations,
+    remote: bool,
+    mocked: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
     for s in &m.states {
         match &s.kind {
             StateKind::Map(map) if remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
                 nested_distributed(&map.processor, out)
             }
-            StateKind::Map(map) => walk(&map.processor, integrations, remote, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, out)),
+            StateKind::Map(map) => walk(&map.processor, integrations, remote, mocked, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, mocked, out)),
+            StateKind::Task(_) if mocked(&s.name) => {}
             StateKind::Task(t) => {
                 let params = literal_parameters(s.flow.arguments());
-                if let Some(reason) = integrations.unsupported(&t.resource, &params) {
+                let reason = needs_serve(&t.resource).or_else(|| integrations.unsupported(&t.resource, &params));
+                if let Some(reason) = reason {
                     out.push(Diagnostic {
                         severity: Severity::Error,
                         code: code::NOT_SUPPORTED,
@@ -40,6 +61,20 @@ fn walk(m: &StateMachine, integrations: &Integrations, remote: bool, out: &mut V
             _ => {}
         }
     }
+}
+
+/// Resources that need a server outliving one command — nested executions, callbacks and
+/// activities — and come with `dmap serve`.
+fn needs_serve(resource: &Resource) -> Option<String> {
+    let what = match (&resource.target, resource.pattern) {
+        (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
+        (Target::Activity { .. }, _) => "an activity",
+        (_, Pattern::WaitForTaskToken) => "a callback (.waitForTaskToken)",
+        _ => return None,
+    };
+    Some(format!(
+        "the Task resource '{resource}' is {what}, which needs a server that outlives one command: it comes with `dmap serve`"
+    ))
 }
 
 /// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate).
@@ -77,5 +112,42 @@ fn literal_parameters(t: Option<&Template>) -> Value {
                 .collect::<Map<String, Value>>(),
         ),
         _ => Value::Object(Map::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn nested_executions_callbacks_and_activities_wait_for_dmap_serve() {
+        let task = |resource: &str, next: Option<&str>| match next {
+            Some(n) => json!({"Type": "Task", "Resource": resource, "Next": n}),
+            None => json!({"Type": "Task", "Resource": resource, "End": true}),
+        };
+        let def = json!({"StartAt": "Nested", "States": {
+            "Nested": task("arn:aws:states:::states:startExecution.sync:2", Some("Plain")),
+            "Plain": task("arn:aws:states:::states:startExecution", Some("Callback")),
+            "Callback": task("arn:aws:states:::sqs:sendMessage.waitForTaskToken", Some("Activity")),
+            "Activity": task("arn:aws:states:us-east-1:123456789012:activity:review", Some("Sdk")),
+            "Sdk": task("arn:aws:states:::aws-sdk:s3:getObject", Some("Http")),
+            "Http": task("arn:aws:states:::http:invoke", None)
+        }});
+        let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
+        let found = unsupported(&machine, &Integrations::none(None), false);
+        let at = |state: &str| {
+            found
+                .iter()
+                .find(|d| d.location == format!("/States/{state}/Resource"))
+                .map(|d| (d.code, d.message.contains("dmap serve")))
+        };
+        for state in ["Nested", "Plain", "Callback", "Activity"] {
+            assert_eq!(at(state), Some((code::NOT_SUPPORTED, true)), "{state}: {found:?}");
+        }
+        assert_eq!(at("Sdk"), Some((code::NOT_SUPPORTED, false)));
+        assert_eq!(at("Http"), None);
+        assert_eq!(found.len(), 5);
     }
 }

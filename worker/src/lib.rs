@@ -9,5 +9,6 @@
 pub mod executor;
 pub mod host;
 pub mod integrations;
+pub mod mock;
 pub mod nats;
 pub mod ops;

@@ -9,6 +9,7 @@ use std::time::Duration;
 use http_support::{Reply, Server, closed_port_url, config, get, open, task};
 use serde_json::{Value, json};
 use shared::asl::error_name::Failure;
+use shared::asl::resource::Resource;
 use worker::integrations::http::{ERROR_BODY_BYTES, Http};
 
 fn error(failure: &Failure) -> &str {
@@ -179,7 +180,7 @@ async fn parameters_it_cannot_use_fail_before_connecting() {
         assert!(cause.starts_with(&format!("the HTTP Task 'Call': {expected}")), "{parameters}\n→ {cause}");
     }
     let mut wrong = task(get(&url));
-    wrong.resource = "arn:aws:states:::lambda:invoke".to_owned();
+    wrong.resource = std::sync::Arc::new(Resource::parse("arn:aws:states:::lambda:invoke").expect("a resource"));
     assert_eq!(error(&open().invoke(wrong).await.unwrap_err()), "States.Runtime");
     assert!(server.saw_nothing());
 }

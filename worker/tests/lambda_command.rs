@@ -185,14 +185,15 @@ async fn an_unknown_function_names_itself_and_the_functions_file() {
 
     assert!(lambda.has_function("price") && lambda.has_function("123456789012:function:price:live"));
     assert!(!lambda.has_function("nope"));
-    assert_eq!(lambda.resolves(LAMBDA_INVOKE, &json!({"FunctionName": "price:1"})), Some("price"));
-    assert_eq!(lambda.resolves(&arn("nope"), &json!({})), None);
-    assert_eq!(lambda.describe_missing(&arn("price"), &json!({})), None);
-    let missing = lambda.describe_missing(LAMBDA_INVOKE, &json!({"FunctionName": "nope", "Payload.$": "$"})).unwrap();
+    assert_eq!(lambda.resolves(&resource(LAMBDA_INVOKE), &json!({"FunctionName": "price:1"})), Some("price"));
+    assert_eq!(lambda.resolves(&resource(&arn("nope")), &json!({})), None);
+    assert_eq!(lambda.describe_missing(&resource(&arn("price")), &json!({})), None);
+    let missing =
+        lambda.describe_missing(&resource(LAMBDA_INVOKE), &json!({"FunctionName": "nope", "Payload.$": "$"})).unwrap();
     assert!(missing.contains("[functions.nope]"), "{missing}");
     // Only known at run time, or not a Lambda resource: nothing to say up front.
-    assert_eq!(lambda.describe_missing(LAMBDA_INVOKE, &json!({"FunctionName.$": "$.f"})), None);
-    assert_eq!(lambda.describe_missing("arn:aws:states:::http:invoke", &json!({})), None);
+    assert_eq!(lambda.describe_missing(&resource(LAMBDA_INVOKE), &json!({"FunctionName.$": "$.f"})), None);
+    assert_eq!(lambda.describe_missing(&resource("arn:aws:states:::http:invoke"), &json!({})), None);
 }
 
 #[tokio::test]

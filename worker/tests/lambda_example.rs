@@ -32,7 +32,7 @@ fn rows() -> Vec<Value> {
 async fn the_example_definition_calls_only_configured_functions() {
     let (lambda, definition) = example();
     let task = &definition["States"]["PriceOrders"]["ItemProcessor"]["States"]["Price"];
-    let resource = task["Resource"].as_str().unwrap();
+    let resource = &resource(task["Resource"].as_str().unwrap());
     assert_eq!(lambda.describe_missing(resource, &task["Parameters"]), None);
     assert_eq!(lambda.resolves(resource, &task["Parameters"]), Some("price"));
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use shared::asl::eval::{ExecutionOptions, Status, execute};
+use shared::asl::eval::{ExecutionOptions, Host, Outcome, Status, execute};
 
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
@@ -16,6 +16,7 @@ use crate::ops::Ops;
 use crate::storage::Storage;
 use crate::support;
 use worker::integrations::Integrations;
+use worker::mock::{MockHost, TestCase};
 use worker::nats::topology::Settings;
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +56,16 @@ pub struct Args {
     /// HTTP Task connections.
     #[arg(long, value_name = "FILE")]
     functions: Option<PathBuf>,
+    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`): the Task
+    /// states of the test case `--mock-test-case` names return its mocked responses and never
+    /// call out.
+    #[arg(long, value_name = "FILE", requires = "mock_test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case of `--mock-config` to run: `TestCase`, or `StateMachine#TestCase` (a bare
+    /// name is looked up in the state machine named like the definition file, else in the only
+    /// state machine that has it).
+    #[arg(long, value_name = "NAME", requires = "mock_config")]
+    mock_test_case: Option<String>,
     /// ResultWriter file size before rolling over to the next file (AWS: 5 GB).
     #[arg(long, value_name = "BYTES", default_value_t = 5 << 30)]
     result_file_bytes: u64,
@@ -92,8 +103,17 @@ pub fn run(a: &Args) -> i32 {
         eprintln!("dmap: --resume {id}: a Map Run id is 1 to 80 letters, digits, '-' or '_'");
         return 2;
     }
+    if a.mock_config.is_some() && a.nats.nats.is_some() {
+        eprintln!(
+            "dmap: --mock-config cannot be used with --nats: mocks are for runs on this machine (dmap-worker \
+             processes do not read the file); run without --nats"
+        );
+        return 2;
+    }
     match prepare(a) {
-        Ok((machine, input, options, integrations)) => execute_and_print(a, &machine, input, &options, integrations),
+        Ok((machine, input, options, integrations, mocks)) => {
+            execute_and_print(a, &machine, input, &options, integrations, mocks)
+        }
         Err(message) => {
             eprintln!("{message}");
             2
@@ -101,7 +121,7 @@ pub fn run(a: &Args) -> i32 {
     }
 }
 
-type Prepared = (shared::asl::StateMachine, Value, ExecutionOptions, Arc<Integrations>);
+type Prepared = (shared::asl::StateMachine, Value, ExecutionOptions, Arc<Integrations>, Option<TestCase>);
 
 fn prepare(a: &Args) -> Result<Prepared, String> {
     let text = std::fs::read_to_string(&a.file).map_err(|e| format!("dmap: cannot read {}: {e}", a.file.display()))?;
@@ -122,22 +142,29 @@ fn prepare(a: &Args) -> Result<Prepared, String> {
         Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
         None => Integrations::none(limit),
     });
-    let unsupported = support::unsupported(&machine, &integrations, a.nats.nats.is_some());
+    // `orders.asl.json` → `orders`: the state machine's name in ARNs (and in the mock file).
+    let file = a.file.file_name().and_then(|s| s.to_str()).unwrap_or("StateMachine");
+    let name = file.trim_end_matches(".json").trim_end_matches(".asl").to_string();
+    let mocks = match (&a.mock_config, &a.mock_test_case) {
+        (Some(path), Some(case)) => {
+            Some(worker::mock::load(path, case, Some(&name), &machine).map_err(|e| format!("dmap: {e}"))?)
+        }
+        _ => None,
+    };
+    let mocked = |state: &str| mocks.as_ref().is_some_and(|m| m.states.contains_key(state));
+    let unsupported = support::unsupported_except(&machine, &integrations, a.nats.nats.is_some(), &mocked);
     if !unsupported.is_empty() {
         let lines: Vec<String> = unsupported.iter().map(|d| format!("{}: {d}", a.file.display())).collect();
         return Err(lines.join("\n"));
     }
     let max_input = limit.unwrap_or(shared::asl::bound::HARD_MAX_BYTES);
     let input = super::input::read(a.input.as_deref(), a.input_json.as_deref(), max_input, limit.is_none())?;
-    // `orders.asl.json` → `orders`: the state machine's name in ARNs.
-    let file = a.file.file_name().and_then(|s| s.to_str()).unwrap_or("StateMachine");
-    let name = file.trim_end_matches(".json").trim_end_matches(".asl").to_string();
     let mut options =
         ExecutionOptions { execution_name: a.name.clone(), state_machine_name: name, ..Default::default() };
     if a.no_payload_limits {
         options.max_payload_bytes = None;
     }
-    Ok((machine, input, options, integrations))
+    Ok((machine, input, options, integrations, mocks))
 }
 
 fn storage(a: &Args) -> Result<Storage, String> {
@@ -155,14 +182,8 @@ fn execute_and_print(
     input: Value,
     options: &ExecutionOptions,
     integrations: Arc<Integrations>,
+    mocks: Option<TestCase>,
 ) -> i32 {
-    let storage = match storage(a) {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -170,6 +191,32 @@ fn execute_and_print(
             return 2;
         }
     };
+    let base = LocalHost::new(integrations);
+    let ran = rt.block_on(async {
+        match mocks {
+            Some(case) => serve_and_execute(a, machine, input, options, MockHost::new(base, Arc::new(case))).await,
+            None => serve_and_execute(a, machine, input, options, base).await,
+        }
+    });
+    match ran {
+        Ok(outcome) => print_outcome(outcome),
+        Err(e) => {
+            eprintln!("{e}");
+            2
+        }
+    }
+}
+
+/// Starts what the run needs around `base` (buckets, Map Runs in-process or over NATS, the
+/// /metrics server) and runs the execution.
+async fn serve_and_execute<H: Host + 'static>(
+    a: &Args,
+    machine: &shared::asl::StateMachine,
+    input: Value,
+    options: &ExecutionOptions,
+    base: H,
+) -> Result<Outcome, String> {
+    let storage = Arc::new(storage(a)?);
     let run_options = RunOptions {
         rollover_bytes: a.result_file_bytes,
         max_payload_bytes: options.max_payload_bytes,
@@ -177,38 +224,31 @@ fn execute_and_print(
     };
     let stall = (a.stall_seconds > 0).then(|| std::time::Duration::from_secs(a.stall_seconds));
     let progress = Arc::new(Progress::new(a.map_run_status.clone(), a.quiet).with_stall(stall));
-    let ran = rt.block_on(async {
-        let base = LocalHost::new(integrations);
-        let (host, ops) = match &a.nats.nats {
-            None => (EmbeddedHost::new(base, storage, run_options, progress.clone()), None),
-            Some(_) => {
-                let settings = Settings { nats_replicas: a.nats_replicas, ..Settings::default() };
-                let transport =
-                    Arc::new(NatsTransport::connect(&a.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?);
-                let ops = Arc::new(Ops::new(progress.clone(), Some(transport.clone())));
-                (EmbeddedHost::with_transport(base, storage, run_options, progress.clone(), transport), Some(ops))
-            }
-        };
-        let _server = match a.listen {
-            Some(addr) => {
-                let source = ops.unwrap_or_else(|| Arc::new(Ops::new(progress.clone(), None)));
-                let (bound, handle) = worker::ops::http::serve(addr, source)
-                    .await
-                    .map_err(|e| format!("dmap: cannot listen on {addr}: {e}"))?;
-                tracing::info!(address = %bound, "serving /healthz and /metrics");
-                Some(handle)
-            }
-            None => None,
-        };
-        Ok::<_, String>(execute(machine, input, options, &*host).await)
-    });
-    let outcome = match ran {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
+    let (host, ops) = match &a.nats.nats {
+        None => (EmbeddedHost::new(base, storage, run_options, progress.clone()), None),
+        Some(_) => {
+            let settings = Settings { nats_replicas: a.nats_replicas, ..Settings::default() };
+            let transport =
+                Arc::new(NatsTransport::connect(&a.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?);
+            let ops = Arc::new(Ops::new(progress.clone(), Some(transport.clone())));
+            (EmbeddedHost::with_transport(base, storage, run_options, progress.clone(), transport), Some(ops))
         }
     };
+    let _server = match a.listen {
+        Some(addr) => {
+            let source = ops.unwrap_or_else(|| Arc::new(Ops::new(progress.clone(), None)));
+            let (bound, handle) = worker::ops::http::serve(addr, source)
+                .await
+                .map_err(|e| format!("dmap: cannot listen on {addr}: {e}"))?;
+            tracing::info!(address = %bound, "serving /healthz and /metrics");
+            Some(handle)
+        }
+        None => None,
+    };
+    Ok(execute(machine, input, options, &*host).await)
+}
+
+fn print_outcome(outcome: Outcome) -> i32 {
     match outcome.status {
         Status::Succeeded => {
             super::output::json(&outcome.output.unwrap_or(Value::Null));

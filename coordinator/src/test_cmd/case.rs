@@ -46,6 +46,14 @@ pub struct Case {
     pub s3_buckets: Vec<String>,
     #[serde(default)]
     pub ignore_paths: Vec<String>,
+    /// An AWS Step Functions Local mock configuration (`MockConfigFile.json`): a path relative
+    /// to the case file, or the configuration itself. Its test case `mock_test_case` answers
+    /// the Task states it names; the others are served by `tasks`.
+    #[serde(default)]
+    pub mock_config: Option<Value>,
+    /// `TestCase` or `StateMachine#TestCase` in `mock_config`.
+    #[serde(default)]
+    pub mock_test_case: Option<String>,
     /// `STANDARD` or `EXPRESS`: checked, but both types run alike here (an Express
     /// execution differs only in its ARN, which cases ignore).
     #[serde(default, rename = "state_machine_type")]
@@ -155,6 +163,8 @@ impl TaskMock {
 #[derive(Debug)]
 pub struct Loaded {
     pub name: String,
+    /// The directory of the case file: `mock_config` paths are relative to it.
+    pub dir: std::path::PathBuf,
     pub case: Case,
     pub ignore: Vec<IgnorePath>,
 }
@@ -165,7 +175,8 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let case: Case = serde_json::from_str(&text)?;
     let name = case.name.clone().unwrap_or_else(|| default_name(path));
     let ignore = check(&case)?;
-    Ok(Loaded { name, case, ignore })
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Loaded { name, dir, case, ignore })
 }
 
 /// The name a case goes by when its file has none (or cannot be read).
@@ -198,6 +209,16 @@ fn check(case: &Case) -> Result<Vec<IgnorePath>, LoadError> {
         if m.behaviour == Behaviour::Identity && !m.returns.is_null() {
             return invalid(format!("task mock for {:?}: `returns` is only for behaviour \"constant\"", m.resource));
         }
+    }
+    match (&case.mock_config, &case.mock_test_case) {
+        (Some(Value::String(_) | Value::Object(_)), Some(_)) | (None, None) => {}
+        (Some(Value::String(_) | Value::Object(_)), None) => {
+            return invalid("mock_config needs mock_test_case: the test case to run".into());
+        }
+        (Some(_), _) => {
+            return invalid("mock_config is a file path (a string) or a mock configuration (an object)".into());
+        }
+        (None, Some(_)) => return invalid("mock_test_case needs mock_config: the file that holds it".into()),
     }
     case.ignore_paths
         .iter()
@@ -241,6 +262,9 @@ mod tests {
             r#"{"definition": {}, "expected": {"status": "FAILED", "cause": "a", "cause_json": {}}}"#,
             r#"{"definition": {}, "expected": {"status": "SUCCEEDED"}, "ignore_paths": ["output"]}"#,
             r#"{"definition": {}, "expected": {"status": "SUCCEEDED"}, "s3_objects": {"nokey": ""}}"#,
+            r#"{"definition": {}, "expected": {"status": "SUCCEEDED"}, "mock_config": "m.json"}"#,
+            r#"{"definition": {}, "expected": {"status": "SUCCEEDED"}, "mock_test_case": "T"}"#,
+            r#"{"definition": {}, "expected": {"status": "SUCCEEDED"}, "mock_config": 1, "mock_test_case": "T"}"#,
         ];
         for text in bad {
             assert!(parse(text).is_err(), "{text}");

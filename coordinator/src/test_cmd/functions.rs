@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use shared::asl::resource::{Resource, Target};
 use tempfile::TempDir;
 use worker::integrations::Integrations;
-use worker::integrations::lambda::{bare_name, is_lambda_resource};
+use worker::integrations::lambda::bare_name;
 
 use super::case::{Behaviour, Integration, TaskMock};
 
@@ -66,12 +67,14 @@ pub fn for_mocks(mocks: &[TaskMock]) -> Result<Option<Functions>, String> {
 /// The function a Lambda mock stands for.
 fn function_name(m: &TaskMock) -> Option<String> {
     match m.integration() {
-        Integration::Direct if is_lambda_resource(&m.resource) => bare_name(&m.resource).map(str::to_string),
+        Integration::Direct => match Resource::parse(&m.resource).map(|r| r.target) {
+            Ok(Target::Function { name }) => Some(name),
+            _ => None,
+        },
         Integration::LambdaInvoke => match m.function.as_deref() {
             None | Some("*") => None,
             Some(f) => bare_name(f).map(str::to_string),
         },
-        Integration::Direct => None,
     }
 }
 
@@ -108,7 +111,7 @@ mod tests {
     fn request(resource: &str, input: Value) -> TaskRequest {
         TaskRequest {
             state_name: "T".into(),
-            resource: resource.into(),
+            resource: Arc::new(Resource::parse(resource).expect("a valid resource")),
             input,
             timeout_seconds: 60,
             heartbeat_seconds: None,

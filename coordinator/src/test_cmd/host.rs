@@ -17,7 +17,8 @@ use shared::asl::Failure;
 use shared::asl::error_name::TASK_FAILED;
 use shared::asl::eval::{Host, TaskRequest};
 
-use worker::integrations::lambda::{bare_name, invoke_response, is_lambda_resource};
+use shared::asl::resource::Target;
+use worker::integrations::lambda::{bare_name, invoke_response};
 
 use super::case::{Behaviour, Integration, LAMBDA_INVOKE, TaskMock};
 use super::functions::Functions;
@@ -69,10 +70,10 @@ impl TestHost {
     }
 
     fn is_function(&self, f: &Functions, request: &TaskRequest) -> bool {
-        let name = if request.resource == LAMBDA_INVOKE {
+        let name = if request.resource.is_lambda_invoke() {
             request.input.get("FunctionName").and_then(Value::as_str).and_then(bare_name)
-        } else if is_lambda_resource(&request.resource) {
-            bare_name(&request.resource)
+        } else if let Target::Function { name } = &request.resource.target {
+            Some(name.as_str())
         } else {
             None
         };
@@ -105,9 +106,10 @@ impl TestHost {
 
     /// Serves one Task call from the mocks.
     fn serve(&self, request: &TaskRequest) -> Result<Value, Failure> {
-        let lambda_invoke = request.resource == LAMBDA_INVOKE;
+        let lambda_invoke = request.resource.is_lambda_invoke();
         let function = lambda_invoke.then(|| request.input.get("FunctionName").and_then(Value::as_str)).flatten();
-        let candidates: Vec<&TaskMock> = self.mocks.iter().filter(|m| serves(m, &request.resource, function)).collect();
+        let candidates: Vec<&TaskMock> =
+            self.mocks.iter().filter(|m| serves(m, &request.resource.arn, function)).collect();
         let mock = candidates
             .iter()
             .find(|m| m.state.as_deref() == Some(request.state_name.as_str()))
@@ -223,7 +225,7 @@ mod tests {
     fn request(state: &str, resource: &str, input: Value) -> TaskRequest {
         TaskRequest {
             state_name: state.into(),
-            resource: resource.into(),
+            resource: std::sync::Arc::new(shared::asl::resource::Resource::parse(resource).expect("a valid resource")),
             input,
             timeout_seconds: 60,
             heartbeat_seconds: None,

@@ -3,7 +3,9 @@
 //!
 //! Each case is one execution of one definition: the definition is validated, run through a
 //! `host::TestHost` (manual clock, mocked tasks) and its outcome compared with the recorded
-//! result. Cases that need a feature dmap does not support yet are skipped and named with it.
+//! result. A case with `mock_config` (a Step Functions Local mock configuration) and
+//! `mock_test_case` runs through a `worker::mock::MockHost` around the test host: the test
+//! case's states are answered from the file, the other Tasks from the case's `tasks`. Cases that need a feature dmap does not support yet are skipped and named with it.
 //!
 //! Code map: `case` reads a file, `runner` runs one case, `host` is the test host,
 //! `compare` and `ignore` judge the outcome, `s3` lays out S3 objects, `report` prints.

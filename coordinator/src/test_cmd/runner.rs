@@ -12,11 +12,14 @@ use std::task::{Context, Poll, Waker};
 
 use chrono::{DurationRound, TimeDelta, Utc};
 use shared::asl::diagnostic::{Severity, code};
-use shared::asl::eval::{ExecutionOptions, Outcome, execute};
+use shared::asl::eval::{ExecutionOptions, Host, Outcome, execute};
 use shared::asl::model::{ProcessorMode, StateKind, StateMachine};
 use shared::asl::parse::parse_value;
 
+use std::path::Path;
 use std::sync::Arc;
+
+use worker::mock::{self, MockError, MockHost, TestCase};
 
 use super::CaseStatus;
 use super::case::Loaded;
@@ -75,6 +78,10 @@ pub fn run(loaded: &Loaded) -> CaseStatus {
         Ok(f) => f,
         Err(e) => return CaseStatus::Failed { diff: format!("cannot set up the case's functions: {e}") },
     };
+    let mocks = match mock_test_case(loaded, &machine) {
+        Ok(m) => m.map(Arc::new),
+        Err(e) => return CaseStatus::Failed { diff: e.to_string() },
+    };
     let run = if distributed_map(&machine).is_some() || functions.is_some() {
         // Map Runs and processes need a runtime; there, sleeps jump the clock at once.
         let host = TestHost::new(start, case.tasks.clone()).with_functions(functions);
@@ -82,10 +89,21 @@ pub fn run(loaded: &Loaded) -> CaseStatus {
             Ok(s) => s.unwrap_or_default(),
             Err(e) => return CaseStatus::Failed { diff: format!("cannot map the case's buckets: {e}") },
         };
-        catch_unwind(AssertUnwindSafe(|| run_with_map_runs(&machine, case.input.clone(), &options, host, storage)))
+        let input = case.input.clone();
+        catch_unwind(AssertUnwindSafe(|| match mocks {
+            Some(m) => run_with_map_runs(&machine, input, &options, MockHost::new(host, m), storage),
+            None => run_with_map_runs(&machine, input, &options, host, storage),
+        }))
     } else {
         let host = TestHost::discrete(start, case.tasks.clone());
-        catch_unwind(AssertUnwindSafe(|| block_on(execute(&machine, case.input.clone(), &options, &host), &host)))
+        let input = case.input.clone();
+        catch_unwind(AssertUnwindSafe(|| match mocks {
+            Some(m) => {
+                let host = MockHost::new(host, m);
+                block_on(execute(&machine, input, &options, &host), host.base())
+            }
+            None => block_on(execute(&machine, input, &options, &host), &host),
+        }))
     };
     match run {
         Ok(Some(outcome)) => judge(loaded, &outcome),
@@ -120,11 +138,11 @@ pub fn distributed_map(machine: &StateMachine) -> Option<&str> {
 
 /// Runs an execution with Distributed Maps: Map Runs need the async runtime and the
 /// in-process worker pool; buckets are the case's temporary directories.
-fn run_with_map_runs(
+fn run_with_map_runs<H: Host + 'static>(
     machine: &StateMachine,
     input: serde_json::Value,
     options: &ExecutionOptions,
-    host: TestHost,
+    host: H,
     storage: Storage,
 ) -> Option<Outcome> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
@@ -134,6 +152,19 @@ fn run_with_map_runs(
         let host = EmbeddedHost::new(host, Arc::new(storage), run_options, progress);
         execute(machine, input, options, &*host).await
     }))
+}
+
+/// The test case of the case's `mock_config`, checked against the definition.
+fn mock_test_case(loaded: &Loaded, machine: &StateMachine) -> Result<Option<TestCase>, MockError> {
+    let case = &loaded.case;
+    let (Some(config), Some(wanted)) = (&case.mock_config, &case.mock_test_case) else { return Ok(None) };
+    match config {
+        serde_json::Value::String(path) => mock::load(&loaded.dir.join(path), wanted, None, machine).map(Some),
+        inline => {
+            let text = inline.to_string();
+            mock::from_text(&text, Path::new("mock_config"), wanted, None, machine).map(Some)
+        }
+    }
 }
 
 /// Maps every sub-directory of `root` (one per bucket) as that bucket.

@@ -159,6 +159,9 @@ fn tail_of(name: &str, stdout: &Path, stderr: &Path) -> String {
 pub struct Cluster {
     pub workers: Vec<Worker>,
     worker_args: Vec<String>,
+    /// Environment of every process the cluster starts (workers and `dmap run`), e.g. the
+    /// endpoint of a local AWS-protocol server.
+    env: Vec<(String, String)>,
     started: usize,
     pub nats: NatsServer,
     pub dir: tempfile::TempDir,
@@ -188,6 +191,7 @@ impl Cluster {
         Cluster {
             workers: Vec::new(),
             worker_args: worker_args.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
             started: 0,
             nats: NatsServer::start(),
             dir,
@@ -198,6 +202,12 @@ impl Cluster {
     /// into the cluster's directory).
     pub fn with_worker_args(mut self, worker_args: &[&str]) -> Cluster {
         self.worker_args = worker_args.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Sets environment variables of every process started from now on.
+    pub fn with_env<K: ToString, V: ToString>(mut self, env: impl IntoIterator<Item = (K, V)>) -> Cluster {
+        self.env.extend(env.into_iter().map(|(k, v)| (k.to_string(), v.to_string())));
         self
     }
 
@@ -226,6 +236,7 @@ impl Cluster {
         let listen = free_addr();
         let mut cmd = Command::new(worker_binary());
         cmd.current_dir(repo()).arg("--nats").arg(self.nats.url()).arg("--listen").arg(&listen).args(&self.worker_args);
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         let proc = Proc::spawn(&format!("worker-{}", self.started), cmd, &self.logs());
         self.workers.push(Worker { proc, listen });
         self.workers.len() - 1
@@ -268,6 +279,7 @@ impl Cluster {
         }
         DmapRun {
             args,
+            env: self.env.clone(),
             nats: Some(self.nats.url()),
             data: self.path("data"),
             results: self.path("results"),
@@ -291,6 +303,7 @@ impl Cluster {
 /// A `dmap run` command being put together.
 pub struct DmapRun {
     args: Vec<std::ffi::OsString>,
+    env: Vec<(String, String)>,
     nats: Option<String>,
     data: PathBuf,
     results: PathBuf,
@@ -317,7 +330,7 @@ impl DmapRun {
 
     pub fn spawn(self, name: &str) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_dmap"));
-        cmd.current_dir(repo()).args(&self.args);
+        cmd.current_dir(repo()).args(&self.args).envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.arg("--bucket").arg(format!("data={}", self.data.display()));
         cmd.arg("--bucket").arg(format!("results={}", self.results.display()));
         if let Some(url) = &self.nats {

@@ -50,6 +50,9 @@ pub mod code {
     pub const MISSING_NEXT_OR_END: &str = "MISSING_NEXT_OR_END";
     pub const INVALID_PATH: &str = "INVALID_JSONPATH";
     pub const INVALID_REFERENCE_PATH: &str = "INVALID_REFERENCE_PATH";
+    /// A warning: a JSONPath filter compares with an unquoted word, which AWS accepts and
+    /// fails at run time (Jayway cannot compile it).
+    pub const UNQUOTED_FILTER_WORD: &str = "UNQUOTED_FILTER_WORD";
     pub const INVALID_INTRINSIC: &str = "INVALID_INTRINSIC_FUNCTION";
     pub const INVALID_JSONATA: &str = "INVALID_JSONATA";
     pub const JSONPATH_FIELD_IN_JSONATA: &str = "JSONPATH_FIELD_IN_JSONATA_STATE";
@@ -64,6 +67,13 @@ pub mod code {
     pub const INVALID_CHOICE_RULE: &str = "INVALID_CHOICE_RULE";
     pub const INVALID_VARIABLE_NAME: &str = "INVALID_VARIABLE_NAME";
     pub const INVALID_RESOURCE: &str = "INVALID_RESOURCE";
+    /// A Task resource naming a service or action that does not exist.
+    pub const UNKNOWN_INTEGRATION: &str = "UNKNOWN_SERVICE_INTEGRATION";
+    /// A Task resource with a pattern (`.sync`, `.sync:2`, `.waitForTaskToken`) its
+    /// integration does not support.
+    pub const UNSUPPORTED_PATTERN: &str = "UNSUPPORTED_INTEGRATION_PATTERN";
+    /// An AWS SDK integration whose service speaks only a protocol dmap does not speak yet.
+    pub const PROTOCOL_NOT_SUPPORTED: &str = "SERVICE_PROTOCOL_NOT_SUPPORTED_YET";
     pub const NOT_SUPPORTED: &str = "NOT_SUPPORTED_YET";
     pub const IGNORED_FIELD: &str = "FIELD_IGNORED";
 }

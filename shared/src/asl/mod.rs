@@ -15,6 +15,8 @@ pub mod jsonata;
 pub mod model;
 pub mod parse;
 pub mod path;
+pub mod resource;
+mod suggest;
 pub mod timestamp;
 
 pub use diagnostic::{Diagnostic, Severity};

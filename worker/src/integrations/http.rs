@@ -27,6 +27,7 @@ use std::time::Duration;
 use serde_json::Value;
 use shared::asl::error_name::{Failure, RUNTIME, TIMEOUT};
 use shared::asl::eval::TaskRequest;
+use shared::asl::resource::Target;
 
 pub use config::{Connection, HttpConfig};
 pub use params::validate_parameters;
@@ -89,7 +90,7 @@ impl Http {
     pub async fn invoke(&self, request: TaskRequest) -> Result<Value, Failure> {
         let state = &request.state_name;
         let runtime = |problem: String| Failure::new(RUNTIME, format!("the HTTP Task '{state}': {problem}"));
-        if request.resource != RESOURCE {
+        if request.resource.target != Target::Http {
             return Err(runtime(format!("the resource is {}, not {RESOURCE}", request.resource)));
         }
         let client = self.client.as_ref().map_err(|e| runtime(e.clone()))?;

@@ -29,6 +29,7 @@ use serde_json::{Map, Value, json};
 use shared::asl::Failure;
 use shared::asl::error_name::{RUNTIME, TASK_FAILED};
 use shared::asl::eval::TaskRequest;
+use shared::asl::resource::Resource;
 
 pub use group::kill_all as kill_all_processes;
 pub use reply::{LAMBDA_RESPONSE_LIMIT, invoke_response};
@@ -117,7 +118,7 @@ impl Lambda {
 
     /// The configured function a Task call would reach, if any. `input` is the effective input
     /// (for `lambda:invoke`, the object holding `FunctionName`).
-    pub fn resolves(&self, resource: &str, input: &Value) -> Option<&str> {
+    pub fn resolves(&self, resource: &Resource, input: &Value) -> Option<&str> {
         let target = resource::target(resource, input).ok()??;
         self.functions.get_key_value(target.name).map(|(k, _)| k.as_str())
     }
@@ -126,7 +127,7 @@ impl Lambda {
     /// `Some` when the function is named statically (a function ARN resource, or a literal
     /// `FunctionName` in `input`, the Task's `Parameters`) and is not configured. `None` when
     /// it is configured, not a Lambda resource, or only known at run time.
-    pub fn describe_missing(&self, resource: &str, input: &Value) -> Option<String> {
+    pub fn describe_missing(&self, resource: &Resource, input: &Value) -> Option<String> {
         let target = resource::target(resource, input).ok()??;
         if self.functions.contains_key(target.name) {
             return None;

@@ -15,7 +15,9 @@ use std::path::Path;
 
 use serde_json::Value;
 use shared::asl::Failure;
+use shared::asl::error_name::RUNTIME;
 use shared::asl::eval::TaskRequest;
+use shared::asl::resource::{Resource, Target};
 use shared::protocol::Needs;
 
 use config::FunctionsFile;
@@ -63,35 +65,44 @@ impl Integrations {
 
     /// Why a Task with this resource (and these literal parameters, when known) cannot run
     /// here, or `None` when it can — or when only the run can tell (`FunctionName.$`).
-    pub fn unsupported(&self, resource: &str, parameters: &Value) -> Option<String> {
-        if resource == http::RESOURCE {
-            return None;
-        }
-        if lambda::is_lambda_resource(resource) {
-            return match &self.lambda {
+    pub fn unsupported(&self, resource: &Resource, parameters: &Value) -> Option<String> {
+        match &resource.target {
+            Target::Http => None,
+            _ if lambda::is_lambda_resource(resource) => match &self.lambda {
                 Some(l) => l.describe_missing(resource, parameters),
                 None => Some(format!(
                     "the Task resource '{resource}' is a Lambda function: pass `--functions FILE` mapping it to a local implementation"
                 )),
-            };
+            },
+            Target::Function { .. } | Target::Optimized { .. } | Target::Sdk { .. } | Target::Activity { .. } => {
+                Some(aws_services_not_yet(resource))
+            }
         }
-        Some(format!(
-            "no integration for the Task resource '{resource}' yet: dmap runs Lambda functions (with `--functions`) and the HTTP Task"
-        ))
     }
 
     pub async fn invoke(&self, request: TaskRequest) -> Result<Value, Failure> {
-        if request.resource == http::RESOURCE {
-            return self.http.invoke(request).await;
+        match &request.resource.target {
+            Target::Http => self.http.invoke(request).await,
+            _ if lambda::is_lambda_resource(&request.resource) => match &self.lambda {
+                Some(l) => l.invoke(request).await,
+                None => Err(not_configured(&request.resource)),
+            },
+            Target::Function { .. } => Err(not_configured(&request.resource)),
+            Target::Optimized { .. } | Target::Sdk { .. } | Target::Activity { .. } => {
+                Err(Failure::new(RUNTIME, aws_services_not_yet(&request.resource)))
+            }
         }
-        if lambda::is_lambda_resource(&request.resource)
-            && let Some(l) = &self.lambda
-        {
-            return l.invoke(request).await;
-        }
-        Err(Failure::new(
-            "States.Runtime",
-            format!("no integration is configured for the Task resource '{}'", request.resource),
-        ))
     }
+}
+
+fn not_configured(resource: &Resource) -> Failure {
+    Failure::new(RUNTIME, format!("no integration is configured for the Task resource '{resource}'"))
+}
+
+/// The one place that says AWS service calls are not wired in this build: optimized and AWS
+/// SDK integrations other than Lambda's and the HTTP Task's.
+fn aws_services_not_yet(resource: &Resource) -> String {
+    format!(
+        "no integration for the Task resource '{resource}' yet: dmap runs Lambda functions (with `--functions`) and the HTTP Task"
+    )
 }

@@ -13,8 +13,10 @@ use shared::asl::model::{StateKind, StateMachine};
 use shared::asl::path::Template;
 use shared::protocol::{ANY, Needs};
 
-use super::http::{self, connection_name};
-use super::lambda::{LAMBDA_INVOKE, bare_name, is_lambda_resource};
+use shared::asl::resource::Target;
+
+use super::http::connection_name;
+use super::lambda::bare_name;
 
 /// The functions and connections the Tasks of `machine` (and of its Parallel branches and Map
 /// processors) name.
@@ -31,11 +33,11 @@ fn walk(m: &StateMachine, functions: &mut Vec<String>, connections: &mut Vec<Str
             StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, functions, connections)),
             StateKind::Task(t) => {
                 let params = s.flow.arguments();
-                if t.resource == LAMBDA_INVOKE {
+                if t.resource.is_lambda_invoke() {
                     functions.extend(named(field(params, "FunctionName"), |v| bare_name(v).map(str::to_owned)));
-                } else if is_lambda_resource(&t.resource) {
-                    functions.extend(bare_name(&t.resource).map(str::to_owned));
-                } else if t.resource == http::RESOURCE {
+                } else if let Target::Function { name } = &t.resource.target {
+                    functions.push(name.clone());
+                } else if t.resource.target == Target::Http {
                     let arn = match field(params, "Authentication") {
                         Field::Literal(Value::Object(o)) => {
                             o.get("ConnectionArn").map_or(Field::Absent, Field::Literal)

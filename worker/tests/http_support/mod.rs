@@ -20,6 +20,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use shared::asl::eval::TaskRequest;
+use shared::asl::resource::Resource;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use worker::integrations::http::{Http, HttpConfig, RESOURCE};
@@ -219,7 +220,7 @@ pub async fn closed_port_url() -> String {
 pub fn task(parameters: Value) -> TaskRequest {
     TaskRequest {
         state_name: "Call".to_owned(),
-        resource: RESOURCE.to_owned(),
+        resource: Arc::new(Resource::parse(RESOURCE).expect("the HTTP Task resource")),
         input: parameters,
         timeout_seconds: 99_999_999,
         heartbeat_seconds: None,

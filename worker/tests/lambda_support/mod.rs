@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::eval::{ExecutionOptions, Host, Outcome, TaskRequest, execute};
+use shared::asl::resource::Resource;
 use tempfile::TempDir;
 use worker::integrations::config::FunctionsFile;
 use worker::integrations::lambda::Lambda;
@@ -60,11 +61,16 @@ pub fn lambda_with_limit(text: &str, limit: Option<usize>) -> (TempDir, Lambda) 
     (dir, Lambda::new(&file).with_max_response_bytes(limit))
 }
 
+/// A Task `Resource` as the parser types it.
+pub fn resource(arn: &str) -> Resource {
+    Resource::parse(arn).unwrap_or_else(|e| panic!("{arn}: {e}"))
+}
+
 /// A Task request as the engine makes it, with AWS's default timeout.
 pub fn request(resource: &str, input: Value) -> TaskRequest {
     TaskRequest {
         state_name: "Work".into(),
-        resource: resource.into(),
+        resource: std::sync::Arc::new(self::resource(resource)),
         input,
         timeout_seconds: 99_999_999,
         heartbeat_seconds: None,

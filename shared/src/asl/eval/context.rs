@@ -167,6 +167,16 @@ impl<'a> Exec<'a> {
     }
 }
 
+/// Tells the host that the execution ended, if it ever handed its ARN out (every task call
+/// does): on every way out of `execute`, including a dropped future.
+impl Drop for Exec<'_> {
+    fn drop(&mut self) {
+        if let Some(arn) = self.execution_arn.get() {
+            self.host.execution_ended(arn);
+        }
+    }
+}
+
 /// AWS's hard limit on a Standard execution's history: event 25,000 may only be
 /// `ExecutionSucceeded`; any other event there fails the execution.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;

@@ -1,11 +1,14 @@
 //! The one door outward. The engine reads the time, waits and calls task integrations only
 //! through [`Host`]; everything else it does is pure computation on JSON.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, RUNTIME};
+use crate::asl::resource::Resource;
 
 use super::map_run::MapRunRequest;
 
@@ -14,8 +17,8 @@ use super::map_run::MapRunRequest;
 pub struct TaskRequest {
     /// The Task state's name.
     pub state_name: String,
-    /// The `Resource` string as written in the definition.
-    pub resource: String,
+    /// The Task's resource, parsed at load (the string as written is `resource.arn`).
+    pub resource: Arc<Resource>,
     /// The effective parameters (the Task's input).
     pub input: Value,
     /// `TimeoutSeconds` resolved for this attempt, capped by what is left of the execution's
@@ -70,4 +73,12 @@ pub trait Host: Send + Sync {
     fn random(&self) -> u64 {
         rand::random()
     }
+
+    /// Called once when an execution ends (succeeded, failed, timed out, or dropped unfinished:
+    /// an aborted Map Run child) — at least every execution that called a task; one that never
+    /// built its ARN is not reported — with the ARN its [`TaskRequest`]s carried. Hosts that keep state per execution (the mock configuration's invocation
+    /// counters) release it here, so a Map Run of a million children does not hold a million
+    /// entries. Parallel branches and inline Map iterations are part of their execution and
+    /// end with it.
+    fn execution_ended(&self, _execution_arn: &str) {}
 }

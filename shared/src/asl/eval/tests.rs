@@ -177,3 +177,64 @@ fn pure_machines_run_without_a_runtime() {
     let out = execute_pure(&machine, json!({"id": 3}), &ExecutionOptions::default(), &ManualHost::new());
     assert_eq!(out.and_then(|o| o.output), Some(json!({"id": 3})));
 }
+
+/// AWS deploys custom error names that start with `States.`: a Fail state raises one, a
+/// catcher names it, and `States.ALL` still catches it. Only a near miss of a predefined name
+/// draws a warning.
+#[test]
+fn custom_states_prefixed_errors_are_raised_and_caught() {
+    let raise = json!({"StartAt": "R", "States": {"R": {"Type": "Fail", "Error": "States.MyError", "Cause": "boom"}}});
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [raise.clone()],
+              "Catch": [{"ErrorEquals": ["States.Other"], "Next": "Wrong"},
+                        {"ErrorEquals": ["States.MyError"], "ResultPath": "$.caught", "Next": "Caught"}],
+              "End": true},
+        "Wrong": {"Type": "Fail", "Error": "Wrong"},
+        "Caught": {"Type": "Pass", "End": true}}});
+    check(def, json!({"in": 1}), Ok(json!({"in": 1, "caught": {"Error": "States.MyError", "Cause": "boom"}})));
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Parallel", "Branches": [raise], "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": true},
+        "Caught": {"Type": "Pass", "End": true}}});
+    check(def, json!({}), Ok(json!({"Error": "States.MyError", "Cause": "boom"})));
+    let uncaught = json!({"StartAt": "R", "States": {"R": {"Type": "Fail", "Error": "States.MyError"}}});
+    check(uncaught, json!({}), Err(("States.MyError", None)));
+
+    let near = json!({"StartAt": "P", "States": {"P": {"Type": "Task", "End": true,
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+        "Retry": [{"ErrorEquals": ["States.Timeouts", "States.MyError"]}]}}});
+    let warnings = match parse_value(&near) {
+        Ok((_, warnings)) => warnings,
+        Err(d) => panic!("refused: {d:?}"),
+    };
+    let flagged: Vec<&str> = warnings
+        .iter()
+        .filter(|d| d.code == crate::asl::diagnostic::code::INVALID_ERROR_NAME)
+        .map(|d| d.location.as_str())
+        .collect();
+    assert_eq!(flagged, ["/States/P/Retry/0/ErrorEquals/0"]);
+}
+
+/// Filters in payload paths read the state's effective input as `$`, and an unquoted word
+/// fails the state when it runs (Jayway cannot compile it), though the definition loads.
+#[test]
+fn filters_read_the_root_and_unquoted_words_fail_at_run_time() {
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$.in",
+        "Parameters": {"hit.$": "$.items[?(@.id == $.wanted)].v"}, "End": true}}});
+    let input = json!({"in": {"wanted": 2, "items": [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]}, "wanted": 1});
+    check(def, input, Ok(json!({"hit": ["b"]})));
+
+    let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass",
+        "Parameters": {"receipt.$": "$.docs[?(@.Name==Receipt)]"}, "End": true}}});
+    let warnings = match parse_value(&def) {
+        Ok((_, warnings)) => warnings,
+        Err(d) => panic!("refused: {d:?}"),
+    };
+    let flagged: Vec<(&str, &str)> = warnings.iter().map(|d| (d.code, d.location.as_str())).collect();
+    assert_eq!(flagged, [(crate::asl::diagnostic::code::UNQUOTED_FILTER_WORD, "/States/P/Parameters/receipt.$")]);
+    let (out, _) = run(def, json!({"docs": [{"Name": "Receipt"}]}));
+    assert_eq!(out.status, Status::Failed);
+    let failure = out.failure.expect("a failure");
+    assert_eq!(failure.error.as_deref(), Some("States.Runtime"));
+    let cause = failure.cause.unwrap_or_default();
+    assert!(cause.contains("'$.docs[?(@.Name==Receipt)]'") && cause.contains("'Receipt'"), "{cause}");
+}

@@ -199,7 +199,8 @@ pub enum Operand<T> {
 
 #[derive(Debug, Clone)]
 pub struct Task {
-    pub resource: String,
+    /// Parsed once at load; shared with every call's [`crate::asl::eval::TaskRequest`].
+    pub resource: std::sync::Arc<crate::asl::resource::Resource>,
     pub timeout: Option<Operand<u64>>,
     pub heartbeat: Option<Operand<u64>>,
     pub credentials: Option<Template>,

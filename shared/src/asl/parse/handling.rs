@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::error_name;
 use crate::asl::model::{Catcher, JitterStrategy, ResultPath, Retrier};
+use crate::asl::suggest;
 
 use super::Cx;
 use super::fields::Obj;
@@ -115,11 +116,17 @@ impl Cx {
                 self.diags.error(&p, code::WRONG_TYPE, "error names must be strings");
                 continue;
             };
-            if s.starts_with("States.") && !is_predefined(s) {
-                self.diags.error(
+            // AWS deploys custom names that start with `States.` (a Fail state may raise one and
+            // a catcher catch it), though the spec reserves the prefix: a name near a predefined
+            // one is more likely a typo, and only that is worth a warning.
+            if s.starts_with("States.")
+                && !is_predefined(s)
+                && let Some(near) = suggest::nearest_within(s, error_name::PREDEFINED.iter().copied(), 2)
+            {
+                self.diags.warning(
                     &p,
                     code::INVALID_ERROR_NAME,
-                    format!("'{s}' is not a predefined error name; names starting with 'States.' are reserved"),
+                    format!("'{s}' is not a predefined error name (did you mean '{near}'?); it matches only an error raised with exactly this name"),
                 );
             }
             names.push(s.clone());

@@ -1,6 +1,7 @@
 //! One state object → [`State`]: the fields common to all types, then the type's own.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -9,6 +10,7 @@ use crate::asl::diagnostic::{code, pointer_push};
 use crate::asl::model::*;
 use crate::asl::path::template::{Expr, ExprKind};
 use crate::asl::path::{Path, Template};
+use crate::asl::resource::Resource;
 
 use super::fields::Obj;
 use super::jsonata::{JSONPATH_ONLY, Reads};
@@ -146,7 +148,10 @@ impl Cx {
             None => PathOrNull::Root,
             Some(Value::Null) => PathOrNull::Null,
             Some(Value::String(s)) => match Path::parse(s) {
-                Ok(p) => PathOrNull::Path(p),
+                Ok(p) => {
+                    p.warn_unquoted(&obj.at(key), &mut self.diags);
+                    PathOrNull::Path(p)
+                }
                 Err(e) => {
                     self.diags.error(&obj.at(key), code::INVALID_PATH, e);
                     PathOrNull::Root
@@ -241,16 +246,13 @@ impl Cx {
     }
 
     fn task(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {
-        let resource = obj.required_string("Resource", &mut self.diags);
-        if let Some(r) = resource
-            && !r.starts_with("arn:")
-        {
-            self.diags.error(
-                &obj.at("Resource"),
-                code::INVALID_RESOURCE,
-                format!("Resource must be an ARN, got \"{r}\""),
-            );
-        }
+        let resource = obj.required_string("Resource", &mut self.diags).and_then(|r| match Resource::parse(r) {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                self.diags.error(&obj.at("Resource"), e.code(), e.to_string());
+                None
+            }
+        });
         let timeout = self.int_or_path(obj, "TimeoutSeconds", "TimeoutSecondsPath", 1, 99_999_999);
         let heartbeat = self.int_or_path(obj, "HeartbeatSeconds", "HeartbeatSecondsPath", 1, 99_999_999);
         if let (Some(Operand::Literal(t)), Some(Operand::Literal(h))) = (&timeout, &heartbeat)
@@ -270,7 +272,7 @@ impl Cx {
                 "Credentials are accepted and ignored: local integrations run with the worker's own identity",
             );
         }
-        Some(StateKind::Task(Box::new(Task { resource: resource?.to_string(), timeout, heartbeat, credentials })))
+        Some(StateKind::Task(Box::new(Task { resource: resource?, timeout, heartbeat, credentials })))
     }
 
     fn parallel(&mut self, obj: &mut Obj<'_>) -> Option<StateKind> {

@@ -1,8 +1,14 @@
 //! Jayway-style filter expressions: `[?(@.status == 0)]`, `[?(@.a > 1 && @.b)]`.
 //!
-//! Supported: `@`-relative definite paths, literals (numbers, quoted strings, booleans, null),
-//! the comparisons `== != < <= > >=`, `&&`, `||`, `!` and parentheses. A bare `@.x` tests
-//! existence.
+//! Supported: `@`-relative definite paths, `$`-rooted ones (the root is the document the whole
+//! path is evaluated against, as in Jayway), literals (numbers, quoted strings, booleans,
+//! null), the comparisons `== != < <= > >=`, `&&`, `||`, `!` and parentheses. A bare `@.x`
+//! tests existence.
+//!
+//! An unquoted word (`@.Name==Receipt`) is what Jayway reads as a number literal and fails to
+//! compile when the path is evaluated; AWS accepts the definition and fails the state then. So
+//! it parses here into [`Operand::Word`] and the path that holds it fails when evaluated
+//! ([`Filter::word`]), never matching as a string.
 //!
 //! Nesting (parentheses and `!`) is limited to [`MAX_FILTER_NESTING`] levels, because parsing,
 //! testing and dropping a filter recurse once per level; chains of `&&` and `||` are kept flat
@@ -26,7 +32,11 @@ pub enum Filter {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     Current(Vec<Segment>),
+    /// `$…`: read from the root of the document.
+    Root(Vec<Segment>),
     Literal(Value),
+    /// An unquoted word that is no JSON literal: Jayway cannot compile it.
+    Word(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,26 +60,52 @@ impl Filter {
         Ok(f)
     }
 
-    pub fn test(&self, v: &Value) -> bool {
+    /// Whether `v` (the current node, `@`) passes; `root` is the document (`$`).
+    pub fn test(&self, v: &Value, root: &Value) -> bool {
         match self {
             Filter::Exists(p) => resolve(v, p).is_some(),
-            Filter::And(all) => all.iter().all(|f| f.test(v)),
-            Filter::Or(any) => any.iter().any(|f| f.test(v)),
-            Filter::Not(a) => !a.test(v),
+            Filter::And(all) => all.iter().all(|f| f.test(v, root)),
+            Filter::Or(any) => any.iter().any(|f| f.test(v, root)),
+            Filter::Not(a) => !a.test(v, root),
             Filter::Compare(l, op, r) => {
-                let (Some(l), Some(r)) = (operand(v, l), operand(v, r)) else {
+                let (Some(l), Some(r)) = (operand(v, root, l), operand(v, root, r)) else {
                     return false;
                 };
                 compare(l, *op, r)
             }
         }
     }
+
+    /// The first unquoted word in the filter, which makes its path fail when evaluated.
+    pub fn word(&self) -> Option<&str> {
+        match self {
+            Filter::Exists(_) => None,
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().find_map(Filter::word),
+            Filter::Not(f) => f.word(),
+            Filter::Compare(l, _, r) => [l, r].into_iter().find_map(|o| match o {
+                Operand::Word(w) => Some(w.as_str()),
+                _ => None,
+            }),
+        }
+    }
+
+    /// Whether the filter reads the document's root (`$…`).
+    pub fn reads_root(&self) -> bool {
+        match self {
+            Filter::Exists(_) => false,
+            Filter::And(fs) | Filter::Or(fs) => fs.iter().any(Filter::reads_root),
+            Filter::Not(f) => f.reads_root(),
+            Filter::Compare(l, _, r) => matches!(l, Operand::Root(_)) || matches!(r, Operand::Root(_)),
+        }
+    }
 }
 
-fn operand<'v>(v: &'v Value, o: &'v Operand) -> Option<&'v Value> {
+fn operand<'v>(v: &'v Value, root: &'v Value, o: &'v Operand) -> Option<&'v Value> {
     match o {
         Operand::Current(p) => resolve(v, p),
+        Operand::Root(p) => resolve(root, p),
         Operand::Literal(l) => Some(l),
+        Operand::Word(_) => None,
     }
 }
 
@@ -192,7 +228,7 @@ impl P<'_> {
         } else {
             return match l {
                 Operand::Current(p) => Ok(Filter::Exists(p)),
-                Operand::Literal(_) => Err("a literal alone is not a condition".into()),
+                _ => Err("a value alone is not a condition".into()),
             };
         };
         let r = self.operand()?;
@@ -201,15 +237,19 @@ impl P<'_> {
     fn operand(&mut self) -> Result<Operand, String> {
         self.ws();
         let rest = &self.t[self.i..];
-        if rest.starts_with('@') {
+        if rest.starts_with('@') || rest.starts_with('$') {
             let end = rest.find(|c: char| c == ' ' || "=!<>&|)".contains(c)).unwrap_or(rest.len());
             let text = format!("${}", &rest[1..end]);
             self.i += end;
-            let (_, segs) = super::parse::parse(&text)?;
+            let (root, segs) = super::parse::parse(&text)?;
             if !segs.iter().all(|s| matches!(s, Segment::Name(_) | Segment::Index(_))) {
-                return Err("only definite paths are supported after '@'".into());
+                return Err("only definite paths are supported in a filter".into());
             }
-            return Ok(Operand::Current(segs));
+            return match (rest.starts_with('@'), root) {
+                (true, _) => Ok(Operand::Current(segs)),
+                (false, super::Root::Input) => Ok(Operand::Root(segs)),
+                (false, _) => Err(format!("'{}' cannot be read in a filter: only '@' and '$' paths", &rest[..end])),
+            };
         }
         if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
             let body = &rest[1..];
@@ -218,9 +258,14 @@ impl P<'_> {
             return Ok(Operand::Literal(Value::String(body[..end].to_string())));
         }
         let end = rest.find(|c: char| c == ' ' || "=!<>&|)".contains(c)).unwrap_or(rest.len());
-        let lit: Value =
-            serde_json::from_str(&rest[..end]).map_err(|_| format!("unsupported operand '{}'", &rest[..end]))?;
+        let token = &rest[..end];
+        if token.is_empty() {
+            return Err("expected a value".into());
+        }
         self.i += end;
-        Ok(Operand::Literal(lit))
+        Ok(match serde_json::from_str::<Value>(token) {
+            Ok(lit) => Operand::Literal(lit),
+            _ => Operand::Word(token.to_string()),
+        })
     }
 }

@@ -13,6 +13,8 @@ mod write;
 
 use serde_json::Value;
 
+use crate::asl::diagnostic::{Diagnostics, code};
+
 pub use filter::Filter;
 pub use parse::is_variable_name;
 pub use template::Template;
@@ -52,6 +54,17 @@ pub enum Segment {
     Filter(Filter),
 }
 
+impl Segment {
+    /// The filter of this step, also under a descent (`..[?(…)]`).
+    fn filter(&self) -> Option<&Filter> {
+        match self {
+            Segment::Filter(f) => Some(f),
+            Segment::Descendant(inner) => inner.filter(),
+            _ => None,
+        }
+    }
+}
+
 /// A compiled JSONPath.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Path {
@@ -59,6 +72,10 @@ pub struct Path {
     root: Root,
     segments: Vec<Segment>,
     definite: bool,
+    /// A filter of the path reads `$`.
+    reads_root: bool,
+    /// An unquoted word in a filter: Jayway cannot compile the path, so every evaluation fails.
+    word: Option<String>,
 }
 
 /// What a path can see besides the state's data: the context object and the variables.
@@ -143,14 +160,22 @@ impl Env for FixedEnv {
 /// ("Missing property in path $['no']", "No results for path: $['x']").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathError {
-    NotFound { message: String },
-    UndefinedVariable { name: String },
+    NotFound {
+        message: String,
+    },
+    /// A filter Jayway cannot compile; AWS accepts the definition and fails at evaluation.
+    Uncompilable {
+        message: String,
+    },
+    UndefinedVariable {
+        name: String,
+    },
 }
 
 impl PathError {
     pub fn message(&self) -> String {
         match self {
-            PathError::NotFound { message } => message.clone(),
+            PathError::NotFound { message } | PathError::Uncompilable { message } => message.clone(),
             PathError::UndefinedVariable { name } => {
                 format!("The variable '${name}' is not defined")
             }
@@ -163,7 +188,10 @@ impl Path {
     pub fn parse(text: &str) -> Result<Path, String> {
         let (root, segments) = parse::parse(text)?;
         let definite = segments.iter().all(|s| matches!(s, Segment::Name(_) | Segment::Index(_)));
-        Ok(Path { text: text.to_string(), root, segments, definite })
+        let filters = || segments.iter().filter_map(Segment::filter);
+        let reads_root = filters().any(Filter::reads_root);
+        let word = filters().find_map(Filter::word).map(str::to_string);
+        Ok(Path { text: text.to_string(), root, segments, definite, reads_root, word })
     }
 
     /// Compiles a reference path: a definite path using only names and non-negative indexes.
@@ -189,6 +217,25 @@ impl Path {
         &self.segments
     }
 
+    /// The unquoted word of a filter that makes every evaluation fail, if any.
+    pub fn unquoted_word(&self) -> Option<&str> {
+        self.word.as_deref()
+    }
+
+    /// Warns, at `ptr`, of an unquoted filter word.
+    pub fn warn_unquoted(&self, ptr: &str, diags: &mut Diagnostics) {
+        if let Some(word) = &self.word {
+            diags.warning(
+                ptr,
+                code::UNQUOTED_FILTER_WORD,
+                format!(
+                    "the filter in '{}' compares with the unquoted word '{word}': AWS accepts it, but the path fails whenever it runs (Jayway reads it as a number); write '{word}' in quotes to compare with a string",
+                    self.text
+                ),
+            );
+        }
+    }
+
     /// Selects exactly one node.
     pub fn is_definite(&self) -> bool {
         self.definite
@@ -210,9 +257,10 @@ impl Path {
         if self.definite {
             return self.select_ref(input, env).cloned();
         }
+        self.compiles()?;
         let (base, skip) = self.base(input, env)?;
         let mut out = Vec::new();
-        select::collect(base, &self.segments[skip..], &mut out);
+        select::collect(base, &self.segments[skip..], self.document(base, skip, env), &mut out);
         Ok(Value::Array(out.into_iter().cloned().collect()))
     }
 
@@ -238,11 +286,30 @@ impl Path {
                     select::definite_from(base, &self.segments, skip).is_ok()
                 } else {
                     let mut out = Vec::new();
-                    select::collect(base, &self.segments[skip..], &mut out);
-                    !out.is_empty()
+                    select::collect(base, &self.segments[skip..], self.document(base, skip, env), &mut out);
+                    self.word.is_none() && !out.is_empty()
                 }
             }
             Err(_) => false,
+        }
+    }
+
+    /// The document a filter's `$` reads: the whole data the path is evaluated against (the
+    /// whole context object for a `$$` path that started the walk at one of its members).
+    fn document<'v>(&self, base: &'v Value, skip: usize, env: &'v dyn Env) -> &'v Value {
+        if self.reads_root && skip > 0 { env.context() } else { base }
+    }
+
+    /// Fails a path Jayway could not compile (an unquoted word in a filter), as AWS fails the
+    /// state that evaluates it.
+    fn compiles(&self) -> Result<(), PathError> {
+        match &self.word {
+            None => Ok(()),
+            Some(word) => Err(PathError::Uncompilable {
+                message: format!(
+                    "the filter cannot be compiled: the unquoted '{word}' is not a number, true, false or null (quote a string: '{word}')"
+                ),
+            }),
         }
     }
 

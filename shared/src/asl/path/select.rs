@@ -67,8 +67,9 @@ fn index(a: &[Value], ix: i64) -> Option<&Value> {
 }
 
 /// Collects every match of an indefinite path. Steps that do not apply to a node (a name on an
-/// array, an index on an object) simply match nothing there.
-pub(super) fn collect<'v>(node: &'v Value, segs: &[Segment], out: &mut Vec<&'v Value>) {
+/// array, an index on an object) simply match nothing there. `root` is the document filters
+/// read as `$`.
+pub(super) fn collect<'v>(node: &'v Value, segs: &[Segment], root: &Value, out: &mut Vec<&'v Value>) {
     let Some((seg, rest)) = segs.split_first() else {
         out.push(node);
         return;
@@ -76,31 +77,31 @@ pub(super) fn collect<'v>(node: &'v Value, segs: &[Segment], out: &mut Vec<&'v V
     match seg {
         Segment::Descendant(inner) => {
             let mut matched = Vec::new();
-            descend(node, inner, &mut matched);
+            descend(node, inner, root, &mut matched);
             for m in matched {
-                collect(m, rest, out);
+                collect(m, rest, root, out);
             }
         }
         _ => {
             let mut step = Vec::new();
-            apply(node, seg, &mut step);
+            apply(node, seg, root, &mut step);
             for m in step {
-                collect(m, rest, out);
+                collect(m, rest, root, out);
             }
         }
     }
 }
 
-fn descend<'v>(node: &'v Value, seg: &Segment, out: &mut Vec<&'v Value>) {
-    apply(node, seg, out);
+fn descend<'v>(node: &'v Value, seg: &Segment, root: &Value, out: &mut Vec<&'v Value>) {
+    apply(node, seg, root, out);
     match node {
-        Value::Object(m) => m.values().for_each(|v| descend(v, seg, out)),
-        Value::Array(a) => a.iter().for_each(|v| descend(v, seg, out)),
+        Value::Object(m) => m.values().for_each(|v| descend(v, seg, root, out)),
+        Value::Array(a) => a.iter().for_each(|v| descend(v, seg, root, out)),
         _ => {}
     }
 }
 
-fn apply<'v>(node: &'v Value, seg: &Segment, out: &mut Vec<&'v Value>) {
+fn apply<'v>(node: &'v Value, seg: &Segment, root: &Value, out: &mut Vec<&'v Value>) {
     match (seg, node) {
         (Segment::Name(n), Value::Object(m)) => out.extend(m.get(n)),
         (Segment::Names(ns), Value::Object(m)) => out.extend(ns.iter().filter_map(|n| m.get(n))),
@@ -109,9 +110,9 @@ fn apply<'v>(node: &'v Value, seg: &Segment, out: &mut Vec<&'v Value>) {
         (Segment::Wildcard, Value::Array(a)) => out.extend(a.iter()),
         (Segment::Wildcard, Value::Object(m)) => out.extend(m.values()),
         (Segment::Slice { start, end, step }, Value::Array(a)) => slice(a, *start, *end, *step, out),
-        (Segment::Filter(f), Value::Array(a)) => out.extend(a.iter().filter(|v| f.test(v))),
-        (Segment::Filter(f), Value::Object(m)) => out.extend(m.values().filter(|v| f.test(v))),
-        (Segment::Descendant(inner), _) => descend(node, inner, out),
+        (Segment::Filter(f), Value::Array(a)) => out.extend(a.iter().filter(|v| f.test(v, root))),
+        (Segment::Filter(f), Value::Object(m)) => out.extend(m.values().filter(|v| f.test(v, root))),
+        (Segment::Descendant(inner), _) => descend(node, inner, root, out),
         _ => {}
     }
 }

@@ -66,7 +66,10 @@ impl Expr {
             }
         } else {
             match Path::parse(text) {
-                Ok(p) => ExprKind::Path(p),
+                Ok(p) => {
+                    p.warn_unquoted(ptr, diags);
+                    ExprKind::Path(p)
+                }
                 Err(e) => {
                     diags.error(
                         ptr,
@@ -90,6 +93,14 @@ impl Expr {
                         p.text(),
                         self.field,
                         compact(input)
+                    ),
+                ),
+                PathError::Uncompilable { message } => Failure::new(
+                    RUNTIME,
+                    format!(
+                        "The JSONPath '{}' specified for the field '{}' is invalid: {message}",
+                        p.text(),
+                        self.field
                     ),
                 ),
                 e => Failure::new(RUNTIME, e.message()),

@@ -78,3 +78,34 @@ fn check_write_agrees_with_write() {
         }
     }
 }
+
+/// `$` inside a filter reads the document the path is evaluated against (Jayway's root).
+#[test]
+fn filters_read_the_root() {
+    let doc = json!({"wanted": 2, "items": [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}, {"id": 2, "v": "c"}]});
+    check("$.items[?(@.id == $.wanted)].v", doc.clone(), Ok(json!(["b", "c"])));
+    check("$.items[?($.wanted > @.id)].v", doc.clone(), Ok(json!(["a"])));
+    // A root path that selects nothing compares as nothing.
+    check("$.items[?(@.id == $.nope)].v", doc.clone(), Ok(json!([])));
+    check("$..[?(@.id == $.wanted)].v", doc, Ok(json!(["b", "c"])));
+    assert!(Path::parse("$.items[?(@.id == $$.Execution.Id)]").is_err());
+    assert!(Path::parse("$.items[?(@.id == $.a[*])]").is_err());
+}
+
+/// Jayway reads an unquoted word as a number and cannot compile the filter: the path loads
+/// (AWS deploys such definitions) and fails whenever it is evaluated, never matching as a string.
+#[test]
+fn unquoted_words_fail_when_evaluated() {
+    let doc = json!({"a": [{"Name": "Receipt", "n": 2}, {"Name": "Other", "n": 3}]});
+    for text in
+        ["$.a[?(@.Name==Receipt)]", "$.a[?(@.n == 2 && @.Name == Receipt)]", "$.a[?(@.Name==/eggs/cooked/like)]"]
+    {
+        let p = Path::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let got = p.select(&doc, &EmptyEnv::default()).map_err(|e| e.message());
+        assert!(got.as_ref().is_err_and(|m| m.contains("cannot be compiled")), "{text}: {got:?}");
+        assert!(!p.is_present(&doc, &EmptyEnv::default()), "{text}");
+    }
+    check("$.a[?(@.Name=='Receipt')].n", doc.clone(), Ok(json!([2])));
+    check("$.a[?(@.n==3)].Name", doc.clone(), Ok(json!(["Other"])));
+    check("$.a[?(@.n==-3 || @.Name==null)].Name", doc, Ok(json!([])));
+}

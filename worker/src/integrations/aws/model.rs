@@ -63,7 +63,11 @@ pub enum Protocol {
 #[serde(untagged)]
 pub enum XmlNamespace {
     Uri(String),
-    Full { uri: String },
+    /// With a prefix: `xmlns:xsi="…"` (S3's `Grantee`).
+    Full {
+        uri: String,
+        prefix: Option<String>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -210,6 +214,9 @@ pub struct Member {
     pub host_label: bool,
     #[serde(rename = "timestampFormat")]
     pub timestamp_format: Option<String>,
+    /// The member is a stream (S3's `Body`): its bytes are the whole HTTP body.
+    #[serde(default)]
+    pub streaming: bool,
 }
 
 /// Structure members in the model's order: walked in order when serialising, looked up by name
@@ -250,7 +257,15 @@ impl<'de> serde::Deserialize<'de> for Members {
 impl XmlNamespace {
     pub fn uri(&self) -> &str {
         match self {
-            XmlNamespace::Uri(u) | XmlNamespace::Full { uri: u } => u,
+            XmlNamespace::Uri(u) | XmlNamespace::Full { uri: u, .. } => u,
+        }
+    }
+
+    /// The attribute declaring it: `xmlns` or `xmlns:<prefix>`.
+    pub fn attribute(&self) -> String {
+        match self {
+            XmlNamespace::Full { prefix: Some(p), .. } if !p.is_empty() => format!("xmlns:{p}"),
+            _ => "xmlns".to_owned(),
         }
     }
 }

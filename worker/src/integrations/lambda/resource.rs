@@ -3,8 +3,10 @@
 //! without a version or alias. Pure string work; no configuration involved.
 
 use serde_json::Value;
+use shared::asl::resource::{self, Pattern, Resource, Service};
 
-/// The optimised integration: `FunctionName` and `Payload` in the input, the result wrapped.
+/// The optimised integration: `FunctionName` and `Payload` in the input, the result wrapped
+/// (the string, for mock files that name it).
 pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
 /// How a Task reaches a function.
@@ -28,23 +30,40 @@ pub struct Target<'a> {
 
 /// Whether `resource` is a Lambda resource this integration serves (a function ARN or
 /// `lambda:invoke`; `.waitForTaskToken` is not served).
-pub fn is_lambda_resource(resource: &str) -> bool {
-    resource == LAMBDA_INVOKE || function_arn(resource).is_some()
+pub fn is_lambda_resource(resource: &Resource) -> bool {
+    style(resource).is_some()
+}
+
+fn style(resource: &Resource) -> Option<Style> {
+    match (&resource.target, resource.pattern) {
+        (resource::Target::Function { .. }, _) => Some(Style::Arn),
+        (resource::Target::Optimized { service: Service::Lambda, action }, Pattern::RequestResponse)
+            if action == "invoke" =>
+        {
+            Some(Style::Invoke)
+        }
+        _ => None,
+    }
 }
 
 /// The function a call targets; `Err` with a cause when the resource is a Lambda one but the
 /// input does not name a function. `Ok(None)` when the resource is not a Lambda resource.
-pub fn target<'a>(resource: &'a str, input: &'a Value) -> Result<Option<Target<'a>>, String> {
-    if resource == LAMBDA_INVOKE {
-        let written = match input.get("FunctionName") {
-            Some(Value::String(s)) => s.as_str(),
-            Some(other) => return Err(format!("The field 'FunctionName' must be a string, not {other}")),
-            None => return Err("The field 'FunctionName' is required by arn:aws:states:::lambda:invoke".into()),
-        };
-        let name = bare_name(written).ok_or_else(|| format!("'{written}' is not a valid Lambda FunctionName"))?;
-        return Ok(Some(Target { style: Style::Invoke, name, written }));
+pub fn target<'a>(resource: &'a Resource, input: &'a Value) -> Result<Option<Target<'a>>, String> {
+    match (style(resource), &resource.target) {
+        (Some(Style::Invoke), _) => {
+            let written = match input.get("FunctionName") {
+                Some(Value::String(s)) => s.as_str(),
+                Some(other) => return Err(format!("The field 'FunctionName' must be a string, not {other}")),
+                None => return Err(format!("The field 'FunctionName' is required by {LAMBDA_INVOKE}")),
+            };
+            let name = bare_name(written).ok_or_else(|| format!("'{written}' is not a valid Lambda FunctionName"))?;
+            Ok(Some(Target { style: Style::Invoke, name, written }))
+        }
+        (Some(Style::Arn), resource::Target::Function { name }) => {
+            Ok(Some(Target { style: Style::Arn, name, written: &resource.arn }))
+        }
+        _ => Ok(None),
     }
-    Ok(function_arn(resource).map(|name| Target { style: Style::Arn, name, written: resource }))
 }
 
 /// The function name of `arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]`.
@@ -138,21 +157,29 @@ mod tests {
         }
     }
 
+    fn parsed(arn: &str) -> Resource {
+        Resource::parse(arn).expect("a valid resource")
+    }
+
     #[test]
     fn resources() {
-        let arn = "arn:aws:lambda:us-east-1:111111111111:function:f:7";
-        assert!(is_lambda_resource(arn));
-        assert!(is_lambda_resource(LAMBDA_INVOKE));
-        assert!(!is_lambda_resource("arn:aws:states:::lambda:invoke.waitForTaskToken"));
-        assert!(!is_lambda_resource("arn:aws:states:::http:invoke"));
-        let t = target(arn, &Value::Null).unwrap().unwrap();
-        assert_eq!((t.style, t.name), (Style::Arn, "f"));
+        let arn = parsed("arn:aws:lambda:us-east-1:111111111111:function:f:7");
+        let invoke = parsed(LAMBDA_INVOKE);
+        assert!(is_lambda_resource(&arn));
+        assert!(is_lambda_resource(&invoke));
+        assert!(!is_lambda_resource(&parsed("arn:aws:states:::lambda:invoke.waitForTaskToken")));
+        assert!(!is_lambda_resource(&parsed("arn:aws:states:::http:invoke")));
+        let t = target(&arn, &Value::Null).unwrap().unwrap();
+        assert_eq!(
+            (t.style, t.name, t.written),
+            (Style::Arn, "f", "arn:aws:lambda:us-east-1:111111111111:function:f:7")
+        );
         let input = json!({"FunctionName": "111111111111:function:g:live", "Payload": {}});
-        let t = target(LAMBDA_INVOKE, &input).unwrap().unwrap();
+        let t = target(&invoke, &input).unwrap().unwrap();
         assert_eq!((t.style, t.name), (Style::Invoke, "g"));
-        assert!(target(LAMBDA_INVOKE, &json!({"Payload": 1})).is_err());
-        assert!(target(LAMBDA_INVOKE, &json!({"FunctionName": 3})).is_err());
-        assert_eq!(target("arn:aws:states:::sqs:sendMessage", &Value::Null), Ok(None));
+        assert!(target(&invoke, &json!({"Payload": 1})).is_err());
+        assert!(target(&invoke, &json!({"FunctionName": 3})).is_err());
+        assert_eq!(target(&parsed("arn:aws:states:::sqs:sendMessage"), &Value::Null), Ok(None));
     }
 
     #[test]

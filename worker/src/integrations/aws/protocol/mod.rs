@@ -9,6 +9,15 @@ use serde_json::Value;
 
 use super::model::{Operation, Protocol, Service};
 
+mod error_code;
+mod query;
+mod rest;
+mod rest_xml;
+mod scalar;
+mod timestamp;
+mod xml;
+mod xml_shape;
+
 /// An HTTP request before signing. `path_and_query` is already percent-encoded.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Request {
@@ -64,8 +73,10 @@ pub fn serialize(
     operation: (&str, &Operation),
     input: &Value,
 ) -> Result<Request, InvalidParameters> {
-    let _ = (service, operation, input);
     match service.protocol {
+        Protocol::Query => query::serialize(service, operation, input, query::Variant::Query),
+        Protocol::Ec2 => query::serialize(service, operation, input, query::Variant::Ec2),
+        Protocol::RestXml => rest_xml::serialize(service, operation, input),
         p => Err(InvalidParameters(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
@@ -76,8 +87,10 @@ pub fn deserialize(
     operation: (&str, &Operation),
     response: &Response<'_>,
 ) -> Result<Outcome, MalformedResponse> {
-    let _ = (operation, response);
     match service.protocol {
+        Protocol::Query => query::deserialize(service, operation, response, query::Variant::Query),
+        Protocol::Ec2 => query::deserialize(service, operation, response, query::Variant::Ec2),
+        Protocol::RestXml => rest_xml::deserialize(service, operation, response),
         p => Err(MalformedResponse(format!("the {p:?} protocol is not spoken by dmap yet"))),
     }
 }
