@@ -43,7 +43,11 @@ pub struct Args {
 /// `bench fake-dynamodb`: serves until its stdin closes (the bench holds it open, so the fake
 /// ends with the bench however the bench ends).
 pub fn run(a: &Args) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(a.threads.max(1)).enable_io().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(a.threads.max(1))
+        .enable_io()
+        .enable_time()
+        .build()?;
     rt.block_on(async {
         let listener = TcpListener::bind(("127.0.0.1", a.port)).await?;
         let mut out = std::io::stdout().lock();
@@ -58,10 +62,18 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     })
 }
 
-/// Accepts connections until the listener fails.
+/// Accepts connections for ever. A failed accept (out of file descriptors when a client opens
+/// thousands of connections) is retried after a pause: the connections already open go on.
 pub async fn serve(listener: TcpListener, tables: Arc<Tables>) -> anyhow::Result<()> {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                eprintln!("fake-dynamodb: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         let tables = tables.clone();
         tokio::spawn(async move {

@@ -87,7 +87,7 @@ fn serve() -> String {
     let addr = listener.local_addr().unwrap().to_string();
     listener.set_nonblocking(true).unwrap();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_io().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_io().enable_time().build().unwrap();
         rt.block_on(async {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             server::serve(listener, Arc::new(Tables::default())).await
