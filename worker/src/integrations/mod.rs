@@ -1,6 +1,6 @@
 //! Task integrations: what a Task state's `Resource` reaches — Lambda functions served by local
-//! implementations (`lambda`), and the HTTP Task (`http`), configured by a functions file
-//! (`config`). [`Integrations`] dispatches a call to the right one. The same integrations serve
+//! implementations (`lambda`), the HTTP Task (`http`), configured by a functions file
+//! (`config`), and AWS services called for real (`aws`: the `aws-sdk:*` integrations). [`Integrations`] dispatches a call to the right one. The same integrations serve
 //! Task states of the parent machine and of Map Run children.
 
 pub mod aws;
@@ -12,12 +12,13 @@ mod needs;
 pub use needs::needs;
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
 use shared::asl::eval::TaskRequest;
-use shared::asl::resource::{Resource, Target};
+use shared::asl::resource::{Pattern, Resource, Target};
 use shared::protocol::Needs;
 
 use config::FunctionsFile;
@@ -29,6 +30,8 @@ pub struct Integrations {
     /// `None` without a functions file: Lambda resources then have nothing to run.
     lambda: Option<Lambda>,
     http: Http,
+    /// The AWS client, made on the first AWS call (it reads the environment and shared files).
+    aws: OnceLock<Result<aws::Aws, String>>,
 }
 
 impl std::fmt::Debug for Integrations {
@@ -43,6 +46,7 @@ impl Integrations {
         Integrations {
             lambda: None,
             http: Http::new(HttpConfig::default()).with_max_response_bytes(max_response_bytes),
+            aws: OnceLock::new(),
         }
     }
 
@@ -60,6 +64,7 @@ impl Integrations {
         Ok(Integrations {
             lambda: Some(Lambda::new(&file).with_max_response_bytes(max_response_bytes)),
             http: Http::new(http_config).with_max_response_bytes(max_response_bytes),
+            aws: OnceLock::new(),
         })
     }
 
@@ -74,7 +79,12 @@ impl Integrations {
                     "the Task resource '{resource}' is a Lambda function: pass `--functions FILE` mapping it to a local implementation"
                 )),
             },
-            Target::Function { .. } | Target::Optimized { .. } | Target::Sdk { .. } | Target::Activity { .. } => {
+            Target::Sdk { .. } if resource.pattern == Pattern::RequestResponse => None,
+            Target::Sdk { .. } => Some(format!(
+                "the Task resource '{resource}' waits for a callback ({}): that needs `dmap serve`",
+                resource.pattern.describe()
+            )),
+            Target::Function { .. } | Target::Optimized { .. } | Target::Activity { .. } => {
                 Some(aws_services_not_yet(resource))
             }
         }
@@ -88,10 +98,18 @@ impl Integrations {
                 None => Err(not_configured(&request.resource)),
             },
             Target::Function { .. } => Err(not_configured(&request.resource)),
-            Target::Optimized { .. } | Target::Sdk { .. } | Target::Activity { .. } => {
+            Target::Sdk { .. } => aws::sdk::invoke(self.aws()?, &request).await,
+            Target::Optimized { .. } | Target::Activity { .. } => {
                 Err(Failure::new(RUNTIME, aws_services_not_yet(&request.resource)))
             }
         }
+    }
+}
+
+impl Integrations {
+    fn aws(&self) -> Result<&aws::Aws, Failure> {
+        let made = self.aws.get_or_init(|| aws::Aws::new(aws::AwsOptions::default()).map_err(|e| e.to_string()));
+        made.as_ref().map_err(|e| Failure::new(shared::asl::error_name::TASK_FAILED, e.clone()))
     }
 }
 
@@ -99,8 +117,8 @@ fn not_configured(resource: &Resource) -> Failure {
     Failure::new(RUNTIME, format!("no integration is configured for the Task resource '{resource}'"))
 }
 
-/// The one place that says AWS service calls are not wired in this build: optimized and AWS
-/// SDK integrations other than Lambda's and the HTTP Task's.
+/// The one place that says AWS service calls are not wired in this build: optimized
+/// integrations (other than Lambda's and the HTTP Task's) and activities.
 fn aws_services_not_yet(resource: &Resource) -> String {
     format!(
         "no integration for the Task resource '{resource}' yet: dmap runs Lambda functions (with `--functions`) and the HTTP Task"

@@ -141,16 +141,15 @@ fn target(arn: &str) -> Result<(Target, Pattern), ResourceError> {
             None => Err(malformed()),
         },
         "states" if PARTITIONS.contains(&partition) => {
-            if region.is_empty() && account.is_empty() {
-                integration(arn, rest)
-            } else if let Some(name) = rest.strip_prefix("activity:")
-                && !region.is_empty()
-                && !account.is_empty()
-                && valid_activity_name(name)
-            {
-                Ok((Target::Activity { name: name.to_string() }, Pattern::WaitForTaskToken))
-            } else {
-                Err(malformed())
+            match rest.strip_prefix("activity:") {
+                Some(name) if !region.is_empty() && !account.is_empty() && valid_activity_name(name) => {
+                    Ok((Target::Activity { name: name.to_string() }, Pattern::WaitForTaskToken))
+                }
+                Some(_) => Err(malformed()),
+                // AWS deploys integrations written with a region and account too
+                // (`arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject`, from
+                // `${AWS::Region}` in published samples); they call the same API.
+                None => integration(arn, rest),
             }
         }
         _ => Err(malformed()),

@@ -61,6 +61,10 @@ fn valid_resources() {
         ("arn:aws:states:::states:startExecution.sync", opt(Service::States, "startExecution"), Sync),
         ("arn:aws:states:::states:startExecution.sync:2", opt(Service::States, "startExecution"), Sync2),
         ("arn:aws:states:::aws-sdk:s3:getObject", sdk("s3", "getObject"), RequestResponse),
+        // Published samples write `${AWS::Region}:${AWS::AccountId}` into integration ARNs, and
+        // AWS deploys them.
+        ("arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject", sdk("s3", "getObject"), RequestResponse),
+        ("arn:aws:states:eu-west-1:123456789012:sns:publish", opt(Service::Sns, "publish"), RequestResponse),
         ("arn:aws:states:::aws-sdk:dynamodb:query", sdk("dynamodb", "query"), RequestResponse),
         ("arn:aws:states:::aws-sdk:sfn:startSyncExecution", sdk("sfn", "startSyncExecution"), RequestResponse),
         ("arn:aws:states:::aws-sdk:ec2:describeInstances", sdk("ec2", "describeInstances"), RequestResponse),
@@ -99,8 +103,8 @@ fn invalid_resources() {
         ("arn:aws:states:::lambda", malformed),
         ("arn:aws:states:::aws-sdk:s3", malformed),
         ("arn:aws:states:us-east-1:123456789012:activity:", malformed),
-        ("arn:aws:states:::activity:x", unknown),
-        ("arn:aws:states:us-east-1:123456789012:stateMachine:sm", malformed),
+        ("arn:aws:states:::activity:x", malformed),
+        ("arn:aws:states:us-east-1:123456789012:stateMachine:sm", unknown),
         ("arn:aws:sqs:us-east-1:123456789012:queue", malformed),
         ("arn:azure:states:::sns:publish", malformed),
         ("arn:aws:states:::nosuchservice:doThing", unknown),

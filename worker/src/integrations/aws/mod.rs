@@ -1,5 +1,17 @@
 //! AWS services called for real: the `aws-sdk:*` integrations, driven by AWS's service models
-//! (`model`), serialised by each service's protocol (`protocol`).
+//! (`model`), serialised by each service's protocol (`protocol`), signed (`sign`) with
+//! credentials from AWS's chain (`credentials`, `profile`), sent where AWS's conventions say
+//! (`endpoint`) by one shared client (`client`); `sdk` is the `aws-sdk:*` Task integration.
 
+pub mod client;
+mod credential_sources;
+pub mod credentials;
+pub mod endpoint;
 pub mod model;
+pub mod profile;
 pub mod protocol;
+pub mod sdk;
+mod sign;
+mod transport;
+
+pub use client::{ApiError, ApiOutput, Aws, AwsOptions, Role};

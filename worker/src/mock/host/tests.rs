@@ -49,7 +49,7 @@ fn host() -> MockHost<Base> {
 fn call(host: &MockHost<Base>, execution: &str, state: &str) -> Result<Value, Failure> {
     let request = TaskRequest {
         state_name: state.into(),
-        resource: "arn:aws:states:::sns:publish".into(),
+        resource: Arc::new(shared::asl::resource::Resource::parse("arn:aws:states:::sns:publish").expect("a resource")),
         input: json!({}),
         timeout_seconds: 60,
         heartbeat_seconds: None,

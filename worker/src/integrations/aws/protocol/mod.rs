@@ -10,8 +10,13 @@ use serde_json::Value;
 use super::model::{Operation, Protocol, Service};
 
 mod error_code;
+mod json;
+mod json_error;
+mod json_shape;
 mod query;
 mod rest;
+mod rest_binding;
+mod rest_json;
 mod rest_xml;
 mod scalar;
 mod timestamp;
@@ -74,6 +79,8 @@ pub fn serialize(
     input: &Value,
 ) -> Result<Request, InvalidParameters> {
     match service.protocol {
+        Protocol::Json => json::serialize(service, operation, input),
+        Protocol::RestJson => rest_json::serialize(service, operation, input),
         Protocol::Query => query::serialize(service, operation, input, query::Variant::Query),
         Protocol::Ec2 => query::serialize(service, operation, input, query::Variant::Ec2),
         Protocol::RestXml => rest_xml::serialize(service, operation, input),
@@ -88,6 +95,8 @@ pub fn deserialize(
     response: &Response<'_>,
 ) -> Result<Outcome, MalformedResponse> {
     match service.protocol {
+        Protocol::Json => json::deserialize(service, operation, response),
+        Protocol::RestJson => rest_json::deserialize(service, operation, response),
         Protocol::Query => query::deserialize(service, operation, response, query::Variant::Query),
         Protocol::Ec2 => query::deserialize(service, operation, response, query::Variant::Ec2),
         Protocol::RestXml => rest_xml::deserialize(service, operation, response),

@@ -1,0 +1,136 @@
+//! The AWS SDK integrations, `arn:aws:states:::aws-sdk:SERVICE:ACTION`: the Task's parameters
+//! are the API's input (PascalCase members), the result is the API's output, and failures carry
+//! the names Step Functions gives them.
+//!
+//! Failure names:
+//! - the service's error: `<ErrorPrefix>.<ErrorCode>` (`DynamoDb.ConditionalCheckFailedException`)
+//!   with Cause `<message> (Service: <ErrorPrefix>, Status Code: <n>, Request ID: <id>)`, the
+//!   Java SDK's message that Step Functions shows; an error without a code is
+//!   `States.TaskFailed` with the same Cause;
+//! - parameters the API cannot take (an unknown field, a wrong type): `States.Runtime`, Cause
+//!   `The Parameters '<json>' could not be used to start the Task: [<why>]`, as Step Functions
+//!   words it; nothing is sent;
+//! - no answer (connection refused or reset, a body that does not follow the protocol):
+//!   `<ErrorPrefix>.SdkClientException`, the Java SDK's client-side error Step Functions
+//!   reports (AWS's docs retry `Lambda.SdkClientException`);
+//! - credentials that cannot be had (none configured, STS refusing the Task's role):
+//!   `States.TaskFailed`;
+//! - `TimeoutSeconds` running out: `States.Timeout`.
+//!
+//! Owns: the resource's form, the Task's `Credentials`, naming failures. Must not: know any
+//! service or operation.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use shared::asl::error_name::{Failure, RUNTIME, TASK_FAILED, TIMEOUT};
+use shared::asl::eval::TaskRequest;
+use shared::asl::resource::{Pattern, Target};
+
+use super::client::{ApiError, Aws, Role};
+
+/// Calls the Task's SDK integration.
+pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> {
+    let Target::Sdk { service, action } = &request.resource.target else {
+        return Err(Failure::new(RUNTIME, format!("'{}' is not an AWS SDK integration", request.resource)));
+    };
+    if request.resource.pattern != Pattern::RequestResponse {
+        return Err(Failure::new(
+            RUNTIME,
+            format!(
+                "the {} pattern of '{}' needs `dmap serve`; only request-response runs here",
+                request.resource.pattern.describe(),
+                request.resource
+            ),
+        ));
+    }
+    let role = role(request)?;
+    let call = aws.call_api(service, action, &request.input, role.as_ref());
+    let outcome = tokio::time::timeout(Duration::from_secs(request.timeout_seconds), call)
+        .await
+        .map_err(|_| Failure::named(TIMEOUT))?;
+    outcome.map(|o| o.output).map_err(|e| failure(service, request, e))
+}
+
+/// The role of the Task's `Credentials` (`{"RoleArn": "…"}`), assumed with the session name
+/// `dmap-<state machine>` and the state machine's ARN as external id, as Step Functions passes
+/// it (its cross-account docs condition trust policies on `sts:ExternalId` = that ARN).
+fn role(request: &TaskRequest) -> Result<Option<Role>, Failure> {
+    let Some(credentials) = &request.credentials else { return Ok(None) };
+    let Some(arn) = credentials.get("RoleArn").and_then(Value::as_str) else {
+        return Err(Failure::new(
+            RUNTIME,
+            format!("the Task's Credentials must have a RoleArn string, not {credentials}"),
+        ));
+    };
+    let machine = state_machine_arn(&request.execution_arn);
+    let machine_name = machine.as_deref().and_then(|m| m.rsplit(':').next()).unwrap_or("execution");
+    let session: String = format!("dmap-{machine_name}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "+=,.@-_".contains(c) { c } else { '-' })
+        .take(64)
+        .collect();
+    Ok(Some(Role { arn: arn.to_owned(), session_name: session, external_id: machine }))
+}
+
+/// `arn:aws:states:R:A:execution:MACHINE:NAME` → `arn:aws:states:R:A:stateMachine:MACHINE`.
+fn state_machine_arn(execution_arn: &str) -> Option<String> {
+    let mut parts = execution_arn.splitn(8, ':');
+    let head: Vec<&str> = parts.by_ref().take(5).collect();
+    let (kind, machine) = (parts.next()?, parts.next()?);
+    (head.len() == 5 && kind == "execution").then(|| format!("{}:stateMachine:{machine}", head.join(":")))
+}
+
+/// The Step Functions failure for an error of a call to `service`.
+pub fn failure(service: &str, request: &TaskRequest, error: ApiError) -> Failure {
+    let prefix =
+        || super::model::service(service).map(|s| s.error_prefix.clone()).unwrap_or_else(|_| service.to_owned());
+    match &error {
+        ApiError::Service { code, .. } => {
+            let name = if code.is_empty() { TASK_FAILED.to_owned() } else { format!("{}.{code}", prefix()) };
+            Failure::new(name, error.to_string())
+        }
+        ApiError::InvalidParameters(why) => Failure::new(
+            RUNTIME,
+            format!(
+                "An error occurred while executing the state '{}'. The Parameters '{}' could not be used to start the Task: [{why}]",
+                request.state_name, request.input
+            ),
+        ),
+        ApiError::Model(why) => Failure::new(RUNTIME, why.clone()),
+        ApiError::Credentials(e) => Failure::new(TASK_FAILED, e.to_string()),
+        ApiError::Transport(why) | ApiError::Malformed(why) => {
+            Failure::new(format!("{}.SdkClientException", prefix()), format!("Unable to execute HTTP request: {why}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use shared::asl::resource::Resource;
+
+    use super::*;
+
+    #[test]
+    fn the_role_session_is_named_for_the_state_machine_whose_arn_is_the_external_id() {
+        assert_eq!(
+            state_machine_arn("arn:aws:states:eu-west-1:123456789012:execution:Orders:run-1").as_deref(),
+            Some("arn:aws:states:eu-west-1:123456789012:stateMachine:Orders")
+        );
+        assert_eq!(state_machine_arn("local"), None);
+        let request = TaskRequest {
+            state_name: "S".into(),
+            resource: Arc::new(Resource::parse("arn:aws:states:::aws-sdk:s3:listBuckets").unwrap()),
+            input: Value::Null,
+            timeout_seconds: 60,
+            heartbeat_seconds: None,
+            credentials: Some(serde_json::json!({"RoleArn": "arn:aws:iam::1:role/r"})),
+            execution_arn: "arn:aws:states:us-east-1:1:execution:My Machine:x".into(),
+        };
+        let role = role(&request).unwrap().unwrap();
+        assert_eq!(role.session_name, "dmap-My-Machine");
+        assert_eq!(role.external_id.as_deref(), Some("arn:aws:states:us-east-1:1:stateMachine:My Machine"));
+    }
+}
