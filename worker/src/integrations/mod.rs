@@ -1,6 +1,7 @@
 //! Task integrations: what a Task state's `Resource` reaches — Lambda functions served by local
 //! implementations (`lambda`), the HTTP Task (`http`), configured by a functions file
-//! (`config`), and AWS services called for real (`aws`: the `aws-sdk:*` integrations). [`Integrations`] dispatches a call to the right one. The same integrations serve
+//! (`config`), and AWS services called for real (`aws`: the `aws-sdk:*` and the optimized
+//! integrations). [`Integrations`] dispatches a call to the right one. The same integrations serve
 //! Task states of the parent machine and of Map Run children.
 
 pub mod aws;
@@ -32,6 +33,8 @@ pub struct Integrations {
     http: Http,
     /// The AWS client, made on the first AWS call (it reads the environment and shared files).
     aws: OnceLock<Result<aws::Aws, String>>,
+    /// The optimized integrations' settings (the `.sync` poll interval).
+    optimized: aws::optimized::Options,
 }
 
 impl std::fmt::Debug for Integrations {
@@ -47,6 +50,7 @@ impl Integrations {
             lambda: None,
             http: Http::new(HttpConfig::default()).with_max_response_bytes(max_response_bytes),
             aws: OnceLock::new(),
+            optimized: aws::optimized::Options::from_env(),
         }
     }
 
@@ -65,6 +69,7 @@ impl Integrations {
             lambda: Some(Lambda::new(&file).with_max_response_bytes(max_response_bytes)),
             http: Http::new(http_config).with_max_response_bytes(max_response_bytes),
             aws: OnceLock::new(),
+            optimized: aws::optimized::Options::from_env(),
         })
     }
 
@@ -84,9 +89,9 @@ impl Integrations {
                 "the Task resource '{resource}' waits for a callback ({}): that needs `dmap serve`",
                 resource.pattern.describe()
             )),
-            Target::Function { .. } | Target::Optimized { .. } | Target::Activity { .. } => {
-                Some(aws_services_not_yet(resource))
-            }
+            Target::Optimized { service, action } => aws::optimized::refusal(service.name(), action, resource.pattern)
+                .map(|why| format!("the Task resource '{resource}' cannot run here: {why}")),
+            Target::Function { .. } | Target::Activity { .. } => Some(aws_services_not_yet(resource)),
         }
     }
 
@@ -99,9 +104,8 @@ impl Integrations {
             },
             Target::Function { .. } => Err(not_configured(&request.resource)),
             Target::Sdk { .. } => aws::sdk::invoke(self.aws()?, &request).await,
-            Target::Optimized { .. } | Target::Activity { .. } => {
-                Err(Failure::new(RUNTIME, aws_services_not_yet(&request.resource)))
-            }
+            Target::Optimized { .. } => aws::optimized::invoke_task(self.aws()?, request, &self.optimized).await,
+            Target::Activity { .. } => Err(Failure::new(RUNTIME, aws_services_not_yet(&request.resource))),
         }
     }
 }
@@ -117,8 +121,8 @@ fn not_configured(resource: &Resource) -> Failure {
     Failure::new(RUNTIME, format!("no integration is configured for the Task resource '{resource}'"))
 }
 
-/// The one place that says AWS service calls are not wired in this build: optimized
-/// integrations (other than Lambda's and the HTTP Task's) and activities.
+/// The one place that says what is not wired in this build: activities (and Lambda function
+/// ARNs without a functions file).
 fn aws_services_not_yet(resource: &Resource) -> String {
     format!(
         "no integration for the Task resource '{resource}' yet: dmap runs Lambda functions (with `--functions`) and the HTTP Task"

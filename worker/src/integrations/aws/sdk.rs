@@ -3,7 +3,9 @@
 //! the names Step Functions gives them.
 //!
 //! Failure names:
-//! - the service's error: `<ErrorPrefix>.<ErrorCode>` (`DynamoDb.ConditionalCheckFailedException`)
+//! - the service's error: `<ErrorPrefix>.<Exception>`, the AWS SDK for Java 2.x exception class
+//!   (`DynamoDb.ConditionalCheckFailedException`, `S3.NoSuchKeyException`, and the service's base
+//!   exception for an error its model does not declare: `S3.S3Exception`)
 //!   with Cause `<message> (Service: <ErrorPrefix>, Status Code: <n>, Request ID: <id>)`, the
 //!   Java SDK's message that Step Functions shows; an error without a code is
 //!   `States.TaskFailed` with the same Cause;
@@ -28,6 +30,7 @@ use shared::asl::eval::TaskRequest;
 use shared::asl::resource::{Pattern, Target};
 
 use super::client::{ApiError, Aws, Role};
+use super::model::Service;
 
 /// Calls the Task's SDK integration.
 pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> {
@@ -55,7 +58,7 @@ pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> 
 /// The role of the Task's `Credentials` (`{"RoleArn": "…"}`), assumed with the session name
 /// `dmap-<state machine>` and the state machine's ARN as external id, as Step Functions passes
 /// it (its cross-account docs condition trust policies on `sts:ExternalId` = that ARN).
-fn role(request: &TaskRequest) -> Result<Option<Role>, Failure> {
+pub(crate) fn role(request: &TaskRequest) -> Result<Option<Role>, Failure> {
     let Some(credentials) = &request.credentials else { return Ok(None) };
     let Some(arn) = credentials.get("RoleArn").and_then(Value::as_str) else {
         return Err(Failure::new(
@@ -83,11 +86,15 @@ fn state_machine_arn(execution_arn: &str) -> Option<String> {
 
 /// The Step Functions failure for an error of a call to `service`.
 pub fn failure(service: &str, request: &TaskRequest, error: ApiError) -> Failure {
-    let prefix =
-        || super::model::service(service).map(|s| s.error_prefix.clone()).unwrap_or_else(|_| service.to_owned());
+    let model = super::model::service(service).ok();
+    let prefix = || model.as_ref().map_or_else(|| service.to_owned(), |s| s.error_prefix.clone());
     match &error {
         ApiError::Service { code, .. } => {
-            let name = if code.is_empty() { TASK_FAILED.to_owned() } else { format!("{}.{code}", prefix()) };
+            let name = match &model {
+                _ if code.is_empty() => TASK_FAILED.to_owned(),
+                Some(m) => exception_name(m, code),
+                None => format!("{}.{code}", prefix()),
+            };
             Failure::new(name, error.to_string())
         }
         ApiError::InvalidParameters(why) => Failure::new(
@@ -102,6 +109,20 @@ pub fn failure(service: &str, request: &TaskRequest, error: ApiError) -> Failure
         ApiError::Transport(why) | ApiError::Malformed(why) => {
             Failure::new(format!("{}.SdkClientException", prefix()), format!("Unable to execute HTTP request: {why}"))
         }
+    }
+}
+
+/// The name Step Functions gives a service's error: the AWS SDK for Java 2.x exception class it
+/// becomes, after the service's prefix. A modelled error is its shape's class (`NoSuchKey` →
+/// `S3.NoSuchKeyException`, `ConditionalCheckFailedException` stays); an error the model does
+/// not declare is the service's base exception (`S3.S3Exception`, as AWS's own tutorial shows
+/// for a HeadBucket that fails).
+pub fn exception_name(model: &Service, code: &str) -> String {
+    let prefix = &model.error_prefix;
+    match model.shapes.get(code) {
+        Some(shape) if shape.exception && code.ends_with("Exception") => format!("{prefix}.{code}"),
+        Some(shape) if shape.exception => format!("{prefix}.{code}Exception"),
+        _ => format!("{prefix}.{prefix}Exception"),
     }
 }
 
@@ -132,5 +153,17 @@ mod tests {
         let role = role(&request).unwrap().unwrap();
         assert_eq!(role.session_name, "dmap-My-Machine");
         assert_eq!(role.external_id.as_deref(), Some("arn:aws:states:us-east-1:1:stateMachine:My Machine"));
+    }
+
+    #[test]
+    fn errors_are_named_as_the_java_sdk_classes_step_functions_reports() {
+        let s3 = super::super::model::service("s3").unwrap();
+        assert_eq!(exception_name(&s3, "NoSuchKey"), "S3.NoSuchKeyException");
+        assert_eq!(exception_name(&s3, "NotFound"), "S3.S3Exception");
+        let ddb = super::super::model::service("dynamodb").unwrap();
+        assert_eq!(exception_name(&ddb, "ConditionalCheckFailedException"), "DynamoDb.ConditionalCheckFailedException");
+        assert_eq!(exception_name(&ddb, "SomethingNew"), "DynamoDb.DynamoDbException");
+        let sfn = super::super::model::service("sfn").unwrap();
+        assert_eq!(exception_name(&sfn, "ExecutionDoesNotExist"), "Sfn.ExecutionDoesNotExistException");
     }
 }

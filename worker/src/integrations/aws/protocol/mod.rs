@@ -15,7 +15,6 @@ mod json_error;
 mod json_shape;
 mod query;
 mod rest;
-mod rest_binding;
 mod rest_json;
 mod rest_xml;
 mod scalar;

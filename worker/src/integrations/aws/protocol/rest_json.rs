@@ -1,69 +1,56 @@
-//! restJson1 (Lambda, Batch, EKS, API Gateway, Bedrock…): the operation's method and URI
-//! template from the model; members bound to the URI, query string and headers; the rest of
-//! the input as a JSON body, or the `payload` member alone as the body. The output likewise:
-//! headers, status code and a JSON body, or the payload member.
+//! restJson1 (Lambda, Batch, EKS, API Gateway, Bedrock…): HTTP bindings by `rest` (with
+//! payload blobs as text: Lambda Invoke's `Payload`, Bedrock InvokeModel's `body`), the body a
+//! JSON document: the structure payload member, or else the input's members without a location.
+//! The output likewise: headers, status code and a JSON body, or the payload member.
 //!
-//! Payload blobs (Lambda `Invoke`'s `Payload`, Bedrock `InvokeModel`'s `body`) are the one place
-//! a blob is not base64 in the state: a string parameter is sent as its text, any other JSON
-//! as its serialisation; a payload blob in a response is handed back as text.
-//!
-//! Owns: the body and the output's assembly. The HTTP binding (URI, query string, headers) is
-//! behind [`bind`] and [`unbind`] so the shared `rest` module can replace them. Must not: sign.
+//! Owns: the JSON body of restJson1 and its default content types. Must not: bind HTTP (`rest`),
+//! sign or send.
 
 use serde_json::{Map, Value};
 
-use super::{InvalidParameters, MalformedResponse, Outcome, Request, Response, json_error, json_shape, rest_binding};
-use crate::integrations::aws::model::{Operation, Service, ShapeKind};
+use super::rest::{self, Blobs, Body, BodyOut, Bound};
+use super::{InvalidParameters, MalformedResponse, Outcome, Request, Response, json_error, json_shape};
+use crate::integrations::aws::model::{Operation, Service};
 
 pub fn serialize(
     service: &Service,
     (_, operation): (&str, &Operation),
     input: &Value,
 ) -> Result<Request, InvalidParameters> {
-    let empty = Value::Object(Map::new());
-    let input = if input.is_null() { &empty } else { input };
-    let Some(shape_ref) = &operation.input else {
-        if input.as_object().is_some_and(|m| !m.is_empty()) {
-            let first = input.as_object().and_then(|m| m.keys().next()).map_or("", |k| k.as_str());
-            return Err(json_shape::unsupported_field(first));
+    let Bound { mut request, body } = rest::bind(service, operation, input, Blobs::Text)?;
+    let content_type = match body {
+        Body::Done => None,
+        Body::Raw { media_type } => Some(media_type),
+        Body::Payload { name, member, value } => {
+            let wire = json_shape::encode(service, member, value, &|| json_shape::pascal(name).into_owned())?;
+            request.body = wire.to_string().into_bytes();
+            Some("application/json")
         }
-        let mut request = rest_binding::bind(service, operation, None, input)?;
-        request.method.clone_from(&operation.http.method);
-        return Ok(request);
-    };
-    let shape = service.shape(&shape_ref.shape).map_err(|e| InvalidParameters(e.to_string()))?;
-    let mut request = rest_binding::bind(service, operation, Some(shape), input)?;
-    let fields = input.as_object().cloned().unwrap_or_default();
-    if let Some(payload) = &shape.payload {
-        let member = shape.members.get(payload).ok_or_else(|| InvalidParameters(format!("no member {payload}")))?;
-        let target = service.shape(&member.shape).map_err(|e| InvalidParameters(e.to_string()))?;
-        let given = fields.iter().find(|(k, _)| json_shape::is_pascal_of(k, payload)).map(|(_, v)| v);
-        let (body, content_type) = match (target.kind, given) {
-            (_, None | Some(Value::Null)) => (Vec::new(), None),
-            (ShapeKind::Blob, Some(Value::String(text))) => {
-                (text.clone().into_bytes(), Some("application/octet-stream"))
-            }
-            (ShapeKind::Blob, Some(json)) => (json.to_string().into_bytes(), Some("application/octet-stream")),
-            (ShapeKind::String, Some(Value::String(text))) => (text.clone().into_bytes(), Some("text/plain")),
-            (_, Some(v)) => {
-                let wire = json_shape::encode(service, member, v, &|| json_shape::pascal(payload).into_owned())?;
-                (wire.to_string().into_bytes(), Some("application/json"))
-            }
-        };
-        request.body = body;
-        if let Some(ct) = content_type
-            && !request.headers.iter().any(|(n, _)| n == "content-type")
-        {
-            request.headers.push(("content-type".into(), ct.into()));
-        }
-    } else if shape.members.iter().any(|(_, m)| m.location.is_none()) {
-        let body = json_shape::encode_structure(service, shape, input, &|m| m.location.is_some())?;
-        let has_fields = body.as_object().is_some_and(|m| !m.is_empty());
         // An operation whose body members are all left out still sends `{}` when it writes.
-        if has_fields || !matches!(operation.http.method.as_str(), "GET" | "HEAD" | "DELETE") {
-            request.body = body.to_string().into_bytes();
-            request.headers.push(("content-type".into(), "application/json".into()));
+        Body::Members(members)
+            if members.is_empty() && matches!(request.method.as_str(), "GET" | "HEAD" | "DELETE") =>
+        {
+            None
         }
+        Body::Members(members) => {
+            let shape = operation.input.as_ref().map(|s| service.shape(&s.shape));
+            let shape = shape.ok_or_else(|| InvalidParameters("body members without an input".into()))?;
+            let shape = shape.map_err(|e| InvalidParameters(e.to_string()))?;
+            let mut document = Map::new();
+            for (name, value) in members {
+                let member = shape.members.get(&name).ok_or_else(|| json_shape::unsupported_field(&name))?;
+                let wire = member.location_name.as_deref().unwrap_or(&name).to_owned();
+                let path = || json_shape::pascal(&name).into_owned();
+                document.insert(wire, json_shape::encode(service, member, &value, &path)?);
+            }
+            request.body = Value::Object(document).to_string().into_bytes();
+            Some("application/json")
+        }
+    };
+    if let Some(ct) = content_type
+        && !request.headers.iter().any(|(n, _)| n == "content-type")
+    {
+        request.headers.push(("content-type".into(), ct.into()));
     }
     Ok(request)
 }
@@ -78,25 +65,17 @@ pub fn deserialize(
     }
     let Some(shape_ref) = &operation.output else { return Ok(Outcome::Ok(Value::Object(Map::new()))) };
     let shape = service.shape(&shape_ref.shape).map_err(|e| MalformedResponse(e.to_string()))?;
-    let mut out = rest_binding::unbind(service, shape, response)?;
-    if let Some(payload) = &shape.payload {
-        let member = shape.members.get(payload).ok_or_else(|| MalformedResponse(format!("no member {payload}")))?;
-        let target = service.shape(&member.shape).map_err(|e| MalformedResponse(e.to_string()))?;
-        let value = match target.kind {
-            ShapeKind::Blob | ShapeKind::String => {
-                Some(Value::String(String::from_utf8_lossy(response.body).into_owned()))
-            }
-            _ if response.body.is_empty() => None,
-            _ => Some(json_shape::decode(service, &member.shape, parse(response.body)?)?),
-        };
-        if let Some(v) = value {
-            out.insert(json_shape::pascal(payload).into_owned(), v);
+    let (mut out, body) = rest::read(service, shape, response, Blobs::Text)?;
+    match body {
+        BodyOut::Done => {}
+        BodyOut::Payload { key, member } => {
+            out.insert(key, json_shape::decode(service, &member.shape, parse(response.body)?)?);
         }
-    } else if !response.body.iter().all(u8::is_ascii_whitespace) {
-        match parse(response.body)? {
+        BodyOut::Members if response.body.iter().all(u8::is_ascii_whitespace) => {}
+        BodyOut::Members => match parse(response.body)? {
             Value::Object(fields) => out.extend(json_shape::decode_fields(service, shape, fields)?),
             other => return Err(MalformedResponse(format!("the body is not an object: {other}"))),
-        }
+        },
     }
     Ok(Outcome::Ok(Value::Object(out)))
 }
@@ -161,6 +140,50 @@ mod tests {
             Outcome::Ok(
                 json!({"Jobs": [{"JobName": "n", "JobId": "j1", "JobQueue": "q", "Status": "FAILED", "StartedAt": 1}]})
             )
+        );
+    }
+    #[test]
+    fn lower_camel_members_are_given_in_pascal_case_and_a_payload_blob_is_text_both_ways() {
+        // Bedrock Runtime's InvokeModel: `modelId` is a URI label, `contentType`/`accept` are
+        // headers, `body` is the payload blob (API reference: POST /model/{modelId}/invoke).
+        let b = model::service("bedrockruntime").unwrap();
+        let op = b.operation("invokeModel").unwrap();
+        let input = json!({"ModelId": "anthropic.claude-v2:1", "ContentType": "application/json",
+            "Accept": "application/json", "Body": {"prompt": "hi"}});
+        let r = serialize(&b, op, &input).unwrap();
+        assert_eq!((r.method.as_str(), r.path_and_query.as_str()), ("POST", "/model/anthropic.claude-v2%3A1/invoke"));
+        assert_eq!(r.body, br#"{"prompt":"hi"}"#);
+        let header = |r: &Request, n: &str| r.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        assert_eq!(header(&r, "content-type").as_deref(), Some("application/json"));
+        assert_eq!(header(&r, "accept").as_deref(), Some("application/json"));
+        // The model's own name is accepted too; a string payload is sent as its text.
+        let r = serialize(&b, op, &json!({"modelId": "m", "Body": "plain {text}"})).unwrap();
+        assert_eq!((r.path_and_query.as_str(), r.body.as_slice()), ("/model/m/invoke", b"plain {text}".as_slice()));
+        assert_eq!(header(&r, "content-type").as_deref(), Some("application/octet-stream"));
+        let headers = vec![("content-type".to_string(), "application/json".to_string())];
+        let out = deserialize(&b, op, &Response { status: 200, headers: &headers, body: b"{\"completion\":\"yes\"}" });
+        assert_eq!(
+            out.unwrap(),
+            Outcome::Ok(json!({"Body": "{\"completion\":\"yes\"}", "ContentType": "application/json"}))
+        );
+    }
+
+    #[test]
+    fn query_members_and_labels_of_lower_camel_apis_and_parameters_the_api_does_not_have() {
+        // EKS: GET /clusters?maxResults=&include= and GET /clusters/{name}.
+        let eks = model::service("eks").unwrap();
+        let r = serialize(&eks, eks.operation("listClusters").unwrap(), &json!({"MaxResults": 10, "Include": ["all"]}))
+            .unwrap();
+        assert_eq!(r.path_and_query, "/clusters?maxResults=10&include=all");
+        let op = eks.operation("describeCluster").unwrap();
+        assert_eq!(
+            serialize(&eks, op, &json!({"Name": "my cluster"})).unwrap().path_and_query,
+            "/clusters/my%20cluster"
+        );
+        assert_eq!(serialize(&eks, op, &json!({})).unwrap_err().0, "Name: required, as it is part of the URI");
+        assert_eq!(
+            serialize(&eks, op, &json!({"Name": "c", "Nope": 1})).unwrap_err().0,
+            "The field \"Nope\" is not supported by Step Functions"
         );
     }
 }

@@ -1,11 +1,16 @@
 //! The response half of `rest`: members bound to headers and the status code, and a blob or
-//! string payload; the protocol reads any body document.
+//! string payload (as the protocol's [`Blobs`] says), each under the member's PascalCase name;
+//! the protocol reads any body document.
+//!
+//! Owns: reading headers, the status and raw payloads. Must not: parse a body document.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value};
 
+use super::super::json_shape::pascal;
 use super::super::{MalformedResponse, Response, scalar, timestamp};
+use super::Blobs;
 use crate::integrations::aws::model::{Member, Service, Shape, ShapeKind};
 
 /// What the protocol still has to read from the body.
@@ -13,8 +18,9 @@ use crate::integrations::aws::model::{Member, Service, Shape, ShapeKind};
 pub enum BodyOut<'a> {
     /// Nothing: no body members, or the payload was a blob or string and is read.
     Done,
-    /// The body is the document of this structure member (absent when the body is empty).
-    Payload { name: &'a str, member: &'a Member },
+    /// The body is the document of this structure member, to be put under `key` (the member's
+    /// name in the state). Not given when the body is empty.
+    Payload { key: String, member: &'a Member },
     /// The body is the document of the output shape's members without a location.
     Members,
 }
@@ -33,18 +39,20 @@ pub fn read<'a>(
     service: &'a Service,
     shape: &'a Shape,
     response: &Response<'_>,
+    blobs: Blobs,
 ) -> Result<(Map<String, Value>, BodyOut<'a>), MalformedResponse> {
     let mut out = Map::new();
     let mut body = BodyOut::Members;
     for (name, member) in shape.members.iter() {
         let target = service.shape(&member.shape).map_err(corrupt)?;
         let wire = member.location_name.as_deref().unwrap_or(name);
+        let key = pascal(name).into_owned();
         match member.location.as_deref() {
             Some("header") => {
                 if let Some(text) = header(response, wire)
                     && let Some(v) = header_value(service, member, target, text)?
                 {
-                    out.insert(name.to_owned(), v);
+                    out.insert(key, v);
                 }
             }
             Some("headers") => {
@@ -57,23 +65,23 @@ pub fn read<'a>(
                     })
                     .collect();
                 if !map.is_empty() {
-                    out.insert(name.to_owned(), Value::Object(map));
+                    out.insert(key, Value::Object(map));
                 }
             }
             Some("statusCode") => {
-                out.insert(name.to_owned(), Value::from(response.status));
+                out.insert(key, Value::from(response.status));
             }
             Some(_) => {}
             None if shape.payload.as_deref() == Some(name) => {
                 body = match target.kind {
                     ShapeKind::Blob | ShapeKind::String => {
-                        if let Some(v) = raw_payload(member, target, response.body) {
-                            out.insert(name.to_owned(), v);
+                        if let Some(v) = raw_payload(member, target, response.body, blobs) {
+                            out.insert(key, v);
                         }
                         BodyOut::Done
                     }
                     _ if response.body.iter().all(u8::is_ascii_whitespace) => BodyOut::Done,
-                    _ => BodyOut::Payload { name, member },
+                    _ => BodyOut::Payload { key, member },
                 };
             }
             None => {}
@@ -85,8 +93,8 @@ pub fn read<'a>(
     Ok((out, body))
 }
 
-fn raw_payload(member: &Member, target: &Shape, body: &[u8]) -> Option<Value> {
-    if target.kind == ShapeKind::String {
+fn raw_payload(member: &Member, target: &Shape, body: &[u8], blobs: Blobs) -> Option<Value> {
+    if target.kind == ShapeKind::String || blobs == Blobs::Text {
         return Some(Value::String(String::from_utf8_lossy(body).into_owned()));
     }
     if member.streaming || target.streaming {

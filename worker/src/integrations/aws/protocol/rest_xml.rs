@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 
-use super::rest::{self, Body, BodyOut, Bound};
+use super::rest::{self, Blobs, Body, BodyOut, Bound};
 use super::xml::{self, Element, Writer};
 use super::{InvalidParameters, MalformedResponse, Outcome, Request, Response, ServiceError};
 use super::{error_code, xml_shape};
@@ -33,9 +33,10 @@ pub fn serialize(
     (_, operation): (&str, &Operation),
     input: &Value,
 ) -> Result<Request, InvalidParameters> {
-    let Bound { mut request, body } = rest::bind(service, operation, input)?;
+    let Bound { mut request, body } = rest::bind(service, operation, input, Blobs::Base64)?;
     let document = match body {
-        Body::Done => None,
+        // S3 keeps the `ContentType` parameter; no default is sent for a raw payload.
+        Body::Done | Body::Raw { .. } => None,
         Body::Payload { name, member, value } => {
             let mut w = Writer::default();
             xml_shape::encode(service, &mut w, member, name, value, name)?;
@@ -77,7 +78,7 @@ pub fn deserialize(
     }
     let Some(output) = &operation.output else { return Ok(Outcome::Ok(Value::Object(Map::new()))) };
     let shape = service.shape(&output.shape).map_err(|e| MalformedResponse(format!("{name}: {e}")))?;
-    let (mut out, body) = rest::read(service, shape, response)?;
+    let (mut out, body) = rest::read(service, shape, response, Blobs::Base64)?;
     let document = match body {
         BodyOut::Done => return Ok(Outcome::Ok(Value::Object(out))),
         BodyOut::Members if response.body.iter().all(u8::is_ascii_whitespace) => {
@@ -89,9 +90,9 @@ pub fn deserialize(
         return Ok(Outcome::Err(error_from(service, response, &document)));
     }
     match body {
-        BodyOut::Payload { name, member } => {
+        BodyOut::Payload { key, member } => {
             if let Some(v) = xml_shape::decode(service, &member.shape, &document)? {
-                out.insert(name.to_owned(), v);
+                out.insert(key, v);
             }
         }
         _ => {

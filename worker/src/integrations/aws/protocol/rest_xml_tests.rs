@@ -42,6 +42,7 @@ fn synthetic() -> Service {
                 "Since": { "shape": "Time", "location": "header", "locationName": "X-Since" },
                 "Names": { "shape": "Strs", "location": "header", "locationName": "X-Names" },
                 "Token": { "shape": "Str", "idempotencyToken": true, "location": "header", "locationName": "X-Token" },
+                "Ctx": { "shape": "Str", "jsonvalue": true, "location": "header", "locationName": "X-Ctx" },
                 "Note": { "shape": "Str" },
                 "Count": { "shape": "Int", "locationName": "count" },
                 "Pairs": { "shape": "StrMap" },
@@ -52,6 +53,7 @@ fn synthetic() -> Service {
                 "Since": { "shape": "Time", "location": "header", "locationName": "X-Since" },
                 "Names": { "shape": "Strs", "location": "header", "locationName": "X-Names" },
                 "Meta": { "shape": "StrMap", "location": "headers", "locationName": "x-meta-" },
+                "Ctx": { "shape": "Str", "jsonvalue": true, "location": "header", "locationName": "X-Ctx" },
                 "Items": { "shape": "Items", "flattened": true },
                 "Count": { "shape": "Int", "locationName": "count" }
             }},
@@ -91,6 +93,8 @@ fn s3_list_objects_v2_keeps_the_literal_query_then_adds_members() {
     assert!(r.body.is_empty());
     let e = serialize(&s3, s3.operation("getObject").unwrap(), &json!({ "Bucket": "b" })).unwrap_err();
     assert_eq!(e.0, "Key: required, as it is part of the URI");
+    let e = serialize(&s3, s3.operation("getObject").unwrap(), &json!({ "Bucket": "b", "Key": "k", "Nope": 1 }));
+    assert_eq!(e.unwrap_err().0, "The field \"Nope\" is not supported by Step Functions");
 }
 
 #[test]
@@ -235,7 +239,7 @@ fn query_lists_and_maps_header_lists_and_dates_and_body_members_follow_the_bindi
         "put",
         json!({
             "Id": "a/b", "Tags": ["x", "y z"], "Extra": { "tag": "ignored", "k": "v" },
-            "Since": "2014-04-29T18:30:38Z", "Names": ["a", "b,c"], "Token": "tok", "Note": "n", "Count": 2,
+            "Since": "2014-04-29T18:30:38Z", "Names": ["a", "b,c"], "Token": "tok", "Ctx": { "a": 1 }, "Note": "n", "Count": 2,
             "Pairs": { "p": "1 < 2" }, "Flat": ["x", "y"]
         }),
     );
@@ -243,6 +247,8 @@ fn query_lists_and_maps_header_lists_and_dates_and_body_members_follow_the_bindi
     assert_eq!(header(&r, "x-since"), Some("Tue, 29 Apr 2014 18:30:38 GMT"));
     assert_eq!(header(&r, "x-names"), Some("a, \"b,c\""));
     assert_eq!(header(&r, "x-token"), Some("tok"));
+    // base64 of the JSON text `{"a":1}`
+    assert_eq!(header(&r, "x-ctx"), Some("eyJhIjoxfQ=="));
     assert_eq!(
         String::from_utf8(r.body).unwrap(),
         "<PutRequest xmlns=\"urn:t\"><Note>n</Note><count>2</count>\
@@ -260,13 +266,18 @@ fn outputs_read_the_status_header_lists_prefixed_headers_and_the_body() {
         &t,
         "put",
         201,
-        &[("x-since", "Tue, 29 Apr 2014 18:30:38 GMT"), ("x-names", "a, \"b,c\""), ("x-meta-one", "1")],
+        &[
+            ("x-since", "Tue, 29 Apr 2014 18:30:38 GMT"),
+            ("x-names", "a, \"b,c\""),
+            ("x-meta-one", "1"),
+            ("x-ctx", "eyJhIjoxfQ=="),
+        ],
         b"<PutResponse><Item>i1</Item><Item>i2</Item><count>3</count></PutResponse>",
     );
     assert_eq!(
         out,
         Outcome::Ok(json!({ "Status": 201, "Since": "2014-04-29T18:30:38.000Z", "Names": ["a", "b,c"],
-        "Meta": { "one": "1" }, "Items": ["i1", "i2"], "Count": 3 }))
+        "Meta": { "one": "1" }, "Ctx": "{\"a\":1}", "Items": ["i1", "i2"], "Count": 3 }))
     );
 }
 
