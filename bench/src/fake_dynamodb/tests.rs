@@ -137,6 +137,7 @@ fn over_http_a_signed_put_item_is_200_with_a_request_id_and_a_wrong_target_is_40
 /// ClientError with DynamoDB's error code.
 #[test]
 fn boto3_puts_items_and_reads_the_count_back() {
+    let _alone = crate::cpu::REAPING.lock().unwrap_or_else(|p| p.into_inner());
     let addr = serve();
     let python = crate::tools::moto_venv_python().unwrap();
     let code = "import boto3, botocore\n\
