@@ -132,6 +132,11 @@ impl Watch {
     }
 }
 
+/// Held by tests that start and reap child processes, so that the test reading this process's
+/// reaped-children time sees only its own child.
+#[cfg(test)]
+pub static REAPING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +157,7 @@ mod tests {
     /// reaping adds to this process's cutime + cstime, within the ticks' truncation.
     #[test]
     fn reaped_children_ticks_equal_the_zombie_reading() {
+        let _alone = REAPING.lock().unwrap_or_else(|p| p.into_inner());
         assert!(ticks_per_second().unwrap() > 0.0);
         let (_, before) = self_ticks().unwrap();
         let mut child =
@@ -174,6 +180,7 @@ mod tests {
 
     #[test]
     fn machine_and_children_are_readable() {
+        let _alone = REAPING.lock().unwrap_or_else(|p| p.into_inner());
         let (busy, _) = machine_ticks().unwrap();
         assert!(busy > 0);
         let mut child = Command::new("sleep").arg("5").spawn().unwrap();

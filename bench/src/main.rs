@@ -6,6 +6,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod cpu;
+mod fake_dynamodb;
 mod machine;
 mod peers;
 mod plot;
@@ -40,6 +41,12 @@ enum Scenario {
     Functions(scenarios::functions::Args),
     /// Every peer measurement once at a small N: the check after changing a pinned peer version.
     PeersSmoke(peers::smoke::Args),
+    /// A Distributed Map whose children each make one DynamoDB PutItem, against boto3 from 64
+    /// threads: calls/s, and CPU per call of each client and of the endpoint.
+    Integrations(scenarios::integrations::Args),
+    /// The minimal DynamoDB endpoint `integrations` measures against (PutItem, DescribeTable).
+    #[command(hide = true)]
+    FakeDynamodb(fake_dynamodb::server::Args),
 }
 
 fn main() {
@@ -60,5 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Scenario::All(a) => scenarios::all::run(&a),
         Scenario::Startup(a) => scenarios::all::startup(&a),
         Scenario::PeersSmoke(a) => peers::smoke::run(&a),
+        Scenario::Integrations(a) => scenarios::integrations::run(&a),
+        Scenario::FakeDynamodb(a) => fake_dynamodb::server::run(&a),
     }
 }

@@ -1,7 +1,8 @@
 //! Tools the benchmarks need that are not crates, installed by the benchmarks themselves as
 //! `scripts/test` installs them for the tests: nats-server, through `scripts/install-nats`
-//! (which puts Debian trixie's build into `tools/`). When that cannot work, one line says what
-//! to do instead of a panic.
+//! (which puts Debian trixie's build into `tools/`), and moto with boto3, through
+//! `scripts/install-moto` (`tools/moto-venv`). When that cannot work, one line says what to do
+//! instead of a panic.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,29 @@ fn nats_server_in(repo: &Path, named: Option<OsString>) -> anyhow::Result<PathBu
         "nats-server (>= 2.10) is needed and {} could not install it (see above): set NATS_SERVER=/path/to/nats-server",
         script.display()
     )
+}
+
+/// The Python of `tools/moto-venv` (moto in server mode and boto3, pinned), installed now by
+/// `scripts/install-moto` when it is missing.
+pub fn moto_venv_python() -> anyhow::Result<PathBuf> {
+    let repo = testkit::repo();
+    let venv = repo.join(testkit::MOTO_VENV_IN_REPO);
+    if !venv.join(".pins").exists() {
+        eprintln!("moto and boto3 are not installed: running scripts/install-moto …");
+        let script = repo.join("scripts/install-moto");
+        let ok = Command::new(&script)
+            .current_dir(&repo)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ensure!(
+            ok && venv.join(".pins").exists(),
+            "boto3 is needed and {} could not install it (see above; it needs python3-venv and PyPI)",
+            script.display()
+        );
+    }
+    Ok(venv.join("bin/python"))
 }
 
 #[cfg(test)]

@@ -5,4 +5,5 @@ pub mod distributed;
 pub mod engine;
 pub mod functions;
 pub mod inline_map;
+pub mod integrations;
 pub mod maprun;
