@@ -1,6 +1,7 @@
 //! Lambda Tasks without a functions file call AWS Lambda's Invoke API (restJson1): played here
 //! by a small responder, since moto runs functions only in Docker. Results and failures have
-//! the shapes Step Functions gives them, as for local functions.
+//! the shapes Step Functions gives them, as for local functions. Also the client's ceiling on
+//! a response body, on the same path.
 
 mod http_support;
 
@@ -86,4 +87,17 @@ async fn a_function_arn_returns_the_result_as_is_and_a_function_error_by_its_typ
     let missing = task("arn:aws:states:::lambda:invoke", json!({"FunctionName": "nosuch"}));
     let failure = lambda::invoke(&aws, &missing).await.unwrap_err();
     assert_eq!(failure.error.as_deref(), Some("Lambda.ResourceNotFoundException"));
+}
+
+/// An endpoint whose answer never ends fails the call once 64 MiB have been read, instead of
+/// growing the process without bound.
+#[tokio::test]
+async fn an_endless_response_fails_the_call_at_the_ceiling() {
+    static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+    let server = Server::always(Reply::endless(&CHUNK)).await;
+    let aws = aws(server.url(""));
+    let request = task("arn:aws:states:::lambda:invoke", json!({"FunctionName": "price", "Payload": {}}));
+    let failure = lambda::invoke(&aws, &request).await.unwrap_err();
+    assert_eq!(failure.error.as_deref(), Some("Lambda.SdkClientException"));
+    assert!(failure.cause.as_deref().is_some_and(|c| c.contains("larger than 64 MiB")), "{failure:?}");
 }

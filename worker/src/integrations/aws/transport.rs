@@ -30,6 +30,12 @@ type Https = hyper_rustls::HttpsConnector<HttpConnector>;
 /// connection per waiting child.
 pub const MAX_CONNECTIONS_PER_HOST: usize = 64;
 
+/// The most bytes of a response body read: a body is held whole (and parsed), so an endpoint
+/// that answers without end must not grow the process without bound. Beyond it the call fails
+/// as a transport error; anything near it would fail the state's 256 KiB limit anyway, unless
+/// `--no-payload-limits`, whose state ceiling is 256 MiB of which no single answer needs more.
+pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
+
 /// A response: status, headers (lower-case names), the whole body.
 #[derive(Debug)]
 pub struct Reply {
@@ -94,7 +100,14 @@ impl Transport {
             .iter()
             .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        let body = response.into_body().collect().await.map_err(|e| chain(&e))?.to_bytes();
+        let body = http_body_util::Limited::new(response.into_body(), MAX_RESPONSE_BYTES)
+            .collect()
+            .await
+            .map_err(|e| match e.downcast_ref::<http_body_util::LengthLimitError>() {
+                Some(_) => format!("the response is larger than {} MiB", MAX_RESPONSE_BYTES >> 20),
+                None => chain(e.as_ref()),
+            })?
+            .to_bytes();
         Ok(Reply { status, headers, body })
     }
 }
