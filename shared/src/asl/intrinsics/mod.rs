@@ -267,7 +267,11 @@ impl<'a> Args<'a> {
     }
 
     fn wrong_type(&self, i: usize, expected: &str, got: &Value) -> Failure {
-        self.fail(format_args!("argument {} must be {expected}, but got {}", i + 1, type_name(got)))
+        self.fail(format_args!(
+            "argument {} must be {expected}, but got {}",
+            i + 1,
+            crate::asl::path::type_with_article(got)
+        ))
     }
 
     fn string(&self, i: usize) -> Result<Cow<'a, str>, Failure> {
@@ -315,18 +319,6 @@ impl<'a> Args<'a> {
             Some(r) => Ok(r as i64),
             None => Err(self.fail(format_args!("argument {} ({n}) is out of range", i + 1))),
         }
-    }
-}
-
-/// A JSON type's name, for causes.
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

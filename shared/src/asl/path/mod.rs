@@ -18,7 +18,7 @@ use crate::asl::diagnostic::{Diagnostics, code};
 pub use filter::Filter;
 pub use parse::is_variable_name;
 pub use template::Template;
-pub use write::type_name;
+pub use write::{type_name, type_with_article};
 
 /// The deepest nesting of parentheses and `!` a filter expression may have. The parser and
 /// the evaluator recurse once per level; 64 levels keep both far inside a 2 MiB worker

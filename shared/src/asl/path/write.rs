@@ -71,6 +71,19 @@ pub(super) fn check(segs: &[Segment], target: Option<&Value>) -> Result<(), Stri
     }
 }
 
+/// A JSON value's type with its article (`a string`, `an object`, `null`), for causes and
+/// parameter errors that say what was given.
+pub fn type_with_article(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A JSON value's type as JSONata and AWS's causes name it (`null`, `boolean`, `number`,
 /// `string`, `array`, `object`).
 pub fn type_name(v: &Value) -> &'static str {

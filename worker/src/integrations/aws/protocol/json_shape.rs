@@ -27,7 +27,10 @@ pub fn encode_structure(
     skip: &dyn Fn(&Member) -> bool,
 ) -> Result<Value, InvalidParameters> {
     let Value::Object(fields) = input else {
-        return Err(InvalidParameters(format!("the parameters must be an object, not {}", type_name(input))));
+        return Err(InvalidParameters(format!(
+            "the parameters must be an object, not {}",
+            shared::asl::path::type_with_article(input)
+        )));
     };
     for key in fields.keys() {
         if !shape.members.iter().any(|(name, _)| is_pascal_of(key, name)) {
@@ -73,7 +76,7 @@ pub fn encode(
             "the field \"{}\" must be {}, not {}",
             path(),
             expected(shape.kind),
-            type_name(value)
+            shared::asl::path::type_with_article(value)
         ))
     };
     Ok(match shape.kind {
@@ -228,16 +231,5 @@ fn expected(kind: ShapeKind) -> &'static str {
         ShapeKind::Timestamp => "a timestamp (ISO-8601 or epoch seconds)",
         ShapeKind::Blob => "a base64 string",
         ShapeKind::String => "a string",
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
