@@ -5,6 +5,7 @@ pub mod cli;
 pub mod host;
 pub mod map_run;
 pub mod ops;
+pub mod serve;
 pub mod storage;
 pub mod support;
 pub mod test_cmd;

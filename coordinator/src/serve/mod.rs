@@ -1,0 +1,9 @@
+//! `dmap serve`: the Step Functions API (AWS JSON 1.0 over HTTP) with durable executions.
+//!
+//! Layout: `store` (the one storage trait and its SQLite implementation), `engine` (executions
+//! and Map Runs, their durable host and recovery), `api` (one action per file behind a closed
+//! enum, AWS's validation and error shapes), `http` (the listener, body limits, `/healthz`,
+//! `/metrics`), `auth` (SigV4 verification off loopback).
+
+pub mod engine;
+pub mod store;
