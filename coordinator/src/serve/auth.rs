@@ -17,6 +17,8 @@ mod policy;
 mod verify;
 
 #[cfg(test)]
+mod client_tests;
+#[cfg(test)]
 mod tests;
 
 pub use error::AuthError;
