@@ -291,3 +291,16 @@ fn the_headers_alone_refuse_what_they_can() {
     assert_eq!(check(&signed("wrong_secret")), Ok(()));
     assert_eq!(check(&signed("unknown_key")).unwrap_err().code(), "UnrecognizedClientException");
 }
+
+#[test]
+fn debug_output_shows_key_ids_but_no_secret_or_derived_key() {
+    let keys = AccessKeys::new([(KEY, SECRET)]).unwrap();
+    let policy = super::Policy::decide("0.0.0.0:8083".parse().unwrap(), Some(keys), false, "us-east-1").unwrap();
+    let r = signed("valid");
+    let headers = r.headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+    // A verification fills the signer's cache of derived keys.
+    assert_eq!(policy.check(&r.method, &r.path, headers, &r.body), Ok(()));
+    let shown = format!("{policy:?}");
+    assert!(shown.contains(KEY), "{shown}");
+    assert!(!shown.contains(SECRET) && !shown.contains("signer") && !shown.contains("keys: Mutex"), "{shown}");
+}

@@ -34,12 +34,18 @@ pub const SERVICE: &str = "states";
 const SKEW: Duration = Duration::minutes(5);
 
 /// Verifies requests against a set of access keys for one region.
-#[derive(Debug)]
 pub struct Verifier {
     keys: AccessKeys,
     region: String,
     /// Caches the derived signing key per key, day, region and service.
     signer: Signer,
+}
+
+impl std::fmt::Debug for Verifier {
+    /// Without the signer: its cache holds derived signing keys, which must not reach logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("keys", &self.keys).field("region", &self.region).finish()
+    }
 }
 
 /// What the headers alone established: everything but the payload and the signature.
@@ -84,9 +90,10 @@ impl Verifier {
     ) -> Result<(), AuthError> {
         let headers: Vec<(&str, &[u8])> = headers.into_iter().collect();
         let head = self.head(path_and_query, &headers, now)?;
-        let body_sha256 = hex::encode(Sha256::digest(body));
+        // The signer hashes the body for the canonical request in any case; this check only
+        // names the mismatch when the client stated the hash.
         if let Some(claimed) = values(&headers, "x-amz-content-sha256").next()
-            && claimed.trim_ascii() != body_sha256.as_bytes()
+            && claimed.trim_ascii() != hex::encode(Sha256::digest(body)).as_bytes()
         {
             return Err(AuthError::ContentSha256Mismatch);
         }
