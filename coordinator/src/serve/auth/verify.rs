@@ -126,7 +126,8 @@ impl Verifier {
             canonical.last().and_then(|(_, v)| v.rsplit_once("Signature=")).map(|(_, s)| s).unwrap_or_default();
         let provided = head.auth.signature.as_bytes();
         // Lengths are public (64 hex digits); the digits are compared without an early exit.
-        if provided.len() != expected.len() || !bool::from(provided.ct_eq(expected.as_bytes())) {
+        // An empty expectation would equal an empty `Signature=`: never accept that.
+        if expected.is_empty() || provided.len() != expected.len() || !bool::from(provided.ct_eq(expected.as_bytes())) {
             return Err(AuthError::SignatureMismatch);
         }
         Ok(())
