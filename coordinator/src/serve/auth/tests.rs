@@ -304,3 +304,14 @@ fn debug_output_shows_key_ids_but_no_secret_or_derived_key() {
     assert!(shown.contains(KEY), "{shown}");
     assert!(!shown.contains(SECRET) && !shown.contains("signer") && !shown.contains("keys: Mutex"), "{shown}");
 }
+
+#[test]
+fn an_empty_or_truncated_signature_does_not_match() {
+    let r = signed("valid");
+    let auth = r.header("authorization").unwrap().to_owned();
+    let (head, signature) = auth.rsplit_once("Signature=").unwrap();
+    for forged in [String::new(), signature[..32].to_owned(), signature.to_ascii_uppercase()] {
+        let r = r.clone().with("Authorization", &format!("{head}Signature={forged}"));
+        assert_eq!(refusal(verify(&r)), ("InvalidSignatureException", 400, MISMATCH.into()), "{forged}");
+    }
+}
