@@ -5,5 +5,6 @@
 //! enum, AWS's validation and error shapes), `http` (the listener, body limits, `/healthz`,
 //! `/metrics`), `auth` (SigV4 verification off loopback).
 
+pub mod auth;
 pub mod engine;
 pub mod store;
