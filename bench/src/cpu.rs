@@ -57,6 +57,18 @@ fn self_ticks() -> anyhow::Result<(u64, u64)> {
         .context("reading /proc/self/stat")
 }
 
+/// This process's own CPU time so far (utime + stime of all its threads), in seconds: the load
+/// generator of `bench serve` reads it around a run.
+pub fn own_seconds() -> anyhow::Result<f64> {
+    Ok(self_ticks()?.0 as f64 / ticks_per_second()?)
+}
+
+/// A process's CPU time so far, in seconds; an error once it is gone.
+pub fn process_seconds(pid: u32) -> anyhow::Result<f64> {
+    let ticks = process_ticks(pid).with_context(|| format!("process {pid} is not running"))?;
+    Ok(ticks as f64 / ticks_per_second()?)
+}
+
 /// The machine's busy ticks (user, nice, system, irq, softirq over all CPUs) and steal ticks.
 fn machine_ticks() -> anyhow::Result<(u64, u64)> {
     let text = std::fs::read_to_string("/proc/stat")?;

@@ -44,6 +44,10 @@ enum Scenario {
     /// A Distributed Map whose children each make one DynamoDB PutItem, against boto3 from 64
     /// threads: calls/s, and CPU per call of each client and of the endpoint.
     Integrations(scenarios::integrations::Args),
+    /// `dmap serve` driven through its API from a closed-loop load generator: Standard
+    /// executions started and completed per second with durable history, and Express
+    /// StartSyncExecution calls per second, against AWS's quotas and the bare engine.
+    Serve(scenarios::serve::Args),
     /// The minimal DynamoDB endpoint `integrations` measures against (PutItem, DescribeTable).
     #[command(hide = true)]
     FakeDynamodb(fake_dynamodb::server::Args),
@@ -68,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Scenario::Startup(a) => scenarios::all::startup(&a),
         Scenario::PeersSmoke(a) => peers::smoke::run(&a),
         Scenario::Integrations(a) => scenarios::integrations::run(&a),
+        Scenario::Serve(a) => scenarios::serve::run(&a),
         Scenario::FakeDynamodb(a) => fake_dynamodb::server::run(&a),
     }
 }

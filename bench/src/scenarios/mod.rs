@@ -7,3 +7,4 @@ pub mod functions;
 pub mod inline_map;
 pub mod integrations;
 pub mod maprun;
+pub mod serve;
