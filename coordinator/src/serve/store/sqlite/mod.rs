@@ -9,6 +9,7 @@
 //! It must not interpret what it stores: definitions, inputs and event details are text.
 
 mod apply;
+mod lock;
 mod metrics;
 mod page;
 mod reads;
@@ -53,6 +54,8 @@ pub struct Sqlite {
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     stats: Arc<Stats>,
+    /// Last, so that it is released after the writer has stopped.
+    _lock: lock::DirLock,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -63,7 +66,8 @@ impl std::fmt::Debug for Sqlite {
 
 impl Sqlite {
     /// Opens (or creates) the store in `dir`, creating the directory when missing. Refuses a
-    /// database whose schema is newer than this build's.
+    /// database whose schema is newer than this build's, and a directory another process has
+    /// open (`<dir>/dmap.lock`).
     pub fn open(dir: &Path) -> Result<Sqlite, StoreError> {
         let path = dir.join(FILE_NAME);
         let database = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Database {
@@ -71,11 +75,19 @@ impl Sqlite {
             source,
         };
         std::fs::create_dir_all(dir).map_err(|error| database(Box::new(error)))?;
+        let lock = lock::DirLock::acquire(dir).map_err(|error| database(Box::new(error)))?;
         let conn = schema::open_writer(&path).map_err(|error| database(Box::new(error)))?;
         let stats = Arc::new(Stats::default());
         let (sender, handle) =
             writer::spawn(conn, &path, Arc::clone(&stats)).map_err(|error| database(Box::new(error)))?;
-        Ok(Sqlite { path, sender, writer: Mutex::new(Some(handle)), readers: Mutex::new(Vec::new()), stats })
+        Ok(Sqlite {
+            path,
+            sender,
+            writer: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+            stats,
+            _lock: lock,
+        })
     }
 
     /// The database file.
