@@ -7,4 +7,5 @@
 
 pub mod auth;
 pub mod engine;
+pub mod setup;
 pub mod store;
