@@ -137,6 +137,10 @@ impl ApiError {
         }
     }
 
+    pub fn quota(message: impl Into<String>) -> Self {
+        Self::new("ServiceQuotaExceededException", message)
+    }
+
     // Ours.
 
     /// A failure of the store or another part of the server; the caller may retry.

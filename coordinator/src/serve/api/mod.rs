@@ -15,6 +15,7 @@ pub mod error;
 pub mod page;
 pub mod request;
 pub mod resolve;
+pub mod routing;
 pub mod tags;
 
 use std::sync::Arc;
@@ -117,6 +118,19 @@ actions! {
     DescribeStateMachine => describe_state_machine,
     ListStateMachines => list_state_machines,
     DeleteStateMachine => delete_state_machine,
+    UpdateStateMachine => update_state_machine,
+    PublishStateMachineVersion => publish_state_machine_version,
+    ListStateMachineVersions => list_state_machine_versions,
+    DeleteStateMachineVersion => delete_state_machine_version,
+    CreateStateMachineAlias => create_state_machine_alias,
+    DescribeStateMachineAlias => describe_state_machine_alias,
+    UpdateStateMachineAlias => update_state_machine_alias,
+    DeleteStateMachineAlias => delete_state_machine_alias,
+    ListStateMachineAliases => list_state_machine_aliases,
+    ValidateStateMachineDefinition => validate_state_machine_definition,
+    TagResource => tag_resource,
+    UntagResource => untag_resource,
+    ListTagsForResource => list_tags_for_resource,
 }
 
 impl Action {

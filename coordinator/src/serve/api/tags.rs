@@ -4,15 +4,17 @@
 
 use serde_json::{Value, json};
 
+use super::Ctx;
+use super::arn::{Arn, Resource};
 use super::error::ApiError;
 use super::request::{Request, check_length, wrong_type};
 
 /// AWS's limit of tags per resource.
 pub const MAX_TAGS: usize = 50;
 
-/// The `tags` member of `r` as `(key, value)` pairs (empty when absent).
-pub fn read(r: &mut Request, key: &str) -> Result<Vec<(String, String)>, ApiError> {
-    let Some(items) = r.list(key)? else { return Ok(Vec::new()) };
+/// The `tags` member of `r` as `(key, value)` pairs.
+pub fn read(r: &mut Request, key: &str) -> Result<Option<Vec<(String, String)>>, ApiError> {
+    let Some(items) = r.list(key)? else { return Ok(None) };
     let mut tags = Vec::with_capacity(items.len());
     let mut violations = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -30,7 +32,18 @@ pub fn read(r: &mut Request, key: &str) -> Result<Vec<(String, String)>, ApiErro
         tags.push((k, v));
     }
     violations.into_iter().for_each(|v| r.violation(v));
-    Ok(tags)
+    Ok(Some(tags))
+}
+
+/// Checks that `arn` names a resource that has tags here and that it exists:
+/// `ResourceNotFound` when it does not, `InvalidArn` for kinds without tags.
+pub fn resource(ctx: &Ctx, arn: &str) -> Result<(), ApiError> {
+    let parsed = Arn::parse(arn)?;
+    match parsed.resource {
+        Resource::StateMachine { .. } if ctx.store.state_machine(arn)?.is_some() => Ok(()),
+        Resource::StateMachine { .. } | Resource::Activity { .. } => Err(ApiError::not_found("Resource", arn)),
+        _ => Err(parsed.wrong_kind()),
+    }
 }
 
 /// The keys of UntagResource's `tagKeys`.
@@ -67,7 +80,7 @@ mod tests {
     #[test]
     fn keys_and_values_are_bounded_and_counted_once() {
         let mut r = Request::parse(br#"{"tags": [{"key": "", "value": "v"}, {"key": "team"}]}"#).expect("an object");
-        let tags = read(&mut r, "tags").expect("strings");
+        let tags = read(&mut r, "tags").expect("strings").expect("present");
         assert_eq!(tags[1], ("team".to_string(), String::new()));
         let e = r.finish().expect_err("an empty key");
         assert!(e.message.starts_with("1 validation error detected: Value '' at 'tags.1.member.key'"), "{}", e.message);

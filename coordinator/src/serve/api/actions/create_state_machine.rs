@@ -23,7 +23,7 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     let role_arn = r.required("roleArn", 1, 256)?;
     let machine_type = r.enumeration("type", &["STANDARD", "EXPRESS"])?;
     let configs = Configs::read(&mut r)?;
-    let tags = tags::read(&mut r, "tags")?;
+    let tags = tags::read(&mut r, "tags")?.unwrap_or_default();
     let publish = r.boolean("publish")?.unwrap_or(false);
     let version_description = r.string("versionDescription", 0, 256)?;
     r.finish()?;

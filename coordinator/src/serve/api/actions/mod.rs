@@ -3,7 +3,19 @@
 //! [`super::Action`] to these files is in `super` (the `actions!` list).
 
 pub mod create_state_machine;
+pub mod create_state_machine_alias;
 pub mod delete_state_machine;
+pub mod delete_state_machine_alias;
+pub mod delete_state_machine_version;
 pub mod describe_state_machine;
+pub mod describe_state_machine_alias;
+pub mod list_state_machine_aliases;
+pub mod list_state_machine_versions;
 pub mod list_state_machines;
+pub mod list_tags_for_resource;
 pub mod publish_state_machine_version;
+pub mod tag_resource;
+pub mod untag_resource;
+pub mod update_state_machine;
+pub mod update_state_machine_alias;
+pub mod validate_state_machine_definition;
