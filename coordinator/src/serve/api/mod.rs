@@ -12,6 +12,7 @@ pub mod arn;
 pub mod config;
 pub mod definition;
 pub mod error;
+pub mod history;
 pub mod page;
 pub mod request;
 pub mod resolve;
@@ -131,6 +132,12 @@ actions! {
     TagResource => tag_resource,
     UntagResource => untag_resource,
     ListTagsForResource => list_tags_for_resource,
+    DescribeExecution => describe_execution,
+    ListExecutions => list_executions,
+    GetExecutionHistory => get_execution_history,
+    DescribeStateMachineForExecution => describe_state_machine_for_execution,
+    DescribeMapRun => describe_map_run,
+    ListMapRuns => list_map_runs,
 }
 
 impl Action {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::Ctx;
 use super::arn::{Arn, Resource};
 use super::error::{ApiError, reason};
-use crate::serve::store::{AliasRecord, StateMachineRecord, VersionRecord};
+use crate::serve::store::{AliasRecord, ExecutionRecord, MapRunRecord, StateMachineRecord, VersionRecord};
 
 /// An unqualified state machine ARN and its record: `StateMachineDoesNotExist` when absent,
 /// `InvalidArn` for other kinds, `ValidationException` for a Map Run's labelled ARN.
@@ -50,4 +50,24 @@ pub fn labelled() -> ApiError {
 /// A configuration kept as JSON text, or AWS's default when none was given.
 pub fn config(text: Option<&str>, default: Value) -> Value {
     text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or(default)
+}
+
+/// A Standard execution (or a Map Run's child) and its record: `ExecutionDoesNotExist` when
+/// absent. An Express execution's ARN is `InvalidArn`, as AWS answers the actions that do
+/// not support Express executions (their history is not kept).
+pub fn execution(ctx: &Ctx, text: &str) -> Result<ExecutionRecord, ApiError> {
+    let arn = Arn::parse(text)?;
+    if !matches!(arn.resource, Resource::Execution { .. }) {
+        return Err(arn.wrong_kind());
+    }
+    ctx.store.execution(text)?.ok_or_else(|| ApiError::execution_missing(text))
+}
+
+/// A Map Run's record (`ResourceNotFound` when absent).
+pub fn map_run(ctx: &Ctx, text: &str) -> Result<MapRunRecord, ApiError> {
+    let arn = Arn::parse(text)?;
+    if !matches!(arn.resource, Resource::MapRun { .. }) {
+        return Err(arn.wrong_kind());
+    }
+    ctx.store.map_run(text)?.ok_or_else(|| ApiError::not_found("Map Run", text))
 }
