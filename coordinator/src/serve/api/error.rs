@@ -151,6 +151,12 @@ impl ApiError {
 
 impl From<crate::serve::store::StoreError> for ApiError {
     fn from(e: crate::serve::store::StoreError) -> Self {
+        use crate::serve::store::StoreError;
+        // A token this server issued always holds a key of its listing; one that does not
+        // was made up or altered.
+        if let StoreError::InvalidPageKey(key) = &e {
+            return ApiError::invalid_token(key);
+        }
         // Conflicts are mapped by each action to its own code before this; one reaching here
         // is a race the action did not expect, which a retry resolves.
         tracing::error!(error = %e, "store");
