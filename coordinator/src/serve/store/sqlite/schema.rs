@@ -191,7 +191,9 @@ pub fn open_writer(path: &Path) -> Result<Connection, SchemaError> {
     }
     // FULL: every commit syncs the log, so what a waiter was told is durable survives a power
     // loss too; group commit pays one sync for a whole group.
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;",
+    )?;
     migrate(&conn)?;
     Ok(conn)
 }
