@@ -32,7 +32,8 @@ use super::metrics::Stats;
 pub const QUEUE_CAPACITY: usize = 65_536;
 
 /// How many bytes of units (estimated by [`weight`](super::budget::weight)) may wait for the
-/// writer: about 2 s of history at 5,000 executions/s, or 512 units of 256 KiB inputs.
+/// writer: about 10 s of history at 5,000 executions/s of 8 events (~12 MB/s), or 512 units
+/// that carry 256 KiB inputs.
 pub const QUEUE_BYTES: usize = 128 << 20;
 
 /// The most units in one transaction, so that a group's waiters are not held back by an
