@@ -48,10 +48,10 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     if let Some(role) = &role_arn {
         check_role(role)?;
     }
-    if let Some(text) = &text {
-        definition::check(ctx, text)?;
-    }
     let old = resolve::state_machine(ctx, &arn_text)?;
+    if let Some(text) = &text {
+        definition::check(ctx, text, old.machine_type)?;
+    }
     let mut new = old.clone();
     let mut unit = Vec::new();
     if let Some(text) = text {
