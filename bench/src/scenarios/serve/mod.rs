@@ -95,6 +95,8 @@ pub struct StandardRun {
     pub server_cpu: f64,
     pub client_cpu: f64,
     pub verified: standard::Verified,
+    /// The server's store and engine counters over the run and the drain (zero without them).
+    pub store: standard::StoreWork,
 }
 
 /// One Express timed run.
@@ -149,14 +151,19 @@ async fn measure(a: &Args, dmap: &Path, work: &Path) -> anyhow::Result<(Vec<Stan
                 .with_context(|| format!("Standard round {round}"))?;
             eprintln!(
                 "standard round {round}: {} started, {:.0}/s started, {:.0}/s completed, none RUNNING after {:.2} s, p50 \
-                 {:.2} ms, p99 {:.2} ms, server {:.1} µs/execution",
+                 {:.2} ms, p99 {:.2} ms, server {:.1} µs/execution; store: {:.0} groups of {:.1} units, {:.2} ms \
+                 per commit, {:.1} events per execution",
                 r.load.ok,
                 r.started_per_s,
                 r.completed_per_s,
                 r.drained_after,
                 r.load.latency_ms(0.5),
                 r.load.latency_ms(0.99),
-                r.server_cpu * 1e6 / r.load.ok as f64
+                r.server_cpu * 1e6 / r.load.ok as f64,
+                r.store.groups,
+                r.store.units / r.store.groups,
+                r.store.commit_seconds * 1e3 / r.store.groups,
+                r.store.events / r.load.ok as f64
             );
             standard.push(r);
         }
@@ -209,12 +216,14 @@ async fn standard_round(a: &Args, server: &mut Server, conn: &mut Conn, round: u
     }
     let arn = create(conn, &format!("bench-standard-{round}"), "STANDARD").await?;
     let w = Arc::new(workload::Start { state_machine_arn: arn.clone(), prefix: format!("r{round}") });
+    let metrics0 = scrape(server.addr).await;
     let (server0, client0, t0) = (cpu::process_seconds(server.pid())?, cpu::own_seconds()?, Instant::now());
     let load = timed(a, server.addr, a.seconds, w).await?;
     let client_cpu = cpu::own_seconds()? - client0;
     let drained = standard::drain(conn, &arn, drain_timeout).await?;
     let server_cpu = cpu::process_seconds(server.pid())? - server0;
     server.running()?;
+    let store = standard::StoreWork::between(&metrics0, &scrape(server.addr).await);
     let drained_after = (drained - t0).as_secs_f64();
 
     let every = (load.ok / a.verify.max(1)).max(1);
@@ -237,6 +246,7 @@ async fn standard_round(a: &Args, server: &mut Server, conn: &mut Conn, round: u
         server_cpu,
         client_cpu,
         verified,
+        store,
         load,
     })
 }
@@ -254,15 +264,24 @@ async fn express_round(a: &Args, server: &mut Server, arn: &str) -> anyhow::Resu
     Ok(ExpressRun { load, server_cpu, client_cpu })
 }
 
+/// `/metrics` as samples; empty when it cannot be read (the counters are then reported as 0).
+async fn scrape(addr: SocketAddr) -> std::collections::BTreeMap<String, f64> {
+    match Conn::open(addr).await {
+        Ok(mut c) => match c.get("/metrics").await {
+            Ok((200, body)) => standard::samples(&String::from_utf8_lossy(&body)),
+            _ => Default::default(),
+        },
+        Err(_) => Default::default(),
+    }
+}
+
 /// The `/metrics` samples about executions, transitions and the store's commits.
 async fn metrics_excerpt(addr: SocketAddr) -> anyhow::Result<String> {
     let (status, body) = Conn::open(addr).await?.get("/metrics").await?;
     ensure!(status == 200, "GET /metrics answered {status}");
     let text = String::from_utf8_lossy(&body);
     let keep = |l: &&str| {
-        !l.starts_with('#')
-            && ["execution", "transition", "commit", "store"].iter().any(|w| l.to_lowercase().contains(w))
-            && !l.contains("_bucket")
+        ["dmap_executions", "dmap_transitions", "dmap_store"].iter().any(|p| l.starts_with(p)) && !l.contains("_bucket")
     };
     Ok(text.lines().filter(keep).take(60).collect::<Vec<_>>().join("\n"))
 }

@@ -175,6 +175,31 @@ pub fn record(r: &mut Report, a: &Args, std: &[StandardRun], exp: &[ExpressRun],
         let gd = "the load generator's own utime + stime (this process) over the timed run, ÷ executions";
         let g = col(&|s| s.client_cpu * 1e6 / s.load.ok as f64);
         r.add(m("serve-standard-cpu", cpu, "load generator (bench, hyper client)", gd, "µs per execution", g));
+        let store = "dmap serve's store during the Standard runs (from its /metrics)";
+        let sd =
+            "units ÷ groups (dmap_store_units_total, dmap_store_groups_total), one transaction and one sync per group";
+        let upg = col(&|s| s.store.units / s.store.groups);
+        r.add(m(
+            "serve-standard-units-per-commit",
+            &format!("{store}: units per group commit"),
+            SERVE_STANDARD,
+            sd,
+            "units",
+            upg,
+        ));
+        let sd = "dmap_store_commit_seconds_sum ÷ dmap_store_groups_total over the run";
+        let ms = col(&|s| s.store.commit_seconds * 1e3 / s.store.groups);
+        r.add(m("serve-standard-commit-ms", &format!("{store}: time per group commit"), SERVE_STANDARD, sd, "ms", ms));
+        let sd = "dmap_transitions_total (history events written) ÷ executions";
+        let ev = col(&|s| s.store.events / s.load.ok as f64);
+        r.add(m(
+            "serve-standard-events",
+            &format!("{store}: history events per execution"),
+            SERVE_STANDARD,
+            sd,
+            "events",
+            ev,
+        ));
         let note = "pair by pair; AWS's figure is a default quota, not a measurement";
         r.ratio("serve-standard-started", SERVE_STANDARD, AWS_START, note);
         r.ratio("serve-standard-transitions", SERVE_STANDARD, AWS_TRANSITIONS, note);

@@ -160,3 +160,55 @@ async fn history(conn: &mut Conn, arn: &str) -> anyhow::Result<Vec<Value>> {
         }
     }
 }
+
+/// The samples of a Prometheus text page (`name{labels} value`), by their full name with labels.
+pub fn samples(text: &str) -> BTreeMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// What the server's own counters say happened between two scrapes of `/metrics`.
+#[derive(Debug, Default, Clone)]
+pub struct StoreWork {
+    /// Store transactions (one sync each) and the units they carried.
+    pub groups: f64,
+    pub units: f64,
+    /// History events the engine wrote.
+    pub events: f64,
+    /// Seconds spent in group commits.
+    pub commit_seconds: f64,
+}
+
+impl StoreWork {
+    pub fn between(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> StoreWork {
+        let d = |k: &str| after.get(k).copied().unwrap_or(0.0) - before.get(k).copied().unwrap_or(0.0);
+        StoreWork {
+            groups: d("dmap_store_groups_total"),
+            units: d("dmap_store_units_total"),
+            events: d("dmap_transitions_total"),
+            commit_seconds: d("dmap_store_commit_seconds_sum"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prometheus_samples_and_their_differences() {
+        let before = samples("# HELP x y\ndmap_store_groups_total 10\ndmap_store_units_total 100\n");
+        let after = samples(
+            "dmap_store_groups_total 30\ndmap_store_units_total 2100\ndmap_transitions_total 50\n\
+             dmap_store_commit_seconds_sum 0.5\ndmap_executions_ended_total{status=\"SUCCEEDED\"} 7\n",
+        );
+        assert_eq!(after["dmap_executions_ended_total{status=\"SUCCEEDED\"}"], 7.0);
+        let w = StoreWork::between(&before, &after);
+        assert_eq!((w.groups, w.units, w.events, w.commit_seconds), (20.0, 2000.0, 50.0, 0.5));
+    }
+}
