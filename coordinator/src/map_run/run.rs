@@ -1,6 +1,10 @@
 //! Runs one Map Run: items → ItemSelector → ItemBatcher → dispatch under MaxConcurrency →
 //! outcomes → ledger and tolerated failures → results. Memory is bounded by the in-flight
 //! window (children running, plus one chunk of read items), not by the item count.
+//!
+//! Each run has a [`MapRunHandle`] in the host's [`MapRuns`] from its start to its end: the
+//! driver publishes its counts there, and applies the updates and the stop it finds there at
+//! the top of its loop (or as soon as it waits for an outcome).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -9,16 +13,18 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use shared::asl::Failure;
-use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD};
+use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME};
 use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::model::{ExecutionType, ProcessorMode};
 use shared::protocol::{Batch, ChildIdentity, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
 use worker::executor::Child;
 
 use super::batcher::{Batcher, MAX_BATCH_BYTES, Packed};
+use super::handle::{MapRunHandle, MapRunStatus, Start};
 use super::items::Source;
 use super::names::RunNames;
 use super::record::{ChildRecord, ChildStatus};
+use super::registry::{MapRuns, map_run_id};
 use super::sink::Sink;
 use super::status::Progress;
 use super::tracker::{Tolerance, Tracker};
@@ -32,6 +38,10 @@ pub const MAX_CHILDREN: u64 = 10_000;
 /// hold their parsed input (about ten times the text) while they wait for a function process,
 /// so they get a quarter of it (measured with `bench functions`: peak RSS 441 → 166 MiB, 485k → 593k items/s).
 const IN_FLIGHT_BYTES: usize = 16 << 20;
+/// The cause of the `States.Runtime` failure of a Map state whose Map Run was stopped
+/// ([`MapRunHandle::stop`]): no Catch catches it, so the execution fails (or is aborted, as its
+/// engine decides).
+pub const ABORTED_CAUSE: &str = "The Map Run was aborted";
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -40,7 +50,8 @@ pub struct RunOptions {
     /// AWS's 256 KiB limits on child inputs and state outputs; `None` lifts them.
     pub max_payload_bytes: Option<usize>,
     /// The id of the execution's first Map Run (`--resume ID`); later ones get `ID-2`, `ID-3`…
-    /// in the order they start. `None`: random ids.
+    /// in the order they start. `None`: random ids. Runs started with a key
+    /// ([`MapRunner::run`]) take their id from it instead.
     pub map_run_id: Option<String>,
 }
 
@@ -56,8 +67,11 @@ pub struct MapRunner {
     pub transport: Arc<dyn Transport>,
     pub options: RunOptions,
     pub progress: Arc<Progress>,
-    /// Map Runs started so far (numbers the ids derived from `options.map_run_id`).
+    /// Map Runs started so far without a key (numbers the ids derived from
+    /// `options.map_run_id`).
     pub started: std::sync::atomic::AtomicU64,
+    /// The running Map Runs, by ARN: their handles.
+    pub map_runs: MapRuns,
 }
 
 struct InFlight {
@@ -65,14 +79,63 @@ struct InFlight {
     input: Arc<str>,
 }
 
+/// A run's place in the registry: it leaves it however the run's future ends. A future
+/// dropped before the end (its execution was cancelled) leaves the run ABORTED.
+struct Registered<'r> {
+    runs: &'r MapRuns,
+    handle: MapRunHandle,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.handle.end(None, MapRunStatus::Aborted);
+        self.runs.remove(&self.handle);
+    }
+}
+
 impl MapRunner {
-    pub async fn run(&self, req: MapRunRequest<'_>) -> Result<Value, Failure> {
+    /// Runs a Map Run to its end. `key` is stable for this Map state's entry in its execution
+    /// (the engine gives the id of the event that entered the state): the run's id derives
+    /// from the execution and the key, so a restarted server resumes the same run. Without a
+    /// key, ids come from `options.map_run_id` (`--resume ID`: `ID`, `ID-2`, …) or are random.
+    pub async fn run(&self, req: MapRunRequest<'_>, key: Option<&str>) -> Result<Value, Failure> {
+        let names = self.names(&req, key);
+        let tolerance = Tolerance { count: req.tolerated_failure_count, percentage: req.tolerated_failure_percentage };
+        let handle = self.map_runs.register(Start {
+            map_run_arn: names.map_run_arn.clone(),
+            execution_arn: req.parent.execution_arn(),
+            state_machine_arn: names.child_state_machine_arn.clone(),
+            max_concurrency: req.max_concurrency,
+            tolerance,
+        });
+        let registered = Registered { runs: &self.map_runs, handle };
+        let result = self.drive(req, &names, &registered.handle).await;
+        // The driver ends the handle itself on its way out; the ways out before it started
+        // (a resumed run that had ended, an error opening it) end it here.
+        let status = if result.is_ok() { MapRunStatus::Succeeded } else { MapRunStatus::Failed };
+        registered.handle.end(None, status);
+        result
+    }
+
+    fn names(&self, req: &MapRunRequest<'_>, key: Option<&str>) -> RunNames {
+        let label = req.map.label.as_deref();
+        if let Some(key) = key {
+            return RunNames::with_id(
+                &req.parent,
+                &req.state.name,
+                label,
+                &map_run_id(&req.parent.execution_arn(), key),
+            );
+        }
         let n = self.started.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let names = match &self.options.map_run_id {
-            Some(id) if n == 1 => RunNames::with_id(&req.parent, &req.state.name, req.map.label.as_deref(), id),
-            Some(id) => RunNames::with_id(&req.parent, &req.state.name, req.map.label.as_deref(), &format!("{id}-{n}")),
-            None => RunNames::new(&req.parent, &req.state.name, req.map.label.as_deref()),
-        };
+        match &self.options.map_run_id {
+            Some(id) if n == 1 => RunNames::with_id(&req.parent, &req.state.name, label, id),
+            Some(id) => RunNames::with_id(&req.parent, &req.state.name, label, &format!("{id}-{n}")),
+            None => RunNames::new(&req.parent, &req.state.name, label),
+        }
+    }
+
+    async fn drive(&self, req: MapRunRequest<'_>, names: &RunNames, handle: &MapRunHandle) -> Result<Value, Failure> {
         let express = req.map.mode == ProcessorMode::Distributed(ExecutionType::Express);
         let child = Arc::new(Child::new(Arc::new(req.map.processor.clone()), self.options.max_payload_bytes));
         let record = DefinitionRecord {
@@ -106,12 +169,11 @@ impl MapRunner {
         )
         .await?;
         let budget = if spec.child.pure { IN_FLIGHT_BYTES } else { IN_FLIGHT_BYTES / 4 };
-        // MaxConcurrency 0 means AWS's "as many as possible", which AWS caps at 10,000; an
-        // explicit MaxConcurrency is honoured above that (dmap's workers hold more).
-        let window = if req.max_concurrency == 0 { MAX_CHILDREN } else { req.max_concurrency } as usize;
+        let mut window = window_of(req.max_concurrency);
         let tolerance = Tolerance { count: req.tolerated_failure_count, percentage: req.tolerated_failure_percentage };
         let mut run = Run {
-            names: &names,
+            names,
+            handle,
             spec: &spec,
             parent: &req.parent,
             tracker: Tracker::new(tolerance),
@@ -120,10 +182,7 @@ impl MapRunner {
             next_batch: 0,
             replay,
             max_input: self.options.max_payload_bytes,
-            progress: self
-                .progress
-                .start(&names.map_run_arn, &req.state.name, window as u64, tolerance)
-                .with_cause(channel.stall_cause()),
+            progress: self.progress.start(handle, &req.state.name).with_cause(channel.stall_cause()),
             idle: idle_ticker(),
         };
         let mut source = Source::new(&req, self.storage.clone());
@@ -134,10 +193,24 @@ impl MapRunner {
         let mut queue: VecDeque<Packed> = VecDeque::new();
         let mut source_done = false;
         let mut failure: Option<Failure> = None;
+        // The last update or stop applied (see `MapRunHandle::controls`).
+        let mut seen = 0;
+        let mut stopped = false;
 
         loop {
             while let Some(o) = channel.try_recv() {
                 run.on_outcome(o, &mut sink).await?;
+            }
+            if let Some(c) = handle.controls(&mut seen) {
+                // UpdateMapRun: a smaller window starts nothing until the run is below it; the
+                // new thresholds judge the failures already counted, just below.
+                window = window_of(c.max_concurrency);
+                run.tracker.set_tolerance(c.tolerance);
+                run.progress.observe(true);
+                if c.stop {
+                    stopped = true;
+                    break;
+                }
             }
             if run.tracker.breached() {
                 break;
@@ -152,8 +225,9 @@ impl MapRunner {
                     if run.in_flight.is_empty() {
                         break;
                     }
-                    let o = run.next_outcome(&mut *channel).await?;
-                    run.on_outcome(o, &mut sink).await?;
+                    if let Some(o) = run.next_outcome(&mut *channel).await? {
+                        run.on_outcome(o, &mut sink).await?;
+                    }
                     continue;
                 }
                 channel.flush().await?;
@@ -180,20 +254,20 @@ impl MapRunner {
                 if let Some(p) = queue.pop_front() {
                     run.dispatch(p, &mut *channel, &mut sink).await?;
                 }
-            } else {
-                let o = run.next_outcome(&mut *channel).await?;
+            } else if let Some(o) = run.next_outcome(&mut *channel).await? {
                 run.on_outcome(o, &mut sink).await?;
             }
         }
 
-        let breached = run.tracker.breached();
-        if breached || failure.is_some() {
+        let breached = !stopped && run.tracker.breached();
+        if stopped || breached || failure.is_some() {
             // Standard children are stopped (ABORTED); Express children cannot be, so their
             // results are awaited.
             if express {
                 while !run.in_flight.is_empty() {
-                    let o = run.next_outcome(&mut *channel).await?;
-                    run.on_outcome(o, &mut sink).await?;
+                    if let Some(o) = run.next_outcome(&mut *channel).await? {
+                        run.on_outcome(o, &mut sink).await?;
+                    }
                 }
             } else {
                 run.abort_in_flight(&mut sink).await?;
@@ -219,9 +293,17 @@ impl MapRunner {
             }
         }
         let result = sink.finish().await;
-        let status = if breached || failure.is_some() || result.is_err() { "FAILED" } else { "SUCCEEDED" };
+        let status = if stopped {
+            MapRunStatus::Aborted
+        } else if breached || failure.is_some() || result.is_err() {
+            MapRunStatus::Failed
+        } else {
+            MapRunStatus::Succeeded
+        };
         run.progress.finish(&run.tracker, status);
-        let result = if breached {
+        let result = if stopped {
+            Err(Failure::new(RUNTIME, ABORTED_CAUSE))
+        } else if breached {
             Err(Failure::new(
                 EXCEED_TOLERATED_FAILURE_THRESHOLD,
                 "The specified tolerated failure threshold was exceeded",
@@ -239,6 +321,7 @@ impl MapRunner {
 /// The state of one Map Run while it runs.
 struct Run<'a> {
     names: &'a RunNames,
+    handle: &'a MapRunHandle,
     spec: &'a RunSpec,
     parent: &'a shared::asl::eval::ExecutionOptions,
     tracker: Tracker,
@@ -255,14 +338,20 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// The next outcome, noticing meanwhile (every second) if the Map Run has stalled. The
-    /// ticker is made once per Map Run: waiting costs no timer per outcome.
-    async fn next_outcome(&mut self, channel: &mut dyn RunChannel) -> Result<Outcome, Failure> {
+    /// The next outcome, noticing meanwhile (every second) if the Map Run has stalled; `None`
+    /// when an update or a stop came first (the caller's loop applies it). The ticker is made
+    /// once per Map Run: waiting costs no timer per outcome.
+    async fn next_outcome(&mut self, channel: &mut dyn RunChannel) -> Result<Option<Outcome>, Failure> {
         channel.flush().await?;
+        // What was dispatched since the last outcome is seen while the run waits (one snapshot
+        // per wait, not one per child started).
+        self.progress.publish(&self.tracker);
         loop {
-            // Both are cancel-safe: an outcome not taken now stays in the channel.
+            // All three are cancel-safe: an outcome not taken now stays in the channel, and a
+            // wake-up not taken stays in the handle.
             tokio::select! {
-                o = channel.recv() => return o,
+                o = channel.recv() => return o.map(Some),
+                _ = self.handle.changed() => return Ok(None),
                 _ = self.idle.tick() => self.progress.idle(&self.tracker),
             }
         }
@@ -443,6 +532,12 @@ impl Run<'_> {
             item_count,
         }
     }
+}
+
+/// The in-flight window for a MaxConcurrency. 0 means AWS's "as many as possible", which AWS
+/// caps at 10,000; an explicit MaxConcurrency is honoured above that (dmap's workers hold more).
+fn window_of(max_concurrency: u64) -> usize {
+    (if max_concurrency == 0 { MAX_CHILDREN } else { max_concurrency }) as usize
 }
 
 /// Turns selected items into child inputs: batches when an ItemBatcher is configured, one
