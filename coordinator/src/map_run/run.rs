@@ -8,27 +8,28 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
 use shared::asl::Failure;
-use shared::asl::error_name::{DATA_LIMIT_EXCEEDED, EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME};
+use shared::asl::error_name::{EXCEED_TOLERATED_FAILURE_THRESHOLD, RUNTIME};
 use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::model::{ExecutionType, ProcessorMode};
-use shared::protocol::{Batch, ChildIdentity, DefinitionRecord, Outcome, OutcomeStatus, VERSION};
+use shared::protocol::{DefinitionRecord, Outcome, VERSION};
 use worker::executor::Child;
+
+mod children;
+
+use children::{Run, idle_ticker};
 
 use super::batcher::{Batcher, MAX_BATCH_BYTES, Packed};
 use super::handle::{MapRunHandle, MapRunStatus, Start};
 use super::items::Source;
 use super::names::RunNames;
-use super::record::{ChildRecord, ChildStatus};
 use super::registry::{MapRuns, map_run_id};
 use super::sink::Sink;
 use super::status::Progress;
 use super::tracker::{Tolerance, Tracker};
-use super::transport::{Checkpoint, RunChannel, RunSpec, Transport};
+use super::transport::{RunSpec, Transport};
 use crate::storage::Storage;
 
 /// AWS runs at most 10,000 children of a Map Run at once; dmap's window when MaxConcurrency is 0.
@@ -72,11 +73,6 @@ pub struct MapRunner {
     pub started: std::sync::atomic::AtomicU64,
     /// The running Map Runs, by ARN: their handles.
     pub map_runs: MapRuns,
-}
-
-struct InFlight {
-    item_count: u64,
-    input: Arc<str>,
 }
 
 /// A run's place in the registry: it leaves it however the run's future ends. A future
@@ -318,222 +314,6 @@ impl MapRunner {
     }
 }
 
-/// The state of one Map Run while it runs.
-struct Run<'a> {
-    names: &'a RunNames,
-    handle: &'a MapRunHandle,
-    spec: &'a RunSpec,
-    parent: &'a shared::asl::eval::ExecutionOptions,
-    tracker: Tracker,
-    in_flight: HashMap<u64, InFlight>,
-    in_flight_bytes: usize,
-    next_batch: u64,
-    /// Outcomes of batches not handed out yet by this coordinator: replayed from before an
-    /// interruption, or arriving for batches the interrupted coordinator had handed out.
-    replay: HashMap<u64, Outcome>,
-    max_input: Option<usize>,
-    progress: super::status::RunProgress<'a>,
-    /// Ticks while the Map Run waits for an outcome, so that a stall is noticed.
-    idle: tokio::time::Interval,
-}
-
-impl Run<'_> {
-    /// The next outcome, noticing meanwhile (every second) if the Map Run has stalled; `None`
-    /// when an update or a stop came first (the caller's loop applies it). The ticker is made
-    /// once per Map Run: waiting costs no timer per outcome.
-    async fn next_outcome(&mut self, channel: &mut dyn RunChannel) -> Result<Option<Outcome>, Failure> {
-        channel.flush().await?;
-        // What was dispatched since the last outcome is seen while the run waits (one snapshot
-        // per wait, not one per child started).
-        self.progress.publish(&self.tracker);
-        loop {
-            // All three are cancel-safe: an outcome not taken now stays in the channel, and a
-            // wake-up not taken stays in the handle.
-            tokio::select! {
-                o = channel.recv() => return o.map(Some),
-                _ = self.handle.changed() => return Ok(None),
-                _ = self.idle.tick() => self.progress.idle(&self.tracker),
-            }
-        }
-    }
-
-    async fn dispatch(&mut self, p: Packed, channel: &mut dyn RunChannel, sink: &mut Sink) -> Result<(), Failure> {
-        let batch = self.next_batch;
-        self.next_batch += 1;
-        self.tracker.on_started(p.item_count);
-        let name = self.names.child_name(batch);
-        // A child input over AWS's 256 KiB fails that child (its items), not the run.
-        if let Some(limit) = self.max_input
-            && p.input.len() > limit
-        {
-            let cause = format!(
-                "The input of the child execution for items {}..{} is {} bytes, over the {limit}-byte limit",
-                p.first_item,
-                p.first_item + p.item_count - 1,
-                p.input.len()
-            );
-            let now = Utc::now();
-            let rec = self.record(
-                &name,
-                ChildStatus::Failed,
-                Arc::from(p.input),
-                None,
-                Some(DATA_LIMIT_EXCEEDED.into()),
-                Some(cause),
-                Some(now),
-                Some(now),
-                p.item_count,
-            );
-            return self.finish(batch, rec, sink).await;
-        }
-        // The text was built from JSON items by concatenation: no need to parse it again.
-        let input: Arc<str> = Arc::from(p.input);
-        if let Some(o) = self.replay.remove(&batch) {
-            // Finished before an interruption.
-            self.in_flight_bytes += input.len();
-            self.in_flight.insert(batch, InFlight { item_count: p.item_count, input });
-            return self.on_outcome(o, sink).await;
-        }
-        let msg = Batch {
-            v: VERSION,
-            map_run_id: self.names.map_run_id.clone(),
-            batch,
-            attempt: 1,
-            definition: self.spec.definition_hash.clone(),
-            first_item: p.first_item,
-            item_count: p.item_count,
-            child: ChildIdentity {
-                name,
-                state_machine_name: self.names.child_state_machine_name.clone(),
-                region: self.parent.region.clone(),
-                account: self.parent.account.clone(),
-                role_arn: self.parent.role_arn.clone(),
-            },
-            // The transport sets it if it needs one (NATS).
-            nonce: String::new(),
-            input: input.clone(),
-        };
-        self.in_flight_bytes += input.len();
-        self.in_flight.insert(batch, InFlight { item_count: p.item_count, input });
-        channel.send(msg).await
-    }
-
-    async fn on_outcome(&mut self, o: Outcome, sink: &mut Sink) -> Result<(), Failure> {
-        // An outcome for a batch no longer in flight is a duplicate delivery or arrives after
-        // its child was aborted: the ledger already has it, and it is dropped. One for a batch
-        // not handed out yet waits in `replay` until the reader reaches it.
-        let Some(f) = self.in_flight.remove(&o.batch) else {
-            if o.batch >= self.next_batch {
-                self.replay.entry(o.batch).or_insert(o);
-            }
-            return Ok(());
-        };
-        self.in_flight_bytes -= f.input.len();
-        let status = match o.status {
-            OutcomeStatus::Succeeded => ChildStatus::Succeeded,
-            OutcomeStatus::Failed => ChildStatus::Failed,
-            OutcomeStatus::TimedOut => ChildStatus::TimedOut,
-        };
-        let name = self.names.child_name(o.batch);
-        let output = o.output;
-        let rec = self.record(
-            &name,
-            status,
-            f.input,
-            output,
-            o.error,
-            o.cause,
-            millis(o.start_millis),
-            millis(o.stop_millis),
-            f.item_count,
-        );
-        self.finish(o.batch, rec, sink).await
-    }
-
-    async fn abort_in_flight(&mut self, sink: &mut Sink) -> Result<(), Failure> {
-        let mut batches: Vec<u64> = self.in_flight.keys().copied().collect();
-        batches.sort_unstable();
-        for batch in batches {
-            if let Some(f) = self.in_flight.remove(&batch) {
-                self.in_flight_bytes -= f.input.len();
-                let name = self.names.child_name(batch);
-                let rec = self.record(
-                    &name,
-                    ChildStatus::Aborted,
-                    f.input,
-                    None,
-                    None,
-                    None,
-                    None,
-                    Some(Utc::now()),
-                    f.item_count,
-                );
-                self.finish(batch, rec, sink).await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn pending(&mut self, p: Packed, sink: &mut Sink) -> Result<(), Failure> {
-        let batch = self.next_batch;
-        self.next_batch += 1;
-        self.tracker.on_pending_child();
-        let name = self.names.child_name(batch);
-        let rec =
-            self.record(&name, ChildStatus::Pending, Arc::from(p.input), None, None, None, None, None, p.item_count);
-        sink.write(batch, rec).await
-    }
-
-    async fn finish(&mut self, batch: u64, rec: ChildRecord, sink: &mut Sink) -> Result<(), Failure> {
-        let (status, items) = (rec.status, rec.item_count);
-        self.tracker.on_finished(status, items);
-        sink.write(batch, rec).await?;
-        self.tracker.on_written(status, items);
-        self.progress.update(&self.tracker);
-        Ok(())
-    }
-
-    fn checkpoint(&self, sink: &Sink) -> Checkpoint {
-        let items = &self.tracker.items;
-        Checkpoint {
-            next_batch: self.next_batch,
-            items_read: items.total,
-            items_succeeded: items.succeeded,
-            items_failed: items.failed + items.timed_out + items.aborted,
-            items_pending: items.pending,
-            files_written: sink.files_written(),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn record(
-        &self,
-        name: &str,
-        status: ChildStatus,
-        input: Arc<str>,
-        output: Option<String>,
-        error: Option<String>,
-        cause: Option<String>,
-        start_date: Option<DateTime<Utc>>,
-        stop_date: Option<DateTime<Utc>>,
-        item_count: u64,
-    ) -> ChildRecord {
-        ChildRecord {
-            status,
-            execution_arn: self.names.child_execution_arn(name),
-            name: name.to_string(),
-            state_machine_arn: self.names.child_state_machine_arn.clone(),
-            input,
-            output,
-            error,
-            cause,
-            start_date,
-            stop_date,
-            item_count,
-        }
-    }
-}
-
 /// The in-flight window for a MaxConcurrency. 0 means AWS's "as many as possible", which AWS
 /// caps at 10,000; an explicit MaxConcurrency is honoured above that (dmap's workers hold more).
 fn window_of(max_concurrency: u64) -> usize {
@@ -555,16 +335,4 @@ fn pack(items: Vec<super::items::Selected>, batcher: Option<&mut Batcher>, queue
             input: String::from(Box::<str>::from(it.input)),
         })),
     }
-}
-
-/// Waits for the next outcome, first sending what the channel held back.
-fn idle_ticker() -> tokio::time::Interval {
-    let every = Duration::from_secs(1);
-    let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    t
-}
-
-fn millis(ms: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms).single()
 }
