@@ -327,3 +327,64 @@ impl MapRunHandle {
         self.shared.ended.send_replace(true);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handle() -> MapRunHandle {
+        let start = Start {
+            map_run_arn: "arn:aws:states:us-east-1:123456789012:mapRun:M/Map:1".into(),
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:M/Map".into(),
+            max_concurrency: 0,
+            tolerance: Tolerance::default(),
+        };
+        MapRunHandle::new(start, None)
+    }
+
+    /// UpdateMapRun's ranges (botocore: toleratedFailurePercentage 0–100).
+    #[test]
+    fn a_percentage_outside_0_to_100_is_refused_and_changes_nothing() {
+        let h = handle();
+        for p in [-0.5, 100.5, f64::NAN] {
+            assert!(matches!(h.update(Some(3), Some(p), None), Err(UpdateError::Invalid(_))), "{p}");
+        }
+        let mut seen = 0;
+        assert_eq!(h.controls(&mut seen), None, "a refused update reaches no driver");
+        assert_eq!(h.describe().max_concurrency, 0);
+    }
+
+    #[test]
+    fn updates_reach_the_driver_once_and_leave_unset_values_alone() {
+        let h = handle();
+        let mut seen = 0;
+        h.update(None, None, Some(4)).expect("running");
+        h.update(Some(7), Some(12.5), None).expect("running");
+        let c = h.controls(&mut seen).expect("changed");
+        assert_eq!(c.max_concurrency, 7);
+        assert_eq!(c.tolerance, Tolerance { count: Some(4), percentage: Some(12.5) });
+        assert!(!c.stop);
+        assert_eq!(h.controls(&mut seen), None);
+        let v = h.describe();
+        assert_eq!((v.max_concurrency, v.tolerated_failure_count, v.tolerated_failure_percentage), (7, 4, 12.5));
+    }
+
+    #[tokio::test]
+    async fn an_ended_run_refuses_updates_and_stops_and_its_end_is_awaited() {
+        let h = handle();
+        let waiter = tokio::spawn({
+            let h = h.clone();
+            async move { h.ended().await }
+        });
+        assert!(h.stop());
+        assert!(!h.stop(), "a second stop finds the run stopping");
+        assert_eq!(h.update(Some(1), None, None), Err(UpdateError::Completed(h.map_run_arn().to_string())));
+        h.end(None, MapRunStatus::Aborted);
+        h.end(None, MapRunStatus::Succeeded);
+        let v = waiter.await.expect("the waiter");
+        assert_eq!(v.status, MapRunStatus::Aborted, "only the first end counts");
+        assert!(v.stop_date.is_some());
+        assert_eq!(h.update(Some(1), None, None), Err(UpdateError::Completed(h.map_run_arn().to_string())));
+    }
+}
