@@ -177,7 +177,7 @@ async fn max_concurrency_shrinks_and_grows_the_window_of_a_running_map_run() {
     let (task, run) = start(&h, machine(json!({"MaxConcurrency": 10})), items(40, 0), "window").await;
     let v = described(&run, "10 children run", |v| v.execution_counts.running == 10).await;
     assert_eq!((v.status, v.max_concurrency), (MapRunStatus::Running, 10));
-    assert_eq!(h.host.base().inside.load(Ordering::SeqCst), 10);
+    until("10 calls wait at the gate", || (h.host.base().inside.load(Ordering::SeqCst) == 10).then_some(())).await;
 
     // Down to 3: the 10 running finish, and none starts until fewer than 3 run.
     run.update(Some(3), None, None).expect("a running Map Run accepts updates");
