@@ -108,8 +108,7 @@ impl MapRunner {
         let result = self.drive(req, &names, &registered.handle).await;
         // The driver ends the handle itself on its way out; the ways out before it started
         // (a resumed run that had ended, an error opening it) end it here.
-        let status = if result.is_ok() { MapRunStatus::Succeeded } else { MapRunStatus::Failed };
-        registered.handle.end(None, status);
+        registered.handle.end(None, status_of(&result));
         result
     }
 
@@ -149,6 +148,12 @@ impl MapRunner {
         // A resumed Map Run: what finished before the interruption is replayed, not run again.
         let history = channel.history().await?;
         if let Some(ended) = history.ended {
+            // A resumed run that had already ended: its result, and its last counts.
+            let mut last = Tracker::default();
+            if let Some((items, executions)) = history.checkpoint.and_then(|c| c.counts) {
+                (last.items, last.executions) = (items, executions);
+            }
+            handle.end(Some(&last), status_of(&ended));
             return ended;
         }
         let mut replay: HashMap<u64, Outcome> = HashMap::new();
@@ -288,6 +293,9 @@ impl MapRunner {
                 }
             }
         }
+        // The final counts go into the checkpoint, which the transport's record of the end
+        // keeps: a run found ended when resumed reports them.
+        channel.note(&run.checkpoint(&sink));
         let result = sink.finish().await;
         let status = if stopped {
             MapRunStatus::Aborted
@@ -311,6 +319,17 @@ impl MapRunner {
         };
         channel.finish(&result).await;
         result
+    }
+}
+
+/// The status of a run that ended with `result`.
+fn status_of(result: &Result<Value, Failure>) -> MapRunStatus {
+    match result {
+        Ok(_) => MapRunStatus::Succeeded,
+        Err(f) if f.error.as_deref() == Some(RUNTIME) && f.cause.as_deref() == Some(ABORTED_CAUSE) => {
+            MapRunStatus::Aborted
+        }
+        Err(_) => MapRunStatus::Failed,
     }
 }
 

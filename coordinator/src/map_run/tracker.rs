@@ -10,12 +10,12 @@
 //! the rule then judges every failure seen so far and every later one by the new thresholds,
 //! so lowering a threshold below what has already failed fails the run at once, as AWS does.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::record::ChildStatus;
 
 /// DescribeMapRun's count shape, for items or for child executions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     pub pending: u64,

@@ -214,6 +214,7 @@ impl Run<'_> {
             items_failed: items.failed + items.timed_out + items.aborted,
             items_pending: items.pending,
             files_written: sink.files_written(),
+            counts: Some((self.tracker.items, self.tracker.executions)),
         }
     }
 
