@@ -6,6 +6,11 @@
 //! Children are Task states whose calls wait at a gate the test opens one call at a time, so
 //! the test decides when each child ends; it waits for what it expects by polling `describe`
 //! (or awaiting the run's end) under a deadline, never by sleeping a guessed time.
+//!
+//! Over NATS, a Map Run keyed by its execution and Map state entry keeps its ARN across a
+//! restart of its host, and a run found ended reports its final counts, not zeros.
+
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -324,4 +329,77 @@ async fn a_keyed_map_run_has_the_same_arn_in_the_same_execution_only() {
     assert_eq!(arns[0], arns[1], "the same execution and key name the same Map Run");
     assert_ne!(arns[0], arns[2], "another execution names another Map Run");
     assert!(arns[0].starts_with("arn:aws:states:us-east-1:123456789012:mapRun:Fanout/Fan:"));
+}
+
+/// A host over NATS that runs every Map Run with the key `entry-7`.
+struct KeyedNats(Arc<EmbeddedHost<LocalHost>>);
+
+impl Host for KeyedNats {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.now()
+    }
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        self.0.sleep_until(deadline)
+    }
+    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.0.invoke_task(request)
+    }
+    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        self.0.run_map_keyed(request, "entry-7")
+    }
+}
+
+/// A host whose Map Runs go to NATS workers, as `dmap serve --nats` would make after a start.
+async fn nats_host(url: String, recorder: Arc<Recorder>) -> KeyedNats {
+    use coordinator::map_run::nats::NatsTransport;
+    let args = worker::nats::connect::NatsArgs { nats: Some(url), ..Default::default() };
+    let settings = worker::nats::topology::Settings::default();
+    let transport = Arc::new(NatsTransport::connect(&args, &settings).await.expect("NATS"));
+    KeyedNats(EmbeddedHost::with_map_runs(
+        LocalHost::default(),
+        Arc::new(Storage::default()),
+        RunOptions::default(),
+        Arc::new(Progress::silent()),
+        Some(transport),
+        MapRuns::with_observer(recorder),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_host_finds_a_keyed_map_run_by_its_arn_over_nats() {
+    let mut cluster = support::nats::Cluster::new(&[]);
+    cluster.start_worker();
+    cluster.wait_workers_ready(std::time::Instant::now() + DEADLINE);
+    let definition = json!({"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": true}}},
+        "End": true}}});
+    let m = shared::asl::parse_definition(&definition.to_string()).expect("valid").0;
+    let input = json!({"items": (0..50).collect::<Vec<_>>()});
+
+    let first = Arc::new(Recorder::default());
+    let host = nats_host(cluster.nats.url(), first.clone()).await;
+    let ran = tokio::time::timeout(DEADLINE, execute(&m, input.clone(), &options("durable"), &host)).await;
+    let ran = ran.expect("the first run ends");
+    assert_eq!(ran.status, Status::Succeeded, "{:?}\n{}", ran.failure, cluster.diagnostic(&[]));
+    let ended_first = first.0.lock().expect("lock").last().expect("an end").1.clone();
+    drop(host);
+
+    // No worker is left: a run that started its children again would never end.
+    for w in &mut cluster.workers {
+        w.proc.kill();
+    }
+    let second = Arc::new(Recorder::default());
+    let host = nats_host(cluster.nats.url(), second.clone()).await;
+    let again = tokio::time::timeout(DEADLINE, execute(&m, input, &options("durable"), &host)).await;
+    let again = again.expect("the resumed run ends without workers: nothing ran again");
+    assert_eq!(again.status, Status::Succeeded, "{:?}", again.failure);
+    assert_eq!(again.output, ran.output);
+    let events = second.0.lock().expect("lock").clone();
+    let (kind, ended) = events.last().expect("an end").clone();
+    assert_eq!((kind, ended.status), ("ended", MapRunStatus::Succeeded));
+    assert_eq!(ended.map_run_arn, ended_first.map_run_arn, "the same execution and key name the same Map Run");
+    assert_eq!((ended.item_counts.succeeded, ended.item_counts.total), (50, 50));
+    assert_eq!(ended.item_counts, ended_first.item_counts);
+    assert_eq!(ended.execution_counts, ended_first.execution_counts);
 }
