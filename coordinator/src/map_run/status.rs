@@ -21,6 +21,8 @@ use super::tracker::Tracker;
 
 /// How often the status file is rewritten while a run is going.
 const FILE_EVERY: Duration = Duration::from_millis(500);
+/// Map Runs kept for `/metrics` before the ended ones are forgotten.
+const KEPT_RUNS: usize = 1024;
 /// How often a Map Run's observer is told of its progress at most.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// Why a Map Run may be stalled, as the status document and the log say it.
@@ -37,8 +39,8 @@ pub struct Progress {
     /// Map Runs currently running, by start order: the earliest one owns the status file.
     active: Mutex<Vec<u64>>,
     next_id: Mutex<u64>,
-    /// Every Map Run of this process, in start order, for `/metrics`: their handles are the
-    /// one record of their counts.
+    /// The Map Runs of this process (every one, up to [`KEPT_RUNS`]), in start order, for
+    /// `/metrics`: their handles are the one record of their counts.
     runs: Mutex<Vec<(u64, MapRunHandle)>>,
     /// A Map Run without progress for this long is stalled (`None`: never).
     stall_after: Option<Duration>,
@@ -114,7 +116,15 @@ impl Progress {
             *n
         };
         self.active.lock().unwrap_or_else(|e| e.into_inner()).push(id);
-        self.runs.lock().unwrap_or_else(|e| e.into_inner()).push((id, handle.clone()));
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+            // A long-lived process (`dmap serve`) starts Map Runs without end: past a bound,
+            // the ended ones are forgotten (their final view went to the observer).
+            if runs.len() >= KEPT_RUNS {
+                runs.retain(|(_, h)| h.status() == MapRunStatus::Running);
+            }
+            runs.push((id, handle.clone()));
+        }
         let bar = self.bars.as_ref().map(|m| {
             let b = m.add(ProgressBar::no_length());
             b.set_style(style(false));
