@@ -10,8 +10,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use uuid::Uuid;
-
 use super::handle::{MapRunHandle, MapRunView, Start, UpdateError};
 
 /// Told of every Map Run of the host, on the run's own task: implementations return at once
@@ -120,20 +118,10 @@ impl MapRuns {
     }
 }
 
-/// The id of the Map Run that `key` starts in `execution_arn`: a UUID (the form AWS's ids
-/// take) derived from both, so that the same execution resuming the same Map state computes
-/// the same Map Run ARN, and different executions never share one. The engine's key is the id
-/// of the event that entered the Map state.
-pub fn map_run_id(execution_arn: &str, key: &str) -> String {
-    // A namespace of dmap's own, so that these ids cannot collide with v5 ids of other names.
-    let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://github.com/dmap/map-run");
-    let mut name = Vec::with_capacity(execution_arn.len() + 1 + key.len());
-    name.extend_from_slice(execution_arn.as_bytes());
-    // A separator no ARN holds: ("a:b", "c") and ("a", "b:c") stay apart.
-    name.push(0);
-    name.extend_from_slice(key.as_bytes());
-    Uuid::new_v5(&namespace, &name).to_string()
-}
+/// The id of the Map Run that `key` starts in `execution_arn` (the engine's, from
+/// `shared`): the same execution resuming the same Map state computes the same Map Run ARN,
+/// and different executions never share one.
+pub use shared::asl::eval::map_run::keyed_id as map_run_id;
 
 #[cfg(test)]
 mod tests {
@@ -146,6 +134,6 @@ mod tests {
         assert_eq!(map_run_id(a, "7"), map_run_id(a, "7"));
         assert_ne!(map_run_id(a, "7"), map_run_id(a, "8"));
         assert_ne!(map_run_id(a, "7"), map_run_id(b, "7"));
-        assert!(Uuid::parse_str(&map_run_id(a, "7")).is_ok());
+        assert!(uuid::Uuid::parse_str(&map_run_id(a, "7")).is_ok());
     }
 }

@@ -114,6 +114,10 @@ impl MapRunner {
 
     fn names(&self, req: &MapRunRequest<'_>, key: Option<&str>) -> RunNames {
         let label = req.map.label.as_deref();
+        // The engine chose the id (keyed by the execution's history): use it.
+        if let Some(id) = &req.map_run_id {
+            return RunNames::with_id(&req.parent, &req.state.name, label, id);
+        }
         if let Some(key) = key {
             return RunNames::with_id(
                 &req.parent,
