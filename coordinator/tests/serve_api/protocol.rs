@@ -145,5 +145,9 @@ async fn with_access_keys_unsigned_and_badly_signed_requests_are_refused() {
     let (status, body) = api.raw(Some("AWSStepFunctions.ListStateMachines"), b"{}".to_vec()).await;
     assert_eq!((status, body["__type"].as_str()), (400, Some("MissingAuthenticationTokenException")), "{body}");
     assert_eq!(body["message"], "Request is missing Authentication Token");
+    let (status, body) = api.signed("ListStateMachines", json!({}), crate::harness::SECRET).await;
+    assert_eq!((status, &body), (200, &json!({"stateMachines": []})));
+    let (status, body) = api.signed("ListStateMachines", json!({}), "not the secret").await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidSignatureException")), "{body}");
     api.stop().await;
 }
