@@ -83,6 +83,9 @@ pub struct Options {
     /// Connections served at once; more wait in the listen backlog until one closes, so that
     /// a flood of idle connections cannot exhaust file descriptors or memory.
     pub max_connections: usize,
+    /// How long a shutdown waits for the requests in flight (a synchronous Express execution
+    /// can run for minutes); those still running after it are dropped.
+    pub drain: Duration,
 }
 
 /// The default [`Options::max_connections`].
@@ -90,7 +93,13 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
 impl Options {
     pub fn new(listen: SocketAddr) -> Self {
-        Options { listen, body_limit: DEFAULT_BODY_LIMIT, max_connections: DEFAULT_MAX_CONNECTIONS }
+        Options {
+            listen,
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            // Inside Kubernetes' default grace period of 30 s, before its SIGKILL.
+            drain: Duration::from_secs(20),
+        }
     }
 }
 
@@ -105,6 +114,7 @@ struct Shared {
     health: Option<Health>,
     body_limit: usize,
     max_connections: usize,
+    drain: Duration,
 }
 
 /// A bound, not yet serving, listener.
@@ -135,6 +145,7 @@ impl Server {
             health: None,
             body_limit: options.body_limit,
             max_connections: options.max_connections.max(1),
+            drain: options.drain,
         };
         Ok(Server { listener, shared })
     }
@@ -173,7 +184,7 @@ impl Handle {
     }
 
     /// Stops accepting, finishes the requests in flight (idle keep-alive connections close),
-    /// and returns when every connection is closed.
+    /// and returns when every connection is closed, or after [`Options::drain`].
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -200,7 +211,14 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::
         }
     }
     drop(listener);
-    while connections.join_next().await.is_some() {}
+    let drained = tokio::time::timeout(shared.drain, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "shutdown: dropping requests still running after the drain time"
+        );
+        connections.shutdown().await;
+    }
 }
 
 async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
