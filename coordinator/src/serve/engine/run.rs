@@ -115,6 +115,15 @@ impl Engine {
         cause: Option<String>,
     ) -> Result<DateTime<Utc>, EngineError> {
         let running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).get(execution_arn).cloned();
+        // Its Map Runs stop first, so that their children are ABORTED and their results
+        // written (dropping the execution would only drop them).
+        let runs = self.inner.map_runs.of_execution(execution_arn);
+        for run in &runs {
+            run.stop();
+        }
+        for run in runs {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), run.ended()).await;
+        }
         let Some(running) = running else {
             return match self.inner.store.execution(execution_arn)? {
                 None => Err(EngineError::DoesNotExist(execution_arn.to_string())),
