@@ -13,9 +13,10 @@
 mod k8s;
 mod support;
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use k8s::checks::{COORDINATOR_JOB, Kind, Render, SERVE, WORKER};
+use k8s::pod::{Inputs, Pod};
 use k8s::tools::{OVERLAYS, help, rendered, run, text, validate_schemas};
 use serde_json::{Value, json};
 use support::dmap::{repo, workspace_package};
@@ -425,6 +426,105 @@ fn broken_serve_manifests_are_rejected() {
         assert!(kinds.contains(&want), "{what}: want {want:?}, got {kinds:?}");
     }
     assert_eq!(kinds_of(&serve), vec![], "the unbroken serve overlay");
+}
+
+/// `dmap serve`'s pod, run here as the kubelet would run it (its args, its ConfigMaps' files,
+/// its environment with a Secret value for the access key; no NATS, on loopback): it starts,
+/// answers the probes' `/healthz` and the scrape's `/metrics` without a signature, accepts
+/// boto3 signing with the ConfigMap's access key id and the Secret's value, refuses unsigned
+/// and wrongly signed requests, and exits 0 on SIGTERM within the pod's grace period.
+#[test]
+fn the_serve_pod_starts_from_its_manifest_and_takes_signed_clients() {
+    use std::io::BufRead;
+    let [version] = workspace_package(&repo(), ["version"]);
+    let docs = rendered("overlays/serve");
+    let render = Render { docs: &docs, version: &version };
+    let sts = render.find("StatefulSet", SERVE).expect("the serve StatefulSet");
+    let secret = "k8s-test-secret/with+symbols";
+    let runtime = repo().join("examples/python/dmap_runtime.py");
+    let inputs = Inputs {
+        secrets: &[("dmap-serve-keys", "secret-access-key", secret)],
+        without: &["DMAP_NATS", "DMAP_NATS_USER", "DMAP_NATS_PASSWORD"],
+        image_paths: &[("/opt/dmap/python/dmap_runtime.py", &runtime)],
+    };
+    let mut pod = Pod::of(&render, sts, &inputs);
+    // The pod listens on every interface; tests bind loopback only. Keys configured means
+    // every request is verified there too.
+    pod.set_arg("--listen", "127.0.0.1:0");
+    assert_eq!(pod.args[..2], ["dmap", "serve"]);
+    let config = render.serve_config(&sts["spec"]["template"], &sts["spec"]["template"]["spec"]["containers"][0]);
+    let config = config.expect("the serve config");
+    let key = config["serve"]["access_keys"][0]["access_key_id"].as_str().expect("an access key id").to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dmap"))
+        .args(&pod.args[1..])
+        .env_clear()
+        .envs(pod.env.iter().cloned())
+        .current_dir(pod.dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dmap serve starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let url = loop {
+        let Some(Ok(line)) = stderr.next() else {
+            let _ = child.kill();
+            panic!("dmap serve stopped before listening:\n{}", seen.join("\n"));
+        };
+        if let Some(url) = line.split("listening on ").nth(1) {
+            break url.trim().to_string();
+        }
+        seen.push(line);
+    };
+    // Keep reading, so that the server never blocks on a full pipe.
+    std::thread::spawn(move || stderr.for_each(drop));
+    let script = r#"
+import json, urllib.request
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+def get(path):
+    with urllib.request.urlopen(URL + path) as r:
+        return r.status
+
+def call(**kw):
+    c = boto3.client("stepfunctions", endpoint_url=URL, region_name="us-east-1", **kw)
+    try:
+        return c.list_state_machines()["stateMachines"]
+    except ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+print(json.dumps({
+    "healthz": get("/healthz"),
+    "metrics": get("/metrics"),
+    "signed": call(aws_access_key_id=KEY, aws_secret_access_key=SECRET),
+    "unsigned": call(config=Config(signature_version=UNSIGNED)),
+    "wrong_secret": call(aws_access_key_id=KEY, aws_secret_access_key="not-the-secret"),
+}))
+"#;
+    let out = Command::new(testkit::moto_venv().join("bin/python"))
+        .arg("-c")
+        .arg(format!("URL = {url:?}\nKEY = {key:?}\nSECRET = {secret:?}\n{script}"))
+        .env_clear()
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("python from the moto venv (scripts/install-moto)");
+    let stop = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(stop.success());
+    let grace = sts["spec"]["template"]["spec"]["terminationGracePeriodSeconds"].as_u64().expect("a grace period");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    let status = rx.recv_timeout(std::time::Duration::from_secs(grace));
+    assert!(out.status.success(), "boto3:\n{}", text(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // AWS answers authentication failures of its JSON protocol with HTTP 400.
+    let want = json!({"healthz": 200, "metrics": 200, "signed": [], "unsigned": 400, "wrong_secret": 400});
+    assert_eq!(got, want);
+    let status = status.expect("dmap serve exits within the pod's grace period").expect("wait");
+    assert!(status.success(), "dmap serve exits 0 on SIGTERM: {status}");
 }
 
 /// The coordinator Job's sample run (its ConfigMap: definition, input; the workers' ConfigMap:

@@ -1,7 +1,8 @@
-//! Checks of the rendered k8s/ manifests (tests/k8s_manifests.rs), and the tools that render
-//! and validate them.
+//! Checks of the rendered k8s/ manifests (tests/k8s_manifests.rs), the tools that render and
+//! validate them, and a workload prepared to run locally.
 
 pub mod checks;
 pub mod flags;
+pub mod pod;
 pub mod serve;
 pub mod tools;

@@ -119,7 +119,7 @@ impl<'a> Render<'a> {
     }
 
     /// The `--config` file, when it is a mounted ConfigMap's TOML.
-    pub(super) fn serve_config(&self, pod: &Value, c: &Value) -> Result<toml::Table, String> {
+    pub fn serve_config(&self, pod: &Value, c: &Value) -> Result<toml::Table, String> {
         let path = arg_value(c, "--config").ok_or("no --config")?;
         let text = self
             .mounted_config_map_text(pod, c, &path)
