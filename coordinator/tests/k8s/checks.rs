@@ -15,6 +15,8 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use shared::protocol::nats as names;
 
+use super::container::{arg_value, containers, dmap_image_tag, env_value, listen_port, resolve_port, strings};
+
 pub const WORKER: &str = "dmap-worker";
 pub const COORDINATOR_JOB: &str = "dmap-run";
 pub const SERVE: &str = "dmap-serve";
@@ -401,13 +403,6 @@ impl<'a> Render<'a> {
     }
 }
 
-/// The tag of `image` when it is dmap's (the last path segment of the repository is `dmap`;
-/// "" when untagged), None for other images.
-pub(super) fn dmap_image_tag(image: &str) -> Option<&str> {
-    let (repository, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/')).unwrap_or((image, ""));
-    (repository.rsplit('/').next() == Some("dmap")).then_some(tag)
-}
-
 /// Readiness and liveness probes (and a startup probe, when there is one) on `/healthz` at
 /// the `--listen` port.
 pub(super) fn probes(who: &str, c: &Value, out: &mut Vec<Problem>) {
@@ -420,52 +415,4 @@ pub(super) fn probes(who: &str, c: &Value, out: &mut Vec<Problem>) {
             problem(out, Kind::Probe, format!("{who} {probe}: {p} (listen port {listen:?})"));
         }
     }
-}
-
-/// The containers of a workload (Deployment, StatefulSet, Job), none for other kinds.
-pub(super) fn containers(doc: &Value) -> impl Iterator<Item = &Value> {
-    doc["spec"]["template"]["spec"]["containers"].as_array().into_iter().flatten()
-}
-
-pub(super) fn strings(v: &Value) -> Vec<String> {
-    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect()
-}
-
-/// The value after `flag` in the container's args (`--flag value` or `--flag=value`).
-pub(super) fn arg_value(c: &Value, flag: &str) -> Option<String> {
-    let args = strings(&c["args"]);
-    let prefix = format!("{flag}=");
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| args.iter().find_map(|a| a.strip_prefix(&prefix).map(String::from)))
-}
-
-/// A literal environment value of the container.
-pub(super) fn env_value(c: &Value, name: &str) -> Option<String> {
-    c["env"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|e| e["name"] == name)
-        .and_then(|e| e["value"].as_str())
-        .map(String::from)
-}
-
-/// The port of `--listen ADDR` (or DMAP_LISTEN).
-pub(super) fn listen_port(c: &Value) -> Option<i64> {
-    let addr = arg_value(c, "--listen").or_else(|| env_value(c, "DMAP_LISTEN"))?;
-    addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
-}
-
-/// A probe's port: a number, or the name of one of the container's ports.
-pub(super) fn resolve_port(c: &Value, port: &Value) -> Option<i64> {
-    port.as_i64().or_else(|| {
-        c["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == *port)
-            .and_then(|p| p["containerPort"].as_i64())
-    })
 }

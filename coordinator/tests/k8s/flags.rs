@@ -9,7 +9,8 @@
 
 use serde_json::Value;
 
-use super::checks::{Kind, Problem, Render, containers, dmap_image_tag, problem, strings};
+use super::checks::{Kind, Problem, Render, problem};
+use super::container::{containers, dmap_image_tag, strings};
 
 /// The command whose `--help` lists a container's flags: the binary and, for `dmap`, its
 /// subcommand (`dmap run`, `dmap serve`).

@@ -2,7 +2,9 @@
 //! validate them, and a workload prepared to run locally.
 
 pub mod checks;
+pub mod container;
 pub mod flags;
 pub mod pod;
 pub mod serve;
+mod serve_cases;
 pub mod tools;

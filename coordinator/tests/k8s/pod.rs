@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::checks::{Render, strings};
+use super::checks::Render;
+use super::container::strings;
 
 pub struct Pod {
     /// The container's args, the binary first, with mount paths rewritten.

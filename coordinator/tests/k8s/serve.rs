@@ -9,7 +9,8 @@
 
 use serde_json::Value;
 
-use super::checks::{Kind, Problem, Render, arg_value, env_value, listen_port, probes, problem, resolve_port, strings};
+use super::checks::{Kind, Problem, Render, probes, problem};
+use super::container::{arg_value, env_value, listen_port, resolve_port, strings};
 
 /// The data directory when `--data` is not given (`dmap serve --help`).
 const DEFAULT_DATA: &str = "dmap-data";
