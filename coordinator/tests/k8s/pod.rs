@@ -23,11 +23,10 @@ pub struct Pod {
     pub dir: tempfile::TempDir,
 }
 
-/// What the test supplies: Secret values, variables to leave out (services this machine does
-/// not run), and image paths to replace by local ones (in args, env and ConfigMap files).
+/// What the test supplies: Secret values (Secret, key, value), and image paths to replace by
+/// local ones (in args, env and ConfigMap files).
 pub struct Inputs<'a> {
     pub secrets: &'a [(&'a str, &'a str, &'a str)],
-    pub without: &'a [&'a str],
     pub image_paths: &'a [(&'a str, &'a Path)],
 }
 
@@ -64,9 +63,6 @@ impl Pod {
         let mut env = Vec::new();
         for e in c["env"].as_array().into_iter().flatten() {
             let name = e["name"].as_str().expect("env name");
-            if inputs.without.contains(&name) {
-                continue;
-            }
             let value = match (&e["value"], &e["valueFrom"]["secretKeyRef"]) {
                 (Value::String(v), _) => local(v),
                 (_, r) if r.is_object() => {
@@ -82,6 +78,12 @@ impl Pod {
             assert!(from["secretRef"]["optional"] == true, "a required envFrom the test cannot supply: {from}");
         }
         Pod { args, env, dir }
+    }
+
+    /// Replaces the value of a variable the manifest sets (a Service's address by a local one).
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        let e = self.env.iter_mut().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no {name}"));
+        e.1 = value.to_string();
     }
 
     /// Replaces the value after `flag` (the pod's `--listen 0.0.0.0:…` by a loopback address).

@@ -178,7 +178,8 @@ fn broken_serve_manifests_are_rejected() {
 }
 
 /// `dmap serve`'s pod, run here as the kubelet would run it (its args, its ConfigMaps' files,
-/// its environment with a Secret value for the access key; no NATS, on loopback): it starts,
+/// its environment with Secret values for NATS and the access key; the NATS Service's address
+/// and `--listen` made local): it starts,
 /// answers the probes' `/healthz` and the scrape's `/metrics` without a signature, accepts
 /// boto3 signing with the ConfigMap's access key id and the Secret's value, refuses unsigned
 /// and wrongly signed requests, and exits 0 on SIGTERM within the pod's grace period.
@@ -190,13 +191,20 @@ fn the_serve_pod_starts_from_its_manifest_and_takes_signed_clients() {
     let render = Render { docs: &docs, version: &version };
     let sts = render.find("StatefulSet", SERVE).expect("the serve StatefulSet");
     let secret = "k8s-test-secret/with+symbols";
+    let nats_password = "k8s-test-nats-password";
+    // NATS as the base runs it: authentication on, the user and password from dmap-nats.
+    let nats = testkit::NatsServer::start_with(&["--user", "dmap", "--pass", nats_password]);
     let runtime = repo().join("examples/python/dmap_runtime.py");
     let inputs = Inputs {
-        secrets: &[("dmap-serve-keys", "secret-access-key", secret)],
-        without: &["DMAP_NATS", "DMAP_NATS_USER", "DMAP_NATS_PASSWORD"],
+        secrets: &[
+            ("dmap-serve-keys", "secret-access-key", secret),
+            ("dmap-nats", "user", "dmap"),
+            ("dmap-nats", "password", nats_password),
+        ],
         image_paths: &[("/opt/dmap/python/dmap_runtime.py", &runtime)],
     };
     let mut pod = Pod::of(&render, sts, &inputs);
+    pod.set_env("DMAP_NATS", &nats.url());
     // The pod listens on every interface; tests bind loopback only. Keys configured means
     // every request is verified there too.
     pod.set_arg("--listen", "127.0.0.1:0");
