@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::checks::{Kind, Render, SERVE};
 use super::pod::{Inputs, Pod};
-use super::tools::{rendered, text};
+use super::tools::{help, parse, render, rendered, text, validate_schemas};
 use crate::support::dmap::{repo, workspace_package};
 
 /// `dmap serve`'s StatefulSet broken in each way tests/k8s/serve.rs names: its layer reports it.
@@ -282,4 +282,31 @@ print(json.dumps({
     assert_eq!(got, want);
     let status = status.expect("dmap serve exits within the pod's grace period").expect("wait");
     assert!(status.success(), "dmap serve exits 0 on SIGTERM: {status}");
+}
+
+/// What a user writes to run dmap serve with the three-server NATS cluster: base, then the
+/// serve component, then nats-cluster (whose patches reach the objects listed before it). It
+/// validates, and dmap serve creates its streams with three replicas as the workers do.
+#[test]
+fn serve_composes_with_the_nats_cluster() {
+    let [version] = workspace_package(&repo(), ["version"]);
+    // Inside the repository: kustomize takes only relative paths to other kustomizations.
+    let target = repo().join("target");
+    std::fs::create_dir_all(&target).expect("target/");
+    let dir = tempfile::tempdir_in(&target).expect("temp dir");
+    let kustomization = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\
+                         resources: [../../k8s/base]\n\
+                         components: [../../k8s/components/serve, ../../k8s/components/nats-cluster]\n";
+    std::fs::write(dir.path().join("kustomization.yaml"), kustomization).expect("write");
+    let name = dir.path().file_name().expect("name").to_string_lossy();
+    let docs = parse(&render(&format!("../target/{name}")));
+    if let Err(e) = validate_schemas(&docs) {
+        panic!("base + serve + nats-cluster does not validate:\n{e}");
+    }
+    let render = Render { docs: &docs, version: &version };
+    let problems: Vec<_> = render.check().into_iter().chain(render.flags(&mut |cmd| help(cmd))).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let serve = render.find("StatefulSet", SERVE).expect("dmap serve");
+    let env = serve["spec"]["template"]["spec"]["containers"][0]["env"].as_array().expect("env");
+    assert!(env.contains(&json!({"name": "DMAP_NATS_REPLICAS", "value": "3"})), "{env:?}");
 }
