@@ -43,12 +43,19 @@ impl<'a> Render<'a> {
         }
     }
 
-    /// `--data` is the mount path of a writable volume from a ReadWriteOnce claim template (so the
-    /// store outlives the pod and no second pod mounts it).
+    /// `--data` is on (at or under the mount path of) a writable volume from a ReadWriteOnce claim
+    /// template, so the store outlives the pod and no second pod mounts it.
     fn data_volume(&self, sts: &Value, c: &Value, out: &mut Vec<Problem>) {
         let data = arg_value(c, "--data").or_else(|| env_value(c, "DMAP_DATA")).unwrap_or(DEFAULT_DATA.into());
         let claims = sts["spec"]["volumeClaimTemplates"].as_array().into_iter().flatten();
-        let mount = c["volumeMounts"].as_array().into_iter().flatten().find(|m| m["mountPath"] == data.as_str());
+        let under = |m: &&Value| {
+            m["mountPath"]
+                .as_str()
+                .is_some_and(|p| data == p || data.starts_with(&format!("{}/", p.trim_end_matches('/'))))
+        };
+        // The innermost mount holding --data is where the store's files land.
+        let mounts = c["volumeMounts"].as_array().into_iter().flatten().filter(under);
+        let mount = mounts.max_by_key(|m| m["mountPath"].as_str().map_or(0, str::len));
         let claim = mount.and_then(|m| claims.clone().find(|t| t["metadata"]["name"] == m["name"]));
         let single_writer = claim.is_some_and(|t| {
             let modes = strings(&t["spec"]["accessModes"]);
@@ -96,15 +103,14 @@ impl<'a> Render<'a> {
         if strings(&c["args"]).iter().any(|a| a == "--open") {
             problem(out, Kind::Auth, "serve: --open serves the API unauthenticated".into());
         }
-        if loopback {
-            return;
-        }
+        // Keys configured are verified on any address; off loopback they are required.
         let keys = match self.serve_config(pod, c) {
             Ok(config) => config.get("serve").and_then(|s| s.get("access_keys")).and_then(|k| k.as_array()).cloned(),
-            Err(e) => return problem(out, Kind::Auth, format!("serve: {e}")),
+            Err(e) if !loopback => return problem(out, Kind::Auth, format!("serve: {e}")),
+            Err(_) => None,
         };
         let keys = keys.unwrap_or_default();
-        if keys.is_empty() {
+        if keys.is_empty() && !loopback {
             problem(out, Kind::Auth, format!("serve on {listen} without [[serve.access_keys]] in --config"));
         }
         for key in keys {
