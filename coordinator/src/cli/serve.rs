@@ -86,11 +86,9 @@ pub enum StartError {
     Policy(#[from] crate::serve::auth::StartError),
     #[error("--config: {0}")]
     Keys(#[from] crate::serve::auth::KeysError),
-    #[error(
-        "--mock-config {0}: mocked test cases (stateMachineArn#TestCase) are not served by dmap serve yet; use \
-         `dmap run --mock-config` or `dmap test`"
-    )]
-    MockConfig(PathBuf),
+    /// The mock configuration cannot be read or is invalid (every problem at its pointer).
+    #[error("{0}")]
+    MockConfig(String),
     /// The functions file, the buckets or NATS.
     #[error("{0}")]
     Setup(String),
@@ -129,10 +127,19 @@ pub fn run(a: &Args) -> i32 {
 }
 
 async fn serve(a: &Args) -> Result<(), StartError> {
-    if let Some(path) = &a.mock_config {
-        // Started without its mocks, the Tasks a user meant to mock would call out for real.
-        return Err(StartError::MockConfig(path.clone()));
-    }
+    // AWS Step Functions Local's mock configuration: read and checked at start, so that a
+    // mistake in it is found before any execution asks for a test case.
+    let mocks = match &a.mock_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| StartError::MockConfig(format!("--mock-config {}: {e}", path.display())))?;
+            let config = worker::mock::MockConfig::parse(&text).map_err(|problems| {
+                StartError::MockConfig(worker::mock::MockError::Invalid { file: path.clone(), problems }.to_string())
+            })?;
+            Some(Arc::new(config))
+        }
+        None => None,
+    };
     let keys = match &a.config {
         Some(path) => AccessKeys::from_config(path)?,
         None => None,
@@ -158,6 +165,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             region: scope.region.clone(),
             account: scope.account.clone(),
             max_payload_bytes: setup.max_payload_bytes,
+            mocks,
         },
     );
     // Executions that were running when the server last stopped continue before any request

@@ -84,6 +84,7 @@ async fn seeded(api: &Api) -> (String, String) {
             role_arn: crate::harness::ROLE.into(),
             input: "{\"in\":1}".into(),
             trace_header: None,
+            mock_test_case: None,
         },
         start,
     );

@@ -90,6 +90,7 @@ pub fn record_of(spec: &StartSpec, start: DateTime<Utc>) -> ExecutionRecord {
         item_count: None,
         redrive_count: 0,
         redrive_date: None,
+        mock_test_case: None,
     }
 }
 
@@ -136,6 +137,7 @@ impl Api {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),
                 max_payload_bytes: setup.max_payload_bytes,
+                mocks: None,
             };
             Arc::new(Engine::new(store.clone(), setup.host, setup.map_runs, options))
         } else {

@@ -45,6 +45,9 @@ pub struct StartSpec {
     /// The input text (valid JSON, at most 256 KiB: checked by the API).
     pub input: String,
     pub trace_header: Option<String>,
+    /// The test case of `--mock-config` it runs with (`stateMachineArn#TestCase`, as AWS Step
+    /// Functions Local takes it).
+    pub mock_test_case: Option<String>,
 }
 
 /// How StartExecution ended.
@@ -68,6 +71,9 @@ pub enum EngineError {
     /// build).
     #[error("{0}")]
     InvalidDefinition(String),
+    /// The `#TestCase` asked for cannot be had from the mock configuration.
+    #[error("{0}")]
+    MockTestCase(String),
     #[error(transparent)]
     Store(#[from] super::store::StoreError),
 }
@@ -111,6 +117,8 @@ pub struct EngineOptions {
     pub account: String,
     /// The largest state output (AWS: 256 KiB); `None` lifts it.
     pub max_payload_bytes: Option<usize>,
+    /// `--mock-config`: AWS Step Functions Local's mocked test cases.
+    pub mocks: Option<Arc<worker::mock::config::MockConfig>>,
 }
 
 /// The executions of one server. Cheap to clone.
@@ -179,6 +187,32 @@ impl Engine {
         }
         cache.insert(key, machine.clone());
         Ok(machine)
+    }
+}
+
+impl Engine {
+    /// The mocked test case `case` of state machine `machine_name`, checked against its
+    /// definition (`None` when no case is asked for).
+    fn mock_case(
+        &self,
+        machine_name: &str,
+        case: Option<&str>,
+        machine: &StateMachine,
+    ) -> Result<Option<Arc<worker::mock::TestCase>>, EngineError> {
+        let Some(case) = case else { return Ok(None) };
+        let Some(config) = &self.inner.options.mocks else {
+            return Err(EngineError::MockTestCase(format!(
+                "the test case '{case}' is asked for, but dmap serve was started without --mock-config"
+            )));
+        };
+        let chosen = worker::mock::select::choose(config, &format!("{machine_name}#{case}"), Some(machine_name))
+            .map_err(EngineError::MockTestCase)?;
+        let problems = worker::mock::select::check(&chosen, machine);
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.pointer, p.message)).collect();
+            return Err(EngineError::MockTestCase(text.join("; ")));
+        }
+        Ok(Some(Arc::new(chosen)))
     }
 }
 
