@@ -283,3 +283,62 @@ async fn executions_of_a_version_or_alias_are_listed_under_its_arn() {
     assert_eq!(code, "ResourceNotFound");
     api.stop().await;
 }
+
+/// Calls `probe` until it answers, or panics after `seconds`: a client polls the API the same
+/// way (there is no push).
+async fn poll<T>(seconds: u64, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "no answer within {seconds} s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn on_the_engine_a_running_map_run_is_listed_described_and_updated() {
+    let api = Api::with_engine().await;
+    let child = json!({"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                       "StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 1, "End": true}}});
+    let definition = json!({"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Map", "ItemProcessor": child, "MaxConcurrency": 2, "Label": "Fan", "End": true}}});
+    let sm = api.create("Fanout", &definition.to_string(), json!({})).await;
+    let items: Vec<u64> = (0..6).collect();
+    let started = api.ok("StartExecution", json!({"stateMachineArn": sm, "input": json!(items).to_string()})).await;
+    let execution = started["executionArn"].as_str().expect("an ARN").to_string();
+    let map_run = poll(20, async || {
+        let runs = api.ok("ListMapRuns", json!({"executionArn": execution})).await;
+        runs["mapRuns"].get(0).and_then(|r| r["mapRunArn"].as_str()).map(str::to_string)
+    })
+    .await;
+    // AWS's form: mapRun:<state machine>/<label>:<id>.
+    assert!(map_run.starts_with(&arn("mapRun:Fanout/Fan:")), "{map_run}");
+    let described = api.ok("DescribeMapRun", json!({"mapRunArn": map_run})).await;
+    assert_eq!(
+        (described["maxConcurrency"].as_u64(), described["executionArn"].as_str()),
+        (Some(2), Some(&*execution))
+    );
+    let (status, answer) = api.call("UpdateMapRun", json!({"mapRunArn": map_run, "maxConcurrency": 6})).await;
+    if status == 200 {
+        // DescribeMapRun reads the record the Map Run keeps in the store, which follows the
+        // update (AWS documents this API as eventually consistent too).
+        let after = poll(10, async || {
+            let d = api.ok("DescribeMapRun", json!({"mapRunArn": map_run})).await;
+            (d["maxConcurrency"] == 6 || d["status"] != "RUNNING").then_some(d)
+        })
+        .await;
+        assert_eq!(after["maxConcurrency"], 6, "{after}");
+    } else {
+        // The run may have ended between the two calls; AWS answers that so.
+        assert_eq!(answer["reason"], "CANNOT_UPDATE_COMPLETED_MAP_RUN", "{answer}");
+    }
+    let done = poll(30, async || {
+        let d = api.ok("DescribeExecution", json!({"executionArn": execution})).await;
+        (d["status"] != "RUNNING").then_some(d)
+    })
+    .await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    api.stop().await;
+}
