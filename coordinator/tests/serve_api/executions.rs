@@ -342,3 +342,29 @@ async fn on_the_engine_a_running_map_run_is_listed_described_and_updated() {
     assert_eq!(done["status"], "SUCCEEDED", "{done}");
     api.stop().await;
 }
+
+#[tokio::test]
+async fn on_the_engine_a_stopped_execution_ends_aborted_with_its_error_and_cause() {
+    let api = Api::with_engine().await;
+    let hold = r#"{"StartAt":"Hold","States":{"Hold":{"Type":"Wait","Seconds":3600,"End":true}}}"#;
+    let sm = api.create("Holds", hold, json!({})).await;
+    let started = api.ok("StartExecution", json!({"stateMachineArn": sm, "name": "held"})).await;
+    let execution = started["executionArn"].as_str().expect("an ARN").to_string();
+    let stopped = api
+        .ok("StopExecution", json!({"executionArn": execution, "error": "Operator", "cause": "no longer needed"}))
+        .await;
+    assert!(stopped["stopDate"].is_number(), "{stopped}");
+    let d = api.ok("DescribeExecution", json!({"executionArn": execution})).await;
+    assert_eq!(
+        (d["status"].as_str(), d["error"].as_str(), d["cause"].as_str()),
+        (Some("ABORTED"), Some("Operator"), Some("no longer needed"))
+    );
+    assert_eq!(d["stopDate"], stopped["stopDate"]);
+    let history =
+        api.ok("GetExecutionHistory", json!({"executionArn": execution, "reverseOrder": true, "maxResults": 1})).await;
+    assert_eq!(history["events"][0]["type"], "ExecutionAborted");
+    assert_eq!(history["events"][0]["executionAbortedEventDetails"]["error"], "Operator");
+    let (code, _) = api.fails("StopExecution", json!({"executionArn": arn("execution:Holds:never-started")})).await;
+    assert_eq!(code, "ExecutionDoesNotExist");
+    api.stop().await;
+}
