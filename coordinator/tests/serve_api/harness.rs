@@ -62,6 +62,9 @@ impl Executions for Recorder {
     fn update_map_run(&self, _: &str, _: MapRunUpdate) -> Result<(), MapRunError> {
         Ok(())
     }
+    fn map_run(&self, _: &str) -> Option<coordinator::serve::store::MapRunRecord> {
+        None
+    }
 }
 
 /// The record the engine keeps for a started execution.
@@ -126,7 +129,9 @@ impl Api {
         let store = Arc::new(Sqlite::open(dir.path()).expect("the store"));
         let recorder = Arc::new(Recorder::default());
         let executions: Arc<dyn Executions> = if real_engine {
-            let setup = setup::build(&HostOptions::default(), store.clone()).await.expect("the embedded host");
+            let setup = setup::build(&HostOptions::default(), store.clone() as Arc<dyn Store>)
+                .await
+                .expect("the embedded host");
             let options = EngineOptions {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),

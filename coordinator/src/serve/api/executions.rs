@@ -25,4 +25,7 @@ impl Executions for Engine {
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError> {
         Engine::update_map_run(self, map_run_arn, update)
     }
+    fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord> {
+        Engine::map_run(self, map_run_arn)
+    }
 }

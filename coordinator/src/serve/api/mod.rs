@@ -50,6 +50,8 @@ pub trait Executions: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>>;
     /// UpdateMapRun on a running Map Run.
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError>;
+    /// The live record of a Map Run running in this server (fresher than the store's).
+    fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord>;
 }
 
 /// What this build can run: definitions that name Task resources no configured integration
