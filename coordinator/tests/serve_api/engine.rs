@@ -73,8 +73,8 @@ async fn on_the_engine_a_running_map_run_is_listed_described_and_updated() {
     );
     let (status, answer) = api.call("UpdateMapRun", json!({"mapRunArn": map_run, "maxConcurrency": 6})).await;
     if status == 200 {
-        // DescribeMapRun reads the record the Map Run keeps in the store, which follows the
-        // update (AWS documents this API as eventually consistent too).
+        // AWS documents DescribeMapRun as eventually consistent, so a client polls; dmap answers
+        // a running Map Run from its live view, so the first answer already shows it.
         let after = poll(10, async || {
             let d = api.ok("DescribeMapRun", json!({"mapRunArn": map_run})).await;
             (d["maxConcurrency"] == 6 || d["status"] != "RUNNING").then_some(d)
