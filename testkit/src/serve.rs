@@ -148,6 +148,10 @@ impl Serve {
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
             ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ("AWS_PAGER", String::new()),
+            // botocore sends StartSyncExecution (and TestState) to the host `sync-<endpoint host>`
+            // as AWS's endpoint does; `sync-127.0.0.1` does not resolve, so clients must not
+            // prefix the host (boto3: `Config(inject_host_prefix=False)`).
+            ("AWS_DISABLE_HOST_PREFIX_INJECTION", "true".into()),
         ]
     }
 
