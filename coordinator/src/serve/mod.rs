@@ -5,5 +5,7 @@
 //! enum, AWS's validation and error shapes), `http` (the listener, body limits, `/healthz`,
 //! `/metrics`), `auth` (SigV4 verification off loopback).
 
+pub mod api;
 pub mod engine;
+pub mod http;
 pub mod store;

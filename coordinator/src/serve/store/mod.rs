@@ -16,6 +16,8 @@
 //!
 //! The store must not interpret definitions or run anything.
 
+pub mod sqlite;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -34,6 +36,10 @@ pub enum StoreError {
     /// The store's writer has stopped (the process is shutting down, or it failed before).
     #[error("the store is closed")]
     Closed,
+    /// A [`PageRequest::after`] that is not a key of this listing (the API answers
+    /// `InvalidToken`).
+    #[error("invalid page key: {0}")]
+    InvalidPageKey(String),
 }
 
 /// `STANDARD` or `EXPRESS`.
@@ -231,6 +237,11 @@ pub struct MapRunRecord {
 }
 
 /// One change. Units of writes are applied in order; see the module's documentation.
+///
+/// Updates and deletes of something that does not exist change nothing (the API checks
+/// existence first; an update racing a delete is then the update ordered before it). A write
+/// that needs something missing (a version of a deleted state machine, events of an unknown
+/// execution) fails its unit with [`StoreError::Database`].
 #[derive(Debug, Clone)]
 pub enum Write {
     /// Keeps a definition text under its SHA-256 (hex); a no-op when present.
@@ -246,7 +257,8 @@ pub enum Write {
     DeleteStateMachine {
         arn: String,
     },
-    /// Creates a version; [`StoreError::Conflict`] if its ARN exists.
+    /// Creates a version; [`StoreError::Conflict`] if its ARN, or its number for the state
+    /// machine, exists.
     CreateVersion(VersionRecord),
     DeleteVersion {
         arn: String,
@@ -266,7 +278,9 @@ pub enum Write {
         resource_arn: String,
         keys: Vec<String>,
     },
-    /// Creates an execution; [`StoreError::Conflict`] if its ARN exists.
+    /// Creates an execution; [`StoreError::Conflict`] if its ARN exists. Its definition must
+    /// be stored already (a `PutDefinition` earlier in the same unit will do): recovery needs
+    /// it.
     CreateExecution(ExecutionRecord),
     /// Records how an execution ended (or a change of status, such as a redrive).
     UpdateExecution {
@@ -278,14 +292,15 @@ pub enum Write {
         stop_date: Option<DateTime<Utc>>,
     },
     /// Appends history events (ids are assigned by the engine; an `(execution, id)` pair that
-    /// exists is a conflict).
+    /// exists is a conflict). The execution must exist.
     AppendEvents(Vec<EventRecord>),
-    /// Creates or replaces a Map Run.
+    /// Creates or replaces a Map Run. Its parent execution must exist.
     PutMapRun(MapRunRecord),
 }
 
 /// A page of a listing. `after` is the sort key of the last row of the previous page (taken
-/// from a `nextToken` by the API); `limit` is at most 1,000.
+/// from a `nextToken` by the API: the [`Page::next`] of that page, opaque text); `limit` is
+/// AWS's `maxResults`: 0 means the default of 100, and more than 1,000 is taken as 1,000.
 #[derive(Debug, Clone, Default)]
 pub struct PageRequest {
     pub after: Option<String>,
@@ -341,10 +356,12 @@ pub trait Store: Send + Sync + 'static {
         filter: &ExecutionFilter,
         page: &PageRequest,
     ) -> Result<Page<ExecutionRecord>, StoreError>;
-    /// Every execution still `RUNNING`: what a restarted server resumes.
+    /// Every execution still `RUNNING`, oldest first: what a restarted server resumes.
     fn running_executions(&self) -> Result<Vec<ExecutionRecord>, StoreError>;
-    /// Events of an execution with ids after `after` (ascending) or before `before`
-    /// (descending when `reverse`), at most `limit`.
+    /// At most `limit` events of an execution: when not `reverse`, ascending by id, with ids
+    /// greater than `from` (all from the first when `None`); when `reverse`, descending, with
+    /// ids less than `from` (from the last when `None`). `from` is exclusive both ways: pass
+    /// the id of the last event of the previous page. An unknown execution has no events.
     fn events(
         &self,
         execution_arn: &str,

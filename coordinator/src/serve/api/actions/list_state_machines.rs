@@ -1,0 +1,31 @@
+//! ListStateMachines: every state machine, by name, a page at a time.
+
+use serde_json::{Map, Value, json};
+
+use crate::serve::api::error::ApiError;
+use crate::serve::api::request::Request;
+use crate::serve::api::{Ctx, epoch, page};
+
+const LISTING: &str = "ListStateMachines";
+
+pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
+    let max = r.integer("maxResults", 0, 1000)?;
+    let token = r.string("nextToken", 1, 1024)?;
+    r.finish()?;
+    let request = page::request(LISTING, token.as_deref(), max)?;
+    let found = ctx.store.list_state_machines(&request)?;
+    let items: Vec<Value> = found
+        .items
+        .iter()
+        .map(|m| {
+            json!({"stateMachineArn": m.arn, "name": m.name, "type": m.machine_type.as_str(),
+                   "creationDate": epoch(m.creation_date)})
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("stateMachines".into(), Value::Array(items));
+    if let Some(next) = found.next {
+        out.insert("nextToken".into(), Value::from(page::token(LISTING, &next)));
+    }
+    Ok(Value::Object(out))
+}

@@ -1,0 +1,267 @@
+//! The HTTP/1.1 listener of `dmap serve` (hyper): `POST /` carries the Step Functions API
+//! (AWS JSON 1.0), `GET /healthz` answers `ok`, `GET /metrics` the Prometheus text.
+//!
+//! Options → [`Server`] → [`Handle`]: [`Server::bind`] binds the address it is given (the
+//! caller decides; tests bind 127.0.0.1:0), [`Server::start`] serves, and
+//! [`Handle::shutdown`] stops accepting, lets the requests in flight finish, and returns.
+//!
+//! Per request: the body is read up to [`Options::body_limit`] (AWS's largest member, a
+//! definition, is 1 MiB), then the [`Authenticator`] (if any) sees the request, then the
+//! target selects the action and `api::dispatch` answers. Any `Content-Type` is accepted:
+//! SDKs send `application/x-amz-json-1.0`, and the body is read as JSON whatever it says.
+//! This module must not interpret requests beyond that.
+
+pub mod metrics;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
+
+use self::metrics::Metrics;
+use super::api::{self, Action, ApiError, Ctx};
+
+/// The `Content-Type` of the API's answers.
+pub const JSON_1_0: &str = "application/x-amz-json-1.0";
+
+/// Definitions are at most 1 MiB of characters; in a JSON string each `"` or `\` doubles and
+/// a non-ASCII character takes up to 3 bytes, so a limit at 1 MiB would refuse definitions
+/// AWS takes. 3 MiB + 64 KiB admits every 1 MiB definition of ordinary text; anything larger
+/// is refused before it is parsed.
+pub const DEFAULT_BODY_LIMIT: usize = (3 << 20) + (64 << 10);
+
+/// Checks a request before any action sees it (SigV4 off loopback). Errors are answered as
+/// they are (AWS's `IncompleteSignature`, `InvalidSignatureException`, …).
+pub trait Authenticator: Send + Sync + 'static {
+    fn verify(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError>;
+}
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub listen: SocketAddr,
+    pub body_limit: usize,
+}
+
+impl Options {
+    pub fn new(listen: SocketAddr) -> Self {
+        Options { listen, body_limit: DEFAULT_BODY_LIMIT }
+    }
+}
+
+/// What every connection shares.
+struct Shared {
+    ctx: Ctx,
+    metrics: Arc<Metrics>,
+    auth: Option<Arc<dyn Authenticator>>,
+    body_limit: usize,
+}
+
+/// A bound, not yet serving, listener.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("listener", &self.listener).finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Binds `options.listen`.
+    pub async fn bind(
+        options: &Options,
+        ctx: Ctx,
+        metrics: Arc<Metrics>,
+        auth: Option<Arc<dyn Authenticator>>,
+    ) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(options.listen).await?;
+        let shared = Arc::new(Shared { ctx, metrics, auth, body_limit: options.body_limit });
+        Ok(Server { listener, shared })
+    }
+
+    /// The bound address (the port chosen when the options said 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the handle is shut down.
+    pub fn start(self) -> std::io::Result<Handle> {
+        let addr = self.listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept(self.listener, self.shared, stopped));
+        Ok(Handle { addr, stop, task })
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Handle {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Handle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, finishes the requests in flight (idle keep-alive connections close),
+    /// and returns when every connection is closed.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    connections.spawn(connection(stream, peer, shared.clone(), stopped.clone()));
+                }
+                Err(e) => {
+                    // Typically out of file descriptors: retrying at once would spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            },
+            // Reaps finished connections so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = stopped.changed() => break,
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
+    // Many small requests per connection: Nagle's delay would add 40 ms to each answer.
+    let _ = stream.set_nodelay(true);
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let shared = shared.clone();
+        async move { Ok::<_, Infallible>(respond(&shared, request).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stopped.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(%peer, error = %e, "connection closed with an error");
+    }
+}
+
+async fn respond(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    match (request.method(), path) {
+        (&Method::POST, "/") => api_request(shared, request).await,
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n".into()),
+        (&Method::GET, "/metrics") => {
+            let mut r = text(StatusCode::OK, shared.metrics.render());
+            r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(worker::ops::metrics::CONTENT_TYPE));
+            r
+        }
+        (_, "/") => not_allowed("POST"),
+        (_, "/healthz" | "/metrics") => not_allowed("GET"),
+        _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
+    }
+}
+
+async fn api_request(shared: &Shared, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let parsed = Action::parse(target.as_deref());
+    let action = parsed.as_ref().ok().copied();
+    let answer = async {
+        let bytes = read_body(&parts.headers, body, shared.body_limit).await?;
+        // Authentication comes before the target is looked at: an unsigned request learns
+        // nothing, not even which actions exist.
+        if let Some(auth) = &shared.auth {
+            auth.verify(&parts.method, &parts.uri, &parts.headers, &bytes)?;
+        }
+        api::dispatch(&shared.ctx, parsed?, &bytes).await
+    }
+    .await;
+    let elapsed = started.elapsed();
+    let name = action.map_or("-", Action::name);
+    match answer {
+        Ok(value) => {
+            shared.metrics.observe(action, "OK", elapsed);
+            tracing::debug!(action = name, micros = elapsed.as_micros() as u64, "answered");
+            json(StatusCode::OK, value.to_string())
+        }
+        Err(e) => {
+            shared.metrics.observe(action, e.code, elapsed);
+            if e.status >= 500 {
+                tracing::warn!(action = name, code = e.code, message = %e.message, "failed");
+            } else {
+                tracing::debug!(action = name, code = e.code, message = %e.message, "refused");
+            }
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            let mut r = json(status, e.body().to_string());
+            if let Ok(v) = HeaderValue::from_str(e.code) {
+                r.headers_mut().insert("x-amzn-errortype", v);
+            }
+            r
+        }
+    }
+}
+
+/// The body, at most `limit` bytes (a declared length over the limit is refused before
+/// reading).
+async fn read_body(headers: &HeaderMap, body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::too_large(limit));
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::too_large(limit)),
+        Err(e) => Err(ApiError::serialization(format!("The request body could not be read: {e}"))),
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    let headers = r.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_1_0));
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    r
+}
+
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+fn not_allowed(allow: &'static str) -> Response<Full<Bytes>> {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n".into());
+    r.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    r
+}

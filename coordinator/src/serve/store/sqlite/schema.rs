@@ -1,0 +1,229 @@
+//! The SQLite schema of the store, its version, and how every connection is opened (WAL,
+//! `synchronous=FULL`, foreign keys).
+//!
+//! It owns the table and index definitions and nothing else: no reads, no writes of records.
+//!
+//! Times are integers: microseconds since the Unix epoch (exact round trips of what the engine
+//! records; AWS reports milliseconds). Execution ARNs are long and repeated in every history
+//! event, so events refer to their execution by the execution's integer row id.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+/// The schema this build writes. A database with a newer version is refused (a newer build
+/// wrote it, and this one could lose what it does not know about).
+pub const VERSION: i64 = 1;
+
+/// How long a connection waits for a lock held by another one (the writer's checkpoint, or a
+/// second process opening the same directory) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Version 1. Indexes serve each listing in its order without a sort:
+/// executions newest first by state machine, version, alias, Map Run and status; events by
+/// (execution, id); Map Runs newest first by execution; versions newest first and aliases by
+/// name per state machine; state machines by name.
+const SCHEMA_V1: &str = "
+CREATE TABLE definitions (
+    hash TEXT PRIMARY KEY,
+    text TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE state_machines (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    description TEXT,
+    logging_configuration TEXT,
+    tracing_configuration TEXT,
+    encryption_configuration TEXT,
+    creation_date INTEGER NOT NULL,
+    revision_id TEXT NOT NULL,
+    next_version INTEGER NOT NULL
+);
+CREATE INDEX state_machines_by_name ON state_machines (name, arn);
+
+CREATE TABLE versions (
+    arn TEXT PRIMARY KEY,
+    state_machine_arn TEXT NOT NULL REFERENCES state_machines (arn) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    definition TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    description TEXT,
+    logging_configuration TEXT,
+    tracing_configuration TEXT,
+    encryption_configuration TEXT,
+    revision_id TEXT NOT NULL,
+    creation_date INTEGER NOT NULL,
+    UNIQUE (state_machine_arn, version)
+);
+
+CREATE TABLE aliases (
+    arn TEXT PRIMARY KEY,
+    state_machine_arn TEXT NOT NULL REFERENCES state_machines (arn) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    description TEXT,
+    routing TEXT NOT NULL,
+    creation_date INTEGER NOT NULL,
+    update_date INTEGER,
+    UNIQUE (state_machine_arn, name)
+);
+
+-- The row id keeps the order in which a key was first added: an upsert keeps it.
+CREATE TABLE tags (
+    resource_arn TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    UNIQUE (resource_arn, key)
+);
+
+CREATE TABLE executions (
+    id INTEGER PRIMARY KEY,
+    arn TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    state_machine_arn TEXT NOT NULL,
+    version_arn TEXT,
+    alias_arn TEXT,
+    type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    start_date INTEGER NOT NULL,
+    stop_date INTEGER,
+    -- Recovery after a crash needs the definition an execution runs: it must be stored first.
+    definition_hash TEXT NOT NULL REFERENCES definitions (hash),
+    role_arn TEXT NOT NULL,
+    trace_header TEXT,
+    map_run_arn TEXT,
+    item_count INTEGER,
+    redrive_count INTEGER NOT NULL,
+    redrive_date INTEGER
+);
+CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
+CREATE INDEX executions_by_machine_status
+    ON executions (state_machine_arn, status, start_date, arn);
+CREATE INDEX executions_by_version ON executions (version_arn, start_date, arn)
+    WHERE version_arn IS NOT NULL;
+CREATE INDEX executions_by_alias ON executions (alias_arn, start_date, arn)
+    WHERE alias_arn IS NOT NULL;
+CREATE INDEX executions_by_map_run ON executions (map_run_arn, start_date, arn)
+    WHERE map_run_arn IS NOT NULL;
+CREATE INDEX executions_by_status ON executions (status, start_date, arn);
+
+CREATE TABLE events (
+    execution INTEGER NOT NULL REFERENCES executions (id),
+    id INTEGER NOT NULL,
+    previous_event_id INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    details TEXT,
+    key TEXT,
+    PRIMARY KEY (execution, id)
+) WITHOUT ROWID;
+
+CREATE TABLE map_runs (
+    arn TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL REFERENCES executions (arn),
+    state_machine_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_date INTEGER NOT NULL,
+    stop_date INTEGER,
+    max_concurrency INTEGER NOT NULL,
+    tolerated_failure_percentage REAL NOT NULL,
+    tolerated_failure_count INTEGER NOT NULL,
+    items_pending INTEGER NOT NULL,
+    items_running INTEGER NOT NULL,
+    items_succeeded INTEGER NOT NULL,
+    items_failed INTEGER NOT NULL,
+    items_timed_out INTEGER NOT NULL,
+    items_aborted INTEGER NOT NULL,
+    items_total INTEGER NOT NULL,
+    items_results_written INTEGER NOT NULL,
+    executions_pending INTEGER NOT NULL,
+    executions_running INTEGER NOT NULL,
+    executions_succeeded INTEGER NOT NULL,
+    executions_failed INTEGER NOT NULL,
+    executions_timed_out INTEGER NOT NULL,
+    executions_aborted INTEGER NOT NULL,
+    executions_total INTEGER NOT NULL,
+    executions_results_written INTEGER NOT NULL,
+    redrive_count INTEGER NOT NULL
+);
+CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, start_date, arn);
+";
+
+/// Why the schema cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database has schema version {found}, newer than this build's {VERSION}: \
+         it was written by a newer dmap; run that one, or start with another --data directory"
+    )]
+    Newer { found: i64 },
+    #[error("journal_mode is {0}, not wal (the file system may not support WAL's shared memory)")]
+    NotWal(String),
+}
+
+/// Opens the connection that writes, creating the database and its schema when new, and
+/// checks the schema version.
+pub fn open_writer(path: &Path) -> Result<Connection, SchemaError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(SchemaError::NotWal(mode));
+    }
+    // FULL: every commit syncs the log, so what a waiter was told is durable survives a power
+    // loss too; group commit pays one sync for a whole group.
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    migrate(&conn)?;
+    Ok(conn)
+}
+
+/// Opens a connection that only reads. WAL lets it read the last committed state while the
+/// writer writes.
+pub fn open_reader(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    Ok(conn)
+}
+
+/// Creates the schema in a new database; refuses one newer than [`VERSION`].
+fn migrate(conn: &Connection) -> Result<(), SchemaError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        conn.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+        let found: Option<i64> =
+            conn.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0)).optional()?.flatten();
+        match found {
+            None => {
+                conn.execute_batch(SCHEMA_V1)?;
+                conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [VERSION])?;
+                Ok(())
+            }
+            Some(found) if found > VERSION => Err(SchemaError::Newer { found }),
+            // Version 1 is the first: nothing older to upgrade yet.
+            Some(_) => Ok(()),
+        }
+    })();
+    match result {
+        Ok(()) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(())
+        }
+        Err(error) => {
+            conn.execute_batch("ROLLBACK")?;
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The writer thread: the one connection that writes, and group commit.
+//!
+//! Units arrive over a bounded channel in submission order. The writer blocks for the first
+//! unit, then takes every unit already queued (up to [`GROUP_CAP`]) and writes them in one
+//! transaction, each inside its own savepoint: a unit that fails (a [`StoreError::Conflict`])
+//! is rolled back alone, and the others commit. One `COMMIT`, hence one sync of the log, makes
+//! the whole group durable; only then are its waiters told. While a group is being written,
+//! the next one queues, so the cost of a sync is shared by every unit that arrived during it.
+//!
+//! It must not read for the API: readers have their own connections.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::super::{StoreError, Write};
+use super::apply::{ApplyError, apply};
+use super::metrics::Stats;
+
+/// How many units may wait for the writer. A sender blocks when it is full (backpressure:
+/// memory stays bounded). At 10 events of ~300 bytes per unit that is ~200 MB at most, and
+/// the writer takes [`GROUP_CAP`] units per transaction, so a full queue drains in a few
+/// groups; an async caller is blocked only while the disk is that far behind.
+pub const QUEUE_CAPACITY: usize = 65_536;
+
+/// The most units in one transaction, so that a group's waiters are not held back by an
+/// arbitrarily long transaction and the log does not grow without a commit.
+pub const GROUP_CAP: usize = 4_096;
+
+/// What goes to the writer.
+pub enum Message {
+    Unit(Unit),
+    /// Commit what was queued before, then stop (units queued after it fail with `Closed`).
+    Stop,
+}
+
+/// One unit and, for [`Store::commit`](super::super::Store::commit), who waits for it.
+pub struct Unit {
+    pub writes: Vec<Write>,
+    pub done: Option<oneshot::Sender<Result<(), StoreError>>>,
+}
+
+/// Starts the writer thread on `conn`.
+pub fn spawn(
+    conn: Connection,
+    path: &Path,
+    stats: Arc<Stats>,
+) -> std::io::Result<(SyncSender<Message>, JoinHandle<()>)> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE_CAPACITY);
+    let writer = Writer::new(conn, path, stats);
+    let handle =
+        std::thread::Builder::new().name("dmap-store-writer".to_owned()).spawn(move || writer.run(receiver))?;
+    Ok((sender, handle))
+}
+
+/// The writer's state; its own thread runs it (tests call [`Writer::write`] directly to make
+/// a group of their choice).
+pub(super) struct Writer {
+    conn: Connection,
+    path: String,
+    stats: Arc<Stats>,
+}
+
+impl Writer {
+    pub(super) fn new(conn: Connection, path: &Path, stats: Arc<Stats>) -> Writer {
+        Writer { conn, path: path.display().to_string(), stats }
+    }
+
+    fn run(self, receiver: Receiver<Message>) {
+        let mut group = Vec::with_capacity(GROUP_CAP);
+        let mut stopping = false;
+        while !stopping {
+            // Every sender gone (the store dropped without `close`): nothing more can come.
+            let Ok(first) = receiver.recv() else { break };
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                match message {
+                    Message::Unit(unit) => group.push(unit),
+                    Message::Stop => {
+                        stopping = true;
+                        break;
+                    }
+                }
+                if group.len() < GROUP_CAP {
+                    // Empty or disconnected: the group is what came so far.
+                    next = receiver.try_recv().ok();
+                }
+            }
+            if !group.is_empty() {
+                self.write(&mut group);
+            }
+        }
+        refuse_the_rest(&receiver);
+    }
+
+    /// Writes one group and tells its waiters.
+    pub(super) fn write(&self, group: &mut Vec<Unit>) {
+        let started = Instant::now();
+        let results = match self.transaction(group) {
+            Ok(results) => {
+                self.stats.record(group.len(), started.elapsed());
+                results
+            }
+            Err(error) => {
+                tracing::error!(store = %self.path, %error, units = group.len(), "a group commit failed");
+                group.iter().map(|_| Err(self.database(error.to_string().into()))).collect()
+            }
+        };
+        for (unit, result) in group.drain(..).zip(results) {
+            match unit.done {
+                // The waiter may have gone (its request was cancelled): nothing to tell then.
+                Some(done) => drop(done.send(result)),
+                None => {
+                    if let Err(error) = result {
+                        tracing::error!(store = %self.path, %error, "a submitted unit was not written");
+                    }
+                }
+            }
+        }
+    }
+
+    /// One transaction for the group, one savepoint per unit. The outer error means the whole
+    /// group is lost (rolled back); the inner results are per unit.
+    fn transaction(&self, group: &[Unit]) -> rusqlite::Result<Vec<Result<(), StoreError>>> {
+        let conn = &self.conn;
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        let result = (|| {
+            let mut savepoint = conn.prepare_cached("SAVEPOINT unit")?;
+            let mut release = conn.prepare_cached("RELEASE unit")?;
+            let mut rollback = conn.prepare_cached("ROLLBACK TO unit")?;
+            let mut results = Vec::with_capacity(group.len());
+            for unit in group {
+                savepoint.execute([])?;
+                match unit.writes.iter().try_for_each(|write| apply(conn, write)) {
+                    Ok(()) => {
+                        release.execute([])?;
+                        results.push(Ok(()));
+                    }
+                    Err(error) => {
+                        // Fails (and fails the group) when SQLite rolled the whole transaction
+                        // back itself, as it does on a full disk or an I/O error.
+                        rollback.execute([])?;
+                        release.execute([])?;
+                        results.push(Err(self.unit_error(error)));
+                    }
+                }
+            }
+            conn.prepare_cached("COMMIT")?.execute([])?;
+            Ok(results)
+        })();
+        if result.is_err()
+            && !conn.is_autocommit()
+            && let Err(error) = conn.execute_batch("ROLLBACK")
+        {
+            tracing::error!(store = %self.path, %error, "rolling back a failed group failed");
+        }
+        result
+    }
+
+    fn unit_error(&self, error: ApplyError) -> StoreError {
+        match error {
+            ApplyError::Conflict(key) => StoreError::Conflict(key),
+            error => self.database(Box::new(error)),
+        }
+    }
+
+    fn database(&self, source: Box<dyn std::error::Error + Send + Sync>) -> StoreError {
+        StoreError::Database { path: self.path.clone(), source }
+    }
+}
+
+/// Units that came after `Stop`: their waiters hear `Closed`, and submitted ones are counted
+/// in the log, since nobody else will learn they were dropped.
+fn refuse_the_rest(receiver: &Receiver<Message>) {
+    let mut dropped = 0usize;
+    while let Ok(message) = receiver.try_recv() {
+        if let Message::Unit(unit) = message {
+            match unit.done {
+                Some(done) => drop(done.send(Err(StoreError::Closed))),
+                None => dropped += 1,
+            }
+        }
+    }
+    if dropped > 0 {
+        tracing::error!(units = dropped, "units submitted after the store was closed were dropped");
+    }
+}
