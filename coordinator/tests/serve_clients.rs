@@ -63,6 +63,11 @@ def pages(call, key, **kwargs):
         if not token:
             return out
 
+def paged_at_most(paged, max_results, what):
+    """AWS: maxResults is an upper limit per page, and a nextToken means more to come."""
+    assert len(paged) >= 2, f"{what}: one page ({paged}) where maxResults={max_results} must split them"
+    assert all(0 < len(p) <= max_results for p in paged), f"{what}: page sizes {[len(p) for p in paged]}"
+
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 FAIL = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "it broke"}}}
 WAIT_LONG = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
