@@ -3,6 +3,7 @@
 mod input;
 mod output;
 mod run;
+mod serve;
 mod signals;
 mod validate;
 
@@ -25,6 +26,9 @@ enum Command {
     /// Run one execution and print its output (exit 0) or its error (exit 1); Map Runs run
     /// in-process, or on `dmap-worker` processes with `--nats URL`.
     Run(Box<run::Args>),
+    /// Serve the Step Functions API (AWS JSON 1.0) for SDKs and the AWS CLI, with durable
+    /// executions.
+    Serve(Box<serve::Args>),
     /// Run golden test cases (files or directories of case files).
     Test {
         /// Case files or directories holding them.
@@ -55,7 +59,8 @@ pub fn main() -> i32 {
     let starts_processes = match &cli.command {
         Command::Run(a) => a.has_functions(),
         Command::Test { .. } => true,
-        Command::Validate(_) => false,
+        // The server stops on SIGTERM/SIGINT itself, after finishing what is in flight.
+        Command::Validate(_) | Command::Serve(_) => false,
     };
     if starts_processes && let Err(e) = signals::install() {
         eprintln!("dmap: cannot listen for signals: {e}");
@@ -64,6 +69,7 @@ pub fn main() -> i32 {
     let code = match cli.command {
         Command::Validate(a) => validate::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Serve(a) => serve::run(&a),
         Command::Test { paths, json, known_failures } => {
             let known_failures =
                 match known_failures.map(|p| crate::test_cmd::known::KnownFailures::load(&p)).transpose() {
