@@ -79,5 +79,5 @@ PASS_WAIT = {"StartAt": "P", "States": {
 
 /// Runs a boto3 snippet after [`COMMON`] against `s`.
 pub fn check(s: &Serve, code: &str) -> String {
-    s.python(&format!("{COMMON}\n{code}"))
+    s.python_after(COMMON, code)
 }

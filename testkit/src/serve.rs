@@ -159,7 +159,13 @@ impl Serve {
     /// `error_of`, `wait_done`, `history`) and returns its stdout. A failing snippet fails the
     /// test with its stderr and the server's log.
     pub fn python(&self, code: &str) -> String {
-        let program = format!("{PRELUDE}\n{code}");
+        self.python_after("", code)
+    }
+
+    /// [`Serve::python`] with the suite's own definitions (`setup`) run before `code`; a
+    /// failure shows `code` only.
+    pub fn python_after(&self, setup: &str, code: &str) -> String {
+        let program = format!("{PRELUDE}\n{setup}\n{code}");
         let out = self.client(&moto_venv().join("bin/python")).arg("-c").arg(&program).output().expect("python");
         assert!(
             out.status.success(),
@@ -283,6 +289,8 @@ impl Serve {
             .arg("--data")
             .arg(self.data_dir())
             .args(&self.extra)
+            // The clients' region (see `env`), whatever the test runner's environment says.
+            .env("AWS_REGION", "us-east-1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("serve.log"))
             .stderr(log)
