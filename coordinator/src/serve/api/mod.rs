@@ -17,6 +17,7 @@ pub mod page;
 pub mod request;
 pub mod resolve;
 pub mod routing;
+pub mod start;
 pub mod tags;
 
 use std::sync::Arc;
@@ -138,6 +139,10 @@ actions! {
     DescribeStateMachineForExecution => describe_state_machine_for_execution,
     DescribeMapRun => describe_map_run,
     ListMapRuns => list_map_runs,
+    StartExecution => start_execution,
+    StartSyncExecution => start_sync_execution,
+    StopExecution => stop_execution,
+    UpdateMapRun => update_map_run,
 }
 
 impl Action {
