@@ -38,7 +38,7 @@ eq([e["type"] for e in h], [
 eq([e["id"] for e in h], list(range(1, 9)), "ids without gaps")
 eq([e["previousEventId"] for e in h], list(range(0, 8)), "previousEventIds")
 # The Wait kept its deadline: it left no sooner than 3 s after it was entered.
-assert h[4]["timestamp"] - h[3]["timestamp"] >= 2.99, (h[3]["timestamp"], h[4]["timestamp"])
+assert (h[4]["timestamp"] - h[3]["timestamp"]).total_seconds() >= 2.99, (h[3]["timestamp"], h[4]["timestamp"])
 "#,
     );
 }

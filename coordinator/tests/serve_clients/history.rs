@@ -24,7 +24,7 @@ eq([e["previousEventId"] for e in h], list(range(0, 8)), "previousEventIds")
 stamps = [e["timestamp"] for e in h]
 eq(stamps, sorted(stamps), "timestamps never go back")
 # The Wait state waited its Seconds (1) between entering and leaving.
-assert stamps[4] - stamps[3] >= 0.99, (stamps[3], stamps[4])
+assert (stamps[4] - stamps[3]).total_seconds() >= 0.99, (stamps[3], stamps[4])
 
 started = h[0]["executionStartedEventDetails"]
 eq((json.loads(started["input"]), started["roleArn"]), ({"x": 1}, ROLE), "executionStartedEventDetails")
