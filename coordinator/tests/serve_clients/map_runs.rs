@@ -36,6 +36,10 @@ eq((d["executionArn"], d["status"], d["maxConcurrency"]), (ex, "RUNNING", 1), "D
 sfn.update_map_run(mapRunArn=mr, maxConcurrency=6, toleratedFailureCount=2)
 d = sfn.describe_map_run(mapRunArn=mr)
 eq((d["maxConcurrency"], d["toleratedFailureCount"]), (6, 2), "DescribeMapRun after UpdateMapRun")
+sfn.update_map_run(mapRunArn=mr, toleratedFailurePercentage=50.0)
+d = sfn.describe_map_run(mapRunArn=mr)
+eq((d["maxConcurrency"], d["toleratedFailureCount"], d["toleratedFailurePercentage"]), (6, 2, 50.0),
+   "UpdateMapRun changes only what it names")
 
 done = wait_done(ex)
 eq(done["status"], "SUCCEEDED", "the execution")
@@ -58,6 +62,12 @@ for t in ("MapStateEntered", "MapRunStarted", "MapRunSucceeded", "MapStateExited
 eq(types.index("MapRunStarted") < types.index("MapRunSucceeded"), True, "MapRunStarted before MapRunSucceeded")
 started = [e for e in history(ex) if e["type"] == "MapRunStarted"][0]
 eq(started["mapRunStartedEventDetails"]["mapRunArn"], mr, "mapRunStartedEventDetails")
+
+# AWS: ListExecutions with a mapRunArn lists the Map Run's child workflow executions.
+children = [e for p in pages(sfn.list_executions, "executions", mapRunArn=mr) for e in p]
+eq(len(children), 6, "child executions of the Map Run")
+eq({c["status"] for c in children}, {"SUCCEEDED"}, "their status")
+eq({c.get("mapRunArn") for c in children}, {mr}, "their mapRunArn")
 "#,
     );
 }
