@@ -41,4 +41,14 @@ eq([e["previousEventId"] for e in h], list(range(0, 8)), "previousEventIds")
 assert (h[4]["timestamp"] - h[3]["timestamp"]).total_seconds() >= 2.99, (h[3]["timestamp"], h[4]["timestamp"])
 "#,
     );
+    // A graceful stop (SIGTERM) and start keep the finished execution as it was.
+    s.restart();
+    check(
+        &s,
+        r#"
+d = sfn.describe_execution(executionArn=f"{ARN}:execution:durable:d1")
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"x": 1, "p": "kept"}), "after a graceful restart")
+eq(len(history(f"{ARN}:execution:durable:d1")), 8, "the same history")
+"#,
+    );
 }
