@@ -79,6 +79,9 @@ pub enum StorageError {
 struct ConfigFile {
     #[serde(default)]
     buckets: BTreeMap<String, String>,
+    /// `dmap serve`'s table (access keys, read by `serve::auth`): one file configures both.
+    #[serde(default, rename = "serve")]
+    _serve: Option<toml::Table>,
 }
 
 impl Storage {
@@ -428,6 +431,8 @@ mod tests {
         assert_eq!(s.location("output").unwrap(), Location::Directory("/tmp/out".into()));
         assert_eq!(s.location("input").unwrap(), Location::Directory(dir.path().join("data")));
 
+        std::fs::write(&path, "[buckets]\ninput = \"data\"\n[[serve.access_keys]]\naccess_key_id = \"A\"\n").unwrap();
+        assert!(Storage::from_config(&path).is_ok(), "the [serve] table is dmap serve's, not an error");
         std::fs::write(&path, "[bucket]\ninput = \"data\"\n").unwrap();
         assert!(matches!(Storage::from_config(&path), Err(StorageError::ConfigParse { .. })));
         std::fs::write(&path, "[buckets]\ninput = 3\n").unwrap();

@@ -64,7 +64,7 @@ fn walk(
 }
 
 /// Resources that need a server outliving one command — nested executions, callbacks and
-/// activities — and come with `dmap serve`.
+/// activities. `dmap serve` is that server; it does not run them yet either.
 fn needs_serve(resource: &Resource) -> Option<String> {
     let what = match (&resource.target, resource.pattern) {
         (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
@@ -73,7 +73,7 @@ fn needs_serve(resource: &Resource) -> Option<String> {
         _ => return None,
     };
     Some(format!(
-        "the Task resource '{resource}' is {what}, which needs a server that outlives one command: it comes with `dmap serve`"
+        "the Task resource '{resource}' is {what}, which needs a server that outlives one command: `dmap serve` is that server, and does not run it yet"
     ))
 }
 

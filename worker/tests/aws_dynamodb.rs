@@ -28,6 +28,7 @@ fn task(resource: &str, input: Value) -> TaskRequest {
         heartbeat_seconds: None,
         credentials: None,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
+        call_id: 2,
     }
 }
 

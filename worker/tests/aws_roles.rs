@@ -21,6 +21,7 @@ fn caller_identity_task(credentials: Option<serde_json::Value>) -> TaskRequest {
         heartbeat_seconds: None,
         credentials,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:Orders:run-1".into(),
+        call_id: 2,
     }
 }
 

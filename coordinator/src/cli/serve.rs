@@ -11,8 +11,9 @@
 //! the start-up order only; what runs executions is `serve::engine`.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use shared::asl::{Diagnostic, StateMachine};
 use tokio::signal::unix::{SignalKind, signal};
@@ -20,9 +21,12 @@ use worker::integrations::Integrations;
 use worker::ops::logging::{LogArgs, LogFormat};
 
 use crate::serve::api::arn::Scope;
-use crate::serve::api::{Ctx, Executions, Support};
-use crate::serve::http::metrics::Metrics;
-use crate::serve::http::{Options, Server};
+use crate::serve::api::{Ctx, Support};
+use crate::serve::auth::{AccessKeys, Policy};
+use crate::serve::engine::{Engine, EngineOptions};
+use crate::serve::http::metrics::{Metrics, Snapshot};
+use crate::serve::http::{Authenticator, Options, Server};
+use crate::serve::setup::{self, HostOptions};
 use crate::serve::store::Store;
 use crate::serve::store::sqlite::Sqlite;
 
@@ -43,8 +47,15 @@ pub struct Args {
     /// SigV4 signatures the API accepts.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`):
-    /// executions started as `stateMachineArn#TestCase` return its mocked responses.
+    /// Where a bucket named in a definition lives: a local directory, `s3://bucket`, or an
+    /// S3-compatible endpoint `http(s)://host:port` (repeatable). Unmapped buckets are real S3.
+    #[arg(long = "bucket", value_name = "NAME=PATH_OR_URL")]
+    buckets: Vec<String>,
+    /// Lift AWS's 256 KiB limits on state outputs and child inputs.
+    #[arg(long)]
+    no_payload_limits: bool,
+    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`). Not
+    /// served yet: `dmap serve` refuses to start with it rather than run Tasks for real.
     #[arg(long, value_name = "FILE")]
     mock_config: Option<PathBuf>,
     /// Serve the API without authentication on a non-loopback address.
@@ -55,6 +66,9 @@ pub struct Args {
     region: String,
     #[command(flatten)]
     nats: worker::nats::connect::NatsArgs,
+    /// Stream replicas when dmap creates its streams (3 on a three-node NATS cluster).
+    #[arg(long, default_value_t = 1, env = "DMAP_NATS_REPLICAS", value_name = "N")]
+    nats_replicas: usize,
     /// Log line format: json (one object per line, the default for a server) or text.
     #[arg(long, value_enum, default_value_t = LogFormat::Json, env = "DMAP_LOG_FORMAT")]
     log_format: LogFormat,
@@ -63,27 +77,27 @@ pub struct Args {
     log_level: String,
 }
 
-impl Args {
-    /// The `--config` file, for the auth module's access keys.
-    pub fn config(&self) -> Option<&Path> {
-        self.config.as_deref()
-    }
-}
-
 /// Why `dmap serve` could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// Off loopback without keys or `--open` (the auth module's words).
+    #[error(transparent)]
+    Policy(#[from] crate::serve::auth::StartError),
+    #[error("--config: {0}")]
+    Keys(#[from] crate::serve::auth::KeysError),
     #[error(
-        "refusing to serve the API unauthenticated on {0}: add access keys to --config ([[serve.access_keys]]) or \
-         pass --open"
+        "--mock-config {0}: mocked test cases (stateMachineArn#TestCase) are not served by dmap serve yet; use \
+         `dmap run --mock-config` or `dmap test`"
     )]
-    Unauthenticated(SocketAddr),
-    #[error("--config {path}: {message}")]
-    Config { path: String, message: String },
+    MockConfig(PathBuf),
+    /// The functions file, the buckets or NATS.
     #[error("{0}")]
-    Functions(String),
+    Setup(String),
     #[error(transparent)]
     Store(#[from] crate::serve::store::StoreError),
+    /// Resuming the executions that were running.
+    #[error("resuming the executions that were running: {0}")]
+    Recover(#[from] crate::serve::engine::EngineError),
     #[error("cannot listen on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot start the async runtime: {0}")]
@@ -111,35 +125,110 @@ pub fn run(a: &Args) -> i32 {
 }
 
 async fn serve(a: &Args) -> Result<(), StartError> {
-    if !a.listen.ip().is_loopback() && !a.open && !has_access_keys(a.config())? {
-        return Err(StartError::Unauthenticated(a.listen));
+    if let Some(path) = &a.mock_config {
+        // Started without its mocks, the Tasks a user meant to mock would call out for real.
+        return Err(StartError::MockConfig(path.clone()));
     }
-    let integrations = Arc::new(match &a.functions {
-        Some(path) => Integrations::load(path, Some(shared::asl::eval::MAX_PAYLOAD_BYTES))
-            .map_err(|e| StartError::Functions(format!("--functions {}: {e}", path.display())))?,
-        None => Integrations::none(Some(shared::asl::eval::MAX_PAYLOAD_BYTES)),
-    });
-    let store: Arc<dyn Store> = Arc::new(Sqlite::open(&a.data)?);
-    let ctx = Ctx {
-        store: store.clone(),
-        executions: executions(a, store.clone()),
-        scope: Scope::new(a.region.clone()),
-        support: Some(Arc::new(BuildSupport { integrations, remote_children: a.nats.nats.is_some() })),
+    let keys = match &a.config {
+        Some(path) => AccessKeys::from_config(path)?,
+        None => None,
     };
+    let policy = Policy::decide(a.listen, keys, a.open, &a.region)?;
+    let host_options = HostOptions {
+        functions: a.functions.clone(),
+        config: a.config.clone(),
+        buckets: a.buckets.clone(),
+        nats: a.nats.clone(),
+        nats_replicas: a.nats_replicas,
+        no_payload_limits: a.no_payload_limits,
+    };
+    let setup = setup::build(&host_options).await.map_err(StartError::Setup)?;
+    let sqlite = Arc::new(Sqlite::open(&a.data)?);
+    let store: Arc<dyn Store> = sqlite.clone();
+    let scope = Scope::new(a.region.clone());
+    let engine = Engine::new(
+        store.clone(),
+        setup.host.clone(),
+        EngineOptions {
+            region: scope.region.clone(),
+            account: scope.account.clone(),
+            max_payload_bytes: setup.max_payload_bytes,
+        },
+    );
+    // Executions that were running when the server last stopped continue before any request
+    // is answered, so that a client never sees one of them stall.
+    let resumed = engine.recover()?;
     let metrics = Arc::new(Metrics::new());
+    register_metrics(&metrics, &engine, &sqlite);
+    let ctx = Ctx {
+        store,
+        executions: Arc::new(engine),
+        scope,
+        support: Some(Arc::new(BuildSupport {
+            integrations: setup.integrations.clone(),
+            remote_children: setup.remote_children,
+        })),
+    };
+    let verifies = policy.verifies();
+    tracing::info!(policy = %policy, "authentication");
+    let auth: Option<Arc<dyn Authenticator>> = verifies.then(|| Arc::new(policy) as Arc<dyn Authenticator>);
     let options = Options::new(a.listen);
-    let server = Server::bind(&options, ctx, metrics, None)
+    let server = Server::bind(&options, ctx, metrics, auth)
         .await
         .map_err(|source| StartError::Listen { addr: a.listen, source })?;
     let handle = server.start().map_err(|source| StartError::Listen { addr: a.listen, source })?;
-    tracing::info!(address = %handle.addr(), data = %a.data.display(), "serving the Step Functions API");
+    tracing::info!(address = %handle.addr(), data = %a.data.display(), resumed, "serving the Step Functions API");
     eprintln!("dmap serve listening on http://{}", handle.addr());
     stopped().await;
     tracing::info!("stopping: finishing the requests in flight");
     handle.shutdown().await;
-    drop(store);
+    // Everything acknowledged is durable already; this commits what the engine submitted
+    // without waiting (history of executions still running, which replay would rebuild).
+    sqlite.close();
     worker::integrations::lambda::kill_all_processes();
     Ok(())
+}
+
+/// The engine's and the store's numbers on `/metrics`.
+fn register_metrics(metrics: &Metrics, engine: &Engine, sqlite: &Arc<Sqlite>) {
+    let e = engine.clone();
+    metrics.register(move |t| {
+        let c = e.counters();
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let ended = [
+            ("SUCCEEDED", load(&c.succeeded)),
+            ("FAILED", load(&c.failed)),
+            ("TIMED_OUT", load(&c.timed_out)),
+            ("ABORTED", load(&c.aborted)),
+        ];
+        t.counter("dmap_executions_started_total", "Executions started (Standard and Express).", &[], load(&c.started));
+        for (status, n) in ended {
+            t.counter("dmap_executions_ended_total", "Executions ended, by status.", &[("status", status)], n);
+        }
+        t.gauge("dmap_executions_running", "Executions running in this process.", &[], e.running() as f64);
+        t.counter(
+            "dmap_transitions_total",
+            "History events written (state transitions and task events).",
+            &[],
+            load(&c.events),
+        );
+        t.counter("dmap_executions_resumed_total", "Executions resumed after a restart.", &[], load(&c.resumed));
+    });
+    let s = sqlite.clone();
+    metrics.register(move |t| {
+        t.counter(
+            "dmap_store_groups_total",
+            "Groups committed by the store (one transaction and sync each).",
+            &[],
+            s.groups_committed(),
+        );
+        t.counter("dmap_store_units_total", "Units committed by the store.", &[], s.units_committed());
+    });
+    let s = sqlite.clone();
+    metrics.register_histogram("dmap_store_commit_seconds", "How long the store's group commits took.", move || {
+        let l = s.commit_latency();
+        Snapshot { buckets: l.buckets, count: l.count, sum: l.sum_seconds }
+    });
 }
 
 /// Resolves on SIGTERM or SIGINT (or at once when they cannot be listened for, so that the
@@ -155,17 +244,6 @@ async fn stopped() {
     }
 }
 
-/// Whether `--config` names access keys (`[[serve.access_keys]]` with at least one entry).
-/// The auth module reads and checks the keys themselves.
-fn has_access_keys(config: Option<&Path>) -> Result<bool, StartError> {
-    let Some(path) = config else { return Ok(false) };
-    let failed = |message: String| StartError::Config { path: path.display().to_string(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
-    let table: toml::Table = toml::from_str(&text).map_err(|e| failed(e.to_string()))?;
-    let keys = table.get("serve").and_then(|s| s.get("access_keys")).and_then(|k| k.as_array());
-    Ok(keys.is_some_and(|k| !k.is_empty()))
-}
-
 /// What this server can run: the Task resources its integrations serve.
 struct BuildSupport {
     integrations: Arc<Integrations>,
@@ -175,43 +253,5 @@ struct BuildSupport {
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
         crate::support::unsupported(machine, &self.integrations, self.remote_children)
-    }
-}
-
-/// What runs executions: the engine (`serve::engine`), which the lead's branch adds.
-fn executions(_a: &Args, _store: Arc<dyn Store>) -> Arc<dyn Executions> {
-    Arc::new(pending::NoEngine)
-}
-
-/// Until `serve::engine::Engine` is merged, the execution actions answer that the store is
-/// closed. MERGE: replace [`executions`] with the engine and delete this module.
-mod pending {
-    use chrono::{DateTime, Utc};
-    use futures::future::BoxFuture;
-
-    use crate::serve::api::Executions;
-    use crate::serve::engine::{EngineError, MapRunError, MapRunUpdate, StartSpec, Started, SyncOutcome};
-    use crate::serve::store::StoreError;
-
-    pub struct NoEngine;
-
-    impl Executions for NoEngine {
-        fn start(&self, _: StartSpec) -> BoxFuture<'_, Result<Started, EngineError>> {
-            Box::pin(async { Err(EngineError::Store(StoreError::Closed)) })
-        }
-        fn start_sync(&self, _: StartSpec) -> BoxFuture<'_, Result<SyncOutcome, EngineError>> {
-            Box::pin(async { Err(EngineError::Store(StoreError::Closed)) })
-        }
-        fn stop<'a>(
-            &'a self,
-            _: &'a str,
-            _: Option<String>,
-            _: Option<String>,
-        ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
-            Box::pin(async { Err(EngineError::Store(StoreError::Closed)) })
-        }
-        fn update_map_run(&self, arn: &str, _: MapRunUpdate) -> Result<(), MapRunError> {
-            Err(MapRunError::DoesNotExist(arn.to_string()))
-        }
     }
 }

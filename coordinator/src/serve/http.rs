@@ -30,6 +30,7 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use self::metrics::Metrics;
 use super::api::{self, Action, ApiError, Ctx};
+use super::auth::{AuthError, Policy};
 
 /// The `Content-Type` of the API's answers.
 pub const JSON_1_0: &str = "application/x-amz-json-1.0";
@@ -41,9 +42,37 @@ pub const JSON_1_0: &str = "application/x-amz-json-1.0";
 pub const DEFAULT_BODY_LIMIT: usize = (3 << 20) + (64 << 10);
 
 /// Checks a request before any action sees it (SigV4 off loopback). Errors are answered as
-/// they are (AWS's `IncompleteSignature`, `InvalidSignatureException`, …).
+/// they are (AWS's `IncompleteSignatureException`, `InvalidSignatureException`, …).
 pub trait Authenticator: Send + Sync + 'static {
+    /// Before the body is read: refuses what the headers alone condemn (no signature at all),
+    /// so that an unsigned request cannot make the server read a large body.
+    fn verify_headers(&self, _uri: &Uri, _headers: &HeaderMap) -> Result<(), ApiError> {
+        Ok(())
+    }
+    /// With the whole body: the signature.
     fn verify(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError>;
+}
+
+/// `dmap serve`'s start-time policy (loopback, open, or SigV4 against the configured keys).
+impl Authenticator for Policy {
+    fn verify_headers(&self, uri: &Uri, headers: &HeaderMap) -> Result<(), ApiError> {
+        self.check_headers(path_and_query(uri), header_pairs(headers)).map_err(refused)
+    }
+    fn verify(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+        self.check(method.as_str(), path_and_query(uri), header_pairs(headers), body).map_err(refused)
+    }
+}
+
+fn path_and_query(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+fn header_pairs(headers: &HeaderMap) -> impl Iterator<Item = (&str, &[u8])> {
+    headers.iter().map(|(name, value)| (name.as_str(), value.as_bytes()))
+}
+
+fn refused(e: AuthError) -> ApiError {
+    ApiError::with_status(e.code(), e.message(), e.status())
 }
 
 /// How to serve.
@@ -194,9 +223,12 @@ async fn api_request(shared: &Shared, request: Request<Incoming>) -> Response<Fu
     let parsed = Action::parse(target.as_deref());
     let action = parsed.as_ref().ok().copied();
     let answer = async {
-        let bytes = read_body(&parts.headers, body, shared.body_limit).await?;
         // Authentication comes before the target is looked at: an unsigned request learns
         // nothing, not even which actions exist.
+        if let Some(auth) = &shared.auth {
+            auth.verify_headers(&parts.uri, &parts.headers)?;
+        }
+        let bytes = read_body(&parts.headers, body, shared.body_limit).await?;
         if let Some(auth) = &shared.auth {
             auth.verify(&parts.method, &parts.uri, &parts.headers, &bytes)?;
         }

@@ -6,6 +6,8 @@
 //! `/metrics`), `auth` (SigV4 verification off loopback).
 
 pub mod api;
+pub mod auth;
 pub mod engine;
 pub mod http;
+pub mod setup;
 pub mod store;

@@ -117,6 +117,7 @@ mod tests {
             heartbeat_seconds: None,
             credentials: None,
             execution_arn: "arn:aws:states:us-east-1:111111111111:execution:sm:x".into(),
+            call_id: 2,
         }
     }
 

@@ -231,6 +231,7 @@ mod tests {
             heartbeat_seconds: None,
             credentials: None,
             execution_arn: "arn".into(),
+            call_id: 2,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod choice;
 pub mod diagnostic;
 pub mod error_name;
 pub mod eval;
+pub mod history;
 pub mod intrinsics;
 pub mod jsonata;
 pub mod model;

@@ -226,6 +226,7 @@ pub fn task(parameters: Value) -> TaskRequest {
         heartbeat_seconds: None,
         credentials: None,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".to_owned(),
+        call_id: 2,
     }
 }
 

@@ -76,6 +76,7 @@ pub fn request(resource: &str, input: Value) -> TaskRequest {
         heartbeat_seconds: None,
         credentials: None,
         execution_arn: EXECUTION_ARN.into(),
+        call_id: 2,
     }
 }
 

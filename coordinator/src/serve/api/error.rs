@@ -50,6 +50,11 @@ impl ApiError {
         Value::Object(m)
     }
 
+    /// An error decided elsewhere with its own code and status (authentication's refusals).
+    pub fn with_status(code: &'static str, message: impl Into<String>, status: u16) -> Self {
+        ApiError { status, ..Self::new(code, message) }
+    }
+
     // Protocol errors, raised before an action runs. AWS's front end (Coral) names them.
 
     /// An `X-Amz-Target` that names no action of this service.

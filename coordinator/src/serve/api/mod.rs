@@ -12,6 +12,7 @@ pub mod arn;
 pub mod config;
 pub mod definition;
 pub mod error;
+pub mod executions;
 pub mod history;
 pub mod page;
 pub mod request;

@@ -5,9 +5,21 @@
 //! It does not parse API requests or format API answers (`serve::api` does), and it reads the
 //! store only to recover.
 
-use chrono::{DateTime, Utc};
+mod host;
+mod journal;
+mod run;
 
-use super::store::{ExecutionRecord, MachineType};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use shared::asl::StateMachine;
+use shared::asl::eval::Host;
+
+use super::store::{ExecutionRecord, MachineType, Store};
+
+pub use run::Counters;
 
 /// What StartExecution/StartSyncExecution resolved: which definition runs, under which names.
 /// The API layer has checked the name, the input and the state machine's existence, and
@@ -84,4 +96,84 @@ pub enum MapRunError {
     /// AWS: ValidationException, reason CANNOT_UPDATE_COMPLETED_MAP_RUN.
     #[error("Cannot update a completed Map Run: '{0}'")]
     Completed(String),
+}
+
+/// What every execution of the server shares.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub region: String,
+    pub account: String,
+    /// The largest state output (AWS: 256 KiB); `None` lifts it.
+    pub max_payload_bytes: Option<usize>,
+}
+
+/// The executions of one server. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    /// The server's host: clock, timers, task integrations and Map Runs (in-process or NATS).
+    host: Arc<dyn Host>,
+    options: EngineOptions,
+    /// Parsed definitions by SHA-256: a state machine is parsed once, not per execution.
+    machines: Mutex<HashMap<String, Arc<StateMachine>>>,
+    running: Mutex<HashMap<String, Arc<run::Running>>>,
+    counters: Counters,
+}
+
+/// At most this many parsed definitions are kept; past it the cache starts again (a server
+/// with more distinct definitions than this in use parses some twice).
+const MAX_CACHED_MACHINES: usize = 4096;
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, host: Arc<dyn Host>, options: EngineOptions) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                store,
+                host,
+                options,
+                machines: Mutex::new(HashMap::new()),
+                running: Mutex::new(HashMap::new()),
+                counters: Counters::default(),
+            }),
+        }
+    }
+
+    /// Counts for `/metrics`.
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// Executions running in this process.
+    pub fn running(&self) -> usize {
+        self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// The parsed definition of `hash` (parsing `text` on first use).
+    fn machine(&self, hash: &str, text: &str, machine_type: MachineType) -> Result<Arc<StateMachine>, EngineError> {
+        let key = format!("{hash}:{}", machine_type.as_str());
+        if let Some(m) = self.inner.machines.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(m.clone());
+        }
+        let (mut machine, _) = shared::asl::parse_definition(text).map_err(|diags| {
+            EngineError::InvalidDefinition(diags.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+        })?;
+        machine.express = machine_type == MachineType::Express;
+        let machine = Arc::new(machine);
+        let mut cache = self.inner.machines.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= MAX_CACHED_MACHINES {
+            cache.clear();
+        }
+        cache.insert(key, machine.clone());
+        Ok(machine)
+    }
+}
+
+impl Counters {
+    fn bump(c: &AtomicU64) {
+        c.fetch_add(1, Ordering::Relaxed);
+    }
 }

@@ -67,12 +67,24 @@ impl Histogram {
 
 type Source = Box<dyn Fn(&mut MetricsText) + Send + Sync>;
 
+/// A histogram read at scrape time from numbers another part keeps: cumulative
+/// `(upper bound, count)` buckets, the count of every observation (`+Inf`) and their sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub buckets: Vec<(f64, u64)>,
+    pub count: u64,
+    pub sum: f64,
+}
+
+type SnapshotSource = (String, String, Box<dyn Fn() -> Snapshot + Send + Sync>);
+
 /// The registry. One per server; shared by `Arc`.
 pub struct Metrics {
     latency: BTreeMap<&'static str, Histogram>,
     requests: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     sources: Mutex<Vec<Source>>,
     histograms: Mutex<Vec<(String, String, Arc<Histogram>)>>,
+    snapshots: Mutex<Vec<SnapshotSource>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -89,6 +101,7 @@ impl Default for Metrics {
             requests: Mutex::new(BTreeMap::new()),
             sources: Mutex::new(Vec::new()),
             histograms: Mutex::new(Vec::new()),
+            snapshots: Mutex::new(Vec::new()),
         }
     }
 }
@@ -120,6 +133,12 @@ impl Metrics {
         h
     }
 
+    /// A histogram rendered as `name` from `read`, called on every scrape (e.g. the store's
+    /// commit latency, which the store's writer keeps).
+    pub fn register_histogram(&self, name: &str, help: &str, read: impl Fn() -> Snapshot + Send + Sync + 'static) {
+        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).push((name.into(), help.into(), Box::new(read)));
+    }
+
     /// The exposition text of one scrape.
     pub fn render(&self) -> String {
         let mut text = MetricsText::new();
@@ -146,6 +165,17 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} histogram");
             h.render(&mut out, name, "");
         }
+        for (name, help, read) in self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let s = read();
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} histogram");
+            for (bound, n) in &s.buckets {
+                let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "{name}_sum {}", s.sum);
+            let _ = writeln!(out, "{name}_count {}", s.count);
+        }
         out
     }
 }
@@ -162,6 +192,11 @@ mod tests {
         m.register(|t| t.gauge("dmap_executions", "Executions by status.", &[("status", "RUNNING")], 3.0));
         let commit = m.histogram("dmap_store_commit_seconds", "Store commit latency.", LATENCY_BUCKETS);
         commit.observe(Duration::from_millis(1));
+        m.register_histogram("dmap_store_group_seconds", "Group commit latency.", || Snapshot {
+            buckets: vec![(0.001, 2), (0.01, 3)],
+            count: 4,
+            sum: 0.5,
+        });
         let text = m.render();
         let has = |line: &str| text.lines().any(|l| l == line);
         assert!(has(r#"dmap_api_requests_total{action="ListStateMachines",code="OK"} 1"#), "{text}");
@@ -171,5 +206,8 @@ mod tests {
         assert!(has(r#"dmap_executions{status="RUNNING"} 3"#), "{text}");
         assert!(has(r#"dmap_store_commit_seconds_bucket{le="0.001"} 1"#), "{text}");
         assert!(has("# TYPE dmap_store_commit_seconds histogram"), "{text}");
+        assert!(has(r#"dmap_store_group_seconds_bucket{le="0.01"} 3"#), "{text}");
+        assert!(has(r#"dmap_store_group_seconds_bucket{le="+Inf"} 4"#), "{text}");
+        assert!(has("dmap_store_group_seconds_sum 0.5"), "{text}");
     }
 }

@@ -9,10 +9,13 @@
 //! breaks a uniqueness rule fails alone with [`StoreError::Conflict`], without failing the
 //! units committed beside it). Units are applied in submission order and committed in groups
 //! (group commit): one transaction and one sync of the log for every unit that arrived while
-//! the previous group was being written. [`Store::submit`] returns at once: the engine appends
-//! history without waiting, since a crash can only lose a suffix of what it submitted, which
-//! replay rebuilds. [`Store::commit`] waits for durability: the API answers only after what it
-//! acknowledges is on disk.
+//! the previous group was being written. [`Store::submit`] does not wait for durability: the
+//! engine appends history without waiting, since a crash can only lose a suffix of what it
+//! submitted, which replay rebuilds. [`Store::commit`] waits for durability: the API answers
+//! only after what it acknowledges is on disk. Both queue the unit before they return (so
+//! order is the order of the calls, and a dropped [`Commit`] still writes its unit); both
+//! block while the store's queue is full, which bounds memory and slows producers down to
+//! what the disk can take.
 //!
 //! The store must not interpret definitions or run anything.
 
@@ -334,9 +337,10 @@ pub type Commit = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send>>;
 /// (executions and Map Runs newest first, state machines and aliases by name, versions newest
 /// first, events by id).
 pub trait Store: Send + Sync + 'static {
-    /// Submits a unit and waits until it is durable.
+    /// Queues a unit; the future resolves once it is durable (or failed). Reads made after
+    /// that see it.
     fn commit(&self, unit: Vec<Write>) -> Commit;
-    /// Submits a unit without waiting; it is applied after every unit submitted before it.
+    /// Queues a unit without waiting for it; it is applied after every unit queued before it.
     /// A failure is logged (a conflict cannot happen for events the engine numbers itself).
     fn submit(&self, unit: Vec<Write>);
 

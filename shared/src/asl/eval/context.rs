@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::asl::bound::{Bound, HARD_MAX_BYTES};
+use crate::asl::history::{self, Event, Journal, Scope};
 use crate::asl::path::{Env, States};
 use crate::asl::timestamp;
 
@@ -44,6 +45,16 @@ pub(crate) struct Exec<'a> {
     /// The last block of 1,024 event ids at which an Express execution looked at the clock.
     clock_block: AtomicU64,
     execution_arn: OnceLock<String>,
+    /// The host's journal: where events go, and what replay reads (see
+    /// [`crate::asl::history`]).
+    pub journal: Option<&'a dyn Journal>,
+}
+
+/// An event as written: its id, and its time when a journal keeps it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recorded {
+    pub id: u64,
+    pub at: Option<DateTime<Utc>>,
 }
 
 impl<'a> Exec<'a> {
@@ -71,7 +82,8 @@ impl<'a> Exec<'a> {
             size: input_bound.size.saturating_add(names + 1024),
             depth: input_bound.depth.saturating_add(2).max(3),
         };
-        let start_time = host.now();
+        let journal = host.journal();
+        let start_time = journal.map_or_else(|| host.now(), |j| j.started_at());
         let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
         let history_limit = (!express).then_some(MAX_HISTORY_EVENTS);
         let execution_arn = OnceLock::new();
@@ -102,6 +114,49 @@ impl<'a> Exec<'a> {
             history_limit,
             clock_block: AtomicU64::new(0),
             execution_arn,
+            journal,
+        }
+    }
+
+    /// Writes an event of `scope` (with a journal), or counts it. `make` builds the event only
+    /// when a journal keeps it.
+    pub fn record<'e>(&self, scope: &Scope, make: impl FnOnce() -> Event<'e>) -> Recorded {
+        let key = self.journal.map(|_| scope.next_key());
+        self.record_keyed(scope, key.as_deref(), make)
+    }
+
+    /// [`Exec::record`] under a key taken beforehand with [`Exec::next_key`] (to look for a
+    /// recorded outcome first).
+    pub fn record_keyed<'e>(&self, scope: &Scope, key: Option<&str>, make: impl FnOnce() -> Event<'e>) -> Recorded {
+        match (self.journal, key) {
+            (Some(j), Some(key)) => {
+                let entry = j.record(key, scope.last(), make());
+                scope.set_last(entry);
+                if entry.id > self.events.load(Ordering::Relaxed) {
+                    self.events.store(entry.id, Ordering::Relaxed);
+                }
+                Recorded { id: entry.id, at: Some(entry.at) }
+            }
+            _ => Recorded { id: self.events(1), at: None },
+        }
+    }
+
+    /// The key the scope's next event takes, when a journal keeps events.
+    pub fn next_key(&self, scope: &Scope) -> Option<String> {
+        self.journal.map(|_| scope.next_key())
+    }
+
+    /// With a journal: how the call whose outcome event has `key` ended, if it was recorded.
+    pub fn replayed(&self, key: Option<&str>) -> Option<Result<Value, crate::asl::error_name::Failure>> {
+        self.journal.zip(key).and_then(|(j, k)| j.outcome(k))
+    }
+
+    /// A retry's jitter: from the host, or, with a journal, from the seed and the failure's
+    /// event id (so a replay waits as the first run did).
+    pub fn jitter_millis(&self, upper_bound_millis: u64, event_id: u64) -> u64 {
+        match self.journal {
+            Some(j) => history::mix(j.seed(), event_id, 1) % upper_bound_millis.saturating_add(1),
+            None => self.host.jitter_millis(upper_bound_millis),
         }
     }
 
@@ -261,6 +316,11 @@ pub(crate) struct StateEnv<'a> {
     pub entered: DateTime<Utc>,
     pub retry_count: Option<u64>,
     pub map_item: Option<&'a MapItem>,
+    /// The scope whose events this state writes, and the id of its entry event.
+    pub scope: &'a Scope,
+    pub entered_id: u64,
+    /// Draws of randomness so far (with a journal, randomness derives from the entry event).
+    draws: AtomicU64,
     state_part: OnceLock<Value>,
     map_part: OnceLock<Value>,
     whole: OnceLock<Value>,
@@ -273,6 +333,8 @@ impl<'a> StateEnv<'a> {
         state_name: &'a str,
         entered: DateTime<Utc>,
         retry_count: Option<u64>,
+        scope: &'a Scope,
+        entered_id: u64,
     ) -> Self {
         StateEnv {
             exec,
@@ -281,6 +343,9 @@ impl<'a> StateEnv<'a> {
             entered,
             retry_count,
             map_item: None,
+            scope,
+            entered_id,
+            draws: AtomicU64::new(0),
             state_part: OnceLock::new(),
             map_part: OnceLock::new(),
             whole: OnceLock::new(),
@@ -297,6 +362,10 @@ impl<'a> StateEnv<'a> {
             entered: self.entered,
             retry_count: self.retry_count,
             map_item: Some(item),
+            scope: self.scope,
+            entered_id: self.entered_id,
+            // Each item draws its own sequence (with a journal), as it would from the host.
+            draws: AtomicU64::new(((item.index as u64) + 1) << 32),
             state_part: self.state_part.clone(),
             map_part: OnceLock::new(),
             whole: OnceLock::new(),
@@ -348,11 +417,22 @@ impl Env for StateEnv<'_> {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        self.exec.host.now()
+        // With a journal, time is the recorded entry's: replay reads the same clock.
+        match self.exec.journal {
+            Some(_) => self.entered,
+            None => self.exec.host.now(),
+        }
     }
 
     fn random(&self) -> u64 {
-        self.exec.host.random()
+        match self.exec.journal {
+            Some(j) => {
+                let n = self.draws.load(Ordering::Relaxed);
+                self.draws.store(n + 1, Ordering::Relaxed);
+                history::mix(j.seed(), self.entered_id, n)
+            }
+            None => self.exec.host.random(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, RUNTIME};
+use crate::asl::history::Journal;
 use crate::asl::resource::Resource;
 
 use super::map_run::MapRunRequest;
@@ -31,6 +32,10 @@ pub struct TaskRequest {
     pub credentials: Option<Value>,
     /// Execution ARN of the caller, for integrations that report it.
     pub execution_arn: String,
+    /// The id of the call's `TaskScheduled` event: with [`Host::journal`], the same for the
+    /// same call after a restart, so `(execution_arn, call_id)` names one call of one
+    /// execution (a task token, an idempotency token).
+    pub call_id: u64,
 }
 
 /// What the engine needs from its environment.
@@ -81,4 +86,12 @@ pub trait Host: Send + Sync {
     /// entries. Parallel branches and inline Map iterations are part of their execution and
     /// end with it.
     fn execution_ended(&self, _execution_arn: &str) {}
+
+    /// The execution's history, when the host keeps one (`dmap serve`): the engine then
+    /// writes every event there, reads its clock and randomness from it and, after a restart,
+    /// replays what was recorded (see [`crate::asl::history`]). Hosts without one (`dmap run`,
+    /// Map Run children) only count events, for the ids AWS quotes in causes.
+    fn journal(&self) -> Option<&dyn Journal> {
+        None
+    }
 }

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::asl::error_name::Failure;
+use crate::asl::history::splitmix64;
 use crate::asl::model::{ItemReader, MapState, ReaderConfig, ReaderResource, State, WriterConfig};
 use crate::asl::path::{Env, Template};
 
@@ -33,6 +34,10 @@ pub struct MapRunRequest<'a> {
     pub selector: Option<ItemSelector<'a>>,
     /// The parent execution (names and ARNs of the Map Run and its children derive from it).
     pub parent: ExecutionOptions,
+    /// The Map Run's id when the engine chose it: with a journal, derived from the execution
+    /// and the `MapRunStarted` event's key, so that a restarted execution finds its Map Run
+    /// again. `None`: the host chooses.
+    pub map_run_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,6 +194,7 @@ pub(crate) fn resolve<'a>(
         writer,
         selector,
         parent: env.exec.options.clone(),
+        map_run_id: None,
     })
 }
 
@@ -201,10 +207,26 @@ fn resolve_reader(r: &ItemReader, eff: &Value, env: &StateEnv<'_>) -> Result<Res
     Ok(ResolvedReader { resource: r.resource, config: r.config.clone(), max_items, parameters })
 }
 
-/// SplitMix64's finaliser: spreads a counter into well-mixed 64-bit numbers.
-fn splitmix64(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
+/// A Map Run's label when the state has none: AWS generates one; dmap uses the state's name
+/// without the characters a label may not hold, cut to 40, so runs stay readable.
+pub fn generated_label(state_name: &str) -> String {
+    let cleaned: String = state_name
+        .chars()
+        .filter(|c| {
+            !(c.is_whitespace()
+                || "?*<>{}[]:;,\\|^~$#%&`\"/".contains(*c)
+                || (*c as u32) <= 0x1f
+                || (0x7f..=0x9f).contains(&(*c as u32)))
+        })
+        .take(40)
+        .collect();
+    if cleaned.is_empty() { "Map".into() } else { cleaned }
+}
+
+/// A Map Run's ARN, as AWS forms it: `…:mapRun:<stateMachine>/<label>:<mapRunId>`.
+pub fn map_run_arn(parent: &ExecutionOptions, label: &str, map_run_id: &str) -> String {
+    format!(
+        "arn:aws:states:{}:{}:mapRun:{}/{label}:{map_run_id}",
+        parent.region, parent.account, parent.state_machine_name
+    )
 }

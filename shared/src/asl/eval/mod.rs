@@ -110,7 +110,8 @@ pub async fn execute(machine: &StateMachine, input: Value, options: &ExecutionOp
         crate::asl::bound::Bound::UNKNOWN
     };
     let exec = context::Exec::new(host, options, kept, machine.timeout_seconds, machine.express, input_bound);
-    match run::run_machine(&exec, machine, input, input_bound, None).await {
+    let scope = crate::asl::history::Scope::root();
+    match run::run_machine(&exec, machine, input, input_bound, None, &scope).await {
         Ok(output) => Outcome { status: Status::Succeeded, output: Some(output), failure: None },
         Err(run::Halt::Failed(f)) => Outcome { status: Status::Failed, output: None, failure: Some(f) },
         Err(run::Halt::HistoryLimit) => Outcome {
@@ -149,6 +150,8 @@ pub fn execute_pure(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_history;
 #[cfg(test)]
 mod tests_jsonata;
 #[cfg(test)]

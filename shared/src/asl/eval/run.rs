@@ -9,6 +9,8 @@ use crate::asl::bound::{Bound, measure};
 use crate::asl::error_name::{Failure, QUERY_EVALUATION_ERROR, RUNTIME};
 use crate::asl::model::{State, StateId, StateKind, StateMachine};
 
+use crate::asl::history::{Event, Scope};
+
 use super::context::{Exec, Scoped, StateEnv, Vars};
 use super::handling::{Decision, decide};
 use super::{flow, io, states};
@@ -38,13 +40,14 @@ pub(crate) struct Step {
 }
 
 /// Runs a state machine from `StartAt` to its end. Variables assigned here live in a scope of
-/// their own that reads through to `parent`.
+/// their own that reads through to `parent`; events are written in `scope`.
 pub(crate) async fn run_machine<'a>(
     exec: &'a Exec<'a>,
     machine: &'a StateMachine,
     input: Value,
     input_bound: Bound,
     parent: Option<&'a Vars<'a>>,
+    scope: &'a Scope,
 ) -> Result<Value, Halt> {
     {
         let mut vars = Vars::child(parent);
@@ -54,7 +57,8 @@ pub(crate) async fn run_machine<'a>(
         loop {
             let state = &machine.states[current];
             let in_bound = bound;
-            let entered_id = exec.events(1);
+            let entered = exec.record(scope, || Event::StateEntered { state, input: &input });
+            let entered_id = entered.id;
             if exec.history_full(entered_id) {
                 return Err(Halt::HistoryLimit);
             }
@@ -63,15 +67,20 @@ pub(crate) async fn run_machine<'a>(
             }
             // Reading the clock costs as much as a small state; pure machines that never look
             // at the time (and have no deadline) do without it.
-            let now = if machine.reads_clock || exec.deadline.is_some() { exec.host.now() } else { exec.start_time };
+            // With a journal, time is the entry event's (replay reads the same clock).
+            let now = match entered.at {
+                Some(at) => at,
+                None if machine.reads_clock || exec.deadline.is_some() => exec.host.now(),
+                None => exec.start_time,
+            };
             if exec.timed_out(now) {
                 return Err(Halt::TimedOut);
             }
             let ran = match state.kind {
                 StateKind::Pass(_) | StateKind::Choice(_) | StateKind::Succeed | StateKind::Fail(_) => {
-                    run_pure_state(exec, state, input, &vars, now)
+                    run_pure_state(exec, state, input, &vars, now, scope, entered_id)
                 }
-                _ => run_waiting_state(exec, state, input, bound, &vars, now).await,
+                _ => run_waiting_state(exec, state, input, bound, &vars, now, scope, entered_id).await,
             };
             let step = match ran {
                 Ok(step) => step,
@@ -92,16 +101,23 @@ pub(crate) async fn run_machine<'a>(
                 io::check_bound(&state.name, "returned a result", m, max)?;
                 m
             };
-            if let Some(a) = step.assigned {
-                let b = if gathers {
-                    Bound::UNKNOWN
-                } else {
-                    state.growth.assign.apply(in_bound, exec.context_bound, vars.bound)
-                };
-                let b = if b.within(max) { b } else { measure_assigned(&state.name, &a, max)? };
+            let assigned_bound = match &step.assigned {
+                Some(a) => {
+                    let b = if gathers {
+                        Bound::UNKNOWN
+                    } else {
+                        state.growth.assign.apply(in_bound, exec.context_bound, vars.bound)
+                    };
+                    Some(if b.within(max) { b } else { measure_assigned(&state.name, a, max)? })
+                }
+                None => None,
+            };
+            let exited_id = exec
+                .record(scope, || Event::StateExited { state, output: &step.output, assigned: step.assigned.as_ref() })
+                .id;
+            if let (Some(a), Some(b)) = (step.assigned, assigned_bound) {
                 vars.assign(a, b);
             }
-            let exited_id = exec.events(1);
             // The event after the last exit may be ExecutionSucceeded; any other must fit.
             if exec.history_full(exited_id) {
                 return Err(Halt::HistoryLimit);
@@ -159,8 +175,10 @@ fn run_pure_state<'a>(
     raw: Value,
     vars: &'a Vars<'a>,
     entered: chrono::DateTime<chrono::Utc>,
+    scope: &'a Scope,
+    entered_id: u64,
 ) -> Result<Step, Halt> {
-    let env = StateEnv::new(exec, vars, &state.name, entered, None);
+    let env = StateEnv::new(exec, vars, &state.name, entered, None, scope, entered_id);
     match &state.kind {
         StateKind::Pass(p) => Ok(states::pass::run(state, p, raw, &env)?),
         StateKind::Succeed => {
@@ -177,6 +195,7 @@ fn run_pure_state<'a>(
 /// Wait, Task, Parallel and Map. Boxed: this is where the recursion Parallel/Map →
 /// run_machine → state is broken, so that machines of pure states (an inline Map's
 /// iterations) run without allocating a future.
+#[allow(clippy::too_many_arguments)]
 fn run_waiting_state<'a>(
     exec: &'a Exec<'a>,
     state: &'a State,
@@ -184,16 +203,27 @@ fn run_waiting_state<'a>(
     raw_bound: Bound,
     vars: &'a Vars<'a>,
     entered: chrono::DateTime<chrono::Utc>,
+    scope: &'a Scope,
+    entered_id: u64,
 ) -> BoxFuture<'a, Result<Step, Halt>> {
     Box::pin(async move {
+        let visit = Visit { entered, scope, entered_id };
         match &state.kind {
             StateKind::Wait(w) => {
-                let env = StateEnv::new(exec, vars, &state.name, entered, None);
+                let env = StateEnv::new(exec, vars, &state.name, entered, None, scope, entered_id);
                 states::wait::run(exec, state, w, raw, &env).await
             }
-            _ => with_handling(exec, state, raw, raw_bound, vars, entered).await,
+            _ => with_handling(exec, state, raw, raw_bound, vars, visit).await,
         }
     })
+}
+
+/// One visit of a state: when and by which event it was entered, in which scope.
+#[derive(Clone, Copy)]
+struct Visit<'a> {
+    entered: chrono::DateTime<chrono::Utc>,
+    scope: &'a Scope,
+    entered_id: u64,
 }
 
 /// Task, Parallel and Map: attempts, retried and caught as the state's Retry and Catch say.
@@ -203,8 +233,9 @@ async fn with_handling<'a>(
     mut raw: Value,
     raw_bound: Bound,
     vars: &'a Vars<'a>,
-    entered: chrono::DateTime<chrono::Utc>,
+    visit: Visit<'a>,
 ) -> Result<Step, Halt> {
+    let Visit { entered, scope, entered_id } = visit;
     // The raw input is needed after an attempt only to retry or to catch; and to place the
     // result when ResultPath is not `$`. When nothing needs it, an attempt may consume it.
     let keeps_raw = !state.retry.is_empty() || !state.catch.is_empty();
@@ -212,7 +243,7 @@ async fn with_handling<'a>(
     let mut attempts = vec![0u64; state.retry.len()];
     let mut retry_count = 0u64;
     loop {
-        let env = StateEnv::new(exec, vars, &state.name, entered, Some(retry_count));
+        let env = StateEnv::new(exec, vars, &state.name, entered, Some(retry_count), scope, entered_id);
         let outcome = match &state.kind {
             StateKind::Task(t) => states::task::attempt(exec, state, t, &raw, &env).await,
             StateKind::Parallel(p) => states::parallel::attempt(exec, state, p, &raw, raw_bound, &env).await,
@@ -237,10 +268,16 @@ async fn with_handling<'a>(
                 attempts[retrier] += 1;
                 retry_count += 1;
                 let delay = match jitter {
-                    crate::asl::model::JitterStrategy::Full => exec.host.jitter_millis(delay_millis),
+                    crate::asl::model::JitterStrategy::Full => exec.jitter_millis(delay_millis, scope.last()),
                     crate::asl::model::JitterStrategy::None => delay_millis,
                 };
-                let wake = super::time::after_millis(exec.host.now(), delay);
+                // With a journal the back-off runs from the failure event's time, so a replay
+                // wakes when the first run would have.
+                let failed_at = match exec.journal {
+                    Some(_) => scope.last_at().unwrap_or_else(|| exec.host.now()),
+                    None => exec.host.now(),
+                };
+                let wake = super::time::after_millis(failed_at, delay);
                 if exec.deadline.is_some_and(|d| wake >= d) {
                     if let Some(d) = exec.deadline {
                         exec.host.sleep_until(d).await;

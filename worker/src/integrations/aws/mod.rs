@@ -15,7 +15,7 @@ pub mod optimized;
 pub mod profile;
 pub mod protocol;
 pub mod sdk;
-mod sign;
+pub mod sign;
 mod transport;
 
 pub use api_types::{ApiError, ApiOutput};

@@ -55,6 +55,7 @@ fn call(host: &MockHost<Base>, execution: &str, state: &str) -> Result<Value, Fa
         heartbeat_seconds: None,
         credentials: None,
         execution_arn: execution.into(),
+        call_id: 2,
     };
     match pin!(host.invoke_task(request)).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(r) => r,

@@ -9,6 +9,8 @@
 //! It must not interpret what it stores: definitions, inputs and event details are text.
 
 mod apply;
+mod budget;
+mod lock;
 mod metrics;
 mod page;
 mod reads;
@@ -28,12 +30,13 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 pub use metrics::{CommitLatency, LATENCY_BOUNDS};
-pub use writer::{GROUP_CAP, QUEUE_CAPACITY};
+pub use writer::{GROUP_CAP, QUEUE_BYTES, QUEUE_CAPACITY};
 
 use super::{
     AliasRecord, Commit, EventRecord, ExecutionFilter, ExecutionRecord, MapRunRecord, Page, PageRequest,
     StateMachineRecord, Store, StoreError, VersionRecord, Write,
 };
+use budget::Budget;
 use metrics::Stats;
 use reads::ReadError;
 use writer::{Message, Unit};
@@ -53,6 +56,9 @@ pub struct Sqlite {
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Mutex<Vec<Connection>>,
     stats: Arc<Stats>,
+    budget: Arc<Budget>,
+    /// Last, so that it is released after the writer has stopped.
+    _lock: lock::DirLock,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -63,7 +69,8 @@ impl std::fmt::Debug for Sqlite {
 
 impl Sqlite {
     /// Opens (or creates) the store in `dir`, creating the directory when missing. Refuses a
-    /// database whose schema is newer than this build's.
+    /// database whose schema is newer than this build's, and a directory another process has
+    /// open (`<dir>/dmap.lock`).
     pub fn open(dir: &Path) -> Result<Sqlite, StoreError> {
         let path = dir.join(FILE_NAME);
         let database = |source: Box<dyn std::error::Error + Send + Sync>| StoreError::Database {
@@ -71,11 +78,21 @@ impl Sqlite {
             source,
         };
         std::fs::create_dir_all(dir).map_err(|error| database(Box::new(error)))?;
+        let lock = lock::DirLock::acquire(dir).map_err(|error| database(Box::new(error)))?;
         let conn = schema::open_writer(&path).map_err(|error| database(Box::new(error)))?;
         let stats = Arc::new(Stats::default());
-        let (sender, handle) =
-            writer::spawn(conn, &path, Arc::clone(&stats)).map_err(|error| database(Box::new(error)))?;
-        Ok(Sqlite { path, sender, writer: Mutex::new(Some(handle)), readers: Mutex::new(Vec::new()), stats })
+        let budget = Arc::new(Budget::new(QUEUE_BYTES));
+        let (sender, handle) = writer::spawn(conn, &path, Arc::clone(&stats), Arc::clone(&budget))
+            .map_err(|error| database(Box::new(error)))?;
+        Ok(Sqlite {
+            path,
+            sender,
+            writer: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+            stats,
+            budget,
+            _lock: lock,
+        })
     }
 
     /// The database file.
@@ -112,8 +129,19 @@ impl Sqlite {
         self.stats.latency()
     }
 
-    fn send(&self, unit: Unit) -> Result<(), StoreError> {
-        self.sender.send(Message::Unit(unit)).map_err(|_| StoreError::Closed)
+    /// Queues a unit, blocking while the queue is full (see [`QUEUE_CAPACITY`] and
+    /// [`QUEUE_BYTES`]).
+    fn send(
+        &self,
+        writes: Vec<Write>,
+        done: Option<oneshot::Sender<Result<(), StoreError>>>,
+    ) -> Result<(), StoreError> {
+        let weight = budget::weight(&writes);
+        self.budget.take(weight).map_err(|_| StoreError::Closed)?;
+        self.sender.send(Message::Unit(Unit { writes, done, weight })).map_err(|_| {
+            self.budget.give(weight);
+            StoreError::Closed
+        })
     }
 
     /// Runs `read` on a pooled read connection.
@@ -153,7 +181,7 @@ impl Drop for Sqlite {
 impl Store for Sqlite {
     fn commit(&self, unit: Vec<Write>) -> Commit {
         let (done, waiter) = oneshot::channel();
-        let sent = self.send(Unit { writes: unit, done: Some(done) });
+        let sent = self.send(unit, Some(done));
         Box::pin(async move {
             sent?;
             // The writer dropped the waiter's sender without an answer: it stopped.
@@ -162,7 +190,7 @@ impl Store for Sqlite {
     }
 
     fn submit(&self, unit: Vec<Write>) {
-        if self.send(Unit { writes: unit, done: None }).is_err() {
+        if self.send(unit, None).is_err() {
             tracing::error!(store = %self.path.display(), "a unit submitted to a closed store was dropped");
         }
     }

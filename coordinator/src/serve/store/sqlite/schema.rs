@@ -16,6 +16,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 /// wrote it, and this one could lose what it does not know about).
 pub const VERSION: i64 = 1;
 
+/// Prepared statements each connection keeps: the writer uses about 25 (every write, the
+/// transaction and savepoint statements), a reader one per listing and filter combination;
+/// rusqlite's default of 16 would make the writer prepare some statements again every group.
+const STATEMENT_CACHE: usize = 128;
+
 /// How long a connection waits for a lock held by another one (the writer's checkpoint, or a
 /// second process opening the same directory) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -179,6 +184,7 @@ pub fn open_writer(path: &Path) -> Result<Connection, SchemaError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(SchemaError::NotWal(mode));
@@ -195,6 +201,7 @@ pub fn open_writer(path: &Path) -> Result<Connection, SchemaError> {
 pub fn open_reader(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 

@@ -20,13 +20,19 @@ use tokio::sync::oneshot;
 
 use super::super::{StoreError, Write};
 use super::apply::{ApplyError, apply};
+use super::budget::Budget;
 use super::metrics::Stats;
 
-/// How many units may wait for the writer. A sender blocks when it is full (backpressure:
-/// memory stays bounded). At 10 events of ~300 bytes per unit that is ~200 MB at most, and
-/// the writer takes [`GROUP_CAP`] units per transaction, so a full queue drains in a few
-/// groups; an async caller is blocked only while the disk is that far behind.
+/// How many units may wait for the writer, whatever their size; [`QUEUE_BYTES`] bounds their
+/// size. A sender blocks when either is reached (backpressure: memory stays bounded). The
+/// writer takes [`GROUP_CAP`] units per transaction, so a full queue drains in a few groups:
+/// an async caller (the engine on a tokio worker) is blocked only while the disk is that far
+/// behind, which is the moment to slow the producers down.
 pub const QUEUE_CAPACITY: usize = 65_536;
+
+/// How many bytes of units (estimated by [`weight`](super::budget::weight)) may wait for the
+/// writer: about 2 s of history at 5,000 executions/s, or 512 units of 256 KiB inputs.
+pub const QUEUE_BYTES: usize = 128 << 20;
 
 /// The most units in one transaction, so that a group's waiters are not held back by an
 /// arbitrarily long transaction and the log does not grow without a commit.
@@ -43,6 +49,8 @@ pub enum Message {
 pub struct Unit {
     pub writes: Vec<Write>,
     pub done: Option<oneshot::Sender<Result<(), StoreError>>>,
+    /// What it took from the budget, given back once written.
+    pub weight: usize,
 }
 
 /// Starts the writer thread on `conn`.
@@ -50,9 +58,10 @@ pub fn spawn(
     conn: Connection,
     path: &Path,
     stats: Arc<Stats>,
+    budget: Arc<Budget>,
 ) -> std::io::Result<(SyncSender<Message>, JoinHandle<()>)> {
     let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE_CAPACITY);
-    let writer = Writer::new(conn, path, stats);
+    let writer = Writer::new(conn, path, stats, budget);
     let handle =
         std::thread::Builder::new().name("dmap-store-writer".to_owned()).spawn(move || writer.run(receiver))?;
     Ok((sender, handle))
@@ -64,11 +73,12 @@ pub(super) struct Writer {
     conn: Connection,
     path: String,
     stats: Arc<Stats>,
+    budget: Arc<Budget>,
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection, path: &Path, stats: Arc<Stats>) -> Writer {
-        Writer { conn, path: path.display().to_string(), stats }
+    pub(super) fn new(conn: Connection, path: &Path, stats: Arc<Stats>, budget: Arc<Budget>) -> Writer {
+        Writer { conn, path: path.display().to_string(), stats, budget }
     }
 
     fn run(self, receiver: Receiver<Message>) {
@@ -95,6 +105,8 @@ impl Writer {
                 self.write(&mut group);
             }
         }
+        // Senders blocked on the budget would otherwise wait for a writer that has gone.
+        self.budget.close();
         refuse_the_rest(&receiver);
     }
 
@@ -111,6 +123,7 @@ impl Writer {
                 group.iter().map(|_| Err(self.database(error.to_string().into()))).collect()
             }
         };
+        self.budget.give(group.iter().map(|unit| unit.weight).sum());
         for (unit, result) in group.drain(..).zip(results) {
             match unit.done {
                 // The waiter may have gone (its request was cancelled): nothing to tell then.

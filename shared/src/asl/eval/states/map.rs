@@ -13,6 +13,9 @@ use crate::asl::eval::context::{Exec, MapItem, Scoped, StateEnv};
 use crate::asl::eval::operand::{self, Field};
 use crate::asl::eval::run::{Halt, run_machine};
 use crate::asl::eval::{flow, io, map_run};
+use crate::asl::history::Event;
+
+use super::parallel::nested_scopes;
 use crate::asl::model::{MapState, ProcessorMode, State};
 use crate::asl::path::Env;
 use crate::asl::path::Template;
@@ -41,10 +44,33 @@ pub(crate) async fn attempt<'a>(
         None => flow::selected(state, raw, env)?,
     };
     if let ProcessorMode::Distributed(_) = m.mode {
-        let request = map_run::resolve(state, m, eff.into_owned(), env)?;
-        exec.events(2); // MapStateStarted, MapRunStarted
-        let result = exec.host.run_map(request).await;
-        exec.events(2); // MapRunSucceeded/Failed, MapStateSucceeded/Failed
+        let mut request = map_run::resolve(state, m, eff.into_owned(), env)?;
+        let length = request.items.as_ref().map_or(0, Vec::len);
+        exec.record(env.scope, || Event::MapStateStarted { length });
+        let run_key = exec.next_key(env.scope);
+        // With a journal the Map Run's id derives from the execution and the event's key, so a
+        // restarted execution finds (and resumes) the same Map Run.
+        let map_run_arn = run_key.as_deref().map(|k| {
+            let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("{}#{k}", exec.execution_arn()).as_bytes())
+                .to_string();
+            let label = m.label.clone().unwrap_or_else(|| map_run::generated_label(&state.name));
+            let arn = map_run::map_run_arn(&request.parent, &label, &id);
+            request.map_run_id = Some(id);
+            arn
+        });
+        exec.record_keyed(env.scope, run_key.as_deref(), || Event::MapRunStarted {
+            map_run_arn: map_run_arn.as_deref().unwrap_or_default(),
+        });
+        let outcome_key = exec.next_key(env.scope);
+        let result = match exec.replayed(outcome_key.as_deref()) {
+            Some(recorded) => recorded,
+            None => exec.host.run_map(request).await,
+        };
+        exec.record_keyed(env.scope, outcome_key.as_deref(), || match &result {
+            Ok(result) => Event::MapRunSucceeded { result },
+            Err(failure) => Event::MapRunFailed { failure },
+        });
+        exec.record(env.scope, || if result.is_ok() { Event::MapStateSucceeded } else { Event::MapStateFailed });
         return Ok(result?);
     }
     let max = max_concurrency(m, &eff, env)?;
@@ -70,37 +96,79 @@ pub(crate) async fn attempt<'a>(
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
-    exec.events(1); // MapStateStarted
-    if !m.processor.reads_clock {
+    let n = inputs.len();
+    let key = exec.next_key(env.scope);
+    let started = exec.record_keyed(env.scope, key.as_deref(), || Event::MapStateStarted { length: n });
+    // Each iteration numbers its own events (see `crate::asl::history`).
+    let scopes = nested_scopes(key.as_deref(), started.id, n);
+    let name = state.name.as_str();
+    let iterate = |i: usize, input: Value| {
+        let scope = &scopes[i];
+        async move {
+            exec.record(scope, || Event::MapIterationStarted { name, index: i });
+            let out = run_machine(exec, &m.processor, input, iteration_bound, Some(env.vars), scope).await;
+            exec.record(scope, || match out {
+                Ok(_) => Event::MapIterationSucceeded { name, index: i },
+                Err(_) => Event::MapIterationFailed { name, index: i },
+            });
+            out
+        }
+    };
+    let outputs = if !m.processor.reads_clock {
         // Pure iterations complete when first polled: running them one after the other is the
         // same as running them concurrently, without the scheduling machinery.
-        let mut outputs = Vec::with_capacity(inputs.len());
-        for input in inputs {
-            exec.events(1); // MapIterationStarted
-            outputs.push(run_machine(exec, &m.processor, input, iteration_bound, Some(env.vars)).await?);
-            exec.events(1); // MapIterationSucceeded
+        let mut outputs = Vec::with_capacity(n);
+        let mut failed = None;
+        for (i, input) in inputs.into_iter().enumerate() {
+            match iterate(i, input).await {
+                Ok(v) => outputs.push(v),
+                Err(h) => {
+                    failed = Some(h);
+                    break;
+                }
+            }
         }
-        exec.events(1); // MapStateSucceeded
-        return Ok(Value::Array(outputs));
+        match failed {
+            None => Ok(outputs),
+            Some(h) => Err(h),
+        }
+    } else {
+        let width = if max == 0 { n.max(1) } else { max as usize };
+        // Iterations finish in any order: a finished one frees its slot at once, and the first
+        // to fail fails the state (the others are dropped, i.e. stopped) — results keep item
+        // order.
+        let mut running = stream::iter(inputs.into_iter().enumerate())
+            .map(|(i, input)| {
+                let run = iterate(i, input);
+                async move { (i, run.await) }
+            })
+            .buffer_unordered(width);
+        let mut outputs: Vec<Value> = vec![Value::Null; n];
+        let mut failed = None;
+        while let Some((i, out)) = running.next().await {
+            match out {
+                Ok(v) => outputs[i] = v,
+                Err(h) => {
+                    failed = Some(h);
+                    break;
+                }
+            }
+        }
+        match failed {
+            None => Ok(outputs),
+            Some(h) => Err(h),
+        }
+    };
+    match outputs {
+        Ok(outputs) => {
+            exec.record(env.scope, || Event::MapStateSucceeded);
+            Ok(Value::Array(outputs))
+        }
+        Err(h) => {
+            exec.record(env.scope, || Event::MapStateFailed);
+            Err(h)
+        }
     }
-    let width = if max == 0 { inputs.len().max(1) } else { max as usize };
-    let n = inputs.len();
-    // Iterations finish in any order: a finished one frees its slot at once, and the first
-    // to fail fails the state (the others are dropped, i.e. stopped) — results keep item order.
-    let mut running = stream::iter(inputs.into_iter().enumerate())
-        .map(|(i, input)| async move {
-            exec.events(1); // MapIterationStarted
-            let out = run_machine(exec, &m.processor, input, iteration_bound, Some(env.vars)).await;
-            exec.events(1); // MapIterationSucceeded / Failed
-            (i, out)
-        })
-        .buffer_unordered(width);
-    let mut outputs: Vec<Value> = vec![Value::Null; n];
-    while let Some((i, out)) = running.next().await {
-        outputs[i] = out?;
-    }
-    exec.events(1); // MapStateSucceeded
-    Ok(Value::Array(outputs))
 }
 
 /// Moves the items out of an owned effective input.

@@ -9,6 +9,7 @@ use crate::asl::eval::context::{Exec, StateEnv};
 use crate::asl::eval::operand::{self, Field};
 use crate::asl::eval::run::Halt;
 use crate::asl::eval::{flow, io};
+use crate::asl::history::Event;
 use crate::asl::model::{State, Task};
 
 /// AWS's default Task timeout (the ASL spec's 60 s is not what AWS does).
@@ -38,21 +39,43 @@ pub(crate) async fn attempt(
     let input = flow::arguments(state, eff, raw, env)?.into_owned();
     // The task's input (after Parameters) and its result are payloads too.
     io::check_bound(&state.name, "returned a result", measure(&input, exec.max_bytes), exec.max_bytes)?;
-    // Scheduled and Started (LambdaFunction… or Task…), then Succeeded or Failed.
-    exec.events(2);
     let now = exec.host.now();
     let left = exec.deadline.map(|d| (d - now).num_seconds().max(0) as u64);
-    let request = TaskRequest {
-        state_name: state.name.clone(),
-        resource: task.resource.clone(),
-        input,
-        timeout_seconds: left.map_or(timeout, |l| l.min(timeout)),
-        heartbeat_seconds: heartbeat,
-        credentials,
-        execution_arn: exec.execution_arn().to_string(),
+    let timeout_seconds = left.map_or(timeout, |l| l.min(timeout));
+    let resource = &task.resource;
+    // Scheduled and Started (LambdaFunction… or Task…), then Succeeded, Failed or TimedOut.
+    let scheduled = exec.record(env.scope, || Event::TaskScheduled {
+        resource,
+        region: &exec.options.region,
+        parameters: &input,
+        timeout: timeout_seconds,
+        heartbeat,
+    });
+    exec.record(env.scope, || Event::TaskStarted { resource });
+    let outcome_key = exec.next_key(env.scope);
+    // After a restart, a call whose outcome was recorded is not made again; one that was in
+    // flight is (at least once, as AWS retries).
+    let result = match exec.replayed(outcome_key.as_deref()) {
+        Some(recorded) => recorded,
+        None => {
+            let request = TaskRequest {
+                state_name: state.name.clone(),
+                resource: resource.clone(),
+                input,
+                timeout_seconds,
+                heartbeat_seconds: heartbeat,
+                credentials,
+                execution_arn: exec.execution_arn().to_string(),
+                call_id: scheduled.id,
+            };
+            exec.host.invoke_task(request).await
+        }
     };
-    let result = exec.host.invoke_task(request).await;
-    exec.events(1);
+    exec.record_keyed(env.scope, outcome_key.as_deref(), || match &result {
+        Ok(output) => Event::TaskSucceeded { resource, output },
+        Err(failure) if failure.error_name() == TIMEOUT => Event::TaskTimedOut { resource, failure },
+        Err(failure) => Event::TaskFailed { resource, failure },
+    });
     match result {
         Ok(v) => {
             io::check_bound(&state.name, "returned a result", measure(&v, exec.max_bytes), exec.max_bytes)?;

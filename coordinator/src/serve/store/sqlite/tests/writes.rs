@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use super::super::budget::Budget;
 use super::super::metrics::Stats;
 use super::super::schema;
 use super::super::writer::{Unit, Writer};
@@ -158,10 +159,12 @@ fn a_failing_unit_fails_alone_inside_its_group() {
     let path = dir.path().join("group.sqlite3");
     let conn = schema::open_writer(&path).unwrap();
     let stats = Arc::new(Stats::default());
-    let writer = Writer::new(conn, &path, Arc::clone(&stats));
+    let budget = Arc::new(Budget::new(1 << 20));
+    let writer = Writer::new(conn, &path, Arc::clone(&stats), Arc::clone(&budget));
     let unit = |writes: Vec<Write>| {
         let (done, waiter) = oneshot::channel();
-        (Unit { writes, done: Some(done) }, waiter)
+        budget.take(100).unwrap();
+        (Unit { writes, done: Some(done), weight: 100 }, waiter)
     };
     let a = state_machine("A");
     let (first, first_done) = unit(vec![Write::CreateStateMachine(a.clone())]);
@@ -171,6 +174,7 @@ fn a_failing_unit_fails_alone_inside_its_group() {
     writer.write(&mut vec![first, clash, unknown, last]);
 
     assert_eq!(stats.groups(), 1, "one transaction for the four units");
+    assert_eq!(budget.queued(), 0, "the group's bytes are given back");
     assert!(futures::executor::block_on(first_done).unwrap().is_ok());
     assert!(matches!(futures::executor::block_on(clash_done).unwrap(), Err(StoreError::Conflict(_))));
     assert!(matches!(futures::executor::block_on(unknown_done).unwrap(), Err(StoreError::Database { .. })));

@@ -1,0 +1,30 @@
+//! The engine as the API's [`Executions`]: each method hands the resolved request to
+//! `serve::engine::Engine`.
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+
+use super::Executions;
+use crate::serve::engine::{Engine, EngineError, MapRunError, MapRunUpdate, StartSpec, Started, SyncOutcome};
+
+impl Executions for Engine {
+    fn start(&self, spec: StartSpec) -> BoxFuture<'_, Result<Started, EngineError>> {
+        Box::pin(Engine::start(self, spec))
+    }
+    fn start_sync(&self, spec: StartSpec) -> BoxFuture<'_, Result<SyncOutcome, EngineError>> {
+        Box::pin(Engine::start_sync(self, spec))
+    }
+    fn stop<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
+        Box::pin(Engine::stop(self, execution_arn, error, cause))
+    }
+    fn update_map_run(&self, map_run_arn: &str, _update: MapRunUpdate) -> Result<(), MapRunError> {
+        // MERGE: the engine keeps no Map Run handles yet (ISSUE14: `Engine::update_map_run`);
+        // until it does, no running Map Run can be found to update.
+        Err(MapRunError::DoesNotExist(map_run_arn.to_string()))
+    }
+}

@@ -1,0 +1,44 @@
+//! The host of one durable execution: the server's shared host (clock, timers, task
+//! integrations, Map Runs) plus the execution's journal.
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use serde_json::Value;
+use shared::asl::Failure;
+use shared::asl::eval::map_run::MapRunRequest;
+use shared::asl::eval::{Host, TaskRequest};
+use shared::asl::history::Journal;
+
+use super::journal::StoreJournal;
+
+pub struct DurableHost<'a> {
+    pub base: &'a dyn Host,
+    pub journal: &'a StoreJournal,
+}
+
+impl Host for DurableHost<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.base.now()
+    }
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        self.base.sleep_until(deadline)
+    }
+    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.base.invoke_task(request)
+    }
+    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        self.base.run_map(request)
+    }
+    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
+        self.base.jitter_millis(upper_bound_millis)
+    }
+    fn random(&self) -> u64 {
+        self.base.random()
+    }
+    fn execution_ended(&self, execution_arn: &str) {
+        self.base.execution_ended(execution_arn)
+    }
+    fn journal(&self) -> Option<&dyn Journal> {
+        Some(self.journal)
+    }
+}

@@ -1,0 +1,74 @@
+//! What `dmap serve` runs executions with, built once at start: the task integrations (the
+//! functions file), the buckets (`--config`, `--bucket`), and Map Runs on the in-process
+//! worker pool or, with `--nats`, on `dmap-worker` processes. The same pieces as `dmap run`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use shared::asl::StateMachine;
+use shared::asl::diagnostic::Diagnostic;
+use shared::asl::eval::Host;
+use worker::integrations::Integrations;
+use worker::nats::connect::NatsArgs;
+use worker::nats::topology::Settings;
+
+use crate::host::{EmbeddedHost, LocalHost};
+use crate::map_run::nats::NatsTransport;
+use crate::map_run::run::RunOptions;
+use crate::map_run::status::Progress;
+use crate::storage::Storage;
+
+/// The flags that decide the host.
+#[derive(Debug, Clone, Default)]
+pub struct HostOptions {
+    pub functions: Option<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub buckets: Vec<String>,
+    pub nats: NatsArgs,
+    pub nats_replicas: usize,
+    /// Lifts AWS's 256 KiB payload limit (`--no-payload-limits`).
+    pub no_payload_limits: bool,
+}
+
+/// The server's host, and what validation of a new state machine needs to know of it.
+pub struct Setup {
+    pub host: Arc<dyn Host>,
+    pub integrations: Arc<Integrations>,
+    /// Children run on NATS workers (a Distributed Map inside a child is then refused).
+    pub remote_children: bool,
+    pub max_payload_bytes: Option<usize>,
+}
+
+impl Setup {
+    /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
+    pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
+        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+    }
+}
+
+/// Builds the host. Connects to NATS when `--nats` is given (an error names the server).
+pub async fn build(o: &HostOptions) -> Result<Setup, String> {
+    let limit = if o.no_payload_limits { None } else { Some(shared::asl::eval::MAX_PAYLOAD_BYTES) };
+    let integrations = Arc::new(match &o.functions {
+        Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
+        None => Integrations::none(limit),
+    });
+    let storage = match &o.config {
+        Some(path) => Storage::from_config(path).map_err(|e| format!("dmap: {e}"))?,
+        None => Storage::default(),
+    };
+    let storage = Arc::new(storage.merge(Storage::from_specs(&o.buckets).map_err(|e| format!("dmap: {e}"))?));
+    let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
+    let progress = Arc::new(Progress::silent());
+    let base = LocalHost::new(integrations.clone());
+    let host: Arc<dyn Host> = match &o.nats.nats {
+        None => EmbeddedHost::new(base, storage, run_options, progress),
+        Some(_) => {
+            let settings = Settings { nats_replicas: o.nats_replicas.max(1), ..Settings::default() };
+            let transport =
+                Arc::new(NatsTransport::connect(&o.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?);
+            EmbeddedHost::with_transport(base, storage, run_options, progress, transport)
+        }
+    };
+    Ok(Setup { host, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
+}
