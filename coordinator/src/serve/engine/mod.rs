@@ -177,3 +177,6 @@ impl Counters {
         c.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+mod tests;

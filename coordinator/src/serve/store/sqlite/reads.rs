@@ -106,7 +106,9 @@ pub fn execution(conn: &Connection, arn: &str) -> rusqlite::Result<Option<Execut
     conn.prepare_cached(&sql)?.query_row([arn], rows::execution).optional()
 }
 
-/// Newest first (start date, then ARN, both descending); key `[start micros, arn]`.
+/// Newest first (start date, then ARN, both descending); key `[start micros, arn]`. AWS
+/// requires a state machine or a Map Run, and each reads an index; a filter with neither (nor
+/// a status) reads the whole table and sorts it.
 pub fn list_executions(
     conn: &Connection,
     filter: &ExecutionFilter,

@@ -1,8 +1,10 @@
 //! Tests of the SQLite store, each on a fresh temporary directory: `writes` (every write,
 //! conflicts, order, durability across a reopen, closing), `pages` (every listing, its filters
-//! and keys, history events), `concurrency` (group commit under concurrent submitters).
+//! and keys, history events), `concurrency` (group commit under concurrent submitters),
+//! `crash` (`kill -9` of a writing process).
 
 mod concurrency;
+mod crash;
 mod pages;
 mod writes;
 
