@@ -212,3 +212,33 @@ async fn history_pages_forwards_and_backwards_with_or_without_data() {
     assert_eq!(entered["inputDetails"], json!({"truncated": false}));
     api.stop().await;
 }
+
+#[tokio::test]
+async fn on_the_engine_an_execution_runs_and_its_history_is_read_back() {
+    let api = Api::with_engine().await;
+    let sm = api.create("HelloWorld", PASS_B, json!({})).await;
+    let started = api.ok("StartExecution", json!({"stateMachineArn": sm, "name": "run-1", "input": "{}"})).await;
+    let execution = started["executionArn"].as_str().expect("an ARN").to_string();
+    // AWS: the same name and input while it runs, or after, with the same input, is the same
+    // execution; another input is ExecutionAlreadyExists.
+    let (code, _) = api.fails("StartExecution", json!({"stateMachineArn": sm, "name": "run-1", "input": "[]"})).await;
+    assert_eq!(code, "ExecutionAlreadyExists");
+    // A client polls DescribeExecution as it would on AWS; the deadline bounds the test.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let described = loop {
+        let d = api.ok("DescribeExecution", json!({"executionArn": execution})).await;
+        if d["status"] != "RUNNING" || std::time::Instant::now() > deadline {
+            break d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!((described["status"].as_str(), described["output"].as_str()), (Some("SUCCEEDED"), Some("1")));
+    let history = api.ok("GetExecutionHistory", json!({"executionArn": execution})).await;
+    let types: Vec<&str> =
+        history["events"].as_array().expect("events").iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(types, ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
+    let express = api.create("Fast", PASS_B, json!({"type": "EXPRESS"})).await;
+    let out = api.ok("StartSyncExecution", json!({"stateMachineArn": express, "input": "{}"})).await;
+    assert_eq!((out["status"].as_str(), out["output"].as_str()), (Some("SUCCEEDED"), Some("1")));
+    api.stop().await;
+}

@@ -6,9 +6,12 @@ use chrono::{DateTime, Utc};
 use coordinator::serve::api::arn::Scope;
 use coordinator::serve::api::definition::AcceptAll;
 use coordinator::serve::api::{Ctx, Executions};
+use coordinator::serve::auth::{AccessKeys, Policy};
+use coordinator::serve::engine::{Engine, EngineOptions};
 use coordinator::serve::engine::{EngineError, MapRunError, MapRunUpdate, StartSpec, Started, SyncOutcome};
 use coordinator::serve::http::metrics::Metrics;
-use coordinator::serve::http::{Handle, Options, Server};
+use coordinator::serve::http::{Authenticator, DEFAULT_BODY_LIMIT, Handle, Options, Server};
+use coordinator::serve::setup::{self, HostOptions};
 use coordinator::serve::store::sqlite::Sqlite;
 use coordinator::serve::store::{ExecutionRecord, ExecutionStatus, Store, Write};
 use futures::future::BoxFuture;
@@ -94,22 +97,50 @@ pub struct Api {
 
 impl Api {
     pub async fn start() -> Api {
-        Api::with_limit(coordinator::serve::http::DEFAULT_BODY_LIMIT).await
+        Api::with_limit(DEFAULT_BODY_LIMIT).await
     }
 
     pub async fn with_limit(body_limit: usize) -> Api {
+        Api::build(body_limit, None, false).await
+    }
+
+    /// A server that verifies SigV4 signatures made with `AKIDEXAMPLE`'s secret.
+    pub async fn with_keys() -> Api {
+        let keys = AccessKeys::new([("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")]).expect("keys");
+        let policy = Policy::decide("127.0.0.1:0".parse().expect("an address"), Some(keys), false, "us-east-1")
+            .expect("a policy");
+        Api::build(DEFAULT_BODY_LIMIT, Some(Arc::new(policy)), false).await
+    }
+
+    /// A server whose executions run on dmap's engine with the embedded host.
+    pub async fn with_engine() -> Api {
+        Api::build(DEFAULT_BODY_LIMIT, None, true).await
+    }
+
+    async fn build(body_limit: usize, auth: Option<Arc<dyn Authenticator>>, real_engine: bool) -> Api {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = Arc::new(Sqlite::open(dir.path()).expect("the store"));
         let recorder = Arc::new(Recorder::default());
+        let executions: Arc<dyn Executions> = if real_engine {
+            let setup = setup::build(&HostOptions::default()).await.expect("the embedded host");
+            let options = EngineOptions {
+                region: "us-east-1".into(),
+                account: "123456789012".into(),
+                max_payload_bytes: setup.max_payload_bytes,
+            };
+            Arc::new(Engine::new(store.clone(), setup.host, options))
+        } else {
+            recorder.clone()
+        };
         let ctx = Ctx {
             store: store.clone() as Arc<dyn Store>,
-            executions: recorder.clone(),
+            executions,
             scope: Scope::new("us-east-1"),
             support: Some(Arc::new(AcceptAll)),
         };
         let mut options = Options::new("127.0.0.1:0".parse().expect("an address"));
         options.body_limit = body_limit;
-        let server = Server::bind(&options, ctx, Arc::new(Metrics::new()), None).await.expect("bound");
+        let server = Server::bind(&options, ctx, Arc::new(Metrics::new()), auth).await.expect("bound");
         let handle = server.start().expect("serving");
         Api {
             url: format!("http://{}", handle.addr()),

@@ -60,6 +60,15 @@ async fn names_definitions_and_roles_are_checked() {
     assert!(message.contains("at /States/A/Next"), "{message}");
     let (code, _) = api.fails("CreateStateMachine", json!({"name": "m", "definition": PASS, "roleArn": "role"})).await;
     assert_eq!(code, "InvalidArn");
+    // Express state machines cannot wait for a callback (AWS refuses them at creation).
+    let callback = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}}"#;
+    let express = json!({"name": "e", "definition": callback, "roleArn": ROLE, "type": "EXPRESS"});
+    let (code, message) = api.fails("CreateStateMachine", express).await;
+    assert_eq!(code, "InvalidDefinition");
+    assert!(
+        message.contains("SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' service integration at /States/T/Resource"),
+        "{message}"
+    );
     api.stop().await;
 }
 

@@ -137,3 +137,13 @@ async fn healthz_and_metrics_answer_get() {
     assert!(text.contains(r#"dmap_api_request_duration_seconds_count{action="ListStateMachines"} 1"#), "{text}");
     api.stop().await;
 }
+
+#[tokio::test]
+async fn with_access_keys_unsigned_and_badly_signed_requests_are_refused() {
+    let api = Api::with_keys().await;
+    // AWS's answer to a request without an Authorization header.
+    let (status, body) = api.raw(Some("AWSStepFunctions.ListStateMachines"), b"{}".to_vec()).await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("MissingAuthenticationTokenException")), "{body}");
+    assert_eq!(body["message"], "Request is missing Authentication Token");
+    api.stop().await;
+}

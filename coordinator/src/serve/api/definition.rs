@@ -11,6 +11,7 @@ use shared::asl::{Diagnostic, Severity, StateMachine};
 
 use super::error::ApiError;
 use super::{Ctx, Support};
+use crate::serve::store::MachineType;
 
 /// The shared parser's diagnostics (errors and warnings) for `text`, and the machine when it
 /// parsed.
@@ -21,14 +22,25 @@ pub fn diagnostics(text: &str) -> (Option<StateMachine>, Vec<Diagnostic>) {
     }
 }
 
-/// Ok when `text` is a definition this server can run; otherwise `InvalidDefinition` listing
-/// every error as AWS does: `Invalid State Machine Definition: 'CODE: message at /pointer, …'`.
-pub fn check(ctx: &Ctx, text: &str) -> Result<(), ApiError> {
-    let (machine, found) = diagnostics(text);
-    let mut errors: Vec<Diagnostic> = found.into_iter().filter(|d| d.severity == Severity::Error).collect();
-    if let (Some(machine), Some(support)) = (&machine, &ctx.support) {
-        errors.extend(support.unsupported(machine));
+/// Every diagnostic of `text` for a state machine of `machine_type`: the parser's, the
+/// Express rules, and what this server cannot run.
+pub fn all_diagnostics(ctx: &Ctx, text: &str, machine_type: MachineType) -> Vec<Diagnostic> {
+    let (machine, mut found) = diagnostics(text);
+    if let Some(machine) = &machine {
+        found.extend(super::express::violations(machine, machine_type == MachineType::Express));
+        if let Some(support) = &ctx.support {
+            found.extend(support.unsupported(machine));
+        }
     }
+    found
+}
+
+/// Ok when `text` is a definition this server can run as a `machine_type` state machine;
+/// otherwise `InvalidDefinition` listing every error as AWS does:
+/// `Invalid State Machine Definition: 'CODE: message at /pointer, …'`.
+pub fn check(ctx: &Ctx, text: &str, machine_type: MachineType) -> Result<(), ApiError> {
+    let errors: Vec<Diagnostic> =
+        all_diagnostics(ctx, text, machine_type).into_iter().filter(|d| d.severity == Severity::Error).collect();
     if errors.is_empty() { Ok(()) } else { Err(invalid(&errors)) }
 }
 

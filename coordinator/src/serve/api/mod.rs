@@ -13,6 +13,7 @@ pub mod config;
 pub mod definition;
 pub mod error;
 pub mod executions;
+pub mod express;
 pub mod history;
 pub mod page;
 pub mod request;

@@ -81,6 +81,9 @@ type SnapshotSource = (String, String, Box<dyn Fn() -> Snapshot + Send + Sync>);
 /// The registry. One per server; shared by `Arc`.
 pub struct Metrics {
     latency: BTreeMap<&'static str, Histogram>,
+    /// Successful requests per action: atomics, so the common case takes no lock.
+    answered: BTreeMap<&'static str, AtomicU64>,
+    /// Refused requests by action and error code.
     requests: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     sources: Mutex<Vec<Source>>,
     histograms: Mutex<Vec<(String, String, Arc<Histogram>)>>,
@@ -96,8 +99,10 @@ impl std::fmt::Debug for Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let latency = Action::ALL.iter().map(|a| (a.name(), Histogram::new(LATENCY_BUCKETS))).collect();
+        let answered = Action::ALL.iter().map(|a| (a.name(), AtomicU64::new(0))).collect();
         Metrics {
             latency,
+            answered,
             requests: Mutex::new(BTreeMap::new()),
             sources: Mutex::new(Vec::new()),
             histograms: Mutex::new(Vec::new()),
@@ -118,7 +123,12 @@ impl Metrics {
         if let Some(h) = self.latency.get(name) {
             h.observe(elapsed);
         }
-        *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((name, code)).or_insert(0) += 1;
+        match self.answered.get(name) {
+            Some(n) if code == "OK" => {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => *self.requests.lock().unwrap_or_else(|e| e.into_inner()).entry((name, code)).or_insert(0) += 1,
+        }
     }
 
     /// Adds a source of counters and gauges, called on every scrape.
@@ -142,12 +152,16 @@ impl Metrics {
     /// The exposition text of one scrape.
     pub fn render(&self) -> String {
         let mut text = MetricsText::new();
-        for ((action, code), n) in self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let answered =
+            self.answered.iter().map(|(a, n)| ((*a, "OK"), n.load(Ordering::Relaxed))).filter(|(_, n)| *n > 0);
+        let refused: Vec<_> =
+            self.requests.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, n)| (*k, *n)).collect();
+        for ((action, code), n) in answered.chain(refused) {
             text.counter(
                 "dmap_api_requests_total",
                 "API requests by action and answer code (OK or the AWS error code).",
                 &[("action", action), ("code", code)],
-                *n,
+                n,
             );
         }
         for source in self.sources.lock().unwrap_or_else(|e| e.into_inner()).iter() {

@@ -38,8 +38,8 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     if tags.len() > tags::MAX_TAGS {
         return Err(ApiError::too_many_tags(&ctx.scope.state_machine(&name), tags::MAX_TAGS));
     }
-    definition::check(ctx, &text)?;
     let machine_type = machine_type.as_deref().and_then(MachineType::parse).unwrap_or(MachineType::Standard);
+    definition::check(ctx, &text, machine_type)?;
 
     let arn = ctx.scope.state_machine(&name);
     if let Some(existing) = ctx.store.state_machine(&arn)? {

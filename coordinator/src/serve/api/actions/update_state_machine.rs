@@ -13,7 +13,7 @@ use crate::serve::api::config::Configs;
 use crate::serve::api::error::ApiError;
 use crate::serve::api::request::Request;
 use crate::serve::api::{Ctx, definition, epoch, resolve};
-use crate::serve::store::Write;
+use crate::serve::store::{PageRequest, Write};
 
 pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     let arn_text = r.required("stateMachineArn", 1, 256)?;
@@ -48,10 +48,10 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     if let Some(role) = &role_arn {
         check_role(role)?;
     }
-    if let Some(text) = &text {
-        definition::check(ctx, text)?;
-    }
     let old = resolve::state_machine(ctx, &arn_text)?;
+    if let Some(text) = &text {
+        definition::check(ctx, text, old.machine_type)?;
+    }
     let mut new = old.clone();
     let mut unit = Vec::new();
     if let Some(text) = text {
@@ -70,15 +70,20 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
         new.revision_id = uuid::Uuid::new_v4().to_string();
     }
     let now = Utc::now();
-    let version = publish.then(|| version_record(&new, new.next_version, version_description, now));
+    // Publishing a revision that is published already answers with its version, as
+    // PublishStateMachineVersion does.
+    let newest = ctx.store.list_versions(&new.arn, &PageRequest { after: None, limit: 1 })?.items.into_iter().next();
+    let published = newest.filter(|v| publish && v.revision_id == new.revision_id).map(|v| v.arn);
+    let version =
+        (publish && published.is_none()).then(|| version_record(&new, new.next_version, version_description, now));
     if version.is_some() {
         new.next_version += 1;
     }
     let mut out = Map::new();
     out.insert("updateDate".into(), epoch(now));
     out.insert("revisionId".into(), Value::from(new.revision_id.clone()));
-    if let Some(v) = &version {
-        out.insert("stateMachineVersionArn".into(), Value::from(v.arn.clone()));
+    if let Some(arn) = version.as_ref().map(|v| v.arn.clone()).or(published) {
+        out.insert("stateMachineVersionArn".into(), Value::from(arn));
     }
     unit.push(Write::UpdateStateMachine(new));
     unit.extend(version.map(Write::CreateVersion));

@@ -5,9 +5,10 @@
 //! AWS's where AWS has one (`SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET`,
 //! `INVALID_JSON_DESCRIPTION`, …) and dmap refinements in AWS's style otherwise. The
 //! diagnostics include what CreateStateMachine would refuse on this server
-//! (`NOT_SUPPORTED_YET` for Task resources no configured integration serves), so that OK here
-//! means CreateStateMachine accepts the definition. `severity` is the least severity
-//! returned (ERROR, the default: errors only; WARNING: both); `maxResults` 0 means 100, and
+//! (`NOT_SUPPORTED_YET` for Task resources no configured integration serves, and AWS's
+//! Express rules when `type` is EXPRESS: `SCHEMA_VALIDATION_FAILED: Express state machine does
+//! not support …`), so that OK here means CreateStateMachine accepts the definition.
+//! `severity` is the least severity returned (ERROR, the default: errors only; WARNING: both); `maxResults` 0 means 100, and
 //! `truncated` says whether some were left out. `result` counts every error, shown or not.
 
 use serde_json::{Value, json};
@@ -16,17 +17,16 @@ use shared::asl::Severity;
 use crate::serve::api::error::ApiError;
 use crate::serve::api::request::Request;
 use crate::serve::api::{Ctx, definition};
+use crate::serve::store::MachineType;
 
 pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     let text = r.required("definition", 1, 1 << 20)?;
-    r.enumeration("type", &["STANDARD", "EXPRESS"])?;
+    let machine_type = r.enumeration("type", &["STANDARD", "EXPRESS"])?;
     let severity = r.enumeration("severity", &["ERROR", "WARNING"])?;
     let max = r.integer("maxResults", 0, 100)?;
     r.finish()?;
-    let (machine, mut found) = definition::diagnostics(&text);
-    if let (Some(machine), Some(support)) = (&machine, &ctx.support) {
-        found.extend(support.unsupported(machine));
-    }
+    let machine_type = machine_type.as_deref().and_then(MachineType::parse).unwrap_or(MachineType::Standard);
+    let mut found = definition::all_diagnostics(ctx, &text, machine_type);
     let ok = !found.iter().any(|d| d.severity == Severity::Error);
     let with_warnings = severity.as_deref() == Some("WARNING");
     // Errors first, as AWS lists them.
