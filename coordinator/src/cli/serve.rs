@@ -1,7 +1,8 @@
 //! `dmap serve`: the Step Functions API on `--listen` (127.0.0.1:8083 by default), with its
 //! store under `--data`.
 //!
-//! It opens the store, builds the API's context, binds, prints one line
+//! It decides the authentication policy, builds the host (functions, buckets, NATS), opens
+//! the store, resumes the executions that were running, binds, prints one line
 //! `dmap serve listening on http://ADDR` to stderr when it accepts requests, and on SIGTERM
 //! or SIGINT stops accepting, finishes the requests in flight and closes the store.
 //!
@@ -118,7 +119,10 @@ pub fn run(a: &Args) -> i32 {
     match started {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("dmap serve: {e}");
+            // Some causes already name the command (the auth policy's, the host's).
+            let text = e.to_string();
+            let text = text.strip_prefix("dmap serve: ").or_else(|| text.strip_prefix("dmap: ")).unwrap_or(&text);
+            eprintln!("dmap serve: {text}");
             2
         }
     }

@@ -7,6 +7,7 @@
 
 mod host;
 mod journal;
+mod map_runs;
 mod run;
 
 use std::collections::HashMap;
@@ -18,7 +19,9 @@ use shared::asl::StateMachine;
 use shared::asl::eval::Host;
 
 use super::store::{ExecutionRecord, MachineType, Store};
+use crate::map_run::registry::MapRuns;
 
+pub use map_runs::StoreObserver;
 pub use run::Counters;
 
 /// What StartExecution/StartSyncExecution resolved: which definition runs, under which names.
@@ -96,6 +99,9 @@ pub enum MapRunError {
     /// AWS: ValidationException, reason CANNOT_UPDATE_COMPLETED_MAP_RUN.
     #[error("Cannot update a completed Map Run: '{0}'")]
     Completed(String),
+    /// A value out of its range (AWS's validation text).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What every execution of the server shares.
@@ -122,6 +128,8 @@ struct Inner {
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
     running: Mutex<HashMap<String, Arc<run::Running>>>,
     counters: Counters,
+    /// The Map Runs running in this server (the host's registry).
+    map_runs: MapRuns,
 }
 
 /// At most this many parsed definitions are kept; past it the cache starts again (a server
@@ -129,7 +137,8 @@ struct Inner {
 const MAX_CACHED_MACHINES: usize = 4096;
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, host: Arc<dyn Host>, options: EngineOptions) -> Engine {
+    /// `map_runs` is the registry of the host's Map Runs (`setup::Setup::map_runs`).
+    pub fn new(store: Arc<dyn Store>, host: Arc<dyn Host>, map_runs: MapRuns, options: EngineOptions) -> Engine {
         Engine {
             inner: Arc::new(Inner {
                 store,
@@ -138,6 +147,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 running: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                map_runs,
             }),
         }
     }

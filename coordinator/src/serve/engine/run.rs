@@ -122,14 +122,30 @@ impl Engine {
                 Some(r) => Ok(r.stop_date.unwrap_or(r.start_date)),
             };
         };
+        // Claim the execution's end first (its journal, or for Express its place among the
+        // running), so that what it does while its Map Runs stop is not its end.
         let ids = match &running.journal {
             Some(j) => match j.close() {
                 Some(ids) => Some(ids),
                 // It ended on its own meanwhile.
                 None => return self.stopped_date(execution_arn),
             },
-            None => None,
+            None => {
+                if self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(execution_arn).is_none() {
+                    return self.stopped_date(execution_arn);
+                }
+                None
+            }
         };
+        // Its Map Runs stop before the execution is dropped, so that their children end
+        // ABORTED and their results are written (dropping them would only drop them).
+        let runs = self.inner.map_runs.of_execution(execution_arn);
+        for run in &runs {
+            run.stop();
+        }
+        for run in runs {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), run.ended()).await;
+        }
         if let Some(task) = running.task.get() {
             task.abort();
         }

@@ -60,7 +60,7 @@ fn spec(name: &str, definition: &Value, input: &Value) -> StartSpec {
 
 fn engine(store: Arc<dyn Store>, host: Arc<TestHost>) -> Engine {
     let options = EngineOptions { region: "us-east-1".into(), account: "123456789012".into(), max_payload_bytes: None };
-    Engine::new(store, host, options)
+    Engine::new(store, host, crate::map_run::registry::MapRuns::new(), options)
 }
 
 async fn ended(store: &dyn Store, arn: &str) -> crate::serve::store::ExecutionRecord {
