@@ -146,13 +146,14 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         nats_replicas: a.nats_replicas,
         no_payload_limits: a.no_payload_limits,
     };
-    let setup = setup::build(&host_options).await.map_err(StartError::Setup)?;
     let sqlite = Arc::new(Sqlite::open(&a.data)?);
     let store: Arc<dyn Store> = sqlite.clone();
+    let setup = setup::build(&host_options, store.clone()).await.map_err(StartError::Setup)?;
     let scope = Scope::new(a.region.clone());
     let engine = Engine::new(
         store.clone(),
         setup.host.clone(),
+        setup.map_runs.clone(),
         EngineOptions {
             region: scope.region.clone(),
             account: scope.account.clone(),

@@ -126,13 +126,13 @@ impl Api {
         let store = Arc::new(Sqlite::open(dir.path()).expect("the store"));
         let recorder = Arc::new(Recorder::default());
         let executions: Arc<dyn Executions> = if real_engine {
-            let setup = setup::build(&HostOptions::default()).await.expect("the embedded host");
+            let setup = setup::build(&HostOptions::default(), store.clone()).await.expect("the embedded host");
             let options = EngineOptions {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),
                 max_payload_bytes: setup.max_payload_bytes,
             };
-            Arc::new(Engine::new(store.clone(), setup.host, options))
+            Arc::new(Engine::new(store.clone(), setup.host, setup.map_runs, options))
         } else {
             recorder.clone()
         };
