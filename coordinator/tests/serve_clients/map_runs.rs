@@ -63,11 +63,32 @@ eq(types.index("MapRunStarted") < types.index("MapRunSucceeded"), True, "MapRunS
 started = [e for e in history(ex) if e["type"] == "MapRunStarted"][0]
 eq(started["mapRunStartedEventDetails"]["mapRunArn"], mr, "mapRunStartedEventDetails")
 
-# AWS: ListExecutions with a mapRunArn lists the Map Run's child workflow executions.
+"#,
+    );
+}
+
+/// AWS: ListExecutions with a `mapRunArn` lists the child workflow executions the Map Run
+/// started (Standard children; Express ones are not listed, as for any Express execution).
+#[test]
+fn map_run_children_are_listed_by_list_executions() {
+    let s = serve();
+    check(
+        &s,
+        r#"
+FAN = {"StartAt": "Fan", "States": {"Fan": {
+    "Type": "Map", "ItemsPath": "$.items", "End": True,
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Copy", "States": {"Copy": {"Type": "Pass", "End": True}}}}}}
+sm = machine("children", FAN)["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=sm, input=json.dumps({"items": [{"n": n} for n in range(3)]}))["executionArn"]
+eq(wait_done(ex)["status"], "SUCCEEDED", "the execution")
+mr = sfn.list_map_runs(executionArn=ex)["mapRuns"][0]["mapRunArn"]
 children = [e for p in pages(sfn.list_executions, "executions", mapRunArn=mr) for e in p]
-eq(len(children), 6, "child executions of the Map Run")
+eq(len(children), 3, "child executions of the Map Run")
 eq({c["status"] for c in children}, {"SUCCEEDED"}, "their status")
 eq({c.get("mapRunArn") for c in children}, {mr}, "their mapRunArn")
+eq(len({c["executionArn"] for c in children}), 3, "one ARN each")
 "#,
     );
 }
