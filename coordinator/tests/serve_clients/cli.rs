@@ -111,3 +111,48 @@ fn aws_cli_runs_express_synchronously_and_reports_errors() {
 
     s.aws(&["delete-state-machine", "--state-machine-arn", &sm]);
 }
+
+/// The README's Distributed Map commands: list-map-runs, update-map-run and describe-map-run on
+/// a running Map Run, by the CLI.
+#[test]
+fn aws_cli_lists_updates_and_describes_a_map_run() {
+    let s = serve();
+    let definition = json!({"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": true,
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "Slow", "States": {"Slow": {"Type": "Wait", "Seconds": 2, "End": true}}}}}})
+    .to_string();
+    let sm = format!("{ARN}:stateMachine:fan");
+    s.aws(&["create-state-machine", "--name", "fan", "--definition", &definition, "--role-arn", ROLE]);
+    let input = json!({"items": [1, 2, 3, 4]}).to_string();
+    s.aws(&["start-execution", "--state-machine-arn", &sm, "--name", "f1", "--input", &input]);
+    let ex = format!("{ARN}:execution:fan:f1");
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let map_run = loop {
+        let runs = s.aws(&["list-map-runs", "--execution-arn", &ex]);
+        if let Some(arn) = runs["mapRuns"][0]["mapRunArn"].as_str() {
+            break arn.to_string();
+        }
+        assert!(Instant::now() < deadline, "no Map Run listed within 60 s: {runs}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(map_run.starts_with(&format!("{ARN}:mapRun:fan/Fan:")), "{map_run}");
+    s.aws(&["update-map-run", "--map-run-arn", &map_run, "--max-concurrency", "4", "--tolerated-failure-count", "1"]);
+    let described = loop {
+        let d = s.aws(&["describe-map-run", "--map-run-arn", &map_run]);
+        if d["status"] != "RUNNING" {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "the Map Run still RUNNING after 60 s: {d}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(described["status"], "SUCCEEDED", "{described}");
+    assert_eq!(
+        (&described["maxConcurrency"], &described["toleratedFailureCount"]),
+        (&json!(4), &json!(1)),
+        "{described}"
+    );
+    assert_eq!(described["itemCounts"]["succeeded"], 4, "{described}");
+}
