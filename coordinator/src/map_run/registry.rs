@@ -23,6 +23,21 @@ pub trait MapRunObserver: Send + Sync {
     /// The run ended; `view.status` is final and `view.stop_date` is set. Called before the
     /// run leaves the registry and before [`MapRunHandle::ended`] completes.
     fn ended(&self, view: &MapRunView);
+    /// A child that ran has ended (succeeded, failed, timed out or aborted; children never
+    /// started are not told).
+    fn child_ended(&self, _run: &ChildRun<'_>, _child: &super::record::ChildRecord) {}
+}
+
+/// The Map Run a child belongs to, as an observer that keeps children needs it.
+#[derive(Debug)]
+pub struct ChildRun<'a> {
+    pub map_run_arn: &'a str,
+    /// The parent execution.
+    pub execution_arn: &'a str,
+    /// The children's definition as written (the ItemProcessor).
+    pub definition: &'a std::sync::Arc<serde_json::Value>,
+    /// EXPRESS children (AWS lists only STANDARD ones among executions).
+    pub express: bool,
 }
 
 /// The running Map Runs of one host (cheap to clone: clones share the runs).

@@ -187,6 +187,7 @@ impl MapRunner {
             next_batch: 0,
             replay,
             max_input: self.options.max_payload_bytes,
+            express,
             progress: self.progress.start(handle, &req.state.name).with_cause(channel.stall_cause()),
             idle: idle_ticker(),
         };

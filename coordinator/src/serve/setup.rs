@@ -75,7 +75,7 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
             Some(Arc::new(NatsTransport::connect(&o.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?))
         }
     };
-    let map_runs = MapRuns::with_observer(Arc::new(StoreObserver { store }));
+    let map_runs = MapRuns::with_observer(Arc::new(StoreObserver::new(store)));
     let host: Arc<dyn Host> =
         EmbeddedHost::with_map_runs(base, storage, run_options, progress, transport, map_runs.clone());
     Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })

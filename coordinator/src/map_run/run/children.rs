@@ -16,6 +16,7 @@ use super::super::batcher::Packed;
 use super::super::handle::MapRunHandle;
 use super::super::names::RunNames;
 use super::super::record::{ChildRecord, ChildStatus};
+use super::super::registry::ChildRun;
 use super::super::sink::Sink;
 use super::super::tracker::Tracker;
 use super::super::transport::{Checkpoint, RunChannel, RunSpec};
@@ -39,6 +40,8 @@ pub(super) struct Run<'a> {
     /// interruption, or arriving for batches the interrupted coordinator had handed out.
     pub(super) replay: HashMap<u64, Outcome>,
     pub(super) max_input: Option<usize>,
+    /// EXPRESS children (they cannot be stopped; observers do not list them).
+    pub(super) express: bool,
     pub(super) progress: super::super::status::RunProgress<'a>,
     /// Ticks while the Map Run waits for an outcome, so that a stall is noticed.
     pub(super) idle: tokio::time::Interval,
@@ -198,6 +201,15 @@ impl Run<'_> {
 
     pub(super) async fn finish(&mut self, batch: u64, rec: ChildRecord, sink: &mut Sink) -> Result<(), Failure> {
         let (status, items) = (rec.status, rec.item_count);
+        if let Some(o) = self.handle.observer() {
+            let run = ChildRun {
+                map_run_arn: self.handle.map_run_arn(),
+                execution_arn: self.handle.execution_arn(),
+                definition: &self.spec.definition,
+                express: self.express,
+            };
+            o.child_ended(&run, &rec);
+        }
         self.tracker.on_finished(status, items);
         sink.write(batch, rec).await?;
         self.tracker.on_written(status, items);
