@@ -55,8 +55,9 @@ pub struct Args {
     /// Lift AWS's 256 KiB limits on state outputs and child inputs.
     #[arg(long)]
     no_payload_limits: bool,
-    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`). Not
-    /// served yet: `dmap serve` refuses to start with it rather than run Tasks for real.
+    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`): an
+    /// execution of `stateMachineArn#TestCase` runs with that test case, its Task states
+    /// answered from the file.
     #[arg(long, value_name = "FILE")]
     mock_config: Option<PathBuf>,
     /// Serve the API without authentication on a non-loopback address.

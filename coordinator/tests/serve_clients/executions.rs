@@ -169,3 +169,35 @@ eq(code(sfn.create_state_machine, name="notjson", definition="{", roleArn=ROLE),
 "#,
     );
 }
+
+/// `--mock-config`: an execution of `stateMachineArn#TestCase` runs with AWS Step Functions
+/// Local's mocked responses (the Task's Lambda is never called; it does not exist here), and a
+/// test case the file lacks is refused.
+#[test]
+fn a_mocked_test_case_answers_the_task_states() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let mocks = dir.path().join("MockConfigFile.json");
+    std::fs::write(
+        &mocks,
+        r#"{
+  "StateMachines": {"orders": {"TestCases": {"HappyPath": {"Charge": "Charged"}}}},
+  "MockedResponses": {"Charged": {"0": {"Return": {"StatusCode": 200, "Payload": {"charged": 42}}}}}
+}"#,
+    )
+    .expect("the mock file");
+    let s = crate::serve_with(&["--mock-config", mocks.to_str().expect("utf-8")]);
+    check(
+        &s,
+        r##"
+d = {"StartAt": "Charge", "States": {"Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+     "Parameters": {"FunctionName": "charge", "Payload.$": "$"}, "OutputPath": "$.Payload", "End": True}}}
+sm = machine("orders", d)["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=sm + "#HappyPath", name="mocked", input="{}")["executionArn"]
+eq(ex, f"{ARN}:execution:orders:mocked", "the execution's ARN has no test case in it")
+out = wait_done(ex)
+eq((out["status"], json.loads(out["output"])), ("SUCCEEDED", {"charged": 42}), "the mocked result")
+eq(code(sfn.start_execution, stateMachineArn=sm + "#NoSuchCase", input="{}"), "ValidationException",
+   "a test case the file lacks")
+"##,
+    );
+}
