@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# dmap's container image: `dmap` (the coordinator) and `dmap-worker`, on Debian slim, as a
-# non-root user. Build it from the repository root:
+# dmap's container image: `dmap` (the coordinator, and `dmap serve`, the Step Functions API)
+# and `dmap-worker`, on Debian slim, as a non-root user. Build it from the repository root:
 #
 #     docker build -t dmap:0.1.0 .
 #
@@ -51,7 +51,7 @@ COPY --from=build /src/target/dist/dmap /src/target/dist/dmap-worker /usr/local/
 # command = ["python3", "/opt/dmap/python/dmap_runtime.py", "price:price"].
 COPY examples/python/dmap_runtime.py /opt/dmap/python/dmap_runtime.py
 LABEL org.opencontainers.image.title="dmap" \
-      org.opencontainers.image.description="Runs AWS Step Functions state machines, Distributed Map included: dmap (coordinator) and dmap-worker" \
+      org.opencontainers.image.description="Runs AWS Step Functions state machines, Distributed Map included: dmap (coordinator and Step Functions API server) and dmap-worker" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.source="https://example.invalid/dmap" \
       org.opencontainers.image.licenses="Apache-2.0"
@@ -60,5 +60,7 @@ USER 10001:10001
 WORKDIR /home/dmap
 # --listen 0.0.0.0:9090 serves /healthz and /metrics (both binaries); not listening by default.
 EXPOSE 9090
+# `dmap serve --listen 0.0.0.0:8083`: the Step Functions API, /healthz and /metrics.
+EXPOSE 8083
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["dmap-worker", "--help"]

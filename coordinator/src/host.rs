@@ -1,7 +1,8 @@
 //! Hosts of the coordinator's executions. [`EmbeddedHost`] adds Map Runs on top of any base
 //! host (usually [`LocalHost`]: the wall clock, tokio timers and the task integrations),
 //! running children on this process's worker pool (the embedded default of `dmap run`) or
-//! on workers over a transport (NATS).
+//! on workers over a transport (NATS). Its Map Runs are in its [`MapRuns`] registry while
+//! they run: describe, update or stop them there.
 
 use std::sync::{Arc, Weak};
 
@@ -14,6 +15,7 @@ use shared::asl::eval::{Host, TaskRequest};
 use worker::executor::Executor;
 pub use worker::host::LocalHost;
 
+use crate::map_run::registry::MapRuns;
 use crate::map_run::run::{MapRunner, RunOptions};
 use crate::map_run::status::Progress;
 use crate::map_run::transport::{InProcess, Transport};
@@ -29,19 +31,7 @@ pub struct EmbeddedHost<H> {
 impl<H: Host + 'static> EmbeddedHost<H> {
     /// Map Runs on this process's worker pool.
     pub fn new(base: H, storage: Arc<Storage>, options: RunOptions, progress: Arc<Progress>) -> Arc<Self> {
-        Arc::new_cyclic(|me: &Weak<Self>| {
-            let children: Arc<dyn Host> = Arc::new(WeakHost(me.clone()));
-            let transport = Arc::new(InProcess::new(Executor::new(children)));
-            EmbeddedHost {
-                base,
-                runner: MapRunner { storage, transport, options, progress, started: Default::default() },
-            }
-        })
-    }
-
-    /// The base host (the wall clock, sleeps and Task calls).
-    pub fn base(&self) -> &H {
-        &self.base
+        Self::with_map_runs(base, storage, options, progress, None, MapRuns::new())
     }
 
     /// Map Runs over another transport (NATS workers).
@@ -52,10 +42,50 @@ impl<H: Host + 'static> EmbeddedHost<H> {
         progress: Arc<Progress>,
         transport: Arc<dyn Transport>,
     ) -> Arc<Self> {
-        Arc::new(EmbeddedHost {
-            base,
-            runner: MapRunner { storage, transport, options, progress, started: Default::default() },
+        Self::with_map_runs(base, storage, options, progress, Some(transport), MapRuns::new())
+    }
+
+    /// Map Runs over `transport` (`None`: this process's worker pool), registered in
+    /// `map_runs` (which may carry an observer: `dmap serve` persists the runs through it).
+    pub fn with_map_runs(
+        base: H,
+        storage: Arc<Storage>,
+        options: RunOptions,
+        progress: Arc<Progress>,
+        transport: Option<Arc<dyn Transport>>,
+        map_runs: MapRuns,
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|me: &Weak<Self>| {
+            let transport = transport.unwrap_or_else(|| {
+                let children: Arc<dyn Host> = Arc::new(WeakHost(me.clone()));
+                Arc::new(InProcess::new(Executor::new(children)))
+            });
+            EmbeddedHost {
+                base,
+                runner: MapRunner { storage, transport, options, progress, started: Default::default(), map_runs },
+            }
         })
+    }
+
+    /// The base host (the wall clock, sleeps and Task calls).
+    pub fn base(&self) -> &H {
+        &self.base
+    }
+
+    /// The running Map Runs of this host.
+    pub fn map_runs(&self) -> &MapRuns {
+        &self.runner.map_runs
+    }
+
+    /// Runs a Map Run whose id derives from its execution and `key`, stable for the Map
+    /// state's entry (the id of the event that entered it): a restarted server that runs the
+    /// entry again computes the same Map Run ARN and resumes the run through its transport.
+    pub fn run_map_keyed<'a>(
+        &'a self,
+        request: MapRunRequest<'a>,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<Value, Failure>> {
+        Box::pin(self.runner.run(request, Some(key)))
     }
 }
 
@@ -76,7 +106,7 @@ impl<H: Host + 'static> Host for EmbeddedHost<H> {
         self.base.execution_ended(execution_arn)
     }
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
-        Box::pin(self.runner.run(request))
+        Box::pin(self.runner.run(request, None))
     }
 }
 
@@ -123,7 +153,7 @@ impl<H: Host + 'static> Host for WeakHost<H> {
         let host = self.get();
         Box::pin(async move {
             match host {
-                Some(h) => h.runner.run(request).await,
+                Some(h) => h.runner.run(request, None).await,
                 None => Err(Failure::new("States.Runtime", "the run ended while a child was starting a Map Run")),
             }
         })

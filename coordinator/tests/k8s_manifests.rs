@@ -1,9 +1,12 @@
 //! The Kubernetes manifests, checked offline: every kustomize overlay of `k8s/` is rendered
 //! and validated against the Kubernetes JSON schemas (PyPI kubernetes-validate, `--strict`,
 //! for the oldest and newest Kubernetes we support) and the KEDA CRD schemas (npm
-//! @kubernetes-models/keda), then against what dmap itself needs (tests/k8s/checks.rs). Broken
-//! copies prove each layer rejects what it should. The sample run the coordinator Job ships
-//! is run here, embedded, so the ConfigMap's definition and handler are known to work.
+//! @kubernetes-models/keda), then against what dmap itself needs (tests/k8s/checks.rs, and
+//! tests/k8s/serve.rs for `dmap serve`'s StatefulSet), and every flag and DMAP_* variable the
+//! containers pass against the built binaries' `--help` (tests/k8s/flags.rs). Broken copies
+//! prove each layer rejects what it should. The sample run the coordinator Job ships is run
+//! here, embedded, so the ConfigMap's definition and handler are known to work; `dmap serve`'s
+//! pod is run here as the kubelet would run it (tests/k8s/serve_cases.rs).
 //!
 //! The tools come from scripts/install-k8s-tools (README's test command runs it); a missing
 //! tool fails the test with that hint.
@@ -11,111 +14,12 @@
 mod k8s;
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::Command;
 
-use k8s::checks::{COORDINATOR_JOB, Kind, Render, WORKER};
+use k8s::checks::{COORDINATOR_JOB, Kind, Render, SERVE, WORKER};
+use k8s::tools::{OVERLAYS, help, rendered, run, text, validate_schemas};
 use serde_json::{Value, json};
 use support::dmap::{repo, workspace_package};
-
-/// The oldest and the newest Kubernetes version the manifests are validated against.
-const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
-const INSTALL_HINT: &str = "run scripts/install-k8s-tools (README's test command does)";
-
-/// The overlays a user can deploy; each is rendered and checked.
-const OVERLAYS: [&str; 4] = ["base", "overlays/nats-cluster", "overlays/hpa", "overlays/eks"];
-
-fn tool(path: PathBuf) -> PathBuf {
-    assert!(path.exists(), "{} is missing: {INSTALL_HINT}", path.display());
-    path
-}
-
-fn kustomize() -> PathBuf {
-    match std::env::var_os("KUSTOMIZE") {
-        Some(p) => PathBuf::from(p),
-        None => tool(repo().join("tools/kustomize/usr/bin/kustomize")),
-    }
-}
-
-fn validator_bin(name: &str) -> PathBuf {
-    tool(repo().join("tools/k8s-validate/bin").join(name))
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; {INSTALL_HINT}"))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// `kustomize build` of a directory of k8s/.
-fn render(dir: &str) -> String {
-    let out = run(Command::new(kustomize()).arg("build").arg(repo().join("k8s").join(dir)));
-    assert!(out.status.success(), "kustomize build k8s/{dir} failed:\n{}", text(&out.stderr));
-    text(&out.stdout)
-}
-
-/// The YAML documents as JSON values (PyYAML from the validator's environment).
-fn parse(yaml: &str) -> Vec<Value> {
-    let script = "import json, sys, yaml\njson.dump([d for d in yaml.safe_load_all(sys.stdin) if d], sys.stdout)";
-    let mut child = Command::new(validator_bin("python"))
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("python: {e}; {INSTALL_HINT}"));
-    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), yaml.as_bytes()).expect("write YAML");
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("python runs");
-    assert!(out.status.success(), "YAML does not parse:\n{}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("JSON from python")
-}
-
-/// Objects back to a multi-document YAML file (JSON is YAML).
-fn write_docs(dir: &Path, docs: &[Value]) -> PathBuf {
-    let path = dir.join("rendered.yaml");
-    let body: Vec<String> = docs.iter().map(|d| d.to_string()).collect();
-    std::fs::write(&path, body.join("\n---\n")).expect("write manifests");
-    path
-}
-
-/// Schema validation of every object: Err with the validators' reports.
-fn validate_schemas(docs: &[Value]) -> Result<(), String> {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = write_docs(dir.path(), docs);
-    let mut errors = Vec::new();
-    for version in KUBERNETES_VERSIONS {
-        let out = run(Command::new(validator_bin("kubernetes-validate")).args(["--strict", "-k", version]).arg(&file));
-        let report = text(&out.stdout) + &text(&out.stderr);
-        if !out.status.success() {
-            errors.push(format!("kubernetes-validate -k {version}:\n{report}"));
-        }
-        // It only warns for kinds it has no schema for; those must be KEDA's, checked below.
-        for line in report.lines().filter(|l| l.contains("Couldn't find schema")) {
-            if !line.contains("api version keda.sh/v1alpha1") {
-                errors.push(format!("no schema checks this object: {line}"));
-            }
-        }
-    }
-    let json_file = dir.path().join("docs.json");
-    std::fs::write(&json_file, serde_json::to_vec(docs).expect("JSON")).expect("write JSON");
-    let modules = tool(repo().join("tools/k8s-keda/node_modules"));
-    let out = run(Command::new("node").arg(repo().join("scripts/k8s/validate-keda.mjs")).arg(modules).arg(&json_file));
-    if !out.status.success() {
-        errors.push(format!("KEDA schemas:\n{}{}", text(&out.stdout), text(&out.stderr)));
-    }
-    if errors.is_empty() { Ok(()) } else { Err(errors.join("\n")) }
-}
-
-/// An overlay of OVERLAYS rendered and parsed, once per test binary; each caller gets a copy.
-fn rendered(dir: &str) -> Vec<Value> {
-    static RENDERED: [OnceLock<Vec<Value>>; OVERLAYS.len()] = [const { OnceLock::new() }; OVERLAYS.len()];
-    let i = OVERLAYS.iter().position(|o| *o == dir).unwrap_or_else(|| panic!("k8s/{dir} is not in OVERLAYS"));
-    RENDERED[i].get_or_init(|| parse(&render(dir))).clone()
-}
 
 #[test]
 fn every_overlay_renders_validates_and_says_what_dmap_needs() {
@@ -164,12 +68,35 @@ fn every_nats_config_is_valid_for_nats_server_with_the_pods_environment() {
     }
 }
 
+/// A flag or variable renamed in a binary but not in a manifest would crash-loop its pod.
+/// `dmap-worker` must be built (`cargo build --workspace --bins`, as for the NATS tests).
+#[test]
+fn every_flag_and_variable_of_the_manifests_is_one_the_binaries_take() {
+    let [version] = workspace_package(&repo(), ["version"]);
+    for dir in OVERLAYS {
+        let docs = rendered(dir);
+        let problems = Render { docs: &docs, version: &version }.flags(&mut |cmd| help(cmd));
+        assert!(problems.is_empty(), "k8s/{dir}: {problems:#?}");
+    }
+    // Broken on purpose: a flag and a variable no binary reads.
+    let mut docs = rendered("base");
+    let worker = docs.iter_mut().find(|d| d["kind"] == "Deployment").expect("Deployment");
+    let c = &mut worker["spec"]["template"]["spec"]["containers"][0];
+    c["args"].as_array_mut().expect("args").push(json!("--drain-secs=10"));
+    c["env"].as_array_mut().expect("env").push(json!({"name": "DMAP_THREAD", "value": "2"}));
+    let problems = Render { docs: &docs, version: &version }.flags(&mut |cmd| help(cmd));
+    let what: Vec<&str> = problems.iter().filter(|p| p.kind == Kind::Flag).map(|p| p.what.as_str()).collect();
+    let named = |word: &str| what.iter().any(|w| w.ends_with(&format!(" {word}")));
+    assert!(what.len() == 2 && named("--drain-secs") && named("DMAP_THREAD"), "{what:?}");
+}
+
 #[test]
 fn overlays_differ_where_they_should() {
     let base = rendered("base");
     let cluster = rendered("overlays/nats-cluster");
     let hpa = rendered("overlays/hpa");
     let eks = rendered("overlays/eks");
+    let serve = rendered("overlays/serve");
     let find = |docs: &[Value], kind: &str, name: &str| -> Value {
         let d = docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name);
         d.cloned().unwrap_or(Value::Null)
@@ -185,6 +112,18 @@ fn overlays_differ_where_they_should() {
         assert!(arn.as_str().is_some_and(|a| a.starts_with("arn:aws:iam::")), "{account}: IRSA role {arn}");
     }
     assert_eq!(find(&eks, "StatefulSet", "nats")["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"], "gp3");
+    // dmap serve is opt-in, and replaces the Job in overlays/serve: executions come from the API.
+    for docs in [&base, &cluster, &hpa, &eks] {
+        assert!(find(docs, "StatefulSet", SERVE).is_null() && find(docs, "Job", COORDINATOR_JOB).is_object());
+    }
+    assert_eq!(find(&serve, "StatefulSet", SERVE)["spec"]["replicas"], 1);
+    assert!(find(&serve, "Job", COORDINATOR_JOB).is_null() && find(&serve, "Deployment", WORKER).is_object());
+    for d in &serve {
+        assert_eq!(d["metadata"]["labels"]["app.kubernetes.io/part-of"], "dmap", "{}", d["metadata"]["name"]);
+        if d["kind"] != "Namespace" {
+            assert_eq!(d["metadata"]["namespace"], "dmap", "{}", d["metadata"]["name"]);
+        }
+    }
 }
 
 /// Each kind of problem the issue names, made on purpose, is reported by its layer.

@@ -6,12 +6,17 @@
 //!
 //! [`Moto`] starts moto in server mode (AWS's protocols) the same way, from `scripts/install-moto`.
 //!
+//! [`Serve`] starts `dmap serve` the same way (a data directory per test) and drives it with
+//! boto3 and the AWS CLI from `scripts/install-aws-clients`.
+//!
 //! [`pki`] makes a throw-away CA and certificates for `127.0.0.1` with the `openssl` tool.
 
 mod moto;
 pub mod pki;
+mod serve;
 
 pub use moto::{MOTO_VENV_IN_REPO, Moto, moto_venv};
+pub use serve::{AWS_CLI_IN_REPO, Serve, aws_clients, http_get};
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

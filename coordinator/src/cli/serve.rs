@@ -1,7 +1,8 @@
 //! `dmap serve`: the Step Functions API on `--listen` (127.0.0.1:8083 by default), with its
 //! store under `--data`.
 //!
-//! It opens the store, builds the API's context, binds, prints one line
+//! It decides the authentication policy, builds the host (functions, buckets, NATS), opens
+//! the store, resumes the executions that were running, binds, prints one line
 //! `dmap serve listening on http://ADDR` to stderr when it accepts requests, and on SIGTERM
 //! or SIGINT stops accepting, finishes the requests in flight and closes the store.
 //!
@@ -54,8 +55,9 @@ pub struct Args {
     /// Lift AWS's 256 KiB limits on state outputs and child inputs.
     #[arg(long)]
     no_payload_limits: bool,
-    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`). Not
-    /// served yet: `dmap serve` refuses to start with it rather than run Tasks for real.
+    /// A mock configuration file of AWS Step Functions Local (`MockConfigFile.json`): an
+    /// execution of `stateMachineArn#TestCase` runs with that test case, its Task states
+    /// answered from the file.
     #[arg(long, value_name = "FILE")]
     mock_config: Option<PathBuf>,
     /// Serve the API without authentication on a non-loopback address.
@@ -85,11 +87,9 @@ pub enum StartError {
     Policy(#[from] crate::serve::auth::StartError),
     #[error("--config: {0}")]
     Keys(#[from] crate::serve::auth::KeysError),
-    #[error(
-        "--mock-config {0}: mocked test cases (stateMachineArn#TestCase) are not served by dmap serve yet; use \
-         `dmap run --mock-config` or `dmap test`"
-    )]
-    MockConfig(PathBuf),
+    /// The mock configuration cannot be read or is invalid (every problem at its pointer).
+    #[error("{0}")]
+    MockConfig(String),
     /// The functions file, the buckets or NATS.
     #[error("{0}")]
     Setup(String),
@@ -118,17 +118,29 @@ pub fn run(a: &Args) -> i32 {
     match started {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("dmap serve: {e}");
+            // Some causes already name the command (the auth policy's, the host's).
+            let text = e.to_string();
+            let text = text.strip_prefix("dmap serve: ").or_else(|| text.strip_prefix("dmap: ")).unwrap_or(&text);
+            eprintln!("dmap serve: {text}");
             2
         }
     }
 }
 
 async fn serve(a: &Args) -> Result<(), StartError> {
-    if let Some(path) = &a.mock_config {
-        // Started without its mocks, the Tasks a user meant to mock would call out for real.
-        return Err(StartError::MockConfig(path.clone()));
-    }
+    // AWS Step Functions Local's mock configuration: read and checked at start, so that a
+    // mistake in it is found before any execution asks for a test case.
+    let mocks = match &a.mock_config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| StartError::MockConfig(format!("--mock-config {}: {e}", path.display())))?;
+            let config = worker::mock::MockConfig::parse(&text).map_err(|problems| {
+                StartError::MockConfig(worker::mock::MockError::Invalid { file: path.clone(), problems }.to_string())
+            })?;
+            Some(Arc::new(config))
+        }
+        None => None,
+    };
     let keys = match &a.config {
         Some(path) => AccessKeys::from_config(path)?,
         None => None,
@@ -142,17 +154,19 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         nats_replicas: a.nats_replicas,
         no_payload_limits: a.no_payload_limits,
     };
-    let setup = setup::build(&host_options).await.map_err(StartError::Setup)?;
     let sqlite = Arc::new(Sqlite::open(&a.data)?);
     let store: Arc<dyn Store> = sqlite.clone();
+    let setup = setup::build(&host_options, store.clone()).await.map_err(StartError::Setup)?;
     let scope = Scope::new(a.region.clone());
     let engine = Engine::new(
         store.clone(),
         setup.host.clone(),
+        setup.map_runs.clone(),
         EngineOptions {
             region: scope.region.clone(),
             account: scope.account.clone(),
             max_payload_bytes: setup.max_payload_bytes,
+            mocks,
         },
     );
     // Executions that were running when the server last stopped continue before any request

@@ -4,20 +4,27 @@
 //! that neither reads an item nor finishes a child for `--stall-seconds` is *stalled*: said in
 //! the document, the log, `/metrics` and `/healthz`, so that a run no worker can serve (none
 //! running, or none that speaks its protocol version) does not wait unseen.
+//!
+//! The counts shown are the run's [`MapRunHandle`]'s (one record, which DescribeMapRun and
+//! `/metrics` read too); this module only presents them and paces the observer's calls.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Value, json};
 
-use super::tracker::{Tolerance, Tracker};
+use super::handle::{MapRunHandle, MapRunStatus};
+use super::tracker::Tracker;
 
 /// How often the status file is rewritten while a run is going.
 const FILE_EVERY: Duration = Duration::from_millis(500);
+/// Map Runs kept for `/metrics` before the ended ones are forgotten.
+const KEPT_RUNS: usize = 1024;
+/// How often a Map Run's observer is told of its progress at most.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(500);
 /// Why a Map Run may be stalled, as the status document and the log say it.
 pub const STALL_CAUSE: &str = "no item read and no child execution finished within --stall-seconds: are workers \
      running, serving this Map Run's functions and speaking its protocol version?";
@@ -32,8 +39,9 @@ pub struct Progress {
     /// Map Runs currently running, by start order: the earliest one owns the status file.
     active: Mutex<Vec<u64>>,
     next_id: Mutex<u64>,
-    /// The latest counts of every Map Run of this process, for `/metrics`.
-    snapshots: Mutex<Vec<Snapshot>>,
+    /// The Map Runs of this process (every one, up to [`KEPT_RUNS`]), in start order, for
+    /// `/metrics`: their handles are the one record of their counts.
+    runs: Mutex<Vec<(u64, MapRunHandle)>>,
     /// A Map Run without progress for this long is stalled (`None`: never).
     stall_after: Option<Duration>,
 }
@@ -66,7 +74,7 @@ impl Progress {
             bars,
             active: Mutex::new(Vec::new()),
             next_id: Mutex::new(0),
-            snapshots: Mutex::new(Vec::new()),
+            runs: Mutex::new(Vec::new()),
             stall_after: None,
         }
     }
@@ -79,42 +87,20 @@ impl Progress {
 
     /// The latest counts of every Map Run started by this process.
     pub fn snapshots(&self) -> Vec<Snapshot> {
-        self.snapshots.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Records a Map Run's latest counts. `slot` is the index of its entry, set by its first
-    /// snapshot: entries are only ever pushed, so the index stays valid and no search is needed.
-    fn snapshot(
-        &self,
-        slot: &mut Option<usize>,
-        id: u64,
-        arn: &str,
-        status: &'static str,
-        t: &Tracker,
-        stalled: Option<u64>,
-    ) {
-        let mut all = self.snapshots.lock().unwrap_or_else(|e| e.into_inner());
-        match *slot {
-            Some(i) => {
-                let s = &mut all[i];
-                debug_assert_eq!(s.id, id);
-                s.status = status;
-                s.items = t.items;
-                s.executions = t.executions;
-                s.stalled_seconds = stalled;
-            }
-            None => {
-                *slot = Some(all.len());
-                all.push(Snapshot {
+        let runs = self.runs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        runs.into_iter()
+            .map(|(id, h)| {
+                let v = h.describe();
+                Snapshot {
                     id,
-                    map_run_arn: arn.to_string(),
-                    status,
-                    items: t.items,
-                    executions: t.executions,
-                    stalled_seconds: stalled,
-                });
-            }
-        }
+                    map_run_arn: v.map_run_arn,
+                    status: v.status.as_str(),
+                    items: v.item_counts,
+                    executions: v.execution_counts,
+                    stalled_seconds: v.stalled_seconds,
+                }
+            })
+            .collect()
     }
 
     /// No file, no bars, no log lines (tests, benchmarks).
@@ -122,19 +108,23 @@ impl Progress {
         Progress::new(None, true)
     }
 
-    pub fn start(
-        &self,
-        map_run_arn: &str,
-        state_name: &str,
-        max_concurrency: u64,
-        tolerance: Tolerance,
-    ) -> RunProgress<'_> {
+    /// Shows the run of `handle`, started now by the Map state `state_name`.
+    pub fn start(&self, handle: &MapRunHandle, state_name: &str) -> RunProgress<'_> {
         let id = {
             let mut n = self.next_id.lock().unwrap_or_else(|e| e.into_inner());
             *n += 1;
             *n
         };
         self.active.lock().unwrap_or_else(|e| e.into_inner()).push(id);
+        {
+            let mut runs = self.runs.lock().unwrap_or_else(|e| e.into_inner());
+            // A long-lived process (`dmap serve`) starts Map Runs without end: past a bound,
+            // the ended ones are forgotten (their final view went to the observer).
+            if runs.len() >= KEPT_RUNS {
+                runs.retain(|(_, h)| h.status() == MapRunStatus::Running);
+            }
+            runs.push((id, handle.clone()));
+        }
         let bar = self.bars.as_ref().map(|m| {
             let b = m.add(ProgressBar::no_length());
             b.set_style(style(false));
@@ -144,14 +134,11 @@ impl Progress {
         RunProgress {
             owner: self,
             id,
-            slot: None,
-            map_run_arn: map_run_arn.to_string(),
-            max_concurrency,
-            tolerance,
-            start: Utc::now(),
+            handle: handle.clone(),
             started: Instant::now(),
             last_file: None,
             last_log: Instant::now(),
+            last_observed: Instant::now(),
             bar,
             eta_shown: false,
             last_change: Instant::now(),
@@ -171,19 +158,17 @@ fn style(with_eta: bool) -> ProgressStyle {
     ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
 }
 
-/// One Map Run's view.
+/// One Map Run's view: its handle's counts, the bar, the log lines, the status file, the
+/// observer's progress calls and the stall watch.
 pub struct RunProgress<'p> {
     owner: &'p Progress,
     id: u64,
-    /// Index of this Map Run's entry in `Progress.snapshots`, once it has one.
-    slot: Option<usize>,
-    map_run_arn: String,
-    max_concurrency: u64,
-    tolerance: Tolerance,
-    start: DateTime<Utc>,
+    handle: MapRunHandle,
     started: Instant,
     last_file: Option<Instant>,
     last_log: Instant,
+    /// When the observer was last told of progress.
+    last_observed: Instant,
     bar: Option<ProgressBar>,
     eta_shown: bool,
     /// When items read or children finished last changed, and their values then.
@@ -213,11 +198,12 @@ impl RunProgress<'_> {
             self.seen = (t.items.total, done);
             self.last_change = Instant::now();
             if std::mem::take(&mut self.stall_logged) {
-                tracing::info!(map_run = %self.map_run_arn, "the Map Run makes progress again");
+                tracing::info!(map_run = %self.handle.map_run_arn(), "the Map Run makes progress again");
             }
         }
         let stalled = self.stalled_for();
-        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t, stalled);
+        self.handle.publish(t, stalled);
+        self.observe(false);
         if let Some(b) = &self.bar {
             // The ETA means something only once the total is known.
             if t.reader_done() && !self.eta_shown {
@@ -237,7 +223,7 @@ impl RunProgress<'_> {
             let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
             // Through the log, so that `--log-format json` keeps every line JSON.
             tracing::info!(
-                map_run = %self.map_run_arn,
+                map_run = %self.handle.map_run_arn(),
                 read = t.items.total,
                 succeeded = t.items.succeeded,
                 failed = t.items.failed + t.items.timed_out,
@@ -248,7 +234,22 @@ impl RunProgress<'_> {
         }
         if self.owner.status_file.is_some() && self.last_file.is_none_or(|l| l.elapsed() >= FILE_EVERY) {
             self.last_file = Some(Instant::now());
-            self.write(t, "RUNNING", None);
+            self.write();
+        }
+    }
+
+    /// Records the tracker's counts in the handle, without the bar, log or file.
+    pub fn publish(&self, t: &Tracker) {
+        self.handle.publish(t, self.stalled_for());
+    }
+
+    /// Tells the observer of the handle's view: at most every [`PROGRESS_EVERY`], or at once
+    /// (`now`: the configuration changed).
+    pub fn observe(&mut self, now: bool) {
+        let Some(o) = self.handle.observer() else { return };
+        if now || self.last_observed.elapsed() >= PROGRESS_EVERY {
+            self.last_observed = Instant::now();
+            o.progressed(&self.handle.describe());
         }
     }
 
@@ -257,12 +258,13 @@ impl RunProgress<'_> {
         let Some(seconds) = self.stalled_for() else { return };
         if !self.stall_logged {
             self.stall_logged = true;
-            tracing::warn!(map_run = %self.map_run_arn, seconds, "{}", self.stall_cause());
+            tracing::warn!(map_run = %self.handle.map_run_arn(), seconds, "{}", self.stall_cause());
         }
-        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, "RUNNING", t, Some(seconds));
+        self.handle.publish(t, Some(seconds));
+        self.observe(false);
         if self.owner.status_file.is_some() && self.last_file.is_none_or(|l| l.elapsed() >= FILE_EVERY) {
             self.last_file = Some(Instant::now());
-            self.write(t, "RUNNING", None);
+            self.write();
         }
     }
 
@@ -272,41 +274,30 @@ impl RunProgress<'_> {
         (idle >= self.owner.stall_after?).then_some(idle.as_secs())
     }
 
-    pub fn finish(&mut self, t: &Tracker, status: &'static str) {
-        self.owner.snapshot(&mut self.slot, self.id, &self.map_run_arn, status, t, None);
+    /// The run ended with `status`: the handle records it (and tells the observer), then the
+    /// bar and the status file show it.
+    pub fn finish(&mut self, t: &Tracker, status: MapRunStatus) {
+        self.handle.end(Some(t), status);
         if let Some(b) = &self.bar {
             b.set_length(t.items.total);
-            b.finish_with_message(format!("{status}, {} failed", t.items.failed + t.items.timed_out));
+            b.finish_with_message(format!("{}, {} failed", status.as_str(), t.items.failed + t.items.timed_out));
         }
-        self.write(t, status, Some(Utc::now()));
+        self.write();
         self.owner.active.lock().unwrap_or_else(|e| e.into_inner()).retain(|&id| id != self.id);
     }
 
-    /// DescribeMapRun's shape (spec §3.3).
-    pub fn document(&self, t: &Tracker, status: &str, stop: Option<DateTime<Utc>>) -> Value {
-        let mut doc = json!({
-            "mapRunArn": self.map_run_arn,
-            "status": status,
-            "startDate": self.start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "maxConcurrency": self.max_concurrency,
-            "toleratedFailurePercentage": self.tolerance.percentage.unwrap_or(0.0),
-            "toleratedFailureCount": self.tolerance.count.unwrap_or(0),
-            "itemCounts": t.items,
-            "executionCounts": t.executions,
-        });
-        if stop.is_none()
-            && let Some(seconds) = self.stalled_for()
-        {
+    /// The status document: DescribeMapRun's shape (spec §3.3), from the handle's view.
+    pub fn document(&self) -> Value {
+        let view = self.handle.describe();
+        let mut doc = view.document();
+        if let Some(seconds) = view.stalled_seconds {
             // Not DescribeMapRun's: dmap's own member, present only while the run is stalled.
             doc["stalled"] = json!({"seconds": seconds, "cause": self.stall_cause()});
-        }
-        if let Some(s) = stop {
-            doc["stopDate"] = json!(s.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         }
         doc
     }
 
-    fn write(&self, t: &Tracker, status: &str, stop: Option<DateTime<Utc>>) {
+    fn write(&self) {
         let Some(path) = &self.owner.status_file else { return };
         let owns = {
             let active = self.owner.active.lock().unwrap_or_else(|e| e.into_inner());
@@ -315,7 +306,7 @@ impl RunProgress<'_> {
         if !owns {
             return;
         }
-        let doc = self.document(t, status, stop);
+        let doc = self.document();
         // Write then rename, so that readers never see half a document.
         let tmp = path.with_extension("tmp");
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();

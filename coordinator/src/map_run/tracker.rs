@@ -5,13 +5,17 @@
 //! when a configured threshold is strictly exceeded; with neither configured, any failure
 //! fails it. The percentage needs the total, so it is judged once the reader is done (for
 //! items from state input, at once).
+//!
+//! UpdateMapRun may change the thresholds of a running Map Run ([`Tracker::set_tolerance`]):
+//! the rule then judges every failure seen so far and every later one by the new thresholds,
+//! so lowering a threshold below what has already failed fails the run at once, as AWS does.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::record::ChildStatus;
 
 /// DescribeMapRun's count shape, for items or for child executions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Counts {
     pub pending: u64,
@@ -99,6 +103,17 @@ impl Tracker {
         }
     }
 
+    /// The thresholds the run is judged by now.
+    pub fn tolerance(&self) -> Tolerance {
+        self.tolerance
+    }
+
+    /// New thresholds (UpdateMapRun). Nothing is forgotten: [`Tracker::breached`] judges the
+    /// failures already counted by them too.
+    pub fn set_tolerance(&mut self, tolerance: Tolerance) {
+        self.tolerance = tolerance;
+    }
+
     /// Whether the failures so far exceed what the run tolerates.
     pub fn breached(&self) -> bool {
         let failed = self.items.failed + self.items.timed_out;
@@ -147,6 +162,38 @@ mod tests {
         assert!(run(Tolerance { count: None, percentage: Some(0.0) }, 10, 1));
         let either = Tolerance { count: Some(5), percentage: Some(10.0) };
         assert!(run(either, 10, 2));
+    }
+
+    /// UpdateMapRun's thresholds apply to the failures already seen: lowering the count below
+    /// them breaches at once; raising it forgives them (AWS: "The maximum number of failed
+    /// items before the Map Run fails").
+    #[test]
+    fn updated_thresholds_judge_the_failures_already_seen() {
+        let mut t = Tracker::new(Tolerance { count: Some(10), percentage: None });
+        t.on_read(20);
+        for _ in 0..20 {
+            t.on_started(1);
+        }
+        for _ in 0..3 {
+            t.on_finished(ChildStatus::Failed, 1);
+        }
+        assert!(!t.breached());
+        t.set_tolerance(Tolerance { count: Some(2), percentage: None });
+        assert!(t.breached());
+        t.set_tolerance(Tolerance { count: Some(3), percentage: None });
+        assert!(!t.breached());
+        t.on_finished(ChildStatus::TimedOut, 1);
+        assert!(t.breached(), "a timed-out item is a failure too");
+        t.set_tolerance(Tolerance { count: Some(100), percentage: None });
+        assert!(!t.breached());
+        // A percentage is judged once the total is known: 4 of 20 is 20 %.
+        t.set_tolerance(Tolerance { count: Some(100), percentage: Some(15.0) });
+        assert!(!t.breached());
+        t.on_reader_done();
+        assert!(t.breached());
+        t.set_tolerance(Tolerance { count: Some(100), percentage: Some(20.0) });
+        assert!(!t.breached());
+        assert_eq!(t.tolerance(), Tolerance { count: Some(100), percentage: Some(20.0) });
     }
 
     #[test]

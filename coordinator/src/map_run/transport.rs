@@ -71,6 +71,8 @@ pub struct History {
     pub outcomes: Vec<Outcome>,
     /// The Map Run had already ended with this result.
     pub ended: Option<Result<Value, Failure>>,
+    /// Its last checkpoint, when it had already ended (its final counts).
+    pub checkpoint: Option<Checkpoint>,
 }
 
 /// Where a Map Run stands, as its checkpoint records it.
@@ -84,6 +86,10 @@ pub struct Checkpoint {
     pub items_pending: u64,
     /// Result files completed so far (keys).
     pub files_written: Vec<String>,
+    /// DescribeMapRun's counts (absent from the records of older versions): a run found
+    /// ended when it is resumed reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<(super::tracker::Counts, super::tracker::Counts)>,
 }
 
 /// Runs batches on this process: pure children on the rayon pool, the others as tokio tasks.

@@ -80,26 +80,47 @@ fn refused(e: AuthError) -> ApiError {
 pub struct Options {
     pub listen: SocketAddr,
     pub body_limit: usize,
+    /// Connections served at once; more wait in the listen backlog until one closes, so that
+    /// a flood of idle connections cannot exhaust file descriptors or memory.
+    pub max_connections: usize,
+    /// How long a shutdown waits for the requests in flight (a synchronous Express execution
+    /// can run for minutes); those still running after it are dropped.
+    pub drain: Duration,
 }
+
+/// The default [`Options::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 
 impl Options {
     pub fn new(listen: SocketAddr) -> Self {
-        Options { listen, body_limit: DEFAULT_BODY_LIMIT }
+        Options {
+            listen,
+            body_limit: DEFAULT_BODY_LIMIT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            // Inside Kubernetes' default grace period of 30 s, before its SIGKILL.
+            drain: Duration::from_secs(20),
+        }
     }
 }
+
+/// What `/healthz` asks: `Err(reason)` answers 503 with the reason.
+pub type Health = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// What every connection shares.
 struct Shared {
     ctx: Ctx,
     metrics: Arc<Metrics>,
     auth: Option<Arc<dyn Authenticator>>,
+    health: Option<Health>,
     body_limit: usize,
+    max_connections: usize,
+    drain: Duration,
 }
 
 /// A bound, not yet serving, listener.
 pub struct Server {
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Shared,
 }
 
 impl std::fmt::Debug for Server {
@@ -117,8 +138,22 @@ impl Server {
         auth: Option<Arc<dyn Authenticator>>,
     ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(options.listen).await?;
-        let shared = Arc::new(Shared { ctx, metrics, auth, body_limit: options.body_limit });
+        let shared = Shared {
+            ctx,
+            metrics,
+            auth,
+            health: None,
+            body_limit: options.body_limit,
+            max_connections: options.max_connections.max(1),
+            drain: options.drain,
+        };
         Ok(Server { listener, shared })
+    }
+
+    /// Makes `/healthz` ask `health` (by default it answers `ok` while the server runs).
+    pub fn with_health(mut self, health: Health) -> Server {
+        self.shared.health = Some(health);
+        self
     }
 
     /// The bound address (the port chosen when the options said 0).
@@ -130,7 +165,7 @@ impl Server {
     pub fn start(self) -> std::io::Result<Handle> {
         let addr = self.listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept(self.listener, self.shared, stopped));
+        let task = tokio::spawn(accept(self.listener, Arc::new(self.shared), stopped));
         Ok(Handle { addr, stop, task })
     }
 }
@@ -149,7 +184,7 @@ impl Handle {
     }
 
     /// Stops accepting, finishes the requests in flight (idle keep-alive connections close),
-    /// and returns when every connection is closed.
+    /// and returns when every connection is closed, or after [`Options::drain`].
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -160,7 +195,7 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = listener.accept(), if connections.len() < shared.max_connections => match accepted {
                 Ok((stream, peer)) => {
                     connections.spawn(connection(stream, peer, shared.clone(), stopped.clone()));
                 }
@@ -176,7 +211,14 @@ async fn accept(listener: TcpListener, shared: Arc<Shared>, mut stopped: watch::
         }
     }
     drop(listener);
-    while connections.join_next().await.is_some() {}
+    let drained = tokio::time::timeout(shared.drain, async { while connections.join_next().await.is_some() {} }).await;
+    if drained.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            "shutdown: dropping requests still running after the drain time"
+        );
+        connections.shutdown().await;
+    }
 }
 
 async fn connection(stream: TcpStream, peer: SocketAddr, shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
@@ -204,7 +246,10 @@ async fn respond(shared: &Shared, request: Request<Incoming>) -> Response<Full<B
     let path = request.uri().path();
     match (request.method(), path) {
         (&Method::POST, "/") => api_request(shared, request).await,
-        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n".into()),
+        (&Method::GET, "/healthz") => match shared.health.as_ref().map_or(Ok(()), |h| h()) {
+            Ok(()) => text(StatusCode::OK, "ok\n".into()),
+            Err(reason) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
+        },
         (&Method::GET, "/metrics") => {
             let mut r = text(StatusCode::OK, shared.metrics.render());
             r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(worker::ops::metrics::CONTENT_TYPE));

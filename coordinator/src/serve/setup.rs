@@ -14,8 +14,12 @@ use worker::nats::topology::Settings;
 
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
+use crate::map_run::registry::MapRuns;
 use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
+use crate::map_run::transport::Transport;
+use crate::serve::engine::StoreObserver;
+use crate::serve::store::Store;
 use crate::storage::Storage;
 
 /// The flags that decide the host.
@@ -33,6 +37,8 @@ pub struct HostOptions {
 /// The server's host, and what validation of a new state machine needs to know of it.
 pub struct Setup {
     pub host: Arc<dyn Host>,
+    /// The host's running Map Runs (UpdateMapRun, DescribeMapRun, StopExecution).
+    pub map_runs: MapRuns,
     pub integrations: Arc<Integrations>,
     /// Children run on NATS workers (a Distributed Map inside a child is then refused).
     pub remote_children: bool,
@@ -46,8 +52,9 @@ impl Setup {
     }
 }
 
-/// Builds the host. Connects to NATS when `--nats` is given (an error names the server).
-pub async fn build(o: &HostOptions) -> Result<Setup, String> {
+/// Builds the host; its Map Runs' records go to `store`. Connects to NATS when `--nats` is
+/// given (an error names the server).
+pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, String> {
     let limit = if o.no_payload_limits { None } else { Some(shared::asl::eval::MAX_PAYLOAD_BYTES) };
     let integrations = Arc::new(match &o.functions {
         Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
@@ -61,14 +68,15 @@ pub async fn build(o: &HostOptions) -> Result<Setup, String> {
     let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
     let progress = Arc::new(Progress::silent());
     let base = LocalHost::new(integrations.clone());
-    let host: Arc<dyn Host> = match &o.nats.nats {
-        None => EmbeddedHost::new(base, storage, run_options, progress),
+    let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
+        None => None,
         Some(_) => {
             let settings = Settings { nats_replicas: o.nats_replicas.max(1), ..Settings::default() };
-            let transport =
-                Arc::new(NatsTransport::connect(&o.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?);
-            EmbeddedHost::with_transport(base, storage, run_options, progress, transport)
+            Some(Arc::new(NatsTransport::connect(&o.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?))
         }
     };
-    Ok(Setup { host, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
+    let map_runs = MapRuns::with_observer(Arc::new(StoreObserver::new(store)));
+    let host: Arc<dyn Host> =
+        EmbeddedHost::with_map_runs(base, storage, run_options, progress, transport, map_runs.clone());
+    Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
 }

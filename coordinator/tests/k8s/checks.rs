@@ -4,6 +4,8 @@
 //! annotations, the functions file from a ConfigMap and credentials from Secrets; the
 //! coordinator Job resumes with a stable Map Run id; workers are scaled on dmap's own
 //! JetStream consumers (KEDA) or CPU (HPA); stream replicas match the NATS cluster's size.
+//! `dmap serve` (components/serve) has its own checks in tests/k8s/serve.rs, and every flag
+//! and variable the containers pass is checked against the binaries in tests/k8s/flags.rs.
 //!
 //! Every check returns [`Problem`]s (a kind and where), so tests can break a manifest on
 //! purpose and assert which problem is reported.
@@ -13,8 +15,11 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use shared::protocol::nats as names;
 
+use super::container::{arg_value, containers, dmap_image_tag, env_value, listen_port, resolve_port, strings};
+
 pub const WORKER: &str = "dmap-worker";
 pub const COORDINATOR_JOB: &str = "dmap-run";
+pub const SERVE: &str = "dmap-serve";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -40,6 +45,14 @@ pub enum Kind {
     /// NATS: no JetStream store on a persistent volume, or stream replicas that do not match
     /// the number of servers.
     Nats,
+    /// `dmap serve`'s StatefulSet: not exactly one replica (the SQLite store has one writer),
+    /// `--data` not on a ReadWriteOnce volume claim, or no Service to `--listen`'s port.
+    Serve,
+    /// `dmap serve` off loopback without access keys, or `--open`, or a key's secret not from
+    /// a Secret (in the ConfigMap, or an environment variable the pod does not set from one).
+    Auth,
+    /// A flag or DMAP_* variable a container passes that its binary does not take.
+    Flag,
     /// A workload or object the layout needs is missing.
     Missing,
 }
@@ -56,7 +69,7 @@ pub struct Render<'a> {
     pub version: &'a str,
 }
 
-fn problem(out: &mut Vec<Problem>, kind: Kind, what: String) {
+pub(super) fn problem(out: &mut Vec<Problem>, kind: Kind, what: String) {
     out.push(Problem { kind, what });
 }
 
@@ -65,12 +78,12 @@ impl<'a> Render<'a> {
         self.docs.iter().find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
     }
 
-    fn all(&self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    pub(super) fn all(&self, kind: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
         self.docs.iter().filter(move |d| d["kind"] == kind)
     }
 
     /// The ConfigMap whose generated name is `base-<hash>` (or exactly `base`).
-    fn config_map(&self, name: &str) -> Option<&'a Value> {
+    pub(super) fn config_map(&self, name: &str) -> Option<&'a Value> {
         self.all("ConfigMap").find(|d| d["metadata"]["name"] == name)
     }
 
@@ -81,9 +94,15 @@ impl<'a> Render<'a> {
             Some(worker) => self.worker(worker, &mut out),
             None => problem(&mut out, Kind::Missing, format!("Deployment/{WORKER}")),
         }
+        // Executions come from the coordinator Job, or from `dmap serve`'s API (overlays/serve).
+        let serve = self.find("StatefulSet", SERVE);
         match self.find("Job", COORDINATOR_JOB) {
             Some(job) => self.coordinator(job, &mut out),
-            None => problem(&mut out, Kind::Missing, format!("Job/{COORDINATOR_JOB}")),
+            None if serve.is_some() => {}
+            None => problem(&mut out, Kind::Missing, format!("Job/{COORDINATOR_JOB} or StatefulSet/{SERVE}")),
+        }
+        if let Some(serve) = serve {
+            self.serve(serve, &mut out);
         }
         self.scaling(&mut out);
         self.nats(&mut out);
@@ -97,8 +116,9 @@ impl<'a> Render<'a> {
         for doc in self.docs {
             for c in containers(doc) {
                 let image = c["image"].as_str().unwrap_or("");
-                let (repository, tag) = image.rsplit_once(':').filter(|(_, t)| !t.contains('/')).unwrap_or((image, ""));
-                if repository.rsplit('/').next() == Some("dmap") && tag != self.version {
+                if let Some(tag) = dmap_image_tag(image)
+                    && tag != self.version
+                {
                     let name = &doc["metadata"]["name"];
                     let want = self.version;
                     problem(out, Kind::ImageTag, format!("{name}: image {image}, the build is {want}"));
@@ -112,14 +132,7 @@ impl<'a> Render<'a> {
         let Some(c) = pod["spec"]["containers"].get(0) else {
             return problem(out, Kind::Missing, "the worker container".into());
         };
-        let listen = listen_port(c);
-        for probe in ["readinessProbe", "livenessProbe"] {
-            let p = &c[probe]["httpGet"];
-            let port = p.get("port").and_then(|port| resolve_port(c, port));
-            if p["path"] != "/healthz" || listen.is_none() || port != listen {
-                problem(out, Kind::Probe, format!("worker {probe}: {p} (listen port {listen:?})"));
-            }
-        }
+        probes("worker", c, out);
         let drain = arg_value(c, "--drain-seconds")
             .or_else(|| env_value(c, "DMAP_DRAIN_SECONDS"))
             .map(|s| s.parse::<i64>().unwrap_or(i64::MAX))
@@ -136,7 +149,7 @@ impl<'a> Render<'a> {
         }
     }
 
-    fn scrape(&self, who: &str, pod: &Value, c: &Value, out: &mut Vec<Problem>) {
+    pub(super) fn scrape(&self, who: &str, pod: &Value, c: &Value, out: &mut Vec<Problem>) {
         let a = &pod["metadata"]["annotations"];
         let port = listen_port(c).map(|p| p.to_string());
         let ok = a["prometheus.io/scrape"] == "true"
@@ -150,7 +163,7 @@ impl<'a> Render<'a> {
 
     /// NATS user and password from a Secret (or a creds/NKey file from a Secret volume), and an
     /// `envFrom` Secret for the S3 credentials (`AWS_*`).
-    fn secrets(&self, who: &str, c: &Value, out: &mut Vec<Problem>) {
+    pub(super) fn secrets(&self, who: &str, c: &Value, out: &mut Vec<Problem>) {
         let from_secret = |name: &str| {
             c["env"]
                 .as_array()
@@ -172,16 +185,18 @@ impl<'a> Render<'a> {
 
     /// True when `path` is `<mountPath>/<key>` of a volume mount whose volume is a ConfigMap of
     /// this render holding `key`.
-    fn mounted_config_map_file(&self, pod: &Value, c: &Value, path: &str) -> bool {
-        c["volumeMounts"].as_array().into_iter().flatten().any(|m| {
-            let Some(key) =
-                m["mountPath"].as_str().and_then(|dir| path.strip_prefix(dir)).map(|k| k.trim_start_matches('/'))
-            else {
-                return false;
-            };
+    pub(super) fn mounted_config_map_file(&self, pod: &Value, c: &Value, path: &str) -> bool {
+        self.mounted_config_map_text(pod, c, path).is_some()
+    }
+
+    /// The content of `path` when it is a file of a mounted ConfigMap (as above).
+    pub(super) fn mounted_config_map_text(&self, pod: &Value, c: &Value, path: &str) -> Option<&'a str> {
+        c["volumeMounts"].as_array().into_iter().flatten().find_map(|m| {
+            let key =
+                m["mountPath"].as_str().and_then(|dir| path.strip_prefix(dir)).map(|k| k.trim_start_matches('/'))?;
             let volume = pod["spec"]["volumes"].as_array().into_iter().flatten().find(|v| v["name"] == m["name"]);
-            let cm = volume.and_then(|v| v["configMap"]["name"].as_str()).and_then(|n| self.config_map(n));
-            cm.is_some_and(|cm| cm["data"].get(key).is_some())
+            let cm = volume.and_then(|v| v["configMap"]["name"].as_str()).and_then(|n| self.config_map(n))?;
+            cm["data"].get(key).and_then(Value::as_str)
         })
     }
 
@@ -364,9 +379,16 @@ impl<'a> Render<'a> {
                 problem(out, Kind::Nats, format!("{servers} servers without a cluster block routing to each"));
             }
         }
-        for (who, workload) in
-            [("worker", self.find("Deployment", WORKER)), ("coordinator", self.find("Job", COORDINATOR_JOB))]
-        {
+        // Every NATS client: the workers, and what starts executions (the Job, dmap serve or both).
+        let (job, serve) = (self.find("Job", COORDINATOR_JOB), self.find("StatefulSet", SERVE));
+        let mut workloads = vec![("worker", self.find("Deployment", WORKER))];
+        if job.is_some() || serve.is_none() {
+            workloads.push(("coordinator", job));
+        }
+        if serve.is_some() {
+            workloads.push(("serve", serve));
+        }
+        for (who, workload) in workloads {
             let c = workload.map(|w| &w["spec"]["template"]["spec"]["containers"][0]);
             let replicas = c.and_then(|c| env_value(c, "DMAP_NATS_REPLICAS")).unwrap_or_else(|| "1".into());
             if replicas != servers.to_string() {
@@ -381,50 +403,16 @@ impl<'a> Render<'a> {
     }
 }
 
-/// The containers of a workload (Deployment, StatefulSet, Job), none for other kinds.
-fn containers(doc: &Value) -> impl Iterator<Item = &Value> {
-    doc["spec"]["template"]["spec"]["containers"].as_array().into_iter().flatten()
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect()
-}
-
-/// The value after `flag` in the container's args (`--flag value` or `--flag=value`).
-fn arg_value(c: &Value, flag: &str) -> Option<String> {
-    let args = strings(&c["args"]);
-    let prefix = format!("{flag}=");
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| args.iter().find_map(|a| a.strip_prefix(&prefix).map(String::from)))
-}
-
-/// A literal environment value of the container.
-fn env_value(c: &Value, name: &str) -> Option<String> {
-    c["env"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|e| e["name"] == name)
-        .and_then(|e| e["value"].as_str())
-        .map(String::from)
-}
-
-/// The port of `--listen ADDR` (or DMAP_LISTEN).
-fn listen_port(c: &Value) -> Option<i64> {
-    let addr = arg_value(c, "--listen").or_else(|| env_value(c, "DMAP_LISTEN"))?;
-    addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
-}
-
-/// A probe's port: a number, or the name of one of the container's ports.
-fn resolve_port(c: &Value, port: &Value) -> Option<i64> {
-    port.as_i64().or_else(|| {
-        c["ports"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == *port)
-            .and_then(|p| p["containerPort"].as_i64())
-    })
+/// Readiness and liveness probes (and a startup probe, when there is one) on `/healthz` at
+/// the `--listen` port.
+pub(super) fn probes(who: &str, c: &Value, out: &mut Vec<Problem>) {
+    let listen = listen_port(c);
+    let startup = c.get("startupProbe").map(|_| "startupProbe");
+    for probe in ["readinessProbe", "livenessProbe"].into_iter().chain(startup) {
+        let p = &c[probe]["httpGet"];
+        let port = p.get("port").and_then(|port| resolve_port(c, port));
+        if p["path"] != "/healthz" || listen.is_none() || port != listen {
+            problem(out, Kind::Probe, format!("{who} {probe}: {p} (listen port {listen:?})"));
+        }
+    }
 }

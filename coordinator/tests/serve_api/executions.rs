@@ -84,6 +84,7 @@ async fn seeded(api: &Api) -> (String, String) {
             role_arn: crate::harness::ROLE.into(),
             input: "{\"in\":1}".into(),
             trace_header: None,
+            mock_test_case: None,
         },
         start,
     );
@@ -214,31 +215,42 @@ async fn history_pages_forwards_and_backwards_with_or_without_data() {
 }
 
 #[tokio::test]
-async fn on_the_engine_an_execution_runs_and_its_history_is_read_back() {
-    let api = Api::with_engine().await;
-    let sm = api.create("HelloWorld", PASS_B, json!({})).await;
-    let started = api.ok("StartExecution", json!({"stateMachineArn": sm, "name": "run-1", "input": "{}"})).await;
-    let execution = started["executionArn"].as_str().expect("an ARN").to_string();
-    // AWS: the same name and input while it runs, or after, with the same input, is the same
-    // execution; another input is ExecutionAlreadyExists.
-    let (code, _) = api.fails("StartExecution", json!({"stateMachineArn": sm, "name": "run-1", "input": "[]"})).await;
-    assert_eq!(code, "ExecutionAlreadyExists");
-    // A client polls DescribeExecution as it would on AWS; the deadline bounds the test.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let described = loop {
-        let d = api.ok("DescribeExecution", json!({"executionArn": execution})).await;
-        if d["status"] != "RUNNING" || std::time::Instant::now() > deadline {
-            break d;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+async fn executions_of_a_version_or_alias_are_listed_under_its_arn() {
+    let api = Api::start().await;
+    let sm = api.create("HelloWorld", PASS, json!({"publish": true})).await;
+    let routing = json!([{"stateMachineVersionArn": format!("{sm}:1"), "weight": 100}]);
+    api.ok("CreateStateMachineAlias", json!({"name": "PROD", "routingConfiguration": routing})).await;
+    for (name, target) in [("plain", sm.clone()), ("pinned", format!("{sm}:1")), ("aliased", format!("{sm}:PROD"))] {
+        api.ok("StartExecution", json!({"stateMachineArn": target, "name": name})).await;
+    }
+    // The stand-in engine records; the store holds what the engine would have written.
+    let specs = api.recorder.started.lock().expect("recorder").clone();
+    let start = Utc.timestamp_millis_opt(1_700_000_000_000).single().expect("a time");
+    let mut unit = vec![Write::PutDefinition { hash: hash(PASS), text: PASS.into() }];
+    unit.extend(specs.iter().map(|s| Write::CreateExecution(record_of(s, start))));
+    api.commit(unit).await;
+    let names = |answer: &Value| -> Vec<String> {
+        let mut n: Vec<String> = answer["executions"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter_map(|e| e["name"].as_str().map(str::to_string))
+            .collect();
+        n.sort();
+        n
     };
-    assert_eq!((described["status"].as_str(), described["output"].as_str()), (Some("SUCCEEDED"), Some("1")));
-    let history = api.ok("GetExecutionHistory", json!({"executionArn": execution})).await;
-    let types: Vec<&str> =
-        history["events"].as_array().expect("events").iter().filter_map(|e| e["type"].as_str()).collect();
-    assert_eq!(types, ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
-    let express = api.create("Fast", PASS_B, json!({"type": "EXPRESS"})).await;
-    let out = api.ok("StartSyncExecution", json!({"stateMachineArn": express, "input": "{}"})).await;
-    assert_eq!((out["status"].as_str(), out["output"].as_str()), (Some("SUCCEEDED"), Some("1")));
+    let all = api.ok("ListExecutions", json!({"stateMachineArn": sm})).await;
+    assert_eq!(names(&all), ["aliased", "pinned", "plain"]);
+    let version = api.ok("ListExecutions", json!({"stateMachineArn": format!("{sm}:1")})).await;
+    assert_eq!(names(&version), ["aliased", "pinned"]);
+    let alias = api.ok("ListExecutions", json!({"stateMachineArn": format!("{sm}:PROD")})).await;
+    assert_eq!(names(&alias), ["aliased"]);
+    let aliased = alias["executions"][0].clone();
+    assert_eq!(
+        (aliased["stateMachineVersionArn"].as_str(), aliased["stateMachineAliasArn"].as_str()),
+        (Some(&*format!("{sm}:1")), Some(&*format!("{sm}:PROD")))
+    );
+    let (code, _) = api.fails("ListExecutions", json!({"stateMachineArn": format!("{sm}:7")})).await;
+    assert_eq!(code, "ResourceNotFound");
     api.stop().await;
 }

@@ -16,7 +16,11 @@ use coordinator::serve::store::sqlite::Sqlite;
 use coordinator::serve::store::{ExecutionRecord, ExecutionStatus, Store, Write};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
+use worker::integrations::aws::credentials::Credentials;
+use worker::integrations::aws::sign::{Scope as SigningScope, Signer};
 
+/// The secret of `AKIDEXAMPLE` on [`Api::with_keys`] servers (AWS's documentation example).
+pub const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/service-role/StepFunctions-HelloWorld";
 pub const PASS: &str = r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#;
 pub const PASS_B: &str = r#"{"StartAt":"B","States":{"B":{"Type":"Pass","Result":1,"End":true}}}"#;
@@ -58,6 +62,9 @@ impl Executions for Recorder {
     fn update_map_run(&self, _: &str, _: MapRunUpdate) -> Result<(), MapRunError> {
         Ok(())
     }
+    fn map_run(&self, _: &str) -> Option<coordinator::serve::store::MapRunRecord> {
+        None
+    }
 }
 
 /// The record the engine keeps for a started execution.
@@ -83,6 +90,7 @@ pub fn record_of(spec: &StartSpec, start: DateTime<Utc>) -> ExecutionRecord {
         item_count: None,
         redrive_count: 0,
         redrive_date: None,
+        mock_test_case: None,
     }
 }
 
@@ -106,7 +114,7 @@ impl Api {
 
     /// A server that verifies SigV4 signatures made with `AKIDEXAMPLE`'s secret.
     pub async fn with_keys() -> Api {
-        let keys = AccessKeys::new([("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")]).expect("keys");
+        let keys = AccessKeys::new([("AKIDEXAMPLE", SECRET)]).expect("keys");
         let policy = Policy::decide("127.0.0.1:0".parse().expect("an address"), Some(keys), false, "us-east-1")
             .expect("a policy");
         Api::build(DEFAULT_BODY_LIMIT, Some(Arc::new(policy)), false).await
@@ -122,13 +130,16 @@ impl Api {
         let store = Arc::new(Sqlite::open(dir.path()).expect("the store"));
         let recorder = Arc::new(Recorder::default());
         let executions: Arc<dyn Executions> = if real_engine {
-            let setup = setup::build(&HostOptions::default()).await.expect("the embedded host");
+            let setup = setup::build(&HostOptions::default(), store.clone() as Arc<dyn Store>)
+                .await
+                .expect("the embedded host");
             let options = EngineOptions {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),
                 max_payload_bytes: setup.max_payload_bytes,
+                mocks: None,
             };
-            Arc::new(Engine::new(store.clone(), setup.host, options))
+            Arc::new(Engine::new(store.clone(), setup.host, setup.map_runs, options))
         } else {
             recorder.clone()
         };
@@ -181,6 +192,33 @@ impl Api {
         let (status, answer) = self.call(action, body).await;
         assert_eq!(status, 400, "{action}: {answer}");
         (answer["__type"].as_str().unwrap_or("").to_string(), answer["message"].as_str().unwrap_or("").to_string())
+    }
+
+    /// Sends `body` to `action` signed with SigV4 by the worker's signer for `secret`.
+    pub async fn signed(&self, action: &str, body: Value, secret: &str) -> (u16, Value) {
+        let body = body.to_string().into_bytes();
+        let host = self.url.trim_start_matches("http://").to_string();
+        let mut headers = vec![
+            ("content-type".to_string(), "application/x-amz-json-1.0".to_string()),
+            ("host".to_string(), host),
+            ("x-amz-target".to_string(), format!("AWSStepFunctions.{action}")),
+        ];
+        let credentials = Credentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: secret.into(),
+            session_token: None,
+            expires: None,
+        };
+        let scope = SigningScope { credentials: &credentials, region: "us-east-1", service: "states", now: Utc::now() };
+        Signer::default().sign("POST", "/", &mut headers, &body, scope);
+        let mut request = self.client.post(format!("{}/", self.url)).body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.expect("an answer");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")))
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {

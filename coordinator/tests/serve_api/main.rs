@@ -6,6 +6,7 @@
 //! Executions are started through a recording stand-in for the engine (see `harness`), so
 //! these tests pin what the API does up to the engine: validation, resolution and answers.
 
+mod engine;
 mod executions;
 mod harness;
 mod machines;

@@ -145,5 +145,34 @@ async fn with_access_keys_unsigned_and_badly_signed_requests_are_refused() {
     let (status, body) = api.raw(Some("AWSStepFunctions.ListStateMachines"), b"{}".to_vec()).await;
     assert_eq!((status, body["__type"].as_str()), (400, Some("MissingAuthenticationTokenException")), "{body}");
     assert_eq!(body["message"], "Request is missing Authentication Token");
+    let (status, body) = api.signed("ListStateMachines", json!({}), crate::harness::SECRET).await;
+    assert_eq!((status, &body), (200, &json!({"stateMachines": []})));
+    let (status, body) = api.signed("ListStateMachines", json!({}), "not the secret").await;
+    assert_eq!((status, body["__type"].as_str()), (400, Some("InvalidSignatureException")), "{body}");
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn chunked_bodies_are_cut_at_the_limit_too() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let api = Api::with_limit(4096).await;
+    let mut stream = tokio::net::TcpStream::connect(api.url.trim_start_matches("http://")).await.expect("connected");
+    let head = "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\n\
+                Content-Type: application/x-amz-json-1.0\r\nTransfer-Encoding: chunked\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.expect("head sent");
+    // No length is declared: the server must count what arrives.
+    let chunk = format!("{:x}\r\n{}\r\n", 1024, " ".repeat(1024));
+    for _ in 0..8 {
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("RequestEntityTooLargeException"), "{answer}");
     api.stop().await;
 }

@@ -435,7 +435,10 @@ impl RunChannel for NatsChannel {
 
     fn history(&mut self) -> BoxFuture<'_, Result<History, Failure>> {
         Box::pin(async move {
-            let mut h = History { outcomes: Vec::new(), ended: self.ended.take() };
+            let mut h = History { outcomes: Vec::new(), ended: self.ended.take(), checkpoint: None };
+            if h.ended.is_some() {
+                h.checkpoint = Some(self.shared.lock().unwrap_or_else(|e| e.into_inner()).record.checkpoint.clone());
+            }
             if h.ended.is_some() || self.history_until == 0 {
                 return Ok(h);
             }

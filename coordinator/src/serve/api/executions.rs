@@ -22,9 +22,10 @@ impl Executions for Engine {
     ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
         Box::pin(Engine::stop(self, execution_arn, error, cause))
     }
-    fn update_map_run(&self, map_run_arn: &str, _update: MapRunUpdate) -> Result<(), MapRunError> {
-        // MERGE: the engine keeps no Map Run handles yet (ISSUE14: `Engine::update_map_run`);
-        // until it does, no running Map Run can be found to update.
-        Err(MapRunError::DoesNotExist(map_run_arn.to_string()))
+    fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError> {
+        Engine::update_map_run(self, map_run_arn, update)
+    }
+    fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord> {
+        Engine::map_run(self, map_run_arn)
     }
 }

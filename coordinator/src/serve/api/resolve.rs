@@ -69,5 +69,8 @@ pub fn map_run(ctx: &Ctx, text: &str) -> Result<MapRunRecord, ApiError> {
     if !matches!(arn.resource, Resource::MapRun { .. }) {
         return Err(arn.wrong_kind());
     }
+    if let Some(live) = ctx.executions.map_run(text) {
+        return Ok(live);
+    }
     ctx.store.map_run(text)?.ok_or_else(|| ApiError::not_found("Map Run", text))
 }

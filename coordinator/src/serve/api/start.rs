@@ -70,7 +70,13 @@ pub fn spec(ctx: &Ctx, req: StartRequest) -> Result<StartSpec, ApiError> {
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(&input) {
         return Err(ApiError::invalid_input(e));
     }
-    let r = resolve_target(ctx, &req.state_machine_arn)?;
+    // `stateMachineArn#TestCase`: a mocked test case of `--mock-config`, as AWS Step Functions
+    // Local takes it (the engine checks it against the mock configuration).
+    let (target, mock_test_case) = match req.state_machine_arn.split_once('#') {
+        Some((arn, case)) => (arn, Some(case.to_string())),
+        None => (req.state_machine_arn.as_str(), None),
+    };
+    let r = resolve_target(ctx, target)?;
     let execution_arn = match r.machine.machine_type {
         MachineType::Standard => ctx.scope.execution(&r.machine.name, &name),
         MachineType::Express => ctx.scope.express_execution(&r.machine.name, &name, &uuid::Uuid::new_v4().to_string()),
@@ -88,6 +94,7 @@ pub fn spec(ctx: &Ctx, req: StartRequest) -> Result<StartSpec, ApiError> {
         role_arn: r.role_arn,
         input,
         trace_header: req.trace_header,
+        mock_test_case,
     })
 }
 
@@ -139,6 +146,8 @@ pub fn engine_error(e: EngineError) -> ApiError {
         EngineError::AlreadyExists(arn) => ApiError::execution_exists(&arn),
         EngineError::DoesNotExist(arn) => ApiError::execution_missing(&arn),
         EngineError::InvalidDefinition(message) => ApiError::invalid_definition(message),
+        // Step Functions Local answers a test case it cannot find as a bad request.
+        EngineError::MockTestCase(message) => ApiError::validation(message, None),
         EngineError::Store(e) => e.into(),
     }
 }

@@ -42,3 +42,30 @@ impl Host for DurableHost<'_> {
         Some(self.journal)
     }
 }
+
+/// A borrowed host as an owned one, for wrappers that own their base (the mock host).
+pub struct Borrowed<'a>(pub &'a dyn Host);
+
+impl Host for Borrowed<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.0.now()
+    }
+    fn sleep_until(&self, deadline: DateTime<Utc>) -> BoxFuture<'_, ()> {
+        self.0.sleep_until(deadline)
+    }
+    fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.0.invoke_task(request)
+    }
+    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        self.0.run_map(request)
+    }
+    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
+        self.0.jitter_millis(upper_bound_millis)
+    }
+    fn random(&self) -> u64 {
+        self.0.random()
+    }
+    fn execution_ended(&self, execution_arn: &str) {
+        self.0.execution_ended(execution_arn)
+    }
+}

@@ -7,6 +7,7 @@
 
 mod host;
 mod journal;
+mod map_runs;
 mod run;
 
 use std::collections::HashMap;
@@ -18,7 +19,9 @@ use shared::asl::StateMachine;
 use shared::asl::eval::Host;
 
 use super::store::{ExecutionRecord, MachineType, Store};
+use crate::map_run::registry::MapRuns;
 
+pub use map_runs::StoreObserver;
 pub use run::Counters;
 
 /// What StartExecution/StartSyncExecution resolved: which definition runs, under which names.
@@ -42,6 +45,9 @@ pub struct StartSpec {
     /// The input text (valid JSON, at most 256 KiB: checked by the API).
     pub input: String,
     pub trace_header: Option<String>,
+    /// The test case of `--mock-config` it runs with (`stateMachineArn#TestCase`, as AWS Step
+    /// Functions Local takes it).
+    pub mock_test_case: Option<String>,
 }
 
 /// How StartExecution ended.
@@ -65,6 +71,9 @@ pub enum EngineError {
     /// build).
     #[error("{0}")]
     InvalidDefinition(String),
+    /// The `#TestCase` asked for cannot be had from the mock configuration.
+    #[error("{0}")]
+    MockTestCase(String),
     #[error(transparent)]
     Store(#[from] super::store::StoreError),
 }
@@ -96,6 +105,9 @@ pub enum MapRunError {
     /// AWS: ValidationException, reason CANNOT_UPDATE_COMPLETED_MAP_RUN.
     #[error("Cannot update a completed Map Run: '{0}'")]
     Completed(String),
+    /// A value out of its range (AWS's validation text).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// What every execution of the server shares.
@@ -105,6 +117,8 @@ pub struct EngineOptions {
     pub account: String,
     /// The largest state output (AWS: 256 KiB); `None` lifts it.
     pub max_payload_bytes: Option<usize>,
+    /// `--mock-config`: AWS Step Functions Local's mocked test cases.
+    pub mocks: Option<Arc<worker::mock::config::MockConfig>>,
 }
 
 /// The executions of one server. Cheap to clone.
@@ -122,6 +136,8 @@ struct Inner {
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
     running: Mutex<HashMap<String, Arc<run::Running>>>,
     counters: Counters,
+    /// The Map Runs running in this server (the host's registry).
+    map_runs: MapRuns,
 }
 
 /// At most this many parsed definitions are kept; past it the cache starts again (a server
@@ -129,7 +145,8 @@ struct Inner {
 const MAX_CACHED_MACHINES: usize = 4096;
 
 impl Engine {
-    pub fn new(store: Arc<dyn Store>, host: Arc<dyn Host>, options: EngineOptions) -> Engine {
+    /// `map_runs` is the registry of the host's Map Runs (`setup::Setup::map_runs`).
+    pub fn new(store: Arc<dyn Store>, host: Arc<dyn Host>, map_runs: MapRuns, options: EngineOptions) -> Engine {
         Engine {
             inner: Arc::new(Inner {
                 store,
@@ -138,6 +155,7 @@ impl Engine {
                 machines: Mutex::new(HashMap::new()),
                 running: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
+                map_runs,
             }),
         }
     }
@@ -169,6 +187,32 @@ impl Engine {
         }
         cache.insert(key, machine.clone());
         Ok(machine)
+    }
+}
+
+impl Engine {
+    /// The mocked test case `case` of state machine `machine_name`, checked against its
+    /// definition (`None` when no case is asked for).
+    fn mock_case(
+        &self,
+        machine_name: &str,
+        case: Option<&str>,
+        machine: &StateMachine,
+    ) -> Result<Option<Arc<worker::mock::TestCase>>, EngineError> {
+        let Some(case) = case else { return Ok(None) };
+        let Some(config) = &self.inner.options.mocks else {
+            return Err(EngineError::MockTestCase(format!(
+                "the test case '{case}' is asked for, but dmap serve was started without --mock-config"
+            )));
+        };
+        let chosen = worker::mock::select::choose(config, &format!("{machine_name}#{case}"), Some(machine_name))
+            .map_err(EngineError::MockTestCase)?;
+        let problems = worker::mock::select::check(&chosen, machine);
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(|p| format!("{}: {}", p.pointer, p.message)).collect();
+            return Err(EngineError::MockTestCase(text.join("; ")));
+        }
+        Ok(Some(Arc::new(chosen)))
     }
 }
 

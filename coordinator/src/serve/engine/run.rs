@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 use shared::asl::StateMachine;
 use shared::asl::eval::{ExecutionOptions, Outcome, Status, execute};
 
-use super::host::DurableHost;
+use shared::asl::eval::Host;
+use worker::mock::{MockHost, TestCase};
+
+use super::host::{Borrowed, DurableHost};
 use super::journal::{Recorded, StoreJournal};
 use super::{Engine, EngineError, StartSpec, Started, SyncOutcome};
 use crate::serve::store::{EventRecord, ExecutionRecord, ExecutionStatus, MachineType, StoreError, Write};
@@ -50,6 +53,7 @@ impl Engine {
             return idempotent(existing, &spec);
         }
         let machine = self.machine(&spec.definition_hash, &spec.definition, spec.machine_type)?;
+        let case = self.mock_case(&spec.state_machine_name, spec.mock_test_case.as_deref(), &machine)?;
         let now = Utc::now();
         let record = ExecutionRecord {
             arn: spec.execution_arn.clone(),
@@ -72,6 +76,7 @@ impl Engine {
             item_count: None,
             redrive_count: 0,
             redrive_date: None,
+            mock_test_case: spec.mock_test_case.clone(),
         };
         let mut unit = vec![
             Write::PutDefinition { hash: spec.definition_hash.clone(), text: spec.definition.clone() },
@@ -90,18 +95,24 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         Counters::bump(&self.inner.counters.started);
-        self.launch(record.clone(), machine, HashMap::new(), 1);
+        self.launch(record.clone(), machine, case, HashMap::new(), 1);
         Ok(Started::New(record))
     }
 
     /// StartSyncExecution: runs an Express execution to its end and stores nothing.
     pub async fn start_sync(&self, spec: StartSpec) -> Result<SyncOutcome, EngineError> {
         let machine = self.machine(&spec.definition_hash, &spec.definition, MachineType::Express)?;
+        let case = self.mock_case(&spec.state_machine_name, spec.mock_test_case.as_deref(), &machine)?;
         let input: Value = serde_json::from_str(&spec.input).unwrap_or(Value::Null);
         let options = self.execution_options(&spec.name, &spec.state_machine_name, &spec.role_arn, None);
         let start_date = Utc::now();
-        let host = self.inner.host.clone();
-        let outcome = execute(&machine, input, &options, &*host).await;
+        let base = self.inner.host.clone();
+        let mocked = case.map(|c| MockHost::new(Borrowed(&*base), c));
+        let host: &dyn Host = match &mocked {
+            Some(m) => m,
+            None => &*base,
+        };
+        let outcome = execute(&machine, input, &options, host).await;
         Counters::bump(&self.inner.counters.sync_executions);
         let (status, output, error, cause) = ending(&outcome);
         Ok(SyncOutcome { status: status.as_str(), output, error, cause, start_date, stop_date: Utc::now() })
@@ -122,14 +133,30 @@ impl Engine {
                 Some(r) => Ok(r.stop_date.unwrap_or(r.start_date)),
             };
         };
+        // Claim the execution's end first (its journal, or for Express its place among the
+        // running), so that what it does while its Map Runs stop is not its end.
         let ids = match &running.journal {
             Some(j) => match j.close() {
                 Some(ids) => Some(ids),
                 // It ended on its own meanwhile.
                 None => return self.stopped_date(execution_arn),
             },
-            None => None,
+            None => {
+                if self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(execution_arn).is_none() {
+                    return self.stopped_date(execution_arn);
+                }
+                None
+            }
         };
+        // Its Map Runs stop before the execution is dropped, so that their children end
+        // ABORTED and their results are written (dropping them would only drop them).
+        let runs = self.inner.map_runs.of_execution(execution_arn);
+        for run in &runs {
+            run.stop();
+        }
+        for run in runs {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), run.ended()).await;
+        }
         if let Some(task) = running.task.get() {
             task.abort();
         }
@@ -177,12 +204,21 @@ impl Engine {
                     continue;
                 }
             };
+            let name = state_machine_name(&record.state_machine_arn).to_string();
+            let case = match self.mock_case(&name, record.mock_test_case.as_deref(), &machine) {
+                Ok(c) => c,
+                Err(e) => {
+                    // Run without its mocks, it would call out for real: it stays as it was.
+                    tracing::error!(execution = %record.arn, error = %e, "its mocked test case is not served; it cannot resume");
+                    continue;
+                }
+            };
             let (recorded, last_id) = match record.machine_type {
                 MachineType::Standard => self.recorded(&record.arn)?,
                 MachineType::Express => (HashMap::new(), 1),
             };
             Counters::bump(&self.inner.counters.resumed);
-            self.launch(record, machine, recorded, last_id);
+            self.launch(record, machine, case, recorded, last_id);
         }
         Ok(n)
     }
@@ -207,6 +243,7 @@ impl Engine {
         &self,
         record: ExecutionRecord,
         machine: Arc<StateMachine>,
+        case: Option<Arc<TestCase>>,
         recorded: HashMap<String, Recorded>,
         last_id: u64,
     ) {
@@ -227,12 +264,19 @@ impl Engine {
             let name = state_machine_name(&record.state_machine_arn);
             let options = engine.execution_options(&record.name, name, &record.role_arn, Some(0));
             let base = engine.inner.host.clone();
+            // A mocked execution's Task states are answered by its test case. (After a
+            // restart, a mocked state counts its invocations from the first one made again.)
+            let mocked = case.map(|c| MockHost::new(Borrowed(&*base), c));
+            let base: &dyn Host = match &mocked {
+                Some(m) => m,
+                None => &*base,
+            };
             let outcome = match &journal {
                 Some(j) => {
-                    let host = DurableHost { base: &*base, journal: j };
+                    let host = DurableHost { base, journal: j };
                     execute(&machine, input, &options, &host).await
                 }
-                None => execute(&machine, input, &options, &*base).await,
+                None => execute(&machine, input, &options, base).await,
             };
             engine.finish(&record, journal.as_deref(), &outcome);
         });

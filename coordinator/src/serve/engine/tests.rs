@@ -55,12 +55,19 @@ fn spec(name: &str, definition: &Value, input: &Value) -> StartSpec {
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         input: input.to_string(),
         trace_header: None,
+        mock_test_case: None,
     }
 }
 
 fn engine(store: Arc<dyn Store>, host: Arc<TestHost>) -> Engine {
-    let options = EngineOptions { region: "us-east-1".into(), account: "123456789012".into(), max_payload_bytes: None };
-    Engine::new(store, host, options)
+    engine_with_mocks(store, host, None)
+}
+
+fn engine_with_mocks(store: Arc<dyn Store>, host: Arc<TestHost>, mocks: Option<&str>) -> Engine {
+    let mocks = mocks.map(|text| Arc::new(worker::mock::MockConfig::parse(text).expect("a valid mock configuration")));
+    let options =
+        EngineOptions { region: "us-east-1".into(), account: "123456789012".into(), max_payload_bytes: None, mocks };
+    Engine::new(store, host, crate::map_run::registry::MapRuns::new(), options)
 }
 
 async fn ended(store: &dyn Store, arn: &str) -> crate::serve::store::ExecutionRecord {
@@ -166,4 +173,30 @@ async fn stop_ends_a_running_execution_aborted_once() {
     assert_eq!(k.last().unwrap().1, "ExecutionAborted");
     assert_eq!(k.iter().filter(|(_, t)| t.starts_with("Execution")).count(), 2, "{k:?}");
     assert_eq!(e.running(), 0);
+}
+
+#[tokio::test]
+async fn a_mocked_test_case_answers_its_task_states_without_calling_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+    let host = Arc::new(TestHost { calls: AtomicU32::new(0), hang_at: 0 });
+    // AWS Step Functions Local's format: test cases per state machine, responses by invocation.
+    let mocks = r#"{
+        "StateMachines": {"m": {"TestCases": {"Happy": {"T": "Ok"}}}},
+        "MockedResponses": {"Ok": {"0": {"Return": {"mocked": true}}}}
+    }"#;
+    let e = engine_with_mocks(store.clone(), host.clone(), Some(mocks));
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}});
+    let mut s = spec("mocked", &def, &json!({}));
+    s.mock_test_case = Some("Happy".into());
+    let Started::New(record) = e.start(s).await.unwrap() else { panic!() };
+    assert_eq!(record.mock_test_case.as_deref(), Some("Happy"));
+    let done = ended(&*store, &record.arn).await;
+    assert_eq!(serde_json::from_str::<Value>(done.output.as_deref().unwrap()).unwrap(), json!({"mocked": true}));
+    assert_eq!(host.calls.load(Ordering::SeqCst), 0, "a mocked state never calls out");
+    // A test case the file lacks is refused before anything is stored.
+    let mut missing = spec("missing", &def, &json!({}));
+    missing.mock_test_case = Some("Sad".into());
+    assert!(matches!(e.start(missing).await, Err(EngineError::MockTestCase(_))));
+    assert!(store.execution("arn:aws:states:us-east-1:123456789012:execution:m:missing").unwrap().is_none());
 }

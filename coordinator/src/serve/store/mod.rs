@@ -187,6 +187,9 @@ pub struct ExecutionRecord {
     pub item_count: Option<u64>,
     pub redrive_count: u64,
     pub redrive_date: Option<DateTime<Utc>>,
+    /// The mocked test case it runs with (`stateMachineArn#TestCase` with `--mock-config`), so
+    /// that a restarted server resumes it with its mocks.
+    pub mock_test_case: Option<String>,
 }
 
 /// One history event as AWS's GetExecutionHistory returns it, plus the engine's journal key.

@@ -230,3 +230,17 @@ pub fn map_run_arn(parent: &ExecutionOptions, label: &str, map_run_id: &str) -> 
         parent.region, parent.account, parent.state_machine_name
     )
 }
+
+/// The id of a Map Run keyed by its execution and a key stable for the Map state's entry (the
+/// `MapRunStarted` event's): a UUID v5 in a namespace of dmap's own, so a restarted server
+/// computes the same id (and ARN, and child names) and resumes the run.
+pub fn keyed_id(execution_arn: &str, key: &str) -> String {
+    use uuid::Uuid;
+    let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://github.com/dmap/map-run");
+    let mut name = Vec::with_capacity(execution_arn.len() + 1 + key.len());
+    name.extend_from_slice(execution_arn.as_bytes());
+    // A separator no ARN holds: ("a:b", "c") and ("a", "b:c") stay apart.
+    name.push(0);
+    name.extend_from_slice(key.as_bytes());
+    Uuid::new_v5(&namespace, &name).to_string()
+}

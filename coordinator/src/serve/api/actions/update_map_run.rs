@@ -34,6 +34,7 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
         Ok(()) => Ok(json!({})),
         Err(MapRunError::DoesNotExist(arn)) => Err(ApiError::not_found("Map Run", &arn)),
         Err(MapRunError::Completed(arn)) => Err(completed(&arn)),
+        Err(MapRunError::Invalid(message)) => Err(ApiError::validation(message, None)),
     }
 }
 

@@ -198,8 +198,8 @@ fn put_execution(conn: &Connection, record: &ExecutionRecord) -> rusqlite::Resul
     conn.prepare_cached(
         "INSERT INTO executions (arn, name, state_machine_arn, version_arn, alias_arn, type, status, \
          input, output, error, cause, start_date, stop_date, definition_hash, role_arn, trace_header, \
-         map_run_arn, item_count, redrive_count, redrive_date) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-         ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+         map_run_arn, item_count, redrive_count, redrive_date, mock_test_case) VALUES (?1, ?2, ?3, ?4, \
+         ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?
     .execute(params![
         record.arn,
@@ -222,6 +222,7 @@ fn put_execution(conn: &Connection, record: &ExecutionRecord) -> rusqlite::Resul
         record.item_count,
         record.redrive_count,
         record.redrive_date.map(micros),
+        record.mock_test_case,
     ])
 }
 

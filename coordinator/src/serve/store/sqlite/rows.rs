@@ -106,7 +106,7 @@ pub fn alias(row: &Row<'_>) -> rusqlite::Result<AliasRecord> {
 
 pub const EXECUTION_COLUMNS: &str = "arn, name, state_machine_arn, version_arn, alias_arn, type, \
     status, input, output, error, cause, start_date, stop_date, definition_hash, role_arn, \
-    trace_header, map_run_arn, item_count, redrive_count, redrive_date";
+    trace_header, map_run_arn, item_count, redrive_count, redrive_date, mock_test_case";
 
 pub fn execution(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
     let status: String = row.get(6)?;
@@ -132,6 +132,7 @@ pub fn execution(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         item_count: row.get(17)?,
         redrive_count: row.get(18)?,
         redrive_date: optional_time(row, 19)?,
+        mock_test_case: row.get(20)?,
     })
 }
 

@@ -107,7 +107,8 @@ CREATE TABLE executions (
     map_run_arn TEXT,
     item_count INTEGER,
     redrive_count INTEGER NOT NULL,
-    redrive_date INTEGER
+    redrive_date INTEGER,
+    mock_test_case TEXT
 );
 CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_date, arn);
 CREATE INDEX executions_by_machine_status

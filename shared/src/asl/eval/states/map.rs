@@ -51,8 +51,7 @@ pub(crate) async fn attempt<'a>(
         // With a journal the Map Run's id derives from the execution and the event's key, so a
         // restarted execution finds (and resumes) the same Map Run.
         let map_run_arn = run_key.as_deref().map(|k| {
-            let id = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, format!("{}#{k}", exec.execution_arn()).as_bytes())
-                .to_string();
+            let id = map_run::keyed_id(exec.execution_arn(), k);
             let label = m.label.clone().unwrap_or_else(|| map_run::generated_label(&state.name));
             let arn = map_run::map_run_arn(&request.parent, &label, &id);
             request.map_run_id = Some(id);

@@ -108,6 +108,7 @@ fn execution(machine: &str, name: &str, start: i64) -> ExecutionRecord {
         item_count: None,
         redrive_count: 0,
         redrive_date: None,
+        mock_test_case: None,
     }
 }
 
