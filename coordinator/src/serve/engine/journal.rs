@@ -3,9 +3,13 @@
 //! `shared::asl::history`).
 //!
 //! Events are submitted without waiting (group commit makes them durable shortly after): a
-//! crash can only lose a suffix of them, which replay writes again. Once the execution has
-//! ended (or been stopped) the journal is closed and writes nothing more, so no event can
-//! follow the execution's last.
+//! crash can only lose a suffix of them, which replay writes again. Events of pure steps (a
+//! Pass, a Choice, an entry or exit) are held and submitted with the next event after which the
+//! execution may wait or has heard from outside (a Task started or answered, a Wait entered,
+//! a Map Run started or ended, a failure that may be retried after a back-off), or with its
+//! last event: replay recomputes them if they are lost, and an execution of pure states costs
+//! one store unit instead of one per event. Once the execution has ended (or been stopped) the
+//! journal is closed and writes nothing more, so no event can follow the execution's last.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -37,6 +41,8 @@ pub struct StoreJournal {
 }
 
 struct State {
+    /// Events held until the next one that must reach the store (see the module's doc).
+    held: Vec<EventRecord>,
     next_id: u64,
     /// The id of the last event written, for the execution's own last event.
     last_id: u64,
@@ -62,24 +68,56 @@ impl StoreJournal {
             started_at,
             seed,
             replay: recorded,
-            state: Mutex::new(State { next_id: last_id + 1, last_id, closed: false, written: 0 }),
+            state: Mutex::new(State { held: Vec::new(), next_id: last_id + 1, last_id, closed: false, written: 0 }),
         }
     }
 
-    /// Closes the journal and returns the id the execution's last event takes and the one
-    /// before it, or `None` if it was closed already (the execution ended another way).
-    pub fn close(&self) -> Option<(u64, u64)> {
+    /// Closes the journal and returns what the execution's last event needs: its id, the one
+    /// before it, and the events still held (to be written in the same unit). `None` if it was
+    /// closed already (the execution ended another way).
+    pub fn close(&self) -> Option<Closing> {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if s.closed {
             return None;
         }
         s.closed = true;
-        Some((s.next_id, s.last_id))
+        Some(Closing { id: s.next_id, previous: s.last_id, held: std::mem::take(&mut s.held) })
     }
 
     /// Events this journal wrote.
     pub fn written(&self) -> u64 {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).written
+    }
+}
+
+/// What the last event of a closed journal needs.
+#[derive(Debug)]
+pub struct Closing {
+    pub id: u64,
+    pub previous: u64,
+    pub held: Vec<EventRecord>,
+}
+
+/// At most this many events are held before they are submitted anyway (a long run of pure
+/// states, such as a loop of Choice and Pass).
+const MAX_HELD: usize = 64;
+
+/// Whether the execution may wait after `event`, or `event` reports what the outside world
+/// answered: then it and the events held before it go to the store at once.
+fn must_reach_store(event: &Event<'_>) -> bool {
+    match event {
+        Event::TaskStarted { .. }
+        | Event::TaskSucceeded { .. }
+        | Event::TaskFailed { .. }
+        | Event::TaskTimedOut { .. }
+        | Event::MapRunStarted { .. }
+        | Event::MapRunSucceeded { .. }
+        | Event::MapRunFailed { .. }
+        | Event::ParallelStateFailed
+        | Event::MapStateFailed
+        | Event::MapIterationFailed { .. } => true,
+        Event::StateEntered { state, .. } => matches!(state.kind, shared::asl::model::StateKind::Wait(_)),
+        _ => false,
     }
 }
 
@@ -106,7 +144,8 @@ impl Journal for StoreJournal {
         s.next_id += 1;
         s.last_id = id;
         s.written += 1;
-        let record = EventRecord {
+        let flush = must_reach_store(&event);
+        s.held.push(EventRecord {
             execution_arn: self.execution_arn.clone(),
             id,
             previous_event_id: previous,
@@ -114,9 +153,12 @@ impl Journal for StoreJournal {
             event_type: event.kind().to_string(),
             details: event.details().map(|d| d.to_string()),
             key: Some(key.to_string()),
-        };
-        // Submitted under the lock, so events reach the store in id order.
-        self.store.submit(vec![Write::AppendEvents(vec![record])]);
+        });
+        if flush || s.held.len() >= MAX_HELD {
+            // Submitted under the lock, so events reach the store in id order.
+            let events = std::mem::take(&mut s.held);
+            self.store.submit(vec![Write::AppendEvents(events)]);
+        }
         Entry { id, at }
     }
 

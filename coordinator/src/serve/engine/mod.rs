@@ -138,6 +138,9 @@ struct Inner {
     counters: Counters,
     /// The Map Runs running in this server (the host's registry).
     map_runs: MapRuns,
+    /// Definitions known to be committed (a unit that failed may have taken its definition
+    /// with it, so only committed ones are noted).
+    stored_definitions: Mutex<std::collections::HashSet<String>>,
 }
 
 /// At most this many parsed definitions are kept; past it the cache starts again (a server
@@ -156,6 +159,7 @@ impl Engine {
                 running: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
                 map_runs,
+                stored_definitions: Mutex::new(std::collections::HashSet::new()),
             }),
         }
     }
@@ -168,6 +172,18 @@ impl Engine {
     /// Executions running in this process.
     pub fn running(&self) -> usize {
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn definition_stored(&self, hash: &str) -> bool {
+        self.inner.stored_definitions.lock().unwrap_or_else(|e| e.into_inner()).contains(hash)
+    }
+
+    fn note_definition_stored(&self, hash: &str) {
+        let mut set = self.inner.stored_definitions.lock().unwrap_or_else(|e| e.into_inner());
+        if set.len() >= MAX_CACHED_MACHINES {
+            set.clear();
+        }
+        set.insert(hash.to_string());
     }
 
     /// The parsed definition of `hash` (parsing `text` on first use).

@@ -49,9 +49,7 @@ pub(super) struct Running {
 impl Engine {
     /// StartExecution: durable before it returns.
     pub async fn start(&self, spec: StartSpec) -> Result<Started, EngineError> {
-        if let Some(existing) = self.inner.store.execution(&spec.execution_arn)? {
-            return idempotent(existing, &spec);
-        }
+        // A name in use is found by the store's conflict, not by a read before every start.
         let machine = self.machine(&spec.definition_hash, &spec.definition, spec.machine_type)?;
         let case = self.mock_case(&spec.state_machine_name, spec.mock_test_case.as_deref(), &machine)?;
         let now = Utc::now();
@@ -78,15 +76,22 @@ impl Engine {
             redrive_date: None,
             mock_test_case: spec.mock_test_case.clone(),
         };
-        let mut unit = vec![
-            Write::PutDefinition { hash: spec.definition_hash.clone(), text: spec.definition.clone() },
-            Write::CreateExecution(record.clone()),
-        ];
+        // A definition is written once, not with every execution of it.
+        let stored = self.definition_stored(&spec.definition_hash);
+        let mut unit = Vec::with_capacity(3);
+        if !stored {
+            unit.push(Write::PutDefinition { hash: spec.definition_hash.clone(), text: spec.definition.clone() });
+        }
+        unit.push(Write::CreateExecution(record.clone()));
         if spec.machine_type == MachineType::Standard {
             unit.push(Write::AppendEvents(vec![started_event(&spec, now)]));
         }
         match self.inner.store.commit(unit).await {
-            Ok(()) => {}
+            Ok(()) => {
+                if !stored {
+                    self.note_definition_stored(&spec.definition_hash);
+                }
+            }
             // Started at the same moment by another request: answer as if it came first.
             Err(StoreError::Conflict(_)) => match self.inner.store.execution(&spec.execution_arn)? {
                 Some(existing) => return idempotent(existing, &spec),
@@ -135,9 +140,9 @@ impl Engine {
         };
         // Claim the execution's end first (its journal, or for Express its place among the
         // running), so that what it does while its Map Runs stop is not its end.
-        let ids = match &running.journal {
+        let closing = match &running.journal {
             Some(j) => match j.close() {
-                Some(ids) => Some(ids),
+                Some(c) => Some(c),
                 // It ended on its own meanwhile.
                 None => return self.stopped_date(execution_arn),
             },
@@ -162,9 +167,11 @@ impl Engine {
         }
         let now = Utc::now();
         let mut unit = Vec::new();
-        if let Some((id, previous)) = ids {
+        if let Some(c) = closing {
             let details = detail_object(&[("error", error.clone()), ("cause", cause.clone())]);
-            unit.push(Write::AppendEvents(vec![event(execution_arn, id, previous, now, "ExecutionAborted", details)]));
+            let mut events = c.held;
+            events.push(event(execution_arn, c.id, c.previous, now, "ExecutionAborted", details));
+            unit.push(Write::AppendEvents(events));
         }
         unit.push(Write::UpdateExecution {
             arn: execution_arn.to_string(),
@@ -285,14 +292,16 @@ impl Engine {
 
     /// Writes how an execution ended, unless StopExecution did first.
     fn finish(&self, record: &ExecutionRecord, journal: Option<&StoreJournal>, outcome: &Outcome) {
-        let ids = match journal {
+        let closing = match journal {
             Some(j) => match j.close() {
-                Some(ids) => Some(ids),
+                Some(c) => Some(c),
                 None => return,
             },
             None => None,
         };
-        if self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&record.arn).is_none() && ids.is_none() {
+        if self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&record.arn).is_none()
+            && closing.is_none()
+        {
             // An Express execution stopped meanwhile.
             return;
         }
@@ -305,7 +314,7 @@ impl Engine {
         });
         let now = Utc::now();
         let mut unit = Vec::with_capacity(2);
-        if let (Some((id, previous)), Some(j)) = (ids, journal) {
+        if let (Some(closing), Some(j)) = (closing, journal) {
             c.events.fetch_add(j.written(), Ordering::Relaxed);
             let (kind, details) = match status {
                 ExecutionStatus::Succeeded => (
@@ -317,7 +326,9 @@ impl Engine {
                 }
                 _ => ("ExecutionFailed", detail_object(&[("error", error.clone()), ("cause", cause.clone())])),
             };
-            unit.push(Write::AppendEvents(vec![event(&record.arn, id, previous, now, kind, details)]));
+            let mut events = closing.held;
+            events.push(event(&record.arn, closing.id, closing.previous, now, kind, details));
+            unit.push(Write::AppendEvents(events));
         }
         unit.push(Write::UpdateExecution {
             arn: record.arn.clone(),
