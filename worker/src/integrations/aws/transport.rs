@@ -68,9 +68,38 @@ impl Transport {
         Ok(Transport { client, turns: Arc::default() })
     }
 
+    /// The turns of requests to `host` (`scheme://authority`): callers that send to one host
+    /// again and again keep them rather than look them up per request.
+    pub fn turns(&self, host: &str) -> Arc<tokio::sync::Semaphore> {
+        let mut all = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(turns) = all.get(host) {
+            return Arc::clone(turns);
+        }
+        let turns = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS_PER_HOST));
+        all.insert(host.to_owned(), Arc::clone(&turns));
+        turns
+    }
+
     /// Sends one request; `headers` must not hold `host` (it comes from `url`).
     pub async fn send(
         &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+        let host = match (uri.scheme_str(), uri.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            _ => String::new(),
+        };
+        self.send_with(&self.turns(&host), method, url, headers, body).await
+    }
+
+    /// [`Transport::send`] taking a turn of `turns`, which must be the turns of `url`'s host.
+    pub async fn send_with(
+        &self,
+        turns: &tokio::sync::Semaphore,
         method: &str,
         url: &str,
         headers: &[(String, String)],
@@ -81,16 +110,6 @@ impl Transport {
             request = request.header(name.as_str(), value.as_str());
         }
         let request = request.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
-        let host = match (request.uri().scheme_str(), request.uri().authority()) {
-            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
-            _ => String::new(),
-        };
-        let turns = {
-            let mut all = self.turns.lock().unwrap_or_else(|p| p.into_inner());
-            let turns =
-                all.entry(host).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS_PER_HOST)));
-            Arc::clone(turns)
-        };
         // Held until the body is read: the connection is busy until then.
         let _turn = turns.acquire().await.map_err(|e| e.to_string())?;
         let response = self.client.request(request).await.map_err(|e| chain(&e))?;
