@@ -205,8 +205,17 @@ impl Inner {
         let op = service
             .operation(operation)
             .ok_or_else(|| ApiError::Model(format!("the service '{}' has no action '{operation}'", service.name)))?;
+        let target = self.target(service);
+        // The turn is taken before the request is built: of thousands of children waiting on
+        // one endpoint, only those with a turn hold a serialised, signed request (a smaller
+        // working set), and a request is signed when it is sent, not minutes before. An
+        // operation with a host prefix waits for its own host's turn once the prefix is known.
+        let early = match &target {
+            Ok(t) if t.local || op.1.host_prefix.is_none() => Some(wait_turn(&t.turns).await?),
+            _ => None,
+        };
         let request = protocol::serialize(service, op, input).map_err(|e| ApiError::InvalidParameters(e.0))?;
-        let target = self.target(service)?;
+        let target = target?;
         // A host prefix (`{AccountId}.` of S3 Control) cannot go before an IP address or
         // `localhost`: local endpoints (moto, LocalStack) take the call without it.
         let prefix = request.host_prefix.as_ref().filter(|_| !target.local);
@@ -231,14 +240,20 @@ impl Inner {
             url.push_str(piece);
         }
         headers.retain(|(n, _)| n != "host");
-        // A host prefix names another host than the target's: its own turns.
-        let turns = match prefix {
-            None => Arc::clone(&target.turns),
-            Some(_) => self.transport.turns(&format!("{}://{authority}", target.scheme)),
+        // Held until the body is read: the connection is busy until then.
+        let _turn = match early {
+            Some(turn) => turn,
+            None => {
+                let host = match prefix {
+                    None => Arc::clone(&target.turns),
+                    Some(_) => self.transport.turns(&format!("{}://{authority}", target.scheme)),
+                };
+                wait_turn(&host).await?
+            }
         };
         let reply = self
             .transport
-            .send_with(&turns, &request.method, &url, &headers, request.body)
+            .send_in_turn(&request.method, &url, &headers, request.body)
             .await
             .map_err(ApiError::Transport)?;
         let (status, headers, body) = (reply.status, reply.headers, reply.body);
@@ -259,6 +274,11 @@ impl Inner {
             }),
         }
     }
+}
+
+/// A turn to send to a host (see [`Transport::turns`]).
+async fn wait_turn(turns: &Arc<tokio::sync::Semaphore>) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    Arc::clone(turns).acquire_owned().await.map_err(|e| ApiError::Transport(e.to_string()))
 }
 
 /// The answer of [`Aws::send`]: any status, headers as received (lower-case names).

@@ -93,25 +93,32 @@ impl Transport {
             (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
             _ => String::new(),
         };
-        self.send_with(&self.turns(&host), method, url, headers, body).await
+        // Held until the body is read: the connection is busy until then.
+        let _turn = self.turns(&host).acquire_owned().await.map_err(|e| e.to_string())?;
+        self.send_in_turn(method, url, headers, body).await
     }
 
-    /// [`Transport::send`] taking a turn of `turns`, which must be the turns of `url`'s host.
-    pub async fn send_with(
+    /// [`Transport::send`] for a caller that holds a turn of `url`'s host ([`Transport::turns`])
+    /// until this returns.
+    pub async fn send_in_turn(
         &self,
-        turns: &tokio::sync::Semaphore,
         method: &str,
         url: &str,
         headers: &[(String, String)],
         body: Vec<u8>,
     ) -> Result<Reply, String> {
-        let mut request = hyper::Request::builder().method(method).uri(url);
+        // Built in place rather than with `Request::builder()`, which moves the whole request
+        // head on every `.header()`: ~1,000 instructions per header.
+        let mut request = hyper::Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = hyper::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        *request.uri_mut() = url.parse().map_err(|e: hyper::http::uri::InvalidUri| e.to_string())?;
+        let map = request.headers_mut();
+        map.reserve(headers.len());
         for (name, value) in headers {
-            request = request.header(name.as_str(), value.as_str());
+            let name = hyper::header::HeaderName::from_bytes(name.as_bytes()).map_err(|e| e.to_string())?;
+            let value = hyper::header::HeaderValue::from_str(value).map_err(|e| e.to_string())?;
+            map.append(name, value);
         }
-        let request = request.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
-        // Held until the body is read: the connection is busy until then.
-        let _turn = turns.acquire().await.map_err(|e| e.to_string())?;
         let response = self.client.request(request).await.map_err(|e| chain(&e))?;
         let status = response.status().as_u16();
         let headers = response
