@@ -311,7 +311,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
         external_id: None,
     };
     let bound = Bound { aws: aws.clone(), role: Some(role) };
-    let me = bound.call("sts", "GetCallerIdentity", json!({})).await.unwrap().output;
+    let me = bound.call("sts", "GetCallerIdentity", &json!({})).await.unwrap().output;
     assert_eq!(me["Arn"], json!("arn:aws:sts::123456789012:assumed-role/auditor/dmap-Orders"));
 
     let bad = task(json!({"RoleArn": 5}));

@@ -70,6 +70,9 @@ struct Target {
     /// The endpoint's own path (`/prefix` of `http://host/prefix`), without a trailing `/`.
     base_path: String,
     signing_region: String,
+    /// `host[:port]`, and the turns of requests to it: made once, used on every call.
+    authority: String,
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -170,7 +173,14 @@ impl Inner {
         let endpoint = endpoint::resolve(service, &self.region, &self.env, &self.profiles);
         let bad = |why: String| ApiError::Transport(format!("the endpoint '{}' {why}", endpoint.url));
         let url = reqwest::Url::parse(&endpoint.url).map_err(|e| bad(format!("is not a URL: {e}")))?;
+        let authority = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        };
+        let turns = self.transport.turns(&format!("{}://{authority}", url.scheme()));
         let target = Arc::new(Target {
+            authority,
+            turns,
             scheme: url.scheme().to_owned(),
             host: url.host_str().ok_or_else(|| bad("has no host".into()))?.to_owned(),
             port: url.port(),
@@ -195,19 +205,29 @@ impl Inner {
         let op = service
             .operation(operation)
             .ok_or_else(|| ApiError::Model(format!("the service '{}' has no action '{operation}'", service.name)))?;
+        let target = self.target(service);
+        // The turn is taken before the request is built: of thousands of children waiting on
+        // one endpoint, only those with a turn hold a serialised, signed request (a smaller
+        // working set), and a request is signed when it is sent, not minutes before. An
+        // operation with a host prefix waits for its own host's turn once the prefix is known.
+        let early = match &target {
+            Ok(t) if t.local || op.1.host_prefix.is_none() => Some(wait_turn(&t.turns).await?),
+            _ => None,
+        };
         let request = protocol::serialize(service, op, input).map_err(|e| ApiError::InvalidParameters(e.0))?;
-        let target = self.target(service)?;
+        let target = target?;
         // A host prefix (`{AccountId}.` of S3 Control) cannot go before an IP address or
         // `localhost`: local endpoints (moto, LocalStack) take the call without it.
         let prefix = request.host_prefix.as_ref().filter(|_| !target.local);
         let authority = match (prefix, target.port) {
-            (None, None) => target.host.clone(),
-            (None, Some(port)) => format!("{}:{port}", target.host),
+            (None, _) => target.authority.clone(),
             (Some(prefix), None) => format!("{prefix}{}", target.host),
             (Some(prefix), Some(port)) => format!("{prefix}{}:{port}", target.host),
         };
-        let base_path = &target.base_path;
-        let path_and_query = format!("{base_path}{}", request.path_and_query);
+        let path_and_query = match target.base_path.as_str() {
+            "" => request.path_and_query,
+            base_path => format!("{base_path}{}", request.path_and_query),
+        };
         let mut headers = request.headers;
         if let Some(credentials) = credentials {
             headers.push(("host".into(), authority.clone()));
@@ -215,10 +235,27 @@ impl Inner {
                 Scope { credentials, region: &target.signing_region, service: &service.signing_name, now: Utc::now() };
             self.signer.sign(&request.method, &path_and_query, &mut headers, &request.body, scope);
         }
-        let url = format!("{}://{authority}{path_and_query}", target.scheme);
+        let mut url = String::with_capacity(target.scheme.len() + 3 + authority.len() + path_and_query.len());
+        for piece in [target.scheme.as_str(), "://", &authority, &path_and_query] {
+            url.push_str(piece);
+        }
         headers.retain(|(n, _)| n != "host");
-        let reply =
-            self.transport.send(&request.method, &url, &headers, request.body).await.map_err(ApiError::Transport)?;
+        // Held until the body is read: the connection is busy until then.
+        let _turn = match early {
+            Some(turn) => turn,
+            None => {
+                let host = match prefix {
+                    None => Arc::clone(&target.turns),
+                    Some(_) => self.transport.turns(&format!("{}://{authority}", target.scheme)),
+                };
+                wait_turn(&host).await?
+            }
+        };
+        let reply = self
+            .transport
+            .send_in_turn(&request.method, &url, &headers, request.body)
+            .await
+            .map_err(ApiError::Transport)?;
         let (status, headers, body) = (reply.status, reply.headers, reply.body);
         let response = Response { status, headers: &headers, body: &body };
         let outcome = protocol::deserialize(service, op, &response).map_err(|e| ApiError::Malformed(e.to_string()))?;
@@ -237,6 +274,11 @@ impl Inner {
             }),
         }
     }
+}
+
+/// A turn to send to a host (see [`Transport::turns`]).
+async fn wait_turn(turns: &Arc<tokio::sync::Semaphore>) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    Arc::clone(turns).acquire_owned().await.map_err(|e| ApiError::Transport(e.to_string()))
 }
 
 /// The answer of [`Aws::send`]: any status, headers as received (lower-case names).

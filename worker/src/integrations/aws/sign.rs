@@ -10,7 +10,6 @@
 //! Owns: signing. Must not: choose credentials, regions or endpoints.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -36,7 +35,10 @@ pub struct Scope<'a> {
 /// Signs requests, keeping the derived signing key of the current day.
 #[derive(Debug, Default)]
 pub struct Signer {
-    keys: Mutex<Vec<(KeyId, [u8; 32])>>,
+    /// The derived key of each scope, kept as an HMAC already keyed with it: its inner and
+    /// outer key blocks are hashed once, not on every request (2 of a PutItem's ~12 SHA-256
+    /// blocks).
+    keys: Mutex<Vec<(KeyId, Hmac<Sha256>)>>,
 }
 
 /// What a derived signing key is for.
@@ -50,6 +52,9 @@ struct KeyId {
 
 impl Signer {
     /// Adds the signature headers to `headers` (lower-case names; `host` must be among them).
+    ///
+    /// The canonical request and the string to sign are fed to SHA-256 and HMAC piece by piece
+    /// rather than built as strings: this runs on every call.
     pub fn sign(
         &self,
         method: &str,
@@ -60,62 +65,90 @@ impl Signer {
     ) {
         let (credentials, now) = (scope.credentials, scope.now);
         let amz_date = amz_date(now);
+        let amz_date = std::str::from_utf8(&amz_date).unwrap_or_default();
         let date = &amz_date[..8];
         let payload_hash = hex(&Sha256::digest(body));
+        let payload_hash = std::str::from_utf8(&payload_hash).unwrap_or_default();
         let s3 = scope.service.starts_with("s3");
-        headers.push(("x-amz-date".into(), amz_date.clone()));
+        headers.push(("x-amz-date".into(), amz_date.to_owned()));
         if let Some(token) = &credentials.session_token {
             headers.push(("x-amz-security-token".into(), token.clone()));
         }
         if s3 {
-            headers.push(("x-amz-content-sha256".into(), payload_hash.clone()));
+            headers.push(("x-amz-content-sha256".into(), payload_hash.to_owned()));
         }
         let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
-        let mut creq = String::with_capacity(512);
-        creq.push_str(method);
-        creq.push('\n');
+        let mut creq = Sha256::new();
+        creq.update(method);
+        creq.update("\n");
         if s3 {
-            creq.push_str(path);
+            creq.update(path);
         } else {
-            creq.extend(utf8_percent_encode(path, PATH));
+            for piece in utf8_percent_encode(path, PATH) {
+                creq.update(piece);
+            }
         }
-        creq.push('\n');
+        creq.update("\n");
         let mut pairs: Vec<(&str, &str)> =
             query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
         pairs.sort_unstable();
         for (i, (k, v)) in pairs.iter().enumerate() {
             if i > 0 {
-                creq.push('&');
+                creq.update("&");
             }
-            let _ = write!(creq, "{k}={v}");
+            creq.update(k);
+            creq.update("=");
+            creq.update(v);
         }
-        creq.push('\n');
+        creq.update("\n");
         let mut canonical: Vec<(&str, Cow<'_, str>)> = headers.iter().map(|(n, v)| (n.as_str(), trimmed(v))).collect();
         canonical.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut signed = String::new();
+        let mut signed = String::with_capacity(64);
         for (name, value) in &canonical {
-            let _ = writeln!(creq, "{name}:{value}");
+            creq.update(name);
+            creq.update(":");
+            creq.update(value.as_bytes());
+            creq.update("\n");
             if !signed.is_empty() {
                 signed.push(';');
             }
             signed.push_str(name);
         }
-        let _ = write!(creq, "\n{signed}\n{payload_hash}");
-        let scope_text = format!("{date}/{}/{}/aws4_request", scope.region, scope.service);
-        let to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope_text}\n{}", hex(&Sha256::digest(creq.as_bytes())));
-        let key = self.key(credentials, date, scope);
-        let signature = hex(&hmac(&key, to_sign.as_bytes()));
-        headers.push((
-            "authorization".into(),
-            format!(
-                "AWS4-HMAC-SHA256 Credential={}/{scope_text}, SignedHeaders={signed}, Signature={signature}",
-                credentials.access_key_id
-            ),
-        ));
+        creq.update("\n");
+        creq.update(&signed);
+        creq.update("\n");
+        creq.update(payload_hash);
+        let creq_hash = hex(&creq.finalize());
+        let mut mac = self.keyed(credentials, date, scope);
+        for piece in ["AWS4-HMAC-SHA256\n", amz_date, "\n", date, "/", scope.region, "/", scope.service] {
+            mac.update(piece.as_bytes());
+        }
+        mac.update(b"/aws4_request\n");
+        mac.update(&creq_hash);
+        let signature = hex(&mac.finalize().into_bytes());
+        let mut authorization = String::with_capacity(256);
+        for piece in [
+            "AWS4-HMAC-SHA256 Credential=",
+            &credentials.access_key_id,
+            "/",
+            date,
+            "/",
+            scope.region,
+            "/",
+            scope.service,
+            "/aws4_request, SignedHeaders=",
+            &signed,
+            ", Signature=",
+            std::str::from_utf8(&signature).unwrap_or_default(),
+        ] {
+            authorization.push_str(piece);
+        }
+        headers.push(("authorization".into(), authorization));
     }
 
-    fn key(&self, credentials: &Credentials, date: &str, scope: Scope<'_>) -> [u8; 32] {
-        let same = |(id, _): &&(KeyId, [u8; 32])| {
+    /// An HMAC keyed with the signing key of `scope` on `date`.
+    fn keyed(&self, credentials: &Credentials, date: &str, scope: Scope<'_>) -> Hmac<Sha256> {
+        let same = |(id, _): &&(KeyId, Hmac<Sha256>)| {
             id.access_key_id == credentials.access_key_id
                 && id.date == date
                 && id.region == scope.region
@@ -123,7 +156,7 @@ impl Signer {
         };
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, k)) = keys.iter().find(same) {
-            return *k;
+            return k.clone();
         }
         let k = [date.as_bytes(), scope.region.as_bytes(), scope.service.as_bytes(), b"aws4_request"]
             .iter()
@@ -143,7 +176,8 @@ impl Signer {
             region: scope.region.to_owned(),
             service: scope.service.to_owned(),
         };
-        keys.push((id, k));
+        let k = <Hmac<Sha256> as KeyInit>::new_from_slice(&k).expect("HMAC takes a key of any length");
+        keys.push((id, k.clone()));
         k
     }
 }
@@ -154,32 +188,33 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// 32 bytes (a SHA-256 digest) as 64 lower-case hex digits.
+fn hex(bytes: &[u8]) -> [u8; 64] {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    let mut s = [b'0'; 64];
+    for (i, b) in bytes.iter().take(32).enumerate() {
+        s[2 * i] = DIGITS[usize::from(b >> 4)];
+        s[2 * i + 1] = DIGITS[usize::from(b & 15)];
     }
     s
 }
 
 /// `YYYYMMDDTHHMMSSZ`, written without chrono's formatter (it is on every call).
-fn amz_date(now: DateTime<Utc>) -> String {
-    fn two(s: &mut String, n: u32) {
-        s.push(char::from(b'0' + (n / 10 % 10) as u8));
-        s.push(char::from(b'0' + (n % 10) as u8));
-    }
-    let mut s = String::with_capacity(16);
+fn amz_date(now: DateTime<Utc>) -> [u8; 16] {
+    let mut s = [0u8; 16];
     let year = now.year().clamp(0, 9999) as u32;
-    for n in [year / 100, year % 100, now.month(), now.day()] {
-        two(&mut s, n);
+    let fields = [year / 100, year % 100, now.month(), now.day(), now.hour(), now.minute(), now.second()];
+    let mut at = 0;
+    for (i, n) in fields.into_iter().enumerate() {
+        if i == 4 {
+            s[at] = b'T';
+            at += 1;
+        }
+        s[at] = b'0' + (n / 10 % 10) as u8;
+        s[at + 1] = b'0' + (n % 10) as u8;
+        at += 2;
     }
-    s.push('T');
-    for n in [now.hour(), now.minute(), now.second()] {
-        two(&mut s, n);
-    }
-    s.push('Z');
+    s[15] = b'Z';
     s
 }
 

@@ -38,7 +38,7 @@ pub trait Api: Send + Sync {
         &'a self,
         service: &'a str,
         operation: &'a str,
-        input: Value,
+        input: &'a Value,
     ) -> BoxFuture<'a, Result<ApiOutput, ApiError>>;
 
     /// Sends a plain HTTP request, signed with SigV4 for `sign_as` (a signing name such as

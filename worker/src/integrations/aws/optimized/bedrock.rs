@@ -27,7 +27,7 @@ pub async fn invoke(api: &dyn Api, operation: &str, input: Value) -> Result<Valu
         }
         (None, Some(source)) => {
             let (bucket, key) = s3_location(&source)?;
-            let object = api.call("s3", "GetObject", json!({"Bucket": bucket, "Key": key})).await?.output;
+            let object = api.call("s3", "GetObject", &json!({"Bucket": bucket, "Key": key})).await?.output;
             params.insert("Body".into(), object.get("Body").cloned().unwrap_or(Value::String(String::new())));
             if !params.contains_key("ContentType")
                 && let Some(content_type) = object.get("ContentType")
@@ -37,7 +37,7 @@ pub async fn invoke(api: &dyn Api, operation: &str, input: Value) -> Result<Valu
         }
         (None, None) => return Err(refused("bedrock:invokeModel needs Body or Input".into())),
     }
-    let mut answer = match api.call("bedrockruntime", operation, Value::Object(params)).await?.output {
+    let mut answer = match api.call("bedrockruntime", operation, &Value::Object(params)).await?.output {
         Value::Object(map) => map,
         other => Map::from_iter([("Body".to_owned(), other)]),
     };
@@ -49,7 +49,7 @@ pub async fn invoke(api: &dyn Api, operation: &str, input: Value) -> Result<Valu
             if let Some(content_type) = answer.get("ContentType") {
                 put["ContentType"] = content_type.clone();
             }
-            api.call("s3", "PutObject", put).await?;
+            api.call("s3", "PutObject", &put).await?;
             json!({"S3Uri": target.get("S3Uri").cloned().unwrap_or(Value::Null)})
         }
         None => serde_json::from_str(&body).unwrap_or(Value::String(body)),

@@ -57,9 +57,9 @@ impl Api for Bound {
         &'a self,
         service: &'a str,
         operation: &'a str,
-        input: Value,
+        input: &'a Value,
     ) -> BoxFuture<'a, Result<ApiOutput, ApiError>> {
-        Box::pin(async move { self.aws.call_api(service, operation, &input, self.role.as_ref()).await })
+        Box::pin(async move { self.aws.call_api(service, operation, input, self.role.as_ref()).await })
     }
 
     fn send<'a>(

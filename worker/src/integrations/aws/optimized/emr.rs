@@ -30,7 +30,7 @@ pub async fn call(api: &dyn Api, wrapped: Wrapped, operation: &str, input: Value
     let mut params = into_map(input);
     let out = match wrapped {
         Wrapped::CreateCluster => {
-            let out = api.call("emr", operation, Value::Object(params)).await?.output;
+            let out = api.call("emr", operation, &Value::Object(params)).await?.output;
             let mut result = Map::new();
             result.insert("ClusterId".into(), out.get("JobFlowId").cloned().unwrap_or(Value::Null));
             if let Some(arn) = out.get("ClusterArn") {
@@ -41,42 +41,42 @@ pub async fn call(api: &dyn Api, wrapped: Wrapped, operation: &str, input: Value
         Wrapped::TerminationProtection | Wrapped::TerminateCluster => {
             let id = take(&mut params, "ClusterId")?;
             params.insert("JobFlowIds".into(), json!([id]));
-            api.call("emr", operation, Value::Object(params)).await?.output
+            api.call("emr", operation, &Value::Object(params)).await?.output
         }
         Wrapped::AddStep => {
             let id = take(&mut params, "ClusterId")?;
             let step = take(&mut params, "Step")?;
             params.insert("JobFlowId".into(), id);
             params.insert("Steps".into(), json!([step]));
-            let out = api.call("emr", operation, Value::Object(params)).await?.output;
+            let out = api.call("emr", operation, &Value::Object(params)).await?.output;
             return Ok(json!({"StepId": out.pointer("/StepIds/0").cloned().unwrap_or(Value::Null)}));
         }
         Wrapped::CancelStep => {
             let step = take(&mut params, "StepId")?;
             params.insert("StepIds".into(), json!([step]));
-            let out = api.call("emr", operation, Value::Object(params)).await?.output;
+            let out = api.call("emr", operation, &Value::Object(params)).await?.output;
             let info = out.pointer("/CancelStepsInfoList/0").cloned().unwrap_or(Value::Null);
             return Ok(json!({ "CancelStepsInfo": info }));
         }
         Wrapped::ModifyInstanceFleetByName => {
             let name = take(&mut params, "InstanceFleetName")?;
             let cluster = params.get("ClusterId").cloned().ok_or_else(|| missing("ClusterId"))?;
-            let fleets = api.call("emr", "ListInstanceFleets", json!({"ClusterId": cluster})).await?.output;
+            let fleets = api.call("emr", "ListInstanceFleets", &json!({"ClusterId": cluster})).await?.output;
             let id = id_named(&fleets, "InstanceFleets", &name)?;
             let mut fleet = into_map(params.remove("InstanceFleet").unwrap_or(json!({})));
             fleet.insert("InstanceFleetId".into(), id);
             params.insert("InstanceFleet".into(), Value::Object(fleet));
-            api.call("emr", operation, Value::Object(params)).await?.output
+            api.call("emr", operation, &Value::Object(params)).await?.output
         }
         Wrapped::ModifyInstanceGroupByName => {
             let name = take(&mut params, "InstanceGroupName")?;
             let cluster = params.get("ClusterId").cloned().ok_or_else(|| missing("ClusterId"))?;
-            let groups = api.call("emr", "ListInstanceGroups", json!({"ClusterId": cluster})).await?.output;
+            let groups = api.call("emr", "ListInstanceGroups", &json!({"ClusterId": cluster})).await?.output;
             let id = id_named(&groups, "InstanceGroups", &name)?;
             let mut group = into_map(params.remove("InstanceGroup").unwrap_or(json!({})));
             group.insert("InstanceGroupId".into(), id);
             params.insert("InstanceGroups".into(), json!([group]));
-            api.call("emr", operation, Value::Object(params)).await?.output
+            api.call("emr", operation, &Value::Object(params)).await?.output
         }
     };
     Ok(out)

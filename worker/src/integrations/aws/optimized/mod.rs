@@ -130,11 +130,13 @@ pub async fn invoke(api: Arc<dyn Api>, call: Call<'_>, options: &Options) -> Res
     let naming = naming_of(action.service).ok_or_else(|| runtime(format!("no error naming for {}", action.service)))?;
     let armed = Armed::new(Arc::clone(&api));
     let work = async {
-        let mut request = call.input.clone();
-        if let Some(prepare) = job.and_then(|j| j.prepare) {
+        // The parameters are only copied when a job's `prepare` changes them.
+        let prepared = job.and_then(|j| j.prepare).map(|prepare| {
+            let mut request = call.input.clone();
             prepare(&mut request);
-        }
-        let started = start(&*api, action, naming, &call, request).await?;
+            request
+        });
+        let started = start(&*api, action, naming, &call, prepared.as_ref().unwrap_or(&call.input)).await?;
         let Some(job) = job else { return Ok(started) };
         let wait = Wait {
             api: &*api,
@@ -168,12 +170,12 @@ async fn start(
     action: &Action,
     naming: Naming,
     call: &Call<'_>,
-    input: Value,
+    input: &Value,
 ) -> Result<Value, Failure> {
     let result = match action.shape {
-        Shape::Emr(wrapped) => emr::call(api, wrapped, action.operation, input).await,
-        Shape::ApiGatewayInvoke => apigateway::invoke(api, &input).await,
-        Shape::InvokeModel => bedrock::invoke(api, action.operation, input).await,
+        Shape::Emr(wrapped) => emr::call(api, wrapped, action.operation, input.clone()).await,
+        Shape::ApiGatewayInvoke => apigateway::invoke(api, input).await,
+        Shape::InvokeModel => bedrock::invoke(api, action.operation, input.clone()).await,
         Shape::Kubernetes => Err(Called::Refused(runtime("the Kubernetes API is not spoken".into()))),
         Shape::Api | Shape::Stringify(_) | Shape::PutEvents | Shape::EchoRequest(_) | Shape::EchoApplicationId => {
             plain(api, action, call, input).await
@@ -189,13 +191,13 @@ async fn start(
 }
 
 /// One API call with the table's request and result changes.
-async fn plain(api: &dyn Api, action: &Action, call: &Call<'_>, input: Value) -> Result<Value, Called> {
-    let request = match action.shape {
-        Shape::Stringify(member) => messaging::stringify(input, member),
-        Shape::PutEvents => messaging::put_events_request(input, call.execution_arn),
-        _ => input,
+async fn plain(api: &dyn Api, action: &Action, call: &Call<'_>, input: &Value) -> Result<Value, Called> {
+    let changed = match action.shape {
+        Shape::Stringify(member) => Some(messaging::stringify(input.clone(), member)),
+        Shape::PutEvents => Some(messaging::put_events_request(input.clone(), call.execution_arn)),
+        _ => None,
     };
-    let mut answer = api.call(action.api, action.operation, request).await?;
+    let mut answer = api.call(action.api, action.operation, changed.as_ref().unwrap_or(input)).await?;
     let output = std::mem::take(&mut answer.output);
     let mut result = match action.shape {
         Shape::PutEvents => messaging::put_events_result(output).map_err(Called::Refused)?,
@@ -204,7 +206,7 @@ async fn plain(api: &dyn Api, action: &Action, call: &Call<'_>, input: Value) ->
         _ => output,
     };
     if adds_sdk_metadata(action.service) {
-        result = metadata::add(result, &answer);
+        result = metadata::add(result, &mut answer);
     }
     Ok(result)
 }

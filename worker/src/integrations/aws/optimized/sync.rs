@@ -31,7 +31,7 @@ pub struct Stop {
 
 impl Stop {
     async fn run(self, api: &dyn Api) {
-        if let Err(e) = api.call(self.service, self.operation, self.input).await {
+        if let Err(e) = api.call(self.service, self.operation, &self.input).await {
             tracing::warn!(service = self.service, operation = self.operation, error = %e, "stopping a .sync job failed");
         }
     }
@@ -109,7 +109,7 @@ pub async fn wait(w: Wait<'_>, job: &'static Job, armed: &Armed) -> Result<Value
     let interval = w.poll.unwrap_or(Duration::from_secs(job.poll_seconds));
     loop {
         tokio::time::sleep(interval).await;
-        let answer = match w.api.call(w.service, job.describe.operation, describe.clone()).await {
+        let answer = match w.api.call(w.service, job.describe.operation, &describe).await {
             Ok(answer) => answer.output,
             Err(ApiError::Service { code, .. }) if job.gone == Some(code.as_str()) => {
                 armed.disarm();

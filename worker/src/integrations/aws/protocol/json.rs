@@ -14,17 +14,18 @@ pub fn serialize(
     (name, operation): (&str, &Operation),
     input: &Value,
 ) -> Result<Request, InvalidParameters> {
-    let body = match &operation.input {
+    let mut body = Vec::with_capacity(256);
+    match &operation.input {
         Some(shape) => {
             let shape = service.shape(&shape.shape).map_err(|e| InvalidParameters(e.to_string()))?;
-            json_shape::encode_structure(service, shape, input, &|_| false)?
+            json_shape::write_structure(&mut body, service, shape, input, &|_| false)?;
         }
         None => match input {
-            Value::Object(m) if m.is_empty() => Value::Object(Map::new()),
+            Value::Object(m) if m.is_empty() => body.extend_from_slice(b"{}"),
             Value::Object(m) => return Err(json_shape::unsupported_field(m.keys().next().map_or("", |k| k))),
             _ => return Err(InvalidParameters("the parameters must be an object".into())),
         },
-    };
+    }
     let version = service.json_version.as_deref().unwrap_or("1.0");
     let target = match &service.target_prefix {
         Some(prefix) => format!("{prefix}.{name}"),
@@ -37,7 +38,7 @@ pub fn serialize(
             ("content-type".into(), format!("application/x-amz-json-{version}")),
             ("x-amz-target".into(), target),
         ],
-        body: serde_json::to_vec(&body).map_err(|e| InvalidParameters(e.to_string()))?,
+        body,
         host_prefix: host_prefix(service, operation, input)?,
     })
 }

@@ -18,14 +18,17 @@ use serde_json::{Map, Value};
 use super::{InvalidParameters, MalformedResponse};
 use crate::integrations::aws::model::{Member, Service, Shape, ShapeKind};
 
-/// The wire JSON of the structure `shape` from the Task's parameters, leaving out members that
-/// `skip` says are bound elsewhere.
-pub fn encode_structure(
+/// Writes the wire JSON of the structure `shape` from the Task's parameters to `out`, leaving
+/// out members that `skip` says are bound elsewhere. Written straight to bytes, not built as a
+/// `Value` first: on DynamoDB's PutItem the intermediate `Value` (a map per attribute) and its
+/// serialisation cost more than the checks. On an error `out` holds a partial document.
+pub fn write_structure(
+    out: &mut Vec<u8>,
     service: &Service,
     shape: &Shape,
     input: &Value,
     skip: &dyn Fn(&Member) -> bool,
-) -> Result<Value, InvalidParameters> {
+) -> Result<(), InvalidParameters> {
     let Value::Object(fields) = input else {
         return Err(InvalidParameters(format!(
             "the parameters must be an object, not {}",
@@ -37,7 +40,8 @@ pub fn encode_structure(
             return Err(unsupported_field(key));
         }
     }
-    let mut out = Map::new();
+    out.push(b'{');
+    let mut first = true;
     for (name, member) in shape.members.iter() {
         if skip(member) {
             continue;
@@ -46,15 +50,18 @@ pub fn encode_structure(
         let given = fields.iter().find(|(k, _)| is_pascal_of(k, name)).map(|(_, v)| v);
         match given {
             None | Some(Value::Null) if member.idempotency_token => {
-                out.insert(wire.to_owned(), Value::String(uuid::Uuid::new_v4().to_string()));
+                write_key(out, &mut first, wire);
+                write_leaf(out, &Value::String(uuid::Uuid::new_v4().to_string()))?;
             }
             None | Some(Value::Null) => {}
             Some(v) => {
-                out.insert(wire.to_owned(), encode(service, member, v, &|| pascal(name).into_owned())?);
+                write_key(out, &mut first, wire);
+                write(out, service, member, v, &|| pascal(name).into_owned())?;
             }
         }
     }
-    Ok(Value::Object(out))
+    out.push(b'}');
+    Ok(())
 }
 
 /// Step Functions' words for a parameter the API does not have.
@@ -62,7 +69,7 @@ pub fn unsupported_field(name: &str) -> InvalidParameters {
     InvalidParameters(format!("The field \"{name}\" is not supported by Step Functions"))
 }
 
-/// One value of `member`'s shape, for the wire.
+/// One value of `member`'s shape, for the wire, as a `Value` (restJson1's members one by one).
 /// `path` names the value in errors; it is only called when there is one.
 pub fn encode(
     service: &Service,
@@ -70,6 +77,19 @@ pub fn encode(
     value: &Value,
     path: &dyn Fn() -> String,
 ) -> Result<Value, InvalidParameters> {
+    let mut out = Vec::new();
+    write(&mut out, service, member, value, path)?;
+    serde_json::from_slice(&out).map_err(|e| InvalidParameters(e.to_string()))
+}
+
+/// Writes one value of `member`'s shape, for the wire, to `out`.
+fn write(
+    out: &mut Vec<u8>,
+    service: &Service,
+    member: &Member,
+    value: &Value,
+    path: &dyn Fn() -> String,
+) -> Result<(), InvalidParameters> {
     let shape = service.shape(&member.shape).map_err(|e| InvalidParameters(e.to_string()))?;
     let wrong = || {
         InvalidParameters(format!(
@@ -79,42 +99,67 @@ pub fn encode(
             shared::asl::path::type_with_article(value)
         ))
     };
-    Ok(match shape.kind {
-        _ if shape.document => value.clone(),
-        ShapeKind::Structure => encode_structure(service, shape, value, &|_| false)
-            .map_err(|e| InvalidParameters(format!("{}: {}", path(), e.0)))?,
+    match shape.kind {
+        _ if shape.document => write_leaf(out, value),
+        ShapeKind::Structure => write_structure(out, service, shape, value, &|_| false)
+            .map_err(|e| InvalidParameters(format!("{}: {}", path(), e.0))),
         ShapeKind::List => {
             let (Value::Array(items), Some(m)) = (value, &shape.member) else { return Err(wrong()) };
-            let items = items.iter().enumerate().map(|(i, v)| encode(service, m, v, &|| format!("{}[{i}]", path())));
-            Value::Array(items.collect::<Result<_, _>>()?)
+            out.push(b'[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write(out, service, m, v, &|| format!("{}[{i}]", path()))?;
+            }
+            out.push(b']');
+            Ok(())
         }
         ShapeKind::Map => {
             let (Value::Object(entries), Some(v)) = (value, &shape.value) else { return Err(wrong()) };
-            let mut out = Map::new();
+            out.push(b'{');
+            let mut first = true;
             for (k, x) in entries {
-                out.insert(k.clone(), encode(service, v, x, &|| format!("{}.{k}", path()))?);
+                write_key(out, &mut first, k);
+                write(out, service, v, x, &|| format!("{}.{k}", path()))?;
             }
-            Value::Object(out)
+            out.push(b'}');
+            Ok(())
         }
         ShapeKind::Timestamp => {
             let t = timestamp_from_state(value).ok_or_else(wrong)?;
             let format = member.timestamp_format.as_deref().or(shape.timestamp_format.as_deref());
-            match format {
+            let wire = match format {
                 Some("iso8601") => Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
                 Some("rfc822") => Value::String(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
                 _ => epoch_value(&t),
-            }
+            };
+            write_leaf(out, &wire)
         }
-        ShapeKind::String | ShapeKind::Blob if value.is_string() => value.clone(),
-        ShapeKind::Boolean if value.is_boolean() => value.clone(),
+        ShapeKind::String | ShapeKind::Blob if value.is_string() => write_leaf(out, value),
+        ShapeKind::Boolean if value.is_boolean() => write_leaf(out, value),
         ShapeKind::Integer | ShapeKind::Long | ShapeKind::Short | ShapeKind::Byte | ShapeKind::BigInteger
             if value.is_i64() || value.is_u64() =>
         {
-            value.clone()
+            write_leaf(out, value)
         }
-        ShapeKind::Float | ShapeKind::Double | ShapeKind::BigDecimal if value.is_number() => value.clone(),
-        _ => return Err(wrong()),
-    })
+        ShapeKind::Float | ShapeKind::Double | ShapeKind::BigDecimal if value.is_number() => write_leaf(out, value),
+        _ => Err(wrong()),
+    }
+}
+
+/// `,"key":` (no comma before the first member).
+fn write_key(out: &mut Vec<u8>, first: &mut bool, key: &str) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+    // A `&str` always serialises.
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b':');
+}
+
+fn write_leaf(out: &mut Vec<u8>, value: &Value) -> Result<(), InvalidParameters> {
+    serde_json::to_writer(out, value).map_err(|e| InvalidParameters(e.to_string()))
 }
 
 /// The result as Step Functions shows it from the wire's JSON of `shape_name`.

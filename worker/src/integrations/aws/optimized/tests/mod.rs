@@ -62,8 +62,8 @@ impl Fake {
 }
 
 impl Api for Fake {
-    fn call<'a>(&'a self, service: &'a str, operation: &'a str, input: Value) -> BoxFuture<'a, Answer> {
-        self.calls.lock().unwrap().push((service.into(), operation.into(), input));
+    fn call<'a>(&'a self, service: &'a str, operation: &'a str, input: &'a Value) -> BoxFuture<'a, Answer> {
+        self.calls.lock().unwrap().push((service.into(), operation.into(), input.clone()));
         let key = format!("{service}:{operation}");
         let mut answers = self.answers.lock().unwrap();
         let answer = match answers.get_mut(&key) {
