@@ -182,6 +182,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             integrations: setup.integrations.clone(),
             remote_children: setup.remote_children,
         })),
+        machines: Default::default(),
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");

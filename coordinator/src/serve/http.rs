@@ -324,7 +324,7 @@ fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     *r.status_mut() = status;
     let headers = r.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON_1_0));
-    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+    if let Ok(id) = HeaderValue::from_str(&super::api::start::random_uuid()) {
         headers.insert("x-amzn-requestid", id);
     }
     r

@@ -148,6 +148,7 @@ impl Api {
             executions,
             scope: Scope::new("us-east-1"),
             support: Some(Arc::new(AcceptAll)),
+            machines: Default::default(),
         };
         let mut options = Options::new("127.0.0.1:0".parse().expect("an address"));
         options.body_limit = body_limit;

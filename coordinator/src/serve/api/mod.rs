@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod arn;
+pub mod cache;
 pub mod config;
 pub mod definition;
 pub mod error;
@@ -70,6 +71,8 @@ pub struct Ctx {
     pub scope: arn::Scope,
     /// `None` accepts every Task resource.
     pub support: Option<Arc<dyn Support>>,
+    /// State machines as the start actions read them.
+    pub machines: Arc<cache::MachineCache>,
 }
 
 impl std::fmt::Debug for Ctx {

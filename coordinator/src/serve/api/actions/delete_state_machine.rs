@@ -30,7 +30,9 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
         _ => return Err(arn.wrong_kind()),
     }
     if ctx.store.state_machine(&text)?.is_some() {
-        ctx.store.commit(vec![Write::DeleteStateMachine { arn: text }]).await?;
+        let committed = ctx.store.commit(vec![Write::DeleteStateMachine { arn: text.clone() }]).await;
+        ctx.machines.forget(&text);
+        committed?;
     }
     Ok(json!({}))
 }

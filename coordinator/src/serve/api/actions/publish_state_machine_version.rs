@@ -43,7 +43,10 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     let answer = json!({"creationDate": epoch(now), "stateMachineVersionArn": version.arn});
     let mut updated = machine;
     updated.next_version += 1;
-    match ctx.store.commit(vec![Write::CreateVersion(version), Write::UpdateStateMachine(updated)]).await {
+    let machine_arn = updated.arn.clone();
+    let committed = ctx.store.commit(vec![Write::CreateVersion(version), Write::UpdateStateMachine(updated)]).await;
+    ctx.machines.forget(&machine_arn);
+    match committed {
         Ok(()) => Ok(answer),
         // Another publish took this number between the read and the commit.
         Err(StoreError::Conflict(_)) => {

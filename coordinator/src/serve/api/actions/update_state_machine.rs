@@ -85,8 +85,11 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     if let Some(arn) = version.as_ref().map(|v| v.arn.clone()).or(published) {
         out.insert("stateMachineVersionArn".into(), Value::from(arn));
     }
+    let arn = new.arn.clone();
     unit.push(Write::UpdateStateMachine(new));
     unit.extend(version.map(Write::CreateVersion));
-    ctx.store.commit(unit).await?;
+    let committed = ctx.store.commit(unit).await;
+    ctx.machines.forget(&arn);
+    committed?;
     Ok(Value::Object(out))
 }
