@@ -3,6 +3,7 @@
 //! `…:execution:<stateMachine>/<label>:<childName>`.
 
 use shared::asl::eval::ExecutionOptions;
+use shared::asl::eval::map_run::generated_label;
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -35,7 +36,7 @@ impl RunNames {
         let (region, account) = (parent.region.clone(), parent.account.clone());
         let sm = &parent.state_machine_name;
         RunNames {
-            map_run_arn: format!("arn:aws:states:{region}:{account}:mapRun:{sm}/{label}:{map_run_id}"),
+            map_run_arn: shared::asl::eval::map_run::map_run_arn(parent, &label, &map_run_id),
             child_state_machine_name: format!("{sm}/{label}"),
             child_state_machine_arn: format!("arn:aws:states:{region}:{account}:stateMachine:{sm}/{label}"),
             label,
@@ -58,20 +59,6 @@ impl RunNames {
             self.region, self.account, self.child_state_machine_name
         )
     }
-}
-
-fn generated_label(state_name: &str) -> String {
-    let cleaned: String = state_name
-        .chars()
-        .filter(|c| {
-            !(c.is_whitespace()
-                || "?*<>{}[]:;,\\|^~$#%&`\"/".contains(*c)
-                || (*c as u32) <= 0x1f
-                || (0x7f..=0x9f).contains(&(*c as u32)))
-        })
-        .take(40)
-        .collect();
-    if cleaned.is_empty() { "Map".into() } else { cleaned }
 }
 
 #[cfg(test)]
