@@ -55,10 +55,25 @@ impl<H: Host + 'static> EmbeddedHost<H> {
         transport: Option<Arc<dyn Transport>>,
         map_runs: MapRuns,
     ) -> Arc<Self> {
+        Self::with_map_runs_logged(base, storage, options, progress, transport, map_runs, |t| t)
+    }
+
+    /// As [`EmbeddedHost::with_map_runs`]; `wrap` wraps the in-process transport when there is
+    /// no other (`dmap serve` records its children's outcomes so a restart does not run them
+    /// again).
+    pub fn with_map_runs_logged(
+        base: H,
+        storage: Arc<Storage>,
+        options: RunOptions,
+        progress: Arc<Progress>,
+        transport: Option<Arc<dyn Transport>>,
+        map_runs: MapRuns,
+        wrap: impl FnOnce(Arc<dyn Transport>) -> Arc<dyn Transport>,
+    ) -> Arc<Self> {
         Arc::new_cyclic(|me: &Weak<Self>| {
             let transport = transport.unwrap_or_else(|| {
                 let children: Arc<dyn Host> = Arc::new(WeakHost(me.clone()));
-                Arc::new(InProcess::new(Executor::new(children)))
+                wrap(Arc::new(InProcess::new(Executor::new(children))))
             });
             EmbeddedHost {
                 base,

@@ -216,3 +216,78 @@ fn a_killed_server_resumes_waiting_executions_and_its_map_run_without_losing_or_
     assert_eq!(run["itemCounts"]["succeeded"], n, "{run}");
     assert_eq!(run["itemCounts"]["total"], n, "{run}");
 }
+
+/// Without NATS: a Map Run on the in-process pool, interrupted by SIGKILL, resumes from the
+/// outcomes the server recorded; children that had finished (well before the kill) do not run
+/// again, and every item is accounted for once.
+#[test]
+fn an_in_process_map_run_resumes_without_running_finished_children_again() {
+    let deadline = Instant::now() + TEST_DEADLINE;
+    let c = Cluster::new(&[]);
+    let (functions, log) = (c.path("functions.toml"), c.path("executions.log"));
+    write_functions(&functions, &log);
+    let (n, batch) = (300u64, 10u64);
+    c.write_items(n, |i| json!({"id": i, "v": i}));
+    let (addr, data) = (free_addr(), c.path("serve-data"));
+    let start = |name: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dmap"));
+        cmd.arg("serve").arg("--listen").arg(&addr).arg("--data").arg(&data);
+        cmd.arg("--functions").arg(&functions);
+        cmd.arg("--bucket").arg(format!("data={}", c.path("data").display()));
+        cmd.arg("--bucket").arg(format!("results={}", c.path("results").display()));
+        Proc::spawn(name, cmd, &c.logs())
+    };
+    let mut first = start("serve-first");
+    wait_ready(&addr, &first, deadline);
+    let definition = std::fs::read_to_string(fixture("record.asl.json")).expect("fixture");
+    let role = "arn:aws:iam::123456789012:role/dmap";
+    let sm = ok(&addr, "CreateStateMachine", json!({"name": "records", "roleArn": role, "definition": definition}))
+        ["stateMachineArn"]
+        .as_str()
+        .expect("arn")
+        .to_string();
+    let input = json!({"batch": batch, "concurrency": 3, "seconds": 1, "tolerated": 0}).to_string();
+    let exec =
+        ok(&addr, "StartExecution", json!({"stateMachineArn": sm, "name": "map", "input": input}))["executionArn"]
+            .as_str()
+            .expect("arn")
+            .to_string();
+    let ran = || -> BTreeSet<u64> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.parse::<u64>().ok())
+            .map(|id| id / batch)
+            .collect()
+    };
+    let finished =
+        wait_for("some children to finish", deadline, || Some(ran()).filter(|r| r.len() >= 6), || first.tail());
+    // Their outcomes reach the store within a group commit; a running child takes a second.
+    std::thread::sleep(Duration::from_millis(400));
+    first.kill();
+    let total = n / batch;
+    assert!((finished.len() as u64) < total, "the Map Run had finished before the kill");
+
+    let second = start("serve-second");
+    wait_ready(&addr, &second, deadline);
+    let d = wait_for(
+        "the execution to end",
+        deadline,
+        || Some(ok(&addr, "DescribeExecution", json!({"executionArn": exec}))).filter(|d| d["status"] != "RUNNING"),
+        || second.tail(),
+    );
+    assert_eq!(d["status"], "SUCCEEDED", "{d}\n{}", second.tail());
+    let mut runs: BTreeMap<u64, u32> = BTreeMap::new();
+    for line in std::fs::read_to_string(&log).expect("the executions log").lines() {
+        *runs.entry(line.parse::<u64>().expect("an item id") / batch).or_default() += 1;
+    }
+    assert_eq!(runs.keys().copied().collect::<Vec<u64>>(), (0..total).collect::<Vec<u64>>(), "every batch ran");
+    for b in &finished {
+        assert_eq!(runs[b], 1, "batch {b} had finished before the kill and ran again: {runs:?}");
+    }
+    let map_run_arn = ok(&addr, "ListMapRuns", json!({"executionArn": exec}))["mapRuns"][0]["mapRunArn"]
+        .as_str()
+        .expect("a Map Run")
+        .to_string();
+    assert_all_succeeded_once(&c, map_run_arn.rsplit(':').next().expect("id"), n);
+}

@@ -18,7 +18,7 @@ use crate::map_run::registry::MapRuns;
 use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
 use crate::map_run::transport::Transport;
-use crate::serve::engine::StoreObserver;
+use crate::serve::engine::{Logged, StoreObserver};
 use crate::serve::store::Store;
 use crate::storage::Storage;
 
@@ -75,8 +75,10 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
             Some(Arc::new(NatsTransport::connect(&o.nats, &settings).await.map_err(|e| format!("dmap: {e}"))?))
         }
     };
-    let map_runs = MapRuns::with_observer(Arc::new(StoreObserver::new(store)));
+    let map_runs = MapRuns::with_observer(Arc::new(StoreObserver::new(store.clone())));
+    // In-process children's outcomes are recorded, so that a restart does not run them again.
+    let log = |inner| Arc::new(Logged { inner, store }) as Arc<dyn Transport>;
     let host: Arc<dyn Host> =
-        EmbeddedHost::with_map_runs(base, storage, run_options, progress, transport, map_runs.clone());
+        EmbeddedHost::with_map_runs_logged(base, storage, run_options, progress, transport, map_runs.clone(), log);
     Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
 }

@@ -8,6 +8,7 @@
 mod host;
 mod journal;
 mod map_runs;
+mod outcome_log;
 mod run;
 
 use std::collections::HashMap;
@@ -22,6 +23,7 @@ use super::store::{ExecutionRecord, MachineType, Store};
 use crate::map_run::registry::MapRuns;
 
 pub use map_runs::StoreObserver;
+pub use outcome_log::Logged;
 pub use run::Counters;
 
 /// What StartExecution/StartSyncExecution resolved: which definition runs, under which names.

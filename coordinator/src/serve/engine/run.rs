@@ -181,10 +181,25 @@ impl Engine {
             cause,
             stop_date: Some(now),
         });
+        unit.extend(self.drop_outcomes(execution_arn));
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(execution_arn);
         Counters::bump(&self.inner.counters.aborted);
         self.inner.store.commit(unit).await?;
         Ok(now)
+    }
+
+    /// Forgets the recorded outcomes of an ended execution's Map Runs (see
+    /// `outcome_log`): nothing will resume them.
+    fn drop_outcomes(&self, execution_arn: &str) -> Vec<Write> {
+        let page = crate::serve::store::PageRequest { after: None, limit: 1000 };
+        match self.inner.store.list_map_runs(execution_arn, &page) {
+            Ok(runs) => runs
+                .items
+                .into_iter()
+                .filter_map(|r| r.arn.rsplit(':').next().map(|id| Write::DropOutcomes { map_run_id: id.to_string() }))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     fn stopped_date(&self, execution_arn: &str) -> Result<DateTime<Utc>, EngineError> {
@@ -338,6 +353,7 @@ impl Engine {
             cause,
             stop_date: Some(now),
         });
+        unit.extend(self.drop_outcomes(&record.arn));
         self.inner.store.submit(unit);
     }
 

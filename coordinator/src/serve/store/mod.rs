@@ -302,6 +302,15 @@ pub enum Write {
     AppendEvents(Vec<EventRecord>),
     /// Creates or replaces a Map Run. Its parent execution must exist.
     PutMapRun(MapRunRecord),
+    /// Records outcomes of a Map Run's children run in this process (their wire form).
+    AppendOutcomes {
+        map_run_id: String,
+        body: Vec<u8>,
+    },
+    /// Forgets a Map Run's outcomes (it ended and its result is recorded).
+    DropOutcomes {
+        map_run_id: String,
+    },
 }
 
 /// A page of a listing. `after` is the sort key of the last row of the previous page (taken
@@ -379,4 +388,6 @@ pub trait Store: Send + Sync + 'static {
 
     fn map_run(&self, arn: &str) -> Result<Option<MapRunRecord>, StoreError>;
     fn list_map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRunRecord>, StoreError>;
+    /// The outcome bodies of a Map Run's children run in this process, in recorded order.
+    fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
 }

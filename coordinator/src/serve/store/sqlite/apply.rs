@@ -88,6 +88,13 @@ pub fn apply(conn: &Connection, write: &Write) -> Result<(), ApplyError> {
         Write::PutMapRun(record) => {
             put_map_run(conn, record)?;
         }
+        Write::AppendOutcomes { map_run_id, body } => {
+            conn.prepare_cached("INSERT INTO map_run_outcomes (map_run_id, body) VALUES (?1, ?2)")?
+                .execute(rusqlite::params![map_run_id, body])?;
+        }
+        Write::DropOutcomes { map_run_id } => {
+            conn.prepare_cached("DELETE FROM map_run_outcomes WHERE map_run_id = ?1")?.execute([map_run_id])?;
+        }
     }
     Ok(())
 }

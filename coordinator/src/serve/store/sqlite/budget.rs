@@ -94,6 +94,8 @@ fn write_weight(write: &Write) -> usize {
             events.iter().map(|event| ROW + event.execution_arn.len() + text(&event.details)).sum()
         }
         Write::PutMapRun(_) => ROW,
+        Write::AppendOutcomes { map_run_id, body } => map_run_id.len() + body.len(),
+        Write::DropOutcomes { map_run_id } => map_run_id.len(),
     }
 }
 

@@ -260,4 +260,8 @@ impl Store for Sqlite {
     fn list_map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRunRecord>, StoreError> {
         self.read(|conn| reads::list_map_runs(conn, execution_arn, page))
     }
+
+    fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.read(|conn| reads::outcomes(conn, map_run_id))
+    }
 }

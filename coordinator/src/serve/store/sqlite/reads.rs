@@ -220,6 +220,13 @@ pub fn map_run(conn: &Connection, arn: &str) -> rusqlite::Result<Option<MapRunRe
     conn.prepare_cached(&sql)?.query_row([arn], rows::map_run).optional()
 }
 
+/// The outcome bodies recorded for a Map Run, in the order they were recorded.
+pub fn outcomes(conn: &Connection, map_run_id: &str) -> rusqlite::Result<Vec<Vec<u8>>> {
+    let mut stmt = conn.prepare_cached("SELECT body FROM map_run_outcomes WHERE map_run_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([map_run_id], |row| row.get::<_, Vec<u8>>(0))?;
+    rows.collect()
+}
+
 /// Newest first; key `[start micros, arn]`.
 pub fn list_map_runs(
     conn: &Connection,

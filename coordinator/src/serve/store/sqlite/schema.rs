@@ -161,6 +161,15 @@ CREATE TABLE map_runs (
     redrive_count INTEGER NOT NULL
 );
 CREATE INDEX map_runs_by_execution ON map_runs (execution_arn, start_date, arn);
+
+-- Outcomes of a Map Run's children run in this process (the wire form of `Outcome`s), by
+-- Map Run id: what a restarted server replays instead of running them again.
+CREATE TABLE map_run_outcomes (
+    map_run_id TEXT NOT NULL,
+    seq INTEGER PRIMARY KEY,
+    body BLOB NOT NULL
+);
+CREATE INDEX map_run_outcomes_by_run ON map_run_outcomes (map_run_id, seq);
 ";
 
 /// Why the schema cannot be used.
