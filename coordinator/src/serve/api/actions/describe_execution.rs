@@ -17,8 +17,8 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     Ok(describe(&execution, included.as_deref() != Some("METADATA_ONLY")))
 }
 
-/// DescribeExecution's answer for `e`, with or without its data.
-pub fn describe(e: &ExecutionRecord, with_data: bool) -> Value {
+/// The members DescribeExecution and ListExecutions' items share, in AWS's order.
+pub fn head(e: &ExecutionRecord) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("executionArn".into(), Value::from(e.arn.clone()));
     m.insert("stateMachineArn".into(), Value::from(e.state_machine_arn.clone()));
@@ -28,6 +28,12 @@ pub fn describe(e: &ExecutionRecord, with_data: bool) -> Value {
     if let Some(t) = e.stop_date {
         m.insert("stopDate".into(), epoch(t));
     }
+    m
+}
+
+/// DescribeExecution's answer for `e`, with or without its data.
+pub fn describe(e: &ExecutionRecord, with_data: bool) -> Value {
+    let mut m = head(e);
     if with_data {
         m.insert("input".into(), Value::from(e.input.clone()));
     }

@@ -76,15 +76,7 @@ fn check_machine(ctx: &Ctx, text: &str) -> Result<(), ApiError> {
 }
 
 fn item(e: &ExecutionRecord) -> Value {
-    let mut m = Map::new();
-    m.insert("executionArn".into(), Value::from(e.arn.clone()));
-    m.insert("stateMachineArn".into(), Value::from(e.state_machine_arn.clone()));
-    m.insert("name".into(), Value::from(e.name.clone()));
-    m.insert("status".into(), Value::from(e.status.as_str()));
-    m.insert("startDate".into(), epoch(e.start_date));
-    if let Some(t) = e.stop_date {
-        m.insert("stopDate".into(), epoch(t));
-    }
+    let mut m = super::describe_execution::head(e);
     if let Some(v) = &e.map_run_arn {
         m.insert("mapRunArn".into(), Value::from(v.clone()));
     }
