@@ -53,6 +53,11 @@ pub trait Executions: Send + Sync + 'static {
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError>;
     /// The live record of a Map Run running in this server (fresher than the store's).
     fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord>;
+    /// TestState: the server's host, through which a Task tested without a mock calls its
+    /// integration as a run would. `None`: this server has none (TestState is refused).
+    fn test_host(&self) -> Option<Arc<dyn shared::asl::eval::Host>> {
+        None
+    }
 }
 
 /// What this build can run: definitions that name Task resources no configured integration
@@ -85,7 +90,7 @@ impl std::fmt::Debug for Ctx {
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// The actions of botocore's stepfunctions model that this server does not have yet
-/// (activities, callbacks, redrive and TestState come with the next issue).
+/// (activities, callbacks and redrive come with the next issue).
 const NOT_YET: &[&str] = &[
     "CreateActivity",
     "DeleteActivity",
@@ -96,7 +101,6 @@ const NOT_YET: &[&str] = &[
     "SendTaskFailure",
     "SendTaskHeartbeat",
     "SendTaskSuccess",
-    "TestState",
 ];
 
 /// Declares the closed set of actions: the enum, its names, and the dispatch to each file.
@@ -165,6 +169,7 @@ actions! {
     StartSyncExecution => start_sync_execution,
     StopExecution => stop_execution,
     UpdateMapRun => update_map_run,
+    TestState => test_state,
 }
 
 impl Action {
