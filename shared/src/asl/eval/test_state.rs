@@ -445,6 +445,8 @@ async fn task(req: &TestRequest<'_>, env: &TestEnv<'_>, ins: &mut Inspection) ->
         credentials,
         execution_arn: req.execution_arn.clone(),
         call_id: 1,
+        // Tasks that wait for a callback run only with a mock (refused before this).
+        task_token: None,
     };
     env.host.invoke_task(request).await
 }
