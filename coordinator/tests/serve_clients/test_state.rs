@@ -221,6 +221,26 @@ code_, message = refused({"Type": "Parallel", "Branches": [], "End": True}, inpu
 eq(code_, "InvalidDefinition", "empty Branches")
 assert "/States/StateName/Branches" in message, message
 eq(refused(IO_PASS, input="{not json")[0], "InvalidExecutionInput", "input that is not JSON")
+
+# A mocked result is checked against the API model of what the Task calls (STRICT by default);
+# test_field_validation_mode and test_test_state_mock_scenarios.
+LAMBDA = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+          "Parameters": {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"}, "End": True}
+inp = json.dumps({"FunctionName": "f", "Payload": None})
+eq(refused(LAMBDA, input=inp, roleArn=ROLE, mock={"result": json.dumps({"StatusCode": "200"})}),
+   ("ValidationException", "Mock result schema validation error: Field 'StatusCode' must be a number"), "STRICT types")
+eq(refused(LAMBDA, input=inp, mock={"result": "not JSON string", "fieldValidationMode": "NONE"}),
+   ("ValidationException", "Mocked result must be valid JSON"), "a mocked result that is not JSON")
+START = {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+         "Parameters": {"StateMachineArn": ARN + ":stateMachine:T"}, "End": True}
+eq(refused(START, input="{}", mock={"result": json.dumps({"executionArn": "x"})}),
+   ("ValidationException", "Mock result schema validation error: Required field 'ExecutionArn' is missing"),
+   "STRICT wants required members")
+r = test(START, input="{}", mock={"result": json.dumps({"executionArn": "x"}), "fieldValidationMode": "PRESENT"})
+eq(r["status"], "SUCCEEDED", "PRESENT does not")
+ok = {"Payload": "function output", "SdkHttpMetadata": {"HttpStatusCode": 200}}
+r = test(LAMBDA, input=inp, roleArn=ROLE, mock={"result": json.dumps(ok)})
+eq((r["status"], json.loads(r["output"])), ("SUCCEEDED", ok), "a mocked result that fits the model")
 "#
         ),
     );

@@ -9,9 +9,10 @@
 //! Refusals carry AWS's codes and, where AWS's text is known (recorded from AWS in LocalStack's
 //! validated snapshots, `tests/aws/services/stepfunctions/v2/test_state/`), its words.
 //! Without a mock a Task calls the server's integrations as a run would (the server's host).
-//! Not done here, and refused rather than skipped: the HTTP request and response of an
-//! unmocked HTTP Task at `TRACE`, and the checking of a mocked result against the service's
-//! API model (`fieldValidationMode` `STRICT`/`PRESENT`) — see ARCHITECTURE.md.
+//! A mocked Task result is checked against the API model of what the Task calls
+//! (`fieldValidationMode`, `worker::integrations::aws::mock_check`). Not done here, and refused
+//! rather than skipped: the HTTP request and response of an unmocked HTTP Task at `TRACE`, and
+//! `mapItemReaderData` — see ARCHITECTURE.md.
 
 use serde_json::{Map, Value, json};
 use shared::asl::eval::ExecutionOptions;
@@ -19,6 +20,7 @@ use shared::asl::eval::test_state::{self as engine, Inspection, Mock, TestOutcom
 use shared::asl::model::{StateKind, StateMachine};
 use shared::asl::resource::{Pattern, Target};
 use shared::asl::{Failure, Severity};
+use worker::integrations::aws::mock_check;
 
 use crate::serve::api::error::ApiError;
 use crate::serve::api::request::Request;
@@ -203,12 +205,13 @@ fn mock(asked: &Asked, state: &shared::asl::model::State) -> Result<Option<Mock>
             let v: Value = serde_json::from_str(&text)
                 .map_err(|_| ApiError::validation("Mocked result must be valid JSON", None))?;
             check_mocked_result(state, &v)?;
-            if mode.as_deref() != Some("NONE") && !model_free(state) {
-                return Err(ApiError::validation(
-                    "dmap serve does not check mocked results against the service's API model yet: \
-                     set mock.fieldValidationMode to NONE",
-                    None,
-                ));
+            let mode = match mode.as_deref() {
+                Some("NONE") => None,
+                Some("PRESENT") => Some(mock_check::Mode::Present),
+                _ => Some(mock_check::Mode::Strict),
+            };
+            if let (Some(mode), StateKind::Task(t)) = (mode, &state.kind) {
+                mock_check::check(&t.resource, &v, mode).map_err(|e| ApiError::validation(e.to_string(), None))?;
             }
             Mock::Result(v)
         }
@@ -228,16 +231,6 @@ fn mock(asked: &Asked, state: &shared::asl::model::State) -> Result<Option<Mock>
         }
     };
     Ok(Some(mock))
-}
-
-/// Whether a mocked result has no API model to be checked against: Parallel and Map
-/// results, an activity's or a Lambda function ARN's output (whatever the worker or the
-/// function returns).
-fn model_free(state: &shared::asl::model::State) -> bool {
-    match &state.kind {
-        StateKind::Task(t) => matches!(t.resource.target, Target::Activity { .. } | Target::Function { .. }),
-        _ => true,
-    }
 }
 
 /// AWS's shape rules for a mocked Map or Parallel result.
