@@ -370,3 +370,24 @@ fn wait_does_not_sleep() {
     assert_eq!((o.status, o.next_state.as_deref()), (TestStatus::Succeeded, Some("Later")));
     assert_eq!(o.output, Some(json!({"a": 1})));
 }
+
+/// `test_state_map_context_object[EXECUTION_INPUT_VALUES]`: a mocked JSONPath Map reports its
+/// items (from the given context object here) and the mock as its result.
+#[test]
+fn mocked_map_reports_its_items() {
+    let def = json!({"Type": "Map", "ItemsPath": "$$.Execution.Input.values", "MaxConcurrency": 1,
+        "ItemProcessor": {"StartAt": "HandleItem", "States": {"HandleItem": {"Type": "Pass", "End": true}}},
+        "End": true});
+    let input = json!(["fire", "electricity", "grass"]);
+    let mut case = Case::new(def, input.clone());
+    case.context = Some(json!({"Execution": {"Input": {"values": ["charizard", "pikachu", "bulbasaur"]}}}));
+    case.mock = Some(Mock::Result(json!(["CHARIZARD", "PIKACHU", "BULBASAUR"])));
+    let (o, _) = check(case, Ok(json!(null)));
+    let result = json!(["CHARIZARD", "PIKACHU", "BULBASAUR"]);
+    assert_eq!((o.status, o.output.as_ref()), (TestStatus::Succeeded, Some(&result)));
+    let i = &o.inspection;
+    assert_eq!(i.after_input_path, Some(input));
+    assert_eq!(i.after_items_path, Some(json!(["charizard", "pikachu", "bulbasaur"])));
+    assert_eq!((i.after_result_selector.as_ref(), i.after_result_path.as_ref()), (Some(&result), Some(&result)));
+    assert_eq!((i.max_concurrency, i.result.as_ref()), (Some(1), None));
+}
