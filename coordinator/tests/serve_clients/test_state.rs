@@ -172,6 +172,20 @@ eq((r["status"], r["nextState"], r["error"]), ("CAUGHT_ERROR", "HandleThreshold"
 eq((inspected(r)["maxConcurrency"], inspected(r)["toleratedFailureCount"]), (0, 1), "Map inspection")
 r = test(PARALLEL, input="{}", mock={"result": "[1, 2]"})
 eq((r["status"], json.loads(r["output"])), ("SUCCEEDED", [1, 2]), "a mocked Parallel")
+
+# test_state_machine_configuration_map_iteration_item_reader[DEBUG]
+READER = {"QueryLanguage": "JSONata", "StartAt": "State0", "States": {"State0": {
+    "Type": "Map", "MaxConcurrency": 1,
+    "ItemReader": {"ReaderConfig": {"InputType": "JSON"}, "Resource": "arn:aws:states:::s3:getObject",
+                   "Arguments": {"Bucket": "{% $states.input.Bucket %}", "Key": "{% $states.input.Key %}"}},
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                      "StartAt": "HandleItem", "States": {"HandleItem": {"Type": "Pass", "End": True}}},
+    "End": True}}}
+r = sfn.test_state(definition=json.dumps(READER), stateName="State0", roleArn=ROLE, inspectionLevel="DEBUG",
+                   input=json.dumps({"Bucket": "test-bucket", "Key": "test-key"}),
+                   stateConfiguration={"mapItemReaderData": json.dumps([1, 2, 3])}, mock={"result": "[1, 4, 9]"})
+eq((r["status"], json.loads(r["output"])), ("SUCCEEDED", [1, 4, 9]), "a mocked Map with an ItemReader")
+eq(inspected(r), {"input": {"Bucket": "test-bucket", "Key": "test-key"}, "maxConcurrency": 1}, "its inspectionData")
 "#
         ),
     );

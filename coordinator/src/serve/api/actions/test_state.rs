@@ -11,8 +11,8 @@
 //! Without a mock a Task calls the server's integrations as a run would (the server's host).
 //! A mocked Task result is checked against the API model of what the Task calls
 //! (`fieldValidationMode`, `worker::integrations::aws::mock_check`). Not done here, and refused
-//! rather than skipped: the HTTP request and response of an unmocked HTTP Task at `TRACE`, and
-//! `mapItemReaderData` — see ARCHITECTURE.md.
+//! rather than skipped: the HTTP request and response of an unmocked HTTP Task at `TRACE` — see
+//! ARCHITECTURE.md.
 
 use serde_json::{Map, Value, json};
 use shared::asl::eval::ExecutionOptions;
@@ -160,6 +160,10 @@ fn machine(asked: &Asked) -> Result<StateMachine, ApiError> {
 struct Configuration {
     retried: u64,
     map_failures: Option<u64>,
+    /// `mapItemReaderData` was given: what a mocked Map's ItemReader would have read. The mock
+    /// stands for what became of the items, and AWS's answer shows no trace of the data (as
+    /// LocalStack recorded it), so it is accepted for such a Map and used for nothing.
+    reader_data: bool,
 }
 
 impl Configuration {
@@ -171,14 +175,13 @@ impl Configuration {
         // it, and neither does dmap; it is checked and accepted.
         let _ = r.string("errorCausedByState", 1, 80)?;
         let map_failures = r.integer("mapIterationFailureCount", 0, i64::from(i32::MAX))?;
-        if r.string("mapItemReaderData", 0, 262_144)?.is_some() {
-            return Err(ApiError::validation(
-                "dmap serve does not implement stateConfiguration.mapItemReaderData yet (a Map's ItemReader data)",
-                None,
-            ));
-        }
+        let reader_data = r.string("mapItemReaderData", 0, 262_144)?.is_some();
         r.finish()?;
-        Ok(Configuration { retried: retried.unwrap_or(0) as u64, map_failures: map_failures.map(|n| n as u64) })
+        Ok(Configuration {
+            retried: retried.unwrap_or(0) as u64,
+            map_failures: map_failures.map(|n| n as u64),
+            reader_data,
+        })
     }
 }
 
@@ -294,6 +297,14 @@ fn checks(
                 None,
             ));
         }
+    }
+    let reads = matches!(&state.kind, StateKind::Map(m) if m.item_reader.is_some());
+    if config.reader_data && !(reads && mock.is_some()) {
+        // dmap's words: AWS's reference ties the member to Distributed Maps' ItemReader only.
+        return Err(ApiError::validation(
+            "stateConfiguration.mapItemReaderData applies only to a mocked Map state with an ItemReader",
+            None,
+        ));
     }
     if let (Some(n), Some(Mock::Result(Value::Array(items)))) = (config.map_failures, mock)
         && n as usize > items.len()
