@@ -173,6 +173,20 @@ eq((inspected(r)["maxConcurrency"], inspected(r)["toleratedFailureCount"]), (0, 
 r = test(PARALLEL, input="{}", mock={"result": "[1, 2]"})
 eq((r["status"], json.loads(r["output"])), ("SUCCEEDED", [1, 2]), "a mocked Parallel")
 
+# A mocked callback Task reads $$.Task.Token from the default context (dmap's decision), or from
+# the context given (AWS accepts Task there for such Tasks: test_state_context_object).
+CALLBACK = {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+                           "MessageBody": {"TaskToken.$": "$$.Task.Token"}},
+            "ResultPath": "$.SQS", "Next": "NEXT_STATE"}
+r = test(CALLBACK, input="{}", inspectionLevel="DEBUG", mock={"result": json.dumps({"ok": True})})
+eq((r["status"], r["nextState"]), ("SUCCEEDED", "NEXT_STATE"), "a mocked callback Task")
+assert isinstance(inspected(r)["afterParameters"]["MessageBody"]["TaskToken"], str), r
+r = test(CALLBACK, input="{}", inspectionLevel="DEBUG", mock={"result": json.dumps({"ok": True})},
+         context=json.dumps({"Task": {"Token": "abcd123"}}))
+eq(inspected(r)["afterParameters"]["MessageBody"], {"TaskToken": "abcd123"}, "the given token")
+eq(json.loads(r["output"]), {"SQS": {"ok": True}}, "output")
+
 # test_state_machine_configuration_map_iteration_item_reader[DEBUG]
 READER = {"QueryLanguage": "JSONata", "StartAt": "State0", "States": {"State0": {
     "Type": "Map", "MaxConcurrency": 1,

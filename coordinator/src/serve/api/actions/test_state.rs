@@ -109,7 +109,17 @@ pub async fn run(ctx: &Ctx, r: Request) -> Result<Value, ApiError> {
         Some(text) => checked_context(text, state)?,
         None => {
             let now = host.as_ref().map_or_else(chrono::Utc::now, |h| h.now());
-            engine::default_context(state, &input, &names, asked.role_arn.as_deref(), config.retried, now)
+            let mut c = engine::default_context(state, &input, &names, asked.role_arn.as_deref(), config.retried, now);
+            // A (mocked) Task that waits for a callback reads `$$.Task.Token`, which a run puts
+            // there: the default context has one too (dmap's decision; AWS accepts `Task` in a
+            // given context for exactly these Tasks).
+            if let StateKind::Task(t) = &state.kind
+                && t.resource.pattern == Pattern::WaitForTaskToken
+                && let Value::Object(m) = &mut c
+            {
+                m.insert("Task".into(), json!({"Token": uuid::Uuid::new_v4().to_string()}));
+            }
+            c
         }
     };
     let Some(host) = host else {
