@@ -245,6 +245,13 @@ eq(refused(CATCH, input="{}", mock={"errorOutput": {"error": "E"}}, context=json
    "a context with Map")
 eq(refused(CATCH, input="{}", mock={"errorOutput": {"error": "E"}}, context=json.dumps({"Pokedex": {}})),
    ("ValidationException", "Invalid Context object provided: Field 'Pokedex' is not allowed"), "an unknown context field")
+for context, text in [
+    ({"Execution": {"Id": 1}}, "Execution.Id must be a string"),
+    ({"Execution": {"pokemon": 1}}, "Field 'pokemon' is not allowed"),
+    ({"Task": {"Token": "abcd123"}}, "Context object contains 'Task' when state is not a Task state with a '.sync' "
+                                     "or '.waitForTaskToken' service integration pattern")]:
+    eq(refused(CATCH, input="{}", mock={"errorOutput": {"error": "E"}}, context=json.dumps(context)),
+       ("ValidationException", "Invalid Context object provided: " + text), f"context {context}")
 code_, message = refused({"Type": "Parallel", "Branches": [], "End": True}, input="{}", mock={"result": "[]"})
 eq(code_, "InvalidDefinition", "empty Branches")
 assert "/States/StateName/Branches" in message, message
