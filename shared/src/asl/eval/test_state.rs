@@ -293,9 +293,8 @@ pub async fn test_state(req: TestRequest<'_>, host: &dyn Host) -> TestOutcome {
                 _ => inputs(state, &raw, &env, &mut ins).and_then(|_| mocked(mock.as_ref())),
             };
             let finished = attempt.and_then(|result| {
-                if matches!(state.kind, StateKind::Map(_)) {
-                    // AWS reports no `result` for a Map state.
-                } else {
+                // AWS reports no `result` for a Map state.
+                if !matches!(state.kind, StateKind::Map(_)) {
                     ins.result = Some(result.clone());
                 }
                 finish(state, raw.clone(), Some(result), &env, &mut ins)
