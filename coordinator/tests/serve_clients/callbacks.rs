@@ -16,7 +16,7 @@ use crate::check;
 
 /// A functions file whose `approve` function appends the token of its event to `tokens.txt`
 /// in `dir` and answers at once (a queue that a person reads later).
-fn functions(dir: &Path) -> PathBuf {
+pub(crate) fn functions(dir: &Path) -> PathBuf {
     let runtime = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/python/dmap_runtime.py")
         .canonicalize()
