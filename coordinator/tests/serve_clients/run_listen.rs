@@ -151,3 +151,59 @@ fn the_aws_cli_fails_a_dmap_run_task_and_a_run_without_listen_refuses_callbacks(
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("/States/Approve/Resource") && err.contains("--listen"), "{err}");
 }
+
+/// The common AWS pattern end to end: `sqs:sendMessage.waitForTaskToken` puts the token in a
+/// real queue (moto), a consumer reads the message and calls back with boto3, and the run ends
+/// with the consumer's output.
+#[test]
+fn an_sqs_consumer_calls_back_with_the_token_from_its_message() {
+    let moto = testkit::Moto::start();
+    let url = moto.python("import boto3\nprint(boto3.client('sqs').create_queue(QueueName='approvals')['QueueUrl'])");
+    let dir = tempfile::tempdir().unwrap();
+    let def = dir.path().join("queue.asl.json");
+    let definition = serde_json::json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": url.trim(), "MessageBody": {"order.$": "$.order", "token.$": "$$.Task.Token"}},
+        "End": true}}});
+    std::fs::write(&def, definition.to_string()).unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_dmap"))
+        .args(["run", def.to_str().unwrap(), "--input-json", r#"{"order": 7}"#])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .envs(moto.env())
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dmap run");
+    let consumer = format!(
+        r#"
+import boto3, json, os, time
+sqs = boto3.client("sqs")
+deadline = time.monotonic() + 60
+while True:
+    got = sqs.receive_message(QueueUrl={url:?}, WaitTimeSeconds=1).get("Messages", [])
+    if got:
+        break
+    assert time.monotonic() < deadline, "no message in the queue within 60 s"
+body = json.loads(got[0]["Body"])
+assert body["order"] == 7, body
+sfn = boto3.client("stepfunctions", endpoint_url="http://127.0.0.1:{port}")
+sfn.send_task_success(taskToken=body["token"], output=json.dumps({{"order": body["order"], "approved": True}}))
+"#,
+        url = url.trim()
+    );
+    let out = Command::new(testkit::moto_venv().join("bin/python"))
+        .arg("-c")
+        .arg(&consumer)
+        .envs(moto.env())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "the consumer:\n{}", String::from_utf8_lossy(&out.stderr));
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(code, 0, "{stderr}");
+    let output: serde_json::Value = serde_json::from_str(stdout.trim()).expect("the run's output");
+    assert_eq!(output, serde_json::json!({"order": 7, "approved": true}));
+}
