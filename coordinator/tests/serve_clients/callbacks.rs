@@ -240,6 +240,10 @@ fn aws_cli_sends_task_success_heartbeat_and_failure() {
     let ex = s.aws(&["start-execution", "--state-machine-arn", &sm, "--name", "one"]);
     let ex = ex["executionArn"].as_str().expect("executionArn").to_string();
     let t = token(0);
+    // One Task waits for its callback (a gauge on /metrics).
+    let metrics = testkit::http_get(s.port(), "/metrics").expect("/metrics");
+    let pending = metrics.lines().find_map(|l| l.strip_prefix("dmap_callbacks_pending ")).map(str::trim);
+    assert_eq!(pending.and_then(|v| v.parse::<f64>().ok()), Some(1.0), "{metrics}");
     // Both print nothing: AWS answers an empty body.
     assert_eq!(s.aws(&["send-task-heartbeat", "--task-token", &t]), serde_json::Value::Null);
     assert_eq!(
