@@ -142,8 +142,9 @@ pub trait Host: Send + Sync {
     }
 
     /// Completes when the callback of `wait.token` arrives: `SendTaskSuccess` (its output) or
-    /// `SendTaskFailure` (its error and cause); or fails with `States.Timeout` (as AWS reports it) when no
-    /// heartbeat came within `heartbeat_seconds`, or `States.Timeout` at `deadline`.
+    /// `SendTaskFailure` (its error and cause); or fails with `States.Timeout` when no heartbeat
+    /// came within `heartbeat_seconds` (what AWS reports for a missed heartbeat) or at
+    /// `deadline`.
     fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
         Box::pin(async move {
             Err(Failure::new(
