@@ -21,6 +21,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use worker::integrations::Integrations;
 use worker::ops::logging::{LogArgs, LogFormat};
 
+use crate::serve::activities::Activities;
 use crate::serve::api::arn::Scope;
 use crate::serve::api::{Ctx, Support};
 use crate::serve::auth::{AccessKeys, Policy};
@@ -158,6 +159,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     let store: Arc<dyn Store> = sqlite.clone();
     let setup = setup::build(&host_options, store.clone()).await.map_err(StartError::Setup)?;
     let scope = Scope::new(a.region.clone());
+    let activities = Arc::new(Activities::new(store.clone()));
     let engine = Engine::new(
         store.clone(),
         setup.host.clone(),
@@ -183,6 +185,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             remote_children: setup.remote_children,
         })),
         machines: Default::default(),
+        activities: activities.clone(),
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");
@@ -196,6 +199,8 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     eprintln!("dmap serve listening on http://{}", handle.addr());
     stopped().await;
     tracing::info!("stopping: finishing the requests in flight");
+    // Long polls would hold the drain for up to a minute: they answer "no task" now.
+    activities.close();
     handle.shutdown().await;
     // Everything acknowledged is durable already; this commits what the engine submitted
     // without waiting (history of executions still running, which replay would rebuild).

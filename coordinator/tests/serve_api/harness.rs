@@ -149,6 +149,7 @@ impl Api {
             scope: Scope::new("us-east-1"),
             support: Some(Arc::new(AcceptAll)),
             machines: Default::default(),
+            activities: Arc::new(coordinator::serve::activities::Activities::new(store.clone() as Arc<dyn Store>)),
         };
         let mut options = Options::new("127.0.0.1:0".parse().expect("an address"));
         options.body_limit = body_limit;

@@ -73,6 +73,8 @@ pub struct Ctx {
     pub support: Option<Arc<dyn Support>>,
     /// State machines as the start actions read them.
     pub machines: Arc<cache::MachineCache>,
+    /// Activity tasks waiting for workers (GetActivityTask).
+    pub activities: Arc<crate::serve::activities::Activities>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -85,19 +87,8 @@ impl std::fmt::Debug for Ctx {
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// The actions of botocore's stepfunctions model that this server does not have yet
-/// (activities, callbacks, redrive and TestState come with the next issue).
-const NOT_YET: &[&str] = &[
-    "CreateActivity",
-    "DeleteActivity",
-    "DescribeActivity",
-    "GetActivityTask",
-    "ListActivities",
-    "RedriveExecution",
-    "SendTaskFailure",
-    "SendTaskHeartbeat",
-    "SendTaskSuccess",
-    "TestState",
-];
+/// (callbacks, redrive and TestState come with the next issue).
+const NOT_YET: &[&str] = &["RedriveExecution", "SendTaskFailure", "SendTaskHeartbeat", "SendTaskSuccess", "TestState"];
 
 /// Declares the closed set of actions: the enum, its names, and the dispatch to each file.
 macro_rules! actions {
@@ -165,6 +156,11 @@ actions! {
     StartSyncExecution => start_sync_execution,
     StopExecution => stop_execution,
     UpdateMapRun => update_map_run,
+    CreateActivity => create_activity,
+    DescribeActivity => describe_activity,
+    ListActivities => list_activities,
+    DeleteActivity => delete_activity,
+    GetActivityTask => get_activity_task,
 }
 
 impl Action {

@@ -238,7 +238,11 @@ fn migrate(conn: &Connection) -> Result<(), SchemaError> {
             Some(found) if found > VERSION => Err(SchemaError::Newer { found }),
             // Version 1 is the first: nothing older to upgrade yet.
             Some(_) => Ok(()),
-        }
+        }?;
+        // Tables added to version 1 later, created where missing (additive: older builds
+        // ignore them).
+        conn.execute_batch(super::activities::SCHEMA)?;
+        Ok(())
     })();
     match result {
         Ok(()) => {
