@@ -157,9 +157,10 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     };
     let sqlite = Arc::new(Sqlite::open(&a.data)?);
     let store: Arc<dyn Store> = sqlite.clone();
-    let setup = setup::build(&host_options, store.clone()).await.map_err(StartError::Setup)?;
-    let scope = Scope::new(a.region.clone());
     let activities = Arc::new(Activities::new(store.clone()));
+    let setup =
+        setup::build(&host_options, store.clone(), Some(activities.clone())).await.map_err(StartError::Setup)?;
+    let scope = Scope::new(a.region.clone());
     let engine = Engine::new(
         store.clone(),
         setup.host.clone(),
@@ -272,6 +273,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
     }
 }

@@ -12,6 +12,7 @@ use worker::integrations::Integrations;
 use worker::nats::connect::NatsArgs;
 use worker::nats::topology::Settings;
 
+use crate::callbacks::{ActivityQueue, CallbackHost, Callbacks};
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
 use crate::map_run::registry::MapRuns;
@@ -43,18 +44,24 @@ pub struct Setup {
     /// Children run on NATS workers (a Distributed Map inside a child is then refused).
     pub remote_children: bool,
     pub max_payload_bytes: Option<usize>,
+    /// The pending callbacks of Tasks that wait for one (`.waitForTaskToken`, activities).
+    pub callbacks: Arc<Callbacks>,
 }
 
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
     }
 }
 
-/// Builds the host; its Map Runs' records go to `store`. Connects to NATS when `--nats` is
-/// given (an error names the server).
-pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, String> {
+/// Builds the host; its Map Runs' records go to `store`, its activity Tasks to `activities`.
+/// Connects to NATS when `--nats` is given (an error names the server).
+pub async fn build(
+    o: &HostOptions,
+    store: Arc<dyn Store>,
+    activities: Option<Arc<dyn ActivityQueue>>,
+) -> Result<Setup, String> {
     let limit = if o.no_payload_limits { None } else { Some(shared::asl::eval::MAX_PAYLOAD_BYTES) };
     let integrations = Arc::new(match &o.functions {
         Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
@@ -67,7 +74,10 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let storage = Arc::new(storage.merge(Storage::from_specs(&o.buckets).map_err(|e| format!("dmap: {e}"))?));
     let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
     let progress = Arc::new(Progress::silent());
-    let base = LocalHost::new(integrations.clone());
+    // Callbacks and activities under the Map Runs' host, so that in-process children take
+    // them too.
+    let callbacks = Callbacks::ephemeral();
+    let base = CallbackHost { base: LocalHost::new(integrations.clone()), callbacks: callbacks.clone(), activities };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {
@@ -80,5 +90,12 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let log = |inner| Arc::new(Logged { inner, store }) as Arc<dyn Transport>;
     let host: Arc<dyn Host> =
         EmbeddedHost::with_map_runs_logged(base, storage, run_options, progress, transport, map_runs.clone(), log);
-    Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
+    Ok(Setup {
+        host,
+        map_runs,
+        integrations,
+        remote_children: o.nats.nats.is_some(),
+        max_payload_bytes: limit,
+        callbacks,
+    })
 }

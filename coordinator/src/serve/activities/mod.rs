@@ -42,6 +42,12 @@ pub const MAX_POLLERS: usize = 1_000;
 /// task simply waits: tokio's timers cannot reach chrono's latest instant).
 const LONGEST_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
+impl crate::callbacks::ActivityQueue for Activities {
+    fn dispatch(&self, d: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        Activities::dispatch(self, d)
+    }
+}
+
 /// The activity tasks of this server.
 pub struct Activities {
     store: Arc<dyn Store>,
