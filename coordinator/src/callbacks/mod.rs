@@ -10,7 +10,7 @@
 
 pub mod token;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -139,10 +139,12 @@ struct State {
     pending: HashMap<String, Entry>,
     closed: HashMap<String, ()>,
     closed_order: VecDeque<String>,
+    /// Executions with callbacks in the durable store: only these are forgotten there when
+    /// they end (a Map Run's million children end without a write each).
+    saved: HashSet<String>,
 }
 
 struct Entry {
-    execution_arn: String,
     outcome: Option<Outcome>,
     /// Heartbeats received so far.
     beats: u64,
@@ -150,8 +152,8 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(execution_arn: &str) -> Entry {
-        Entry { execution_arn: execution_arn.to_string(), outcome: None, beats: 0, notify: Arc::new(Notify::new()) }
+    fn new() -> Entry {
+        Entry { outcome: None, beats: 0, notify: Arc::new(Notify::new()) }
     }
 }
 
@@ -205,10 +207,10 @@ impl Callbacks {
 
     /// Makes `token` pending before anyone outside sees it (the integration's call, the
     /// activity's hand-out), so a callback that comes before the wait begins is kept for it.
-    pub fn arm(&self, token: &str, execution_arn: &str) {
+    pub fn arm(&self, token: &str) {
         let mut s = self.lock();
         if !s.closed.contains_key(token) {
-            s.pending.entry(token.to_string()).or_insert_with(|| Entry::new(execution_arn));
+            s.pending.entry(token.to_string()).or_insert_with(Entry::new);
         }
     }
 
@@ -292,6 +294,9 @@ impl Callbacks {
             d.save(token, &attempt.execution_arn, &outcome).await.map_err(CallbackError::Internal)?;
         }
         let mut s = self.lock();
+        if self.durable.is_some() {
+            s.saved.insert(attempt.execution_arn.clone());
+        }
         if let Some(e) = s.pending.get_mut(token) {
             if e.outcome.is_some() {
                 return Err(timed_out());
@@ -322,12 +327,15 @@ impl Callbacks {
         let notify = {
             let mut s = self.lock();
             s.closed.remove(&wait.token);
-            s.pending.entry(wait.token.clone()).or_insert_with(|| Entry::new(&wait.execution_arn)).notify.clone()
+            s.pending.entry(wait.token.clone()).or_insert_with(Entry::new).notify.clone()
         };
         let guard = Closer { callbacks: self, token: &wait.token };
         if let Some(d) = &self.durable {
             match d.load(&wait.token).await {
-                Ok(Some(outcome)) => return outcome.into_result(),
+                Ok(Some(outcome)) => {
+                    self.lock().saved.insert(wait.execution_arn.clone());
+                    return outcome.into_result();
+                }
                 Ok(None) => {}
                 Err(e) => return Err(Failure::new(RUNTIME, format!("the callback store could not be read: {e}"))),
             }
@@ -371,15 +379,9 @@ impl Callbacks {
 
     /// Forgets what is kept for an execution that ended.
     pub fn execution_ended(&self, execution_arn: &str) {
-        {
-            let mut s = self.lock();
-            let tokens: Vec<String> =
-                s.pending.iter().filter(|(_, e)| e.execution_arn == execution_arn).map(|(t, _)| t.clone()).collect();
-            for t in tokens {
-                s.close(&t);
-            }
-        }
-        if let Some(d) = &self.durable {
+        // Its waits closed their tokens as they ended (see `Closer`, `Armed`).
+        let saved = self.lock().saved.remove(execution_arn);
+        if let (Some(d), true) = (&self.durable, saved) {
             d.forget(execution_arn);
         }
     }
@@ -403,6 +405,22 @@ struct Closer<'a> {
 impl Drop for Closer<'_> {
     fn drop(&mut self) {
         self.callbacks.lock().close(self.token);
+    }
+}
+
+/// An armed token while its call runs: disarmed unless the call succeeded (then the wait
+/// follows), also when the call is dropped (its execution was stopped).
+struct Armed<'a> {
+    callbacks: &'a Callbacks,
+    token: &'a str,
+    keep: bool,
+}
+
+impl Drop for Armed<'_> {
+    fn drop(&mut self) {
+        if !self.keep {
+            self.callbacks.disarm(self.token);
+        }
     }
 }
 
@@ -433,12 +451,11 @@ impl<H: Host> Host for CallbackHost<H> {
         };
         // The integration may call back before it answers (a Lambda function that calls
         // SendTaskSuccess itself): the token is pending from before the call.
-        self.callbacks.arm(&token, &request.execution_arn);
+        self.callbacks.arm(&token);
         Box::pin(async move {
+            let mut armed = Armed { callbacks: &self.callbacks, token: &token, keep: false };
             let result = self.base.invoke_task(request).await;
-            if result.is_err() {
-                self.callbacks.disarm(&token);
-            }
+            armed.keep = result.is_ok();
             result
         })
     }
@@ -467,13 +484,12 @@ impl<H: Host> Host for CallbackHost<H> {
     fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
         match &self.activities {
             Some(queue) => {
-                self.callbacks.arm(&dispatch.token, &dispatch.execution_arn);
+                self.callbacks.arm(&dispatch.token);
                 Box::pin(async move {
                     let token = dispatch.token.clone();
+                    let mut armed = Armed { callbacks: &self.callbacks, token: &token, keep: false };
                     let result = queue.dispatch(dispatch).await;
-                    if result.is_err() {
-                        self.callbacks.disarm(&token);
-                    }
+                    armed.keep = result.is_ok();
                     result
                 })
             }

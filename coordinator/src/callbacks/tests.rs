@@ -59,7 +59,7 @@ async fn success_and_failure_complete_the_wait_and_a_second_callback_is_too_late
 async fn a_callback_during_the_call_is_kept_for_the_wait() {
     let cb = Callbacks::ephemeral();
     let token = cb.token(ARN, 3, 0);
-    cb.arm(&token, ARN);
+    cb.arm(&token);
     cb.send_success(&token, "\"early\"").await.expect("accepted while the call runs");
     assert_eq!(cb.wait(wait(&token, Some(1), 5)).await, Ok(json!("early")));
 }
@@ -99,7 +99,7 @@ async fn aws_errors_for_bad_tokens_and_outputs() {
     let token = cb.token(ARN, 1, 0);
     // A token of this host that no wait holds (and no store says otherwise).
     assert_eq!(cb.send_success(&token, "{}").await.unwrap_err().code(), "TaskDoesNotExist");
-    cb.arm(&token, ARN);
+    cb.arm(&token);
     assert_eq!(cb.send_success(&token, "{not json").await.unwrap_err().code(), "InvalidOutput");
     // The wait is still pending after a refused output.
     cb.send_success(&token, "2").await.expect("accepted");
@@ -158,7 +158,7 @@ async fn a_restarted_registry_takes_callbacks_for_replaying_executions_and_finds
     store.running.lock().unwrap().insert(ARN.into(), true);
     let before = Callbacks::new(Codec::new([1; 32]), Some(store.clone()));
     let token = before.token(ARN, 3, 0);
-    before.arm(&token, ARN);
+    before.arm(&token);
     // Accepted and stored, then the server dies before the wait sees it.
     before.send_success(&token, r#"{"v": 1}"#).await.expect("accepted");
     drop(before);

@@ -187,6 +187,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         })),
         machines: Default::default(),
         activities: activities.clone(),
+        callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");

@@ -44,7 +44,8 @@ pub struct Setup {
     /// Children run on NATS workers (a Distributed Map inside a child is then refused).
     pub remote_children: bool,
     pub max_payload_bytes: Option<usize>,
-    /// The pending callbacks of Tasks that wait for one (`.waitForTaskToken`, activities).
+    /// The pending callbacks (SendTaskSuccess/Failure/Heartbeat reach them), durable in the
+    /// store.
     pub callbacks: Arc<Callbacks>,
 }
 
@@ -74,9 +75,13 @@ pub async fn build(
     let storage = Arc::new(storage.merge(Storage::from_specs(&o.buckets).map_err(|e| format!("dmap: {e}"))?));
     let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
     let progress = Arc::new(Progress::silent());
-    // Callbacks and activities under the Map Runs' host, so that in-process children take
-    // them too.
-    let callbacks = Callbacks::ephemeral();
+    // Callbacks sit under the Map Runs' host, so in-process children get tokens too; the
+    // tokens' key and the accepted callbacks are kept in the store.
+    let codec = crate::serve::callback_store::codec(&*store).await.map_err(|e| format!("dmap: the store: {e}"))?;
+    let durable = Arc::new(crate::serve::callback_store::StoreCallbacks { store: store.clone() });
+    let callbacks = Callbacks::new(codec, Some(durable));
+    // Activity Tasks go to `activities` (GetActivityTask hands them out), from in-process
+    // children too.
     let base = CallbackHost { base: LocalHost::new(integrations.clone()), callbacks: callbacks.clone(), activities };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,

@@ -130,11 +130,13 @@ impl Api {
         let store = Arc::new(Sqlite::open(dir.path()).expect("the store"));
         let recorder = Arc::new(Recorder::default());
         let activities = Arc::new(coordinator::serve::activities::Activities::new(store.clone() as Arc<dyn Store>));
+        let mut callbacks = None;
         let executions: Arc<dyn Executions> = if real_engine {
             let setup =
                 setup::build(&HostOptions::default(), store.clone() as Arc<dyn Store>, Some(activities.clone()))
                     .await
                     .expect("the embedded host");
+            callbacks = Some(setup.callbacks.clone());
             let options = EngineOptions {
                 region: "us-east-1".into(),
                 account: "123456789012".into(),
@@ -152,6 +154,7 @@ impl Api {
             support: Some(Arc::new(AcceptAll)),
             machines: Default::default(),
             activities,
+            callbacks,
         };
         let mut options = Options::new("127.0.0.1:0".parse().expect("an address"));
         options.body_limit = body_limit;

@@ -327,6 +327,22 @@ pub enum Write {
     DeleteActivity {
         arn: String,
     },
+    /// Keeps a server secret under `name` unless one is kept already (the first one stays).
+    PutSecret {
+        name: String,
+        value: Vec<u8>,
+    },
+    /// Records the accepted callback of a task token (SendTaskSuccess/Failure), unless one is
+    /// recorded already.
+    PutCallbackOutcome {
+        token: String,
+        execution_arn: String,
+        outcome: String,
+    },
+    /// Forgets the callbacks of an execution that ended.
+    DropCallbackOutcomes {
+        execution_arn: String,
+    },
 }
 
 /// A page of a listing. `after` is the sort key of the last row of the previous page (taken
@@ -412,4 +428,8 @@ pub trait Store: Send + Sync + 'static {
     fn list_activities(&self, page: &PageRequest) -> Result<Page<ActivityRecord>, StoreError>;
     /// How many activities exist (AWS's quota of registered activities).
     fn activity_count(&self) -> Result<u64, StoreError>;
+    /// A secret kept with [`Write::PutSecret`].
+    fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The callback recorded for a task token ([`Write::PutCallbackOutcome`]).
+    fn callback_outcome(&self, token: &str) -> Result<Option<String>, StoreError>;
 }

@@ -98,6 +98,11 @@ fn write_weight(write: &Write) -> usize {
         Write::DropOutcomes { map_run_id } => map_run_id.len(),
         Write::CreateActivity(record) => record.arn.len() + text(&record.encryption_configuration),
         Write::DeleteActivity { arn } => arn.len(),
+        Write::PutSecret { name, value } => name.len() + value.len(),
+        Write::PutCallbackOutcome { token, execution_arn, outcome } => {
+            ROW + token.len() + execution_arn.len() + outcome.len()
+        }
+        Write::DropCallbackOutcomes { execution_arn } => execution_arn.len(),
     }
 }
 

@@ -277,4 +277,11 @@ impl Store for Sqlite {
     fn activity_count(&self) -> Result<u64, StoreError> {
         self.read(activities::count)
     }
+
+    fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| reads::secret(conn, name))
+    }
+    fn callback_outcome(&self, token: &str) -> Result<Option<String>, StoreError> {
+        self.read(|conn| reads::callback_outcome(conn, token))
+    }
 }
