@@ -110,6 +110,15 @@ fn must_reach_store(event: &Event<'_>) -> bool {
         | Event::TaskSucceeded { .. }
         | Event::TaskFailed { .. }
         | Event::TaskTimedOut { .. }
+        // A callback Task waits after its call, an activity Task for a worker and then for
+        // its answer; ActivityStarted is what keeps a restart from handing the task out again.
+        | Event::TaskSubmitted { .. }
+        | Event::ActivityScheduled { .. }
+        | Event::ActivityStarted { .. }
+        | Event::ActivitySucceeded { .. }
+        | Event::ActivityFailed { .. }
+        | Event::ActivityTimedOut { .. }
+        | Event::ActivityScheduleFailed { .. }
         | Event::MapRunStarted { .. }
         | Event::MapRunSucceeded { .. }
         | Event::MapRunFailed { .. }
