@@ -110,8 +110,7 @@ fn must_reach_store(event: &Event<'_>) -> bool {
         | Event::TaskSucceeded { .. }
         | Event::TaskFailed { .. }
         | Event::TaskTimedOut { .. }
-        // A callback Task waits after its call, an activity Task for a worker and then for
-        // its answer; ActivityStarted is what keeps a restart from handing the task out again.
+        // A callback Task waits after these (the call answered; a worker took the task).
         | Event::TaskSubmitted { .. }
         | Event::ActivityScheduled { .. }
         | Event::ActivityStarted { .. }
