@@ -177,6 +177,16 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     let resumed = engine.recover()?;
     let metrics = Arc::new(Metrics::new());
     register_metrics(&metrics, &engine, &sqlite);
+    let queued = activities.clone();
+    metrics.register(move |t| {
+        t.gauge("dmap_activity_tasks_pending", "Activity tasks waiting for a worker.", &[], queued.pending() as f64);
+        t.gauge(
+            "dmap_activity_pollers",
+            "GetActivityTask long polls waiting for a task.",
+            &[],
+            queued.pollers() as f64,
+        );
+    });
     let ctx = Ctx {
         store,
         executions: Arc::new(engine),

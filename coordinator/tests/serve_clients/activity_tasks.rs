@@ -264,8 +264,15 @@ fn aws_cli_works_activity_tasks() {
             .as_str()
             .expect("an ARN")
             .to_string();
+        // The task waits for a worker: /metrics counts it.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !metric(&s, "dmap_activity_tasks_pending 1") {
+            assert!(Instant::now() < deadline, "no pending activity task on /metrics after 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let task =
             s.aws(&["get-activity-task", "--activity-arn", &arn, "--worker-name", "cli", "--cli-read-timeout", "70"]);
+        assert!(metric(&s, "dmap_activity_tasks_pending 0"), "the task handed out is no longer pending");
         let token = task["taskToken"].as_str().expect("a task token").to_string();
         let given: Value = serde_json::from_str(task["input"].as_str().expect("input")).expect("JSON input");
         assert_eq!(given, serde_json::json!({"n": n}));
@@ -291,6 +298,11 @@ fn aws_cli_works_activity_tasks() {
         let err = s.aws_fails(&["send-task-success", "--task-token", &token, "--task-output", "{}"]);
         assert!(err.contains("(TaskTimedOut) when calling the SendTaskSuccess operation"), "{err}");
     }
+}
+
+/// Whether `/metrics` has the line `line`.
+fn metric(s: &testkit::Serve, line: &str) -> bool {
+    testkit::http_get(s.port(), "/metrics").is_some_and(|text| text.lines().any(|l| l == line))
 }
 
 fn wait_done(s: &testkit::Serve, ex: &str) -> Value {
