@@ -94,21 +94,38 @@ impl Starter {
             trace_header: params.trace_header,
         };
         let spec = start::spec(&ctx, start).map_err(refused)?;
-        let record = match engine.start(spec.clone()).await {
+        // The start runs on its own task, so that a parent stopped meanwhile cannot cut it
+        // between the child's commit and its launch; a `.sync` child is stopped once started
+        // if the parent stops waiting (the guard).
+        let waits = matches!(request.resource.pattern, Pattern::Sync | Pattern::Sync2);
+        let starting = tokio::spawn({
+            let (engine, spec) = (engine.clone(), spec.clone());
+            async move { engine.start(spec).await }
+        });
+        let mut guard =
+            StopOnDrop { engine: self.engine.clone(), child: waits.then(|| spec.execution_arn.clone()), start: None };
+        let started = guard.start.insert(starting).await;
+        guard.start = None;
+        let started = started.map_err(|e| runtime(&request.state_name, &format!("starting the child: {e}")))?;
+        let record = match started {
             Ok(Started::New(r) | Started::Existing(r)) => r,
             Err(EngineError::AlreadyExists(arn)) => {
                 match self.started_by_this_call(&arn, &spec.input, &request, given_name) {
                     Some(r) => r,
-                    None => return Err(refused(ApiError::execution_exists(&arn))),
+                    None => {
+                        guard.child = None;
+                        return Err(refused(ApiError::execution_exists(&arn)));
+                    }
                 }
             }
-            Err(e) => return Err(refused(engine_error(e))),
-        };
-        match request.resource.pattern {
-            Pattern::RequestResponse | Pattern::WaitForTaskToken => {
-                Ok(shapes::started(&record, &request_id, Utc::now()))
+            Err(e) => {
+                guard.child = None;
+                return Err(refused(engine_error(e)));
             }
-            Pattern::Sync | Pattern::Sync2 => self.wait(&engine, record, &request).await,
+        };
+        match waits {
+            false => Ok(shapes::started(&record, &request_id, Utc::now())),
+            true => self.wait(&engine, record, &request, guard).await,
         }
     }
 
@@ -142,9 +159,14 @@ impl Starter {
     /// `.sync`/`.sync:2`: the child's document once it has ended, within the Task's timeout.
     /// A wait abandoned — the timeout, or the parent stopped, or a sibling branch failed (the
     /// future is dropped) — stops the child, as AWS stops the children of a `.sync` call.
-    async fn wait(&self, engine: &Engine, record: ExecutionRecord, request: &TaskRequest) -> Result<Value, Failure> {
+    async fn wait(
+        &self,
+        engine: &Engine,
+        record: ExecutionRecord,
+        request: &TaskRequest,
+        mut guard: StopOnDrop,
+    ) -> Result<Value, Failure> {
         let json_data = request.resource.pattern == Pattern::Sync2;
-        let mut guard = StopOnDrop { engine: self.engine.clone(), child: Some(record.arn.clone()) };
         let limit = Duration::from_secs(request.timeout_seconds);
         let ended = match tokio::time::timeout(limit, engine.ended(&record.arn)).await {
             // The guard stops the child as this returns.
@@ -160,17 +182,23 @@ impl Starter {
     }
 }
 
-/// Stops a `.sync` child whose parent no longer waits for it.
+/// Stops a `.sync` child whose parent no longer waits for it (after its start, when that is
+/// still under way).
 struct StopOnDrop {
     engine: WeakEngine,
     child: Option<String>,
+    start: Option<tokio::task::JoinHandle<Result<Started, EngineError>>>,
 }
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
+        let start = self.start.take();
         let (Some(child), Some(engine)) = (self.child.take(), self.engine.upgrade()) else { return };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         runtime.spawn(async move {
+            if let Some(start) = start {
+                let _ = start.await;
+            }
             if let Err(e) = engine.stop(&child, None, None).await {
                 tracing::warn!(execution = %child, error = %e, "could not stop a nested execution whose parent stopped waiting");
             }
