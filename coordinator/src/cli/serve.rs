@@ -194,6 +194,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             remote_children: setup.remote_children,
         })),
         machines,
+        callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");
