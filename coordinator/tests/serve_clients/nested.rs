@@ -138,6 +138,42 @@ sfn.stop_execution(executionArn=free)
 }
 
 #[test]
+fn boto3_completes_a_wait_for_task_token_child_with_send_task_success() {
+    let s = serve();
+    nested_check(
+        &s,
+        r#"
+# AWS's callback example for nested executions: the child gets the token in its input
+# ("Start workflow executions from a task state"), here handed back by this client.
+worker = machine("worker", WAIT_LONG)["stateMachineArn"]
+p = machine("parent-cb", {"StartAt": "Call", "States": {"Call": {
+    "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+    "Parameters": {"StateMachineArn": worker, "Input": {"token.$": "$$.Task.Token",
+                   "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+    "End": True}}})["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=p, name="cb", input="{}")["executionArn"]
+deadline = time.monotonic() + 30
+while not children(worker):
+    assert time.monotonic() < deadline, "no child started within 30 s"
+    time.sleep(0.05)
+kid = children(worker)[0]["executionArn"]
+token = json.loads(sfn.describe_execution(executionArn=kid)["input"])["token"]
+# The parent waits for the callback: its history shows the StartExecution answer as TaskSubmitted.
+while "TaskSubmitted" not in [e["type"] for e in history(ex)]:
+    assert time.monotonic() < deadline, f"no TaskSubmitted within 30 s: {[(e['type'], e.get('taskFailedEventDetails') or e.get('executionFailedEventDetails')) for e in history(ex)]}"
+    time.sleep(0.05)
+submitted = [e for e in history(ex) if e["type"] == "TaskSubmitted"][0]["taskSubmittedEventDetails"]
+eq(json.loads(submitted["output"])["ExecutionArn"], kid, "TaskSubmitted names the child")
+sfn.send_task_success(taskToken=token, output='{"approved": true}')
+d = wait_done(ex)
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"approved": True}), "the parent, called back")
+eq(sfn.describe_execution(executionArn=kid)["status"], "RUNNING", "the child is not the parent's to stop")
+sfn.stop_execution(executionArn=kid)
+"#,
+    );
+}
+
+#[test]
 fn a_parent_waiting_on_a_sync2_child_survives_kill_9_without_a_second_child() {
     let mut s = serve();
     nested_check(
