@@ -174,6 +174,28 @@ sfn.stop_execution(executionArn=kid)
 }
 
 #[test]
+fn distributed_map_children_start_nested_executions_in_process() {
+    let s = serve();
+    nested_check(
+        &s,
+        r#"
+child = machine("child", CHILD)["stateMachineArn"]
+fan = {"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "End": True,
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$"}},
+            "OutputPath": "$.Output", "End": True}}}}}}
+p = machine("fan", fan)["stateMachineArn"]
+d = wait_done(sfn.start_execution(stateMachineArn=p, name="f", input="[1, 2, 3]")["executionArn"])
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", [{"twice": 2}, {"twice": 4}, {"twice": 6}]), "the Map's result")
+kids = children(child)
+eq((len(kids), {k["status"] for k in kids}), (3, {"SUCCEEDED"}), "one child per item")
+"#,
+    );
+}
+
+#[test]
 fn a_parent_waiting_on_a_sync2_child_survives_kill_9_without_a_second_child() {
     let mut s = serve();
     nested_check(
