@@ -226,6 +226,21 @@ out = json.loads(d["output"])
 eq(out["Output"], {"twice": 16}, "the child's output")
 kids = children(child)
 eq([k["executionArn"] for k in kids], [out["ExecutionArn"]], "one child, the one the parent waited on")
+# Once more with a graceful stop (SIGTERM): a server that shuts down stops no child.
+sfn.start_execution(stateMachineArn=f"{ARN}:stateMachine:parent", name="g", input='{"n": 9}')
+deadline = time.monotonic() + 30
+while len(children(child)) < 2:
+    assert time.monotonic() < deadline, "no second child within 30 s"
+    time.sleep(0.05)
+"#,
+    );
+    s.restart();
+    nested_check(
+        &s,
+        r#"
+d = wait_done(f"{ARN}:execution:parent:g")
+eq((d["status"], json.loads(d["output"])["Output"]), ("SUCCEEDED", {"twice": 18}), "the parent after a graceful restart")
+eq(len(children(f"{ARN}:stateMachine:child")), 2, "still one child per parent")
 "#,
     );
 }
