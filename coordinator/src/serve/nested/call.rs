@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::{RUNTIME, TIMEOUT};
@@ -16,6 +16,10 @@ use crate::serve::api::start::{self, StartRequest, engine_error, random_uuid};
 use crate::serve::api::{ApiError, Ctx};
 use crate::serve::engine::{Engine, EngineError, Started, WeakEngine};
 use crate::serve::store::{ExecutionRecord, ExecutionStatus};
+
+/// How many events past a call's `TaskScheduled` its `TaskStarted` is looked for when the wait
+/// begins (other branches of a Parallel may write theirs in between).
+const STARTED_WITHIN: usize = 256;
 
 /// The parameters AWS's integration takes (`StartExecution`'s members, capitalised).
 const PARAMETERS: &[&str] = &["StateMachineArn", "Input", "Name", "TraceHeader"];
@@ -151,10 +155,18 @@ impl Starter {
         if !given_name {
             return Some(existing);
         }
-        let events = self.store.events(&request.execution_arn, Some(request.call_id), false, usize::MAX).ok()?;
+        let started = self.task_started(request, usize::MAX)?;
+        (existing.start_date >= started).then_some(existing)
+    }
+
+    /// When the call's `TaskStarted` was recorded (the event that follows its `TaskScheduled`,
+    /// `call_id`), looking at most `within` events past it; `None` without a history (a Map
+    /// Run's child) or when it is not among them.
+    fn task_started(&self, request: &TaskRequest, within: usize) -> Option<DateTime<Utc>> {
+        let events = self.store.events(&request.execution_arn, Some(request.call_id), false, within).ok()?;
         let started =
             events.iter().find(|e| e.event_type == "TaskStarted" && e.previous_event_id == request.call_id)?;
-        (existing.start_date >= started.timestamp).then_some(existing)
+        Some(started.timestamp)
     }
 
     /// `.sync`/`.sync:2`: the child's document once it has ended, within the Task's timeout.
@@ -168,7 +180,12 @@ impl Starter {
         mut guard: StopOnDrop,
     ) -> Result<Value, Failure> {
         let json_data = request.resource.pattern == Pattern::Sync2;
+        // The Task's timeout counts from its TaskStarted, also when a restart made the call again.
         let limit = Duration::from_secs(request.timeout_seconds);
+        let limit = match self.task_started(request, STARTED_WITHIN) {
+            Some(at) => (at + limit - Utc::now()).to_std().unwrap_or_default().min(limit),
+            None => limit,
+        };
         let ended = match tokio::time::timeout(limit, engine.ended(&record.arn)).await {
             // The guard stops the child as this returns.
             Err(_) => return Err(Failure::named(TIMEOUT)),
