@@ -174,6 +174,31 @@ sfn.stop_execution(executionArn=kid)
 }
 
 #[test]
+fn a_nested_child_may_be_a_version_or_an_alias() {
+    let s = serve();
+    nested_check(
+        &s,
+        r#"
+child = machine("child", CHILD, publish=True)
+version = child["stateMachineVersionArn"]
+alias = sfn.create_state_machine_alias(name="live", routingConfiguration=[
+    {"stateMachineVersionArn": version, "weight": 100}])["stateMachineAliasArn"]
+for target, name in ((version, "v"), (alias, "a")):
+    p = machine(f"parent-{name}", parent("arn:aws:states:::states:startExecution.sync:2", target))["stateMachineArn"]
+    d = wait_done(sfn.start_execution(stateMachineArn=p, name=name, input='{"n": 3}')["executionArn"])
+    eq(d["status"], "SUCCEEDED", f"the parent of a child started by {target}")
+    out = json.loads(d["output"])
+    eq((out["Output"], out["StateMachineArn"]), ({"twice": 6}, child["stateMachineArn"]), f"the child of {target}")
+    c = sfn.describe_execution(executionArn=out["ExecutionArn"])
+    eq(c["stateMachineVersionArn"], version, "the version that ran")
+    if target == alias:
+        eq(c.get("stateMachineAliasArn"), alias, "the alias it was started through")
+        eq(out.get("StateMachineAliasArn"), alias, "the alias in the Task's output")
+"#,
+    );
+}
+
+#[test]
 fn distributed_map_children_start_nested_executions_in_process() {
     let s = serve();
     nested_check(
