@@ -183,7 +183,10 @@ impl Starter {
         // The Task's timeout counts from its TaskStarted, also when a restart made the call again.
         let limit = Duration::from_secs(request.timeout_seconds);
         let limit = match self.task_started(request, STARTED_WITHIN) {
-            Some(at) => (at + limit - Utc::now()).to_std().unwrap_or_default().min(limit),
+            Some(at) => match chrono::Duration::from_std(limit).ok().and_then(|d| at.checked_add_signed(d)) {
+                Some(deadline) => (deadline - Utc::now()).to_std().unwrap_or_default().min(limit),
+                None => limit,
+            },
             None => limit,
         };
         let ended = match tokio::time::timeout(limit, engine.ended(&record.arn)).await {
