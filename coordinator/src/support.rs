@@ -99,7 +99,12 @@ fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
 /// too: `callbacks`) and nested executions (`walk` lets them through there), not activities yet.
 fn needs_serve(resource: &Resource, callbacks: bool) -> Option<String> {
     let what = match (&resource.target, resource.pattern) {
-        (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
+        (Target::Optimized { service: Service::States, .. }, _) => {
+            return Some(format!(
+                "the Task resource '{resource}' starts a nested execution (states:startExecution), which needs a \
+                 server that outlives one command and runs the child: run it on `dmap serve`"
+            ));
+        }
         (Target::Activity { .. }, _) => "an activity",
         (_, Pattern::WaitForTaskToken) if callbacks => return None,
         (_, Pattern::WaitForTaskToken) => {
