@@ -158,7 +158,8 @@ impl Starter {
         if !same_input {
             return None;
         }
-        if !given_name {
+        // A derived name, or an EXPRESS ARN (its UUID is derived), is this call's alone.
+        if !given_name || existing.machine_type == MachineType::Express {
             return Some(existing);
         }
         let started = self.task_started(request, usize::MAX)?;
