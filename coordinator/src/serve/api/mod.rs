@@ -94,14 +94,8 @@ pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// The actions of botocore's stepfunctions model that this server does not have yet
 /// (activities, callbacks and redrive come with the next issue).
-const NOT_YET: &[&str] = &[
-    "CreateActivity",
-    "DeleteActivity",
-    "DescribeActivity",
-    "GetActivityTask",
-    "ListActivities",
-    "RedriveExecution",
-];
+const NOT_YET: &[&str] =
+    &["CreateActivity", "DeleteActivity", "DescribeActivity", "GetActivityTask", "ListActivities", "RedriveExecution"];
 
 /// Declares the closed set of actions: the enum, its names, and the dispatch to each file.
 macro_rules! actions {
