@@ -169,6 +169,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             mocks,
         },
     );
+    engine.set_remote_map_runs(setup.remote_children);
     // Executions that were running when the server last stopped continue before any request
     // is answered, so that a client never sees one of them stall.
     let resumed = engine.recover()?;

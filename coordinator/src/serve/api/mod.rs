@@ -49,6 +49,12 @@ pub trait Executions: Send + Sync + 'static {
         error: Option<String>,
         cause: Option<String>,
     ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>>;
+    /// RedriveExecution: the redrive date.
+    fn redrive<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        client_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>>;
     /// UpdateMapRun on a running Map Run.
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError>;
     /// The live record of a Map Run running in this server (fresher than the store's).
@@ -85,14 +91,13 @@ impl std::fmt::Debug for Ctx {
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// The actions of botocore's stepfunctions model that this server does not have yet
-/// (activities, callbacks, redrive and TestState come with the next issue).
+/// (activities, callbacks and TestState come with the next issue).
 const NOT_YET: &[&str] = &[
     "CreateActivity",
     "DeleteActivity",
     "DescribeActivity",
     "GetActivityTask",
     "ListActivities",
-    "RedriveExecution",
     "SendTaskFailure",
     "SendTaskHeartbeat",
     "SendTaskSuccess",
@@ -165,6 +170,7 @@ actions! {
     StartSyncExecution => start_sync_execution,
     StopExecution => stop_execution,
     UpdateMapRun => update_map_run,
+    RedriveExecution => redrive_execution,
 }
 
 impl Action {

@@ -22,24 +22,38 @@ pub struct StoreObserver {
     /// Per running Map Run: the children's definition hash (stored once per run) and the
     /// parent's role.
     runs: Mutex<HashMap<String, (String, String)>>,
+    /// Redriven Map Runs running, by ARN: their redrive count (kept in their records, which
+    /// the redrive wrote before they started again).
+    redriven: Mutex<HashMap<String, u64>>,
 }
 
 impl StoreObserver {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        StoreObserver { store, runs: Mutex::new(HashMap::new()) }
+        StoreObserver { store, runs: Mutex::new(HashMap::new()), redriven: Mutex::new(HashMap::new()) }
+    }
+
+    fn redrive_count(&self, arn: &str) -> u64 {
+        self.redriven.lock().unwrap_or_else(|e| e.into_inner()).get(arn).copied().unwrap_or(0)
     }
 }
 
 impl MapRunObserver for StoreObserver {
     fn started(&self, view: &MapRunView) {
-        self.store.submit(vec![Write::PutMapRun(record(view))]);
+        // A Map Run that has a record already runs again: resumed after a restart, or
+        // redriven; either way it keeps its redrive count.
+        let count = self.store.map_run(&view.map_run_arn).ok().flatten().map_or(0, |r| r.redrive_count);
+        if count > 0 {
+            self.redriven.lock().unwrap_or_else(|e| e.into_inner()).insert(view.map_run_arn.clone(), count);
+        }
+        self.store.submit(vec![Write::PutMapRun(record(view, count))]);
     }
     fn progressed(&self, view: &MapRunView) {
-        self.store.submit(vec![Write::PutMapRun(record(view))]);
+        self.store.submit(vec![Write::PutMapRun(record(view, self.redrive_count(&view.map_run_arn)))]);
     }
     fn ended(&self, view: &MapRunView) {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn);
-        self.store.submit(vec![Write::PutMapRun(record(view))]);
+        let count = self.redriven.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn).unwrap_or(0);
+        self.store.submit(vec![Write::PutMapRun(record(view, count))]);
     }
     fn child_ended(&self, run: &ChildRun<'_>, child: &ChildRecord) {
         if run.express {
@@ -69,7 +83,8 @@ impl MapRunObserver for StoreObserver {
             ChildStatus::Failed | ChildStatus::Pending => ExecutionStatus::Failed,
         };
         let stop = child.stop_date.unwrap_or_else(chrono::Utc::now);
-        unit.push(Write::CreateExecution(ExecutionRecord {
+        let redriven = self.redrive_count(run.map_run_arn) > 0;
+        let child_record = ExecutionRecord {
             arn: child.execution_arn.clone(),
             name: child.name.clone(),
             state_machine_arn: child.state_machine_arn.clone(),
@@ -89,14 +104,15 @@ impl MapRunObserver for StoreObserver {
             map_run_arn: Some(run.map_run_arn.to_string()),
             item_count: Some(child.item_count),
             redrive_count: 0,
-            redrive_date: None,
+            redrive_date: redriven.then(|| child.start_date.unwrap_or(stop)),
             mock_test_case: None,
-        }));
+        };
+        unit.push(if redriven { Write::RedriveChild(child_record) } else { Write::CreateExecution(child_record) });
         self.store.submit(unit);
     }
 }
 
-fn record(v: &MapRunView) -> MapRunRecord {
+fn record(v: &MapRunView, redrive_count: u64) -> MapRunRecord {
     MapRunRecord {
         arn: v.map_run_arn.clone(),
         execution_arn: v.execution_arn.clone(),
@@ -109,7 +125,7 @@ fn record(v: &MapRunView) -> MapRunRecord {
         tolerated_failure_count: v.tolerated_failure_count,
         item_counts: counts(&v.item_counts),
         execution_counts: counts(&v.execution_counts),
-        redrive_count: 0,
+        redrive_count,
     }
 }
 
@@ -150,6 +166,8 @@ impl Engine {
     /// The live view of a running Map Run (DescribeMapRun reads it before the store, so an
     /// update shows at once).
     pub fn map_run(&self, map_run_arn: &str) -> Option<MapRunRecord> {
-        self.inner.map_runs.get(map_run_arn).map(|h| record(&h.describe()))
+        let h = self.inner.map_runs.get(map_run_arn)?;
+        let count = self.inner.store.map_run(map_run_arn).ok().flatten().map_or(0, |r| r.redrive_count);
+        Some(record(&h.describe(), count))
     }
 }

@@ -311,6 +311,17 @@ pub enum Write {
     DropOutcomes {
         map_run_id: String,
     },
+    /// RedriveExecution: the execution runs again (`RUNNING`, no stop date, output, error or
+    /// cause), its `redriveCount` one more and its `redriveDate` this one.
+    Redrive {
+        arn: String,
+        date: DateTime<Utc>,
+    },
+    /// A child of a redriven Map Run as it ended: a child that had not succeeded is redriven
+    /// (its end replaces the one it had, its `redriveCount` grows by one and its `redriveDate`
+    /// is the record's: AWS redrives the same child execution); one that never ran is created;
+    /// one that had succeeded is left as it was (its outcome was replayed, it did not run).
+    RedriveChild(ExecutionRecord),
 }
 
 /// A page of a listing. `after` is the sort key of the last row of the previous page (taken

@@ -20,6 +20,7 @@ pub mod list_state_machine_versions;
 pub mod list_state_machines;
 pub mod list_tags_for_resource;
 pub mod publish_state_machine_version;
+pub mod redrive_execution;
 pub mod start_execution;
 pub mod start_sync_execution;
 pub mod stop_execution;

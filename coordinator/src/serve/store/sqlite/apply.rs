@@ -95,6 +95,37 @@ pub fn apply(conn: &Connection, write: &Write) -> Result<(), ApplyError> {
         Write::DropOutcomes { map_run_id } => {
             conn.prepare_cached("DELETE FROM map_run_outcomes WHERE map_run_id = ?1")?.execute([map_run_id])?;
         }
+        Write::Redrive { arn, date } => {
+            conn.prepare_cached(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, \
+                 stop_date = NULL, redrive_count = redrive_count + 1, redrive_date = ?2 WHERE arn = ?1",
+            )?
+            .execute(params![arn, micros(*date)])?;
+        }
+        Write::RedriveChild(record) => {
+            // A child that succeeded is never run again (its outcome is replayed): only a
+            // child that did not succeed is redriven, and one that never started is created.
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6, \
+                     redrive_count = redrive_count + 1, redrive_date = ?7 WHERE arn = ?1 AND status <> 'SUCCEEDED'",
+                )?
+                .execute(params![
+                    record.arn,
+                    record.status.as_str(),
+                    record.output,
+                    record.error,
+                    record.cause,
+                    record.stop_date.map(micros),
+                    record.redrive_date.map(micros),
+                ])?;
+            if updated == 0 {
+                let exists = conn.prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")?.exists([&record.arn])?;
+                if !exists {
+                    put_execution(conn, record)?;
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -96,6 +96,10 @@ fn write_weight(write: &Write) -> usize {
         Write::PutMapRun(_) => ROW,
         Write::AppendOutcomes { map_run_id, body } => map_run_id.len() + body.len(),
         Write::DropOutcomes { map_run_id } => map_run_id.len(),
+        Write::Redrive { arn, .. } => arn.len(),
+        Write::RedriveChild(record) => {
+            record.input.len() + text(&record.output) + text(&record.error) + text(&record.cause)
+        }
     }
 }
 
