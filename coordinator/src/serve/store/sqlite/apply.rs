@@ -122,7 +122,8 @@ pub fn apply(conn: &Connection, write: &Write) -> Result<(), ApplyError> {
             if updated == 0 {
                 let exists = conn.prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")?.exists([&record.arn])?;
                 if !exists {
-                    put_execution(conn, record)?;
+                    // It never ran before: not redriven.
+                    put_execution(conn, &ExecutionRecord { redrive_date: None, ..record.clone() })?;
                 }
             }
         }
