@@ -24,6 +24,8 @@ use crate::serve::store::{ExecutionRecord, ExecutionStatus, StateMachineRecord, 
 #[derive(Default)]
 struct FlakyHost {
     failing: HashMap<String, u32>,
+    /// A state whose call number `n` never answers: a call in flight when the server dies.
+    hang: Option<(String, u32)>,
     calls: Mutex<HashMap<String, u32>>,
 }
 
@@ -54,6 +56,9 @@ impl Host for FlakyHost {
             *c += 1;
             *c
         };
+        if self.hang.as_ref().is_some_and(|(state, at)| *state == request.state_name && *at == n) {
+            return Box::pin(futures::future::pending());
+        }
         let fails = self.failing.get(&request.state_name).is_some_and(|limit| n <= *limit);
         let state = request.state_name.clone();
         Box::pin(async move {
@@ -310,4 +315,65 @@ async fn an_aborted_execution_is_redriven_from_the_state_it_was_stopped_in() {
     let redriven = k.iter().position(|t| t == "ExecutionRedriven").unwrap();
     assert_eq!(k[redriven - 1], "ExecutionAborted");
     assert_eq!(k[redriven + 1], "WaitStateEntered");
+}
+
+/// A server that dies while a redriven execution runs resumes it from its latest generation:
+/// the redriven run's events are found again, the first attempt's failure is not, and only the
+/// call in flight is made again.
+#[test]
+fn a_redriven_execution_resumes_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = json!({"StartAt": "First", "States": {
+        "First": {"Type": "Task", "Resource": LAMBDA, "Next": "Second"},
+        "Second": {"Type": "Task", "Resource": LAMBDA, "End": true}}});
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let arn = first.block_on(async {
+        let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+        // Second fails its first call; the redrive's call to it hangs.
+        let host = Arc::new(FlakyHost {
+            failing: HashMap::from([("Second".to_string(), 1)]),
+            hang: Some(("Second".into(), 2)),
+            ..Default::default()
+        });
+        let e = engine(store.clone(), host);
+        let failed = run(&e, &*store, "crash", &def).await;
+        assert_eq!(failed.status, ExecutionStatus::Failed);
+        e.redrive(&failed.arn, None).await.unwrap();
+        for _ in 0..500 {
+            let k = kinds(&*store, &failed.arn);
+            let after = k.iter().skip_while(|t| *t != "ExecutionRedriven").filter(|t| *t == "TaskStarted").count();
+            if after == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        failed.arn
+    });
+    drop(first);
+    let second = tokio::runtime::Runtime::new().unwrap();
+    second.block_on(async {
+        let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+        let host = FlakyHost::new(&[]);
+        let e = engine(store.clone(), host.clone());
+        assert_eq!(e.recover().unwrap(), 1);
+        let done = ended(&*store, &arn).await;
+        assert_eq!((done.status, done.redrive_count), (ExecutionStatus::Succeeded, 1));
+        assert_eq!((host.calls("First"), host.calls("Second")), (0, 1), "only the call in flight again");
+        let events = store.events(&arn, None, false, 10_000).unwrap();
+        assert_eq!(events.iter().map(|e| e.id).collect::<Vec<_>>(), (1..=events.len() as u64).collect::<Vec<_>>());
+        let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+        let at = types.iter().position(|t| *t == "ExecutionRedriven").unwrap();
+        assert_eq!(
+            types[at..],
+            [
+                "ExecutionRedriven",
+                "TaskStateEntered",
+                "TaskScheduled",
+                "TaskStarted",
+                "TaskSucceeded",
+                "TaskStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+    });
 }
