@@ -233,6 +233,7 @@ eq(counted, {1: 1, 2: 2, 3: 1, 4: 1, 5: 2, 6: 1}, "calls per item: only failed a
 eq([r["mapRunArn"] for r in sfn.list_map_runs(executionArn=ex)["mapRuns"]], [mr], "the same Map Run")
 m = sfn.describe_map_run(mapRunArn=mr)
 eq((m["status"], m["redriveCount"]), ("SUCCEEDED", 1), "the redriven Map Run")
+eq(m["redriveDate"] >= m["startDate"], True, "DescribeMapRun's redriveDate")
 eq((m["itemCounts"]["succeeded"], m["itemCounts"]["total"]), (6, 6), "its items")
 h = history(ex)
 redriven = [e for e in h if e["type"] == "MapRunRedriven"]

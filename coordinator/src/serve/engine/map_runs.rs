@@ -22,9 +22,9 @@ pub struct StoreObserver {
     /// Per running Map Run: the children's definition hash (stored once per run) and the
     /// parent's role.
     runs: Mutex<HashMap<String, (String, String)>>,
-    /// Redriven Map Runs running, by ARN: their redrive count (kept in their records, which
-    /// the redrive wrote before they started again).
-    redriven: Mutex<HashMap<String, u64>>,
+    /// Map Runs running again (resumed after a restart, or redriven), by ARN: what their
+    /// records keep from before (the redrive wrote its count and date before they started).
+    redriven: Mutex<HashMap<String, Redriven>>,
 }
 
 impl StoreObserver {
@@ -32,8 +32,8 @@ impl StoreObserver {
         StoreObserver { store, runs: Mutex::new(HashMap::new()), redriven: Mutex::new(HashMap::new()) }
     }
 
-    fn redrive_count(&self, arn: &str) -> u64 {
-        self.redriven.lock().unwrap_or_else(|e| e.into_inner()).get(arn).copied().unwrap_or(0)
+    fn redriven(&self, arn: &str) -> Redriven {
+        self.redriven.lock().unwrap_or_else(|e| e.into_inner()).get(arn).copied().unwrap_or_default()
     }
 }
 
@@ -41,19 +41,26 @@ impl MapRunObserver for StoreObserver {
     fn started(&self, view: &MapRunView) {
         // A Map Run that has a record already runs again: resumed after a restart, or
         // redriven; either way it keeps its redrive count.
-        let count = self.store.map_run(&view.map_run_arn).ok().flatten().map_or(0, |r| r.redrive_count);
-        if count > 0 {
-            self.redriven.lock().unwrap_or_else(|e| e.into_inner()).insert(view.map_run_arn.clone(), count);
+        let redriven = self
+            .store
+            .map_run(&view.map_run_arn)
+            .ok()
+            .flatten()
+            .map(|r| Redriven { count: r.redrive_count, date: r.redrive_date, start: Some(r.start_date) })
+            .unwrap_or_default();
+        if redriven.start.is_some() {
+            self.redriven.lock().unwrap_or_else(|e| e.into_inner()).insert(view.map_run_arn.clone(), redriven);
         }
-        self.store.submit(vec![Write::PutMapRun(record(view, count))]);
+        self.store.submit(vec![Write::PutMapRun(record(view, redriven))]);
     }
     fn progressed(&self, view: &MapRunView) {
-        self.store.submit(vec![Write::PutMapRun(record(view, self.redrive_count(&view.map_run_arn)))]);
+        self.store.submit(vec![Write::PutMapRun(record(view, self.redriven(&view.map_run_arn)))]);
     }
     fn ended(&self, view: &MapRunView) {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn);
-        let count = self.redriven.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn).unwrap_or(0);
-        self.store.submit(vec![Write::PutMapRun(record(view, count))]);
+        let redriven =
+            self.redriven.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn).unwrap_or_default();
+        self.store.submit(vec![Write::PutMapRun(record(view, redriven))]);
     }
     fn child_ended(&self, run: &ChildRun<'_>, child: &ChildRecord) {
         if run.express {
@@ -83,7 +90,7 @@ impl MapRunObserver for StoreObserver {
             ChildStatus::Failed | ChildStatus::Pending => ExecutionStatus::Failed,
         };
         let stop = child.stop_date.unwrap_or_else(chrono::Utc::now);
-        let redriven = self.redrive_count(run.map_run_arn) > 0;
+        let redriven = self.redriven(run.map_run_arn).count > 0;
         let child_record = ExecutionRecord {
             arn: child.execution_arn.clone(),
             name: child.name.clone(),
@@ -112,20 +119,30 @@ impl MapRunObserver for StoreObserver {
     }
 }
 
-fn record(v: &MapRunView, redrive_count: u64) -> MapRunRecord {
+/// What a Map Run that runs again keeps from its record: its redrive count and last redrive
+/// date, and when it first started (AWS: a redriven Map Run keeps its start date).
+#[derive(Debug, Clone, Copy, Default)]
+struct Redriven {
+    count: u64,
+    date: Option<chrono::DateTime<chrono::Utc>>,
+    start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn record(v: &MapRunView, r: Redriven) -> MapRunRecord {
     MapRunRecord {
         arn: v.map_run_arn.clone(),
         execution_arn: v.execution_arn.clone(),
         state_machine_arn: v.state_machine_arn.clone(),
         status: v.status.as_str().to_string(),
-        start_date: v.start_date,
+        start_date: r.start.unwrap_or(v.start_date),
         stop_date: v.stop_date,
         max_concurrency: v.max_concurrency,
         tolerated_failure_percentage: v.tolerated_failure_percentage,
         tolerated_failure_count: v.tolerated_failure_count,
         item_counts: counts(&v.item_counts),
         execution_counts: counts(&v.execution_counts),
-        redrive_count,
+        redrive_count: r.count,
+        redrive_date: r.date,
     }
 }
 
@@ -167,7 +184,8 @@ impl Engine {
     /// update shows at once).
     pub fn map_run(&self, map_run_arn: &str) -> Option<MapRunRecord> {
         let h = self.inner.map_runs.get(map_run_arn)?;
-        let count = self.inner.store.map_run(map_run_arn).ok().flatten().map_or(0, |r| r.redrive_count);
-        Some(record(&h.describe(), count))
+        let stored = self.inner.store.map_run(map_run_arn).ok().flatten();
+        let kept = stored.map(|r| Redriven { count: r.redrive_count, date: r.redrive_date, start: Some(r.start_date) });
+        Some(record(&h.describe(), kept.unwrap_or_default()))
     }
 }

@@ -97,7 +97,7 @@ impl Engine {
         }
         let mut unit =
             vec![Write::AppendEvents(vec![redriven]), Write::Redrive { arn: execution_arn.to_string(), date: now }];
-        unit.extend(self.redrive_map_runs(&redrive)?);
+        unit.extend(self.redrive_map_runs(&redrive, now)?);
         self.inner.store.commit(unit).await?;
         if let Some(t) = client_token {
             self.note_token(execution_arn, t, now);
@@ -119,7 +119,7 @@ impl Engine {
     /// The writes that redrive the Map Runs on the failing path: each one's recorded outcomes
     /// cut down to its successful children (the rest run again), and its record's redrive
     /// count.
-    fn redrive_map_runs(&self, redrive: &Redrive) -> Result<Vec<Write>, EngineError> {
+    fn redrive_map_runs(&self, redrive: &Redrive, now: DateTime<Utc>) -> Result<Vec<Write>, EngineError> {
         let mut unit = Vec::new();
         for (arn, count) in redrive.map_runs.values() {
             let Some(id) = arn.rsplit(':').next() else { continue };
@@ -137,6 +137,7 @@ impl Engine {
             }
             if let Some(mut run) = self.inner.store.map_run(arn)? {
                 run.redrive_count = *count;
+                run.redrive_date = Some(now);
                 run.status = "RUNNING".into();
                 run.stop_date = None;
                 unit.push(Write::PutMapRun(run));

@@ -240,6 +240,8 @@ pub struct MapRunRecord {
     pub item_counts: MapRunCounts,
     pub execution_counts: MapRunCounts,
     pub redrive_count: u64,
+    /// When it was last redriven (DescribeMapRun's `redriveDate`).
+    pub redrive_date: Option<DateTime<Utc>>,
 }
 
 /// One change. Units of writes are applied in order; see the module's documentation.

@@ -316,9 +316,9 @@ fn put_map_run(conn: &Connection, record: &MapRunRecord) -> rusqlite::Result<usi
          items_pending, items_running, items_succeeded, items_failed, items_timed_out, \
          items_aborted, items_total, items_results_written, executions_pending, executions_running, \
          executions_succeeded, executions_failed, executions_timed_out, executions_aborted, \
-         executions_total, executions_results_written, redrive_count) VALUES (?1, ?2, ?3, ?4, ?5, \
-         ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, \
-         ?25, ?26)",
+         executions_total, executions_results_written, redrive_count, redrive_date) VALUES (?1, ?2, ?3, \
+         ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+         ?24, ?25, ?26, ?27)",
     )?
     .execute(params![
         record.arn,
@@ -347,5 +347,6 @@ fn put_map_run(conn: &Connection, record: &MapRunRecord) -> rusqlite::Result<usi
         executions.total,
         executions.results_written,
         record.redrive_count,
+        record.redrive_date.map(micros),
     ])
 }
