@@ -155,6 +155,8 @@ struct Inner {
     redrive_tokens: redrive::Tokens,
     /// Map Runs run on NATS workers (`--nats`): they cannot be redriven.
     remote_map_runs: std::sync::atomic::AtomicBool,
+    /// When outcome logs past their redrive window were last dropped (seconds since the epoch).
+    last_sweep: std::sync::atomic::AtomicI64,
 }
 
 /// At most this many parsed definitions are kept; past it the cache starts again (a server
@@ -177,6 +179,7 @@ impl Engine {
                 redriving: tokio::sync::Mutex::new(()),
                 redrive_tokens: Default::default(),
                 remote_map_runs: Default::default(),
+                last_sweep: Default::default(),
             }),
         }
     }

@@ -29,6 +29,8 @@ pub const REDRIVABLE_DAYS: i64 = 14;
 const MAX_OPEN_DAYS: i64 = 365;
 /// AWS: the history must hold fewer than 24,999 events.
 const MAX_EVENTS: u64 = 24_999;
+/// Outcome logs past the redrive window are looked for at most this often.
+const SWEEP_SECONDS: i64 = 3600;
 /// AWS: idempotent answers for the last 10 client tokens of an execution...
 const TOKENS_KEPT: usize = 10;
 /// ...each for 15 minutes after its first use.
@@ -144,6 +146,25 @@ impl Engine {
             }
         }
         Ok(unit)
+    }
+
+    /// Drops the recorded Map Run outcomes of executions whose redrive window has closed (they
+    /// are kept after an unsuccessful end for a redrive). At start-up, and then at most once an
+    /// hour as executions end.
+    pub(super) fn sweep_outcomes(&self, now: DateTime<Utc>) {
+        let last = self.inner.last_sweep.load(std::sync::atomic::Ordering::Relaxed);
+        if now.timestamp() - last < SWEEP_SECONDS {
+            return;
+        }
+        self.inner.last_sweep.store(now.timestamp(), std::sync::atomic::Ordering::Relaxed);
+        match self.inner.store.expired_outcomes(now - Duration::days(REDRIVABLE_DAYS)) {
+            Ok(ids) if !ids.is_empty() => {
+                tracing::info!(map_runs = ids.len(), "dropping Map Run outcomes past the redrive window");
+                self.inner.store.submit(ids.into_iter().map(|id| Write::DropOutcomes { map_run_id: id }).collect());
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the Map Run outcomes past the redrive window cannot be listed"),
+        }
     }
 
     /// The redrive date a client token already obtained for this execution, if it is one of

@@ -212,6 +212,7 @@ impl Engine {
     /// Resumes every execution the store holds as RUNNING: Standard ones replay their
     /// history; Express ones run again from their input (AWS's at-least-once).
     pub fn recover(&self) -> Result<usize, EngineError> {
+        self.sweep_outcomes(Utc::now());
         let records = self.inner.store.running_executions()?;
         let n = records.len();
         for record in records {
@@ -351,6 +352,7 @@ impl Engine {
         if succeeded {
             unit.extend(self.drop_outcomes(&record.arn));
         }
+        self.sweep_outcomes(now);
         self.inner.store.submit(unit);
     }
 

@@ -403,4 +403,7 @@ pub trait Store: Send + Sync + 'static {
     fn list_map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRunRecord>, StoreError>;
     /// The outcome bodies of a Map Run's children run in this process, in recorded order.
     fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The Map Runs whose recorded outcomes belong to an execution that ended before
+    /// `stopped_before` (past its redrive window: nothing will read them again).
+    fn expired_outcomes(&self, stopped_before: DateTime<Utc>) -> Result<Vec<String>, StoreError>;
 }

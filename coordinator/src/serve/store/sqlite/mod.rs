@@ -26,6 +26,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
@@ -263,5 +264,8 @@ impl Store for Sqlite {
 
     fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
         self.read(|conn| reads::outcomes(conn, map_run_id))
+    }
+    fn expired_outcomes(&self, stopped_before: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| reads::expired_outcomes(conn, stopped_before.timestamp_micros()))
     }
 }
