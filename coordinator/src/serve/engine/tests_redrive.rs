@@ -377,3 +377,49 @@ fn a_redriven_execution_resumes_after_a_restart() {
         );
     });
 }
+
+/// AWS: "When you redrive an execution, the state machine level timeout, if defined, is reset
+/// to 0." The first run times out in its second Wait; redriven, the Wait runs again under a
+/// deadline counted from the redrive, which leaves it time to finish.
+#[tokio::test]
+async fn a_redrive_restarts_the_execution_s_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+    let e = engine(store.clone(), FlakyHost::new(&[]));
+    // 1 s, then 2 s, within 3 s: the second Wait overruns the timeout; redriven, it runs alone
+    // under a deadline counted from the redrive, and fits.
+    let def = json!({"TimeoutSeconds": 3, "StartAt": "A", "States": {
+        "A": {"Type": "Wait", "Seconds": 1, "Next": "B"},
+        "B": {"Type": "Wait", "Seconds": 2, "End": true}}});
+    let timed_out = run(&e, &*store, "timeout", &def).await;
+    assert_eq!(timed_out.status, ExecutionStatus::TimedOut);
+    e.redrive(&timed_out.arn, None).await.unwrap();
+    let done = ended(&*store, &timed_out.arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{:?}", kinds(&*store, &timed_out.arn));
+}
+
+/// With `--nats`, a Map Run's checkpoint records it as ended and its outcome stream keeps its
+/// failures: an execution that stopped in a Distributed Map is refused a redrive, with the
+/// reason, rather than failing again at once.
+#[tokio::test]
+async fn a_map_run_on_nats_workers_is_refused_a_redrive() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+    let e = engine(store.clone(), FlakyHost::new(&[]));
+    e.set_remote_map_runs(true);
+    // This host cannot run Map Runs: the Map Run fails, which is where the execution stops.
+    let def = json!({"StartAt": "Items", "States": {
+        "Items": {"Type": "Pass", "Result": {"items": [1, 2]}, "Next": "M"},
+        "M": {"Type": "Map", "End": true, "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "End": true}}}}}});
+    let failed = run(&e, &*store, "nats", &def).await;
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert!(kinds(&*store, &failed.arn).iter().any(|k| k == "MapRunStarted"));
+    match e.redrive(&failed.arn, None).await {
+        Err(EngineError::NotRedrivable(reason)) => assert!(reason.contains("NATS"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let r = store.execution(&failed.arn).unwrap().unwrap();
+    assert_eq!((r.status, r.redrive_count), (ExecutionStatus::Failed, 0), "nothing changed");
+}
