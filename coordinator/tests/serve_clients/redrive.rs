@@ -87,7 +87,8 @@ fn boto3_redrives_a_failed_task_and_runs_only_it_again() {
             + r#"
 TWO = {"StartAt": "First", "States": {
     "First": {"Type": "Task", "Resource": fn("first"), "Next": "Second"},
-    "Second": {"Type": "Task", "Resource": fn("flaky"), "End": True}}}
+    "Second": {"Type": "Task", "Resource": fn("flaky"), "End": True,
+               "Parameters": {"input.$": "$", "redriveCount.$": "$$.Execution.RedriveCount"}}}}
 sm = machine("two", TWO)["stateMachineArn"]
 ex = sfn.start_execution(stateMachineArn=sm, name="r1", input=json.dumps({"n": 7}))["executionArn"]
 d = wait_done(ex)
@@ -102,7 +103,7 @@ before = history(ex)
 broken("flaky", on=False)
 answer = sfn.redrive_execution(executionArn=ex)
 d = wait_done(ex)
-eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"fn": "flaky", "n": 7}), "after the redrive")
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"fn": "flaky", "n": None}), "after the redrive")
 eq(d["redriveCount"], 1, "redriveCount")
 eq(d["redriveDate"], answer["redriveDate"], "redriveDate is the redrive's")
 eq(d["startDate"] < d["redriveDate"] <= d["stopDate"], True, "dates in order")
@@ -111,7 +112,8 @@ eq((d["redriveStatus"], d["redriveStatusReason"]),
 # AWS: successful steps are not rerun; the failed step runs again with its input.
 eq(len(calls("first")), 1, "calls of the successful step")
 eq(len(calls("flaky")), 2, "calls of the failed step")
-eq(calls("flaky")[1], {"fn": "first", "n": 7}, "the failed step's input")
+# The failed step's own input, and the context object's Execution.RedriveCount (0, then 1).
+eq(calls("flaky"), [{"input": {"fn": "first", "n": 7}, "redriveCount": n} for n in (0, 1)], "the failed step's input")
 
 # AWS: redriven executions append to the existing history.
 h = history(ex)
