@@ -268,3 +268,6 @@ impl Counters {
 mod tests;
 #[cfg(test)]
 mod tests_redrive;
+
+#[cfg(test)]
+mod callback_tests;

@@ -324,6 +324,22 @@ pub enum Write {
     /// is the record's: AWS redrives the same child execution); one that never ran is created;
     /// one that had succeeded is left as it was (its outcome was replayed, it did not run).
     RedriveChild(ExecutionRecord),
+    /// Keeps a server secret under `name` unless one is kept already (the first one stays).
+    PutSecret {
+        name: String,
+        value: Vec<u8>,
+    },
+    /// Records the accepted callback of a task token (SendTaskSuccess/Failure), unless one is
+    /// recorded already.
+    PutCallbackOutcome {
+        token: String,
+        execution_arn: String,
+        outcome: String,
+    },
+    /// Forgets the callbacks of an execution that ended.
+    DropCallbackOutcomes {
+        execution_arn: String,
+    },
 }
 
 /// A page of a listing. `after` is the sort key of the last row of the previous page (taken
@@ -406,4 +422,8 @@ pub trait Store: Send + Sync + 'static {
     /// The Map Runs whose recorded outcomes belong to an execution that ended before
     /// `stopped_before` (past its redrive window: nothing will read them again).
     fn expired_outcomes(&self, stopped_before: DateTime<Utc>) -> Result<Vec<String>, StoreError>;
+    /// A secret kept with [`Write::PutSecret`].
+    fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The callback recorded for a task token ([`Write::PutCallbackOutcome`]).
+    fn callback_outcome(&self, token: &str) -> Result<Option<String>, StoreError>;
 }

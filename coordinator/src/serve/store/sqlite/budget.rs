@@ -100,6 +100,11 @@ fn write_weight(write: &Write) -> usize {
         Write::RedriveChild(record) => {
             record.input.len() + text(&record.output) + text(&record.error) + text(&record.cause)
         }
+        Write::PutSecret { name, value } => name.len() + value.len(),
+        Write::PutCallbackOutcome { token, execution_arn, outcome } => {
+            ROW + token.len() + execution_arn.len() + outcome.len()
+        }
+        Write::DropCallbackOutcomes { execution_arn } => execution_arn.len(),
     }
 }
 

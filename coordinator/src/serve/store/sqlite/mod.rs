@@ -268,4 +268,10 @@ impl Store for Sqlite {
     fn expired_outcomes(&self, stopped_before: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
         self.read(|conn| reads::expired_outcomes(conn, stopped_before.timestamp_micros()))
     }
+    fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| reads::secret(conn, name))
+    }
+    fn callback_outcome(&self, token: &str) -> Result<Option<String>, StoreError> {
+        self.read(|conn| reads::callback_outcome(conn, token))
+    }
 }

@@ -179,6 +179,25 @@ const UPGRADES: &[(i64, &str)] = &[
     (2, "ALTER TABLE map_runs ADD COLUMN redrive_date INTEGER;"),
 ];
 
+/// The callbacks' tables (`crate::callbacks`): created in databases of version 1 that predate
+/// them too, as they only add.
+const CALLBACK_TABLES: &str = "
+-- Server secrets by name: the task tokens' MAC key (`callbacks`), made once and kept, so a
+-- restarted server makes and accepts the same tokens.
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+-- Callbacks accepted (SendTaskSuccess/SendTaskFailure) and not yet taken by an execution that
+-- ended: what a restarted server's wait finds. Dropped when the execution ends.
+CREATE TABLE IF NOT EXISTS callback_outcomes (
+    token TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS callback_outcomes_by_execution ON callback_outcomes (execution_arn);
+";
+
 /// Why the schema cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -253,7 +272,9 @@ fn migrate(conn: &Connection) -> Result<(), SchemaError> {
                 }
                 Ok(())
             }
-        }
+        }?;
+        conn.execute_batch(CALLBACK_TABLES)?;
+        Ok(())
     })();
     match result {
         Ok(()) => {
