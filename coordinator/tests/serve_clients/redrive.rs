@@ -139,6 +139,9 @@ express = machine("quick", PASS, type="EXPRESS")["stateMachineArn"]
 quick = sfn.start_execution(stateMachineArn=express)["executionArn"]
 eq(code(sfn.redrive_execution, executionArn=quick), "InvalidArn", "an Express execution")
 eq(code(sfn.redrive_execution, executionArn=ex, clientToken="has space"), "ValidationException", "clientToken pattern")
+# AWS: a PENDING_REDRIVE statusFilter with a stateMachineArn is a validation exception.
+eq(code(sfn.list_executions, stateMachineArn=sm, statusFilter="PENDING_REDRIVE"), "ValidationException",
+   "PENDING_REDRIVE without mapRunArn")
 
 # A running execution cannot be redriven; a stopped (ABORTED) one can.
 waits = machine("waits", WAIT_LONG)["stateMachineArn"]
