@@ -16,6 +16,7 @@ mod serve_clients {
     pub mod machines;
     pub mod map_runs;
     pub mod redrive;
+    pub mod test_state;
 }
 
 use testkit::Serve;
