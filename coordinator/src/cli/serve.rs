@@ -184,6 +184,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         machines: machines.clone(),
         activities: activities.clone(),
     });
+    engine.set_remote_map_runs(setup.remote_children);
     // Executions that were running when the server last stopped continue before any request
     // is answered, so that a client never sees one of them stall.
     let resumed = engine.recover()?;
