@@ -102,7 +102,8 @@ pub enum Event<'a> {
     ActivityScheduled {
         resource: &'a Resource,
         input: &'a Value,
-        timeout: u64,
+        /// The Task's `TimeoutSeconds` when it sets one (AWS leaves the member out otherwise).
+        timeout: Option<u64>,
         heartbeat: Option<u64>,
     },
     /// A worker took the activity task (`GetActivityTask`).
@@ -253,16 +254,16 @@ impl Event<'_> {
             }
             Event::ActivityScheduled { resource, input, timeout, heartbeat } => {
                 let mut d = json!({
-                    "resource": resource.arn, "input": text(input),
-                    "inputDetails": {"truncated": false}, "timeoutInSeconds": timeout
+                    "resource": resource.arn, "input": text(input), "inputDetails": {"truncated": false}
                 });
+                if let Some(t) = timeout {
+                    d["timeoutInSeconds"] = json!(t);
+                }
                 if let Some(h) = heartbeat {
                     d["heartbeatInSeconds"] = json!(h);
                 }
                 d
             }
-            // A worker that polled without a name: AWS records no workerName (localstack's
-            // snapshot `test_activity_task_no_worker_name`, recorded against AWS).
             Event::ActivityStarted { worker_name: "" } => json!({}),
             Event::ActivityStarted { worker_name } => json!({ "workerName": worker_name }),
             Event::ActivitySucceeded { output } => {

@@ -497,6 +497,9 @@ fn an_activity_task_taken_before_a_restart_is_not_handed_out_again() {
     assert!(second.dispatched.lock().unwrap().is_empty(), "taken once");
     let kinds: Vec<_> = journal.kinds().into_iter().map(|(_, k)| k).collect();
     assert_eq!(kinds, ["TaskStateEntered", "ActivityScheduled", "ActivityStarted", "ActivityFailed"]);
+    // Without TimeoutSeconds, AWS's ActivityScheduled has no timeoutInSeconds.
+    let scheduled = journal.rows()[1].details.clone().unwrap();
+    assert_eq!(scheduled.get("timeoutInSeconds"), None, "{scheduled}");
     // An activity task nobody takes stays scheduled (until its execution's deadline).
     let idle = MemoryJournal::new();
     let mut host = CallbackHost::new(&idle, &[]);

@@ -68,7 +68,10 @@ pub(crate) async fn attempt(
     let left = exec.deadline.map(|d| (d - now).num_seconds().max(0) as u64);
     let timeout_seconds = left.map_or(timeout, |l| l.min(timeout));
     let result = match (activity, token) {
-        (true, Some(token)) => activity_call(exec, state, resource, input, timeout, heartbeat, token, env).await,
+        (true, Some(token)) => {
+            let set = task.timeout.is_some().then_some(timeout);
+            activity_call(exec, state, resource, input, timeout, set, heartbeat, token, env).await
+        }
         (_, token) => {
             task_call(exec, state, resource, input, timeout, timeout_seconds, heartbeat, credentials, token, env).await
         }
@@ -166,11 +169,13 @@ async fn activity_call(
     resource: &Arc<Resource>,
     input: Value,
     timeout: u64,
+    timeout_set: Option<u64>,
     heartbeat: Option<u64>,
     token: String,
     env: &StateEnv<'_>,
 ) -> Result<Value, Failure> {
-    exec.record(env.scope, || Event::ActivityScheduled { resource, input: &input, timeout, heartbeat });
+    let scheduled = Event::ActivityScheduled { resource, input: &input, timeout: timeout_set, heartbeat };
+    exec.record(env.scope, || scheduled);
     let started_key = exec.next_key(env.scope);
     let taken = match exec.replayed(started_key.as_deref()) {
         Some(recorded) => recorded,
