@@ -311,14 +311,15 @@ async fn callbacks_round(
 
 async fn fanout_round(a: &Args, server: &mut Server, conn: &mut Conn, round: usize) -> anyhow::Result<FanoutRun> {
     let timeout = Duration::from_secs(a.drain_timeout);
-    let child = create_def(conn, &format!("bench-child-{round}"), fanout::CHILD).await?;
-    let nested =
-        create_def(conn, &format!("bench-fanout-{round}"), &fanout::nested_parent(&child, a.fanout_concurrency))
-            .await?;
     let local =
         create_def(conn, &format!("bench-in-process-{round}"), &fanout::in_process_parent(a.fanout_concurrency))
             .await?;
     let in_process = fanout::run_parent(conn, &local, "run", a.fanout, timeout).await.context("in process")?;
+    eprintln!("fan-out round {round}: in process {:.2} s", in_process.server_seconds);
+    let child = create_def(conn, &format!("bench-child-{round}"), fanout::CHILD).await?;
+    let nested =
+        create_def(conn, &format!("bench-fanout-{round}"), &fanout::nested_parent(&child, a.fanout_concurrency))
+            .await?;
     let nested_run = fanout::run_parent(conn, &nested, "run", a.fanout, timeout).await.context("nested")?;
     fanout::check_children(conn, &child, a.fanout, a.fanout_verify).await?;
     server.running()?;
