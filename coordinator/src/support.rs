@@ -18,6 +18,27 @@ pub fn unsupported(machine: &StateMachine, integrations: &Integrations, remote_c
     unsupported_except(machine, integrations, remote_children, &|_| false)
 }
 
+/// As [`unsupported`], for `dmap serve`: nested executions run there (except in children on
+/// NATS workers, which have no server to start them on).
+pub fn unsupported_served(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    walk(machine, integrations, Runner { remote: remote_children, serve: true }, &|_| false, &mut out);
+    out
+}
+
+/// Where a definition runs.
+#[derive(Debug, Clone, Copy)]
+struct Runner {
+    /// Distributed Map children run on NATS workers.
+    remote: bool,
+    /// On `dmap serve`.
+    serve: bool,
+}
+
 /// As [`unsupported`], except for the Task states `mocked` names: a mocked state never calls
 /// its integration, so it runs whatever its resource.
 pub fn unsupported_except(
@@ -27,28 +48,34 @@ pub fn unsupported_except(
     mocked: &dyn Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, integrations, remote_children, mocked, &mut out);
+    walk(machine, integrations, Runner { remote: remote_children, serve: false }, mocked, &mut out);
     out
 }
 
 fn walk(
     m: &StateMachine,
     integrations: &Integrations,
-    remote: bool,
+    runner: Runner,
     mocked: &dyn Fn(&str) -> bool,
     out: &mut Vec<Diagnostic>,
 ) {
     for s in &m.states {
         match &s.kind {
-            StateKind::Map(map) if remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
+            StateKind::Map(map) if runner.remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
                 nested_distributed(&map.processor, out)
             }
-            StateKind::Map(map) => walk(&map.processor, integrations, remote, mocked, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, mocked, out)),
+            StateKind::Map(map) => walk(&map.processor, integrations, runner, mocked, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, runner, mocked, out)),
             StateKind::Task(_) if mocked(&s.name) => {}
             StateKind::Task(t) => {
                 let params = literal_parameters(s.flow.arguments());
-                let reason = needs_serve(&t.resource).or_else(|| integrations.unsupported(&t.resource, &params));
+                // On `dmap serve`, nested executions are the server's (`serve::nested`), not an
+                // integration's.
+                let served = runner.serve && crate::serve::nested::is_start_execution(&t.resource);
+                let reason = match served {
+                    true => None,
+                    false => needs_serve(&t.resource).or_else(|| integrations.unsupported(&t.resource, &params)),
+                };
                 if let Some(reason) = reason {
                     out.push(Diagnostic {
                         severity: Severity::Error,
@@ -64,7 +91,8 @@ fn walk(
 }
 
 /// Resources that need a server outliving one command — nested executions, callbacks and
-/// activities. `dmap serve` is that server; it does not run them yet either.
+/// activities. `dmap serve` is that server: it runs nested executions (`walk` lets them through
+/// there), and callbacks and activities not yet.
 fn needs_serve(resource: &Resource) -> Option<String> {
     let what = match (&resource.target, resource.pattern) {
         (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
@@ -77,10 +105,23 @@ fn needs_serve(resource: &Resource) -> Option<String> {
     ))
 }
 
-/// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate).
+/// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate), nor
+/// nested executions (a worker has no server to start them on).
 fn nested_distributed(m: &StateMachine, out: &mut Vec<Diagnostic>) {
     for s in &m.states {
         match &s.kind {
+            StateKind::Task(t) if matches!(t.resource.target, Target::Optimized { service: Service::States, .. }) => {
+                out.push(Diagnostic {
+                    severity: Severity::Error,
+                    code: code::NOT_SUPPORTED,
+                    message: format!(
+                        "the Task resource '{}' starts a nested execution, which a Distributed Map's children cannot do on \
+                         NATS workers (at {}); run the Map Run without --nats",
+                        t.resource, s.pointer
+                    ),
+                    location: pointer_push(&s.pointer, "Resource"),
+                })
+            }
             StateKind::Map(map) if matches!(map.mode, ProcessorMode::Distributed(_)) => out.push(Diagnostic {
                 severity: Severity::Error,
                 code: code::NOT_SUPPORTED,
@@ -153,5 +194,29 @@ mod tests {
         assert_eq!(at("Function"), None);
         assert_eq!(at("Http"), None);
         assert_eq!(found.len(), 4);
+    }
+
+    #[test]
+    fn dmap_serve_runs_nested_executions_except_in_children_on_nats_workers() {
+        let nested = |end: bool| match end {
+            true => json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": true}),
+            false => json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "Next": "Fan"}),
+        };
+        let def = json!({"StartAt": "Top", "States": {
+            "Top": nested(false),
+            "Fan": {"Type": "Map", "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Child", "States": {"Child": nested(true)}}, "End": true}
+        }});
+        let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
+        let none = Integrations::none(None);
+        let local = unsupported_served(&machine, &none, false);
+        assert!(local.is_empty(), "in process, children start them too: {local:?}");
+        let remote = unsupported_served(&machine, &none, true);
+        let locations: Vec<&str> = remote.iter().map(|d| d.location.as_str()).collect();
+        assert_eq!(locations, ["/States/Fan/ItemProcessor/States/Child/Resource"], "{remote:?}");
+        assert!(remote[0].message.contains("without --nats"), "{}", remote[0].message);
+        // `dmap run` has no server to start them on.
+        assert_eq!(unsupported(&machine, &none, false).len(), 2);
     }
 }

@@ -14,6 +14,7 @@ mod serve_clients {
     pub mod history;
     pub mod machines;
     pub mod map_runs;
+    pub mod nested;
 }
 
 use testkit::Serve;

@@ -169,6 +169,17 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             mocks,
         },
     );
+    // The state machine cache is the API's and the nested executions' alike, so that both see
+    // an update at once.
+    let machines: Arc<crate::serve::api::cache::MachineCache> = Default::default();
+    // Nested executions need the engine, which needs the host: bound now, before any execution
+    // (a resumed one included) can start a child.
+    setup.nested.bind(crate::serve::nested::Starter {
+        engine: engine.downgrade(),
+        store: store.clone(),
+        scope: scope.clone(),
+        machines: machines.clone(),
+    });
     // Executions that were running when the server last stopped continue before any request
     // is answered, so that a client never sees one of them stall.
     let resumed = engine.recover()?;
@@ -182,7 +193,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             integrations: setup.integrations.clone(),
             remote_children: setup.remote_children,
         })),
-        machines: Default::default(),
+        machines,
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");
@@ -267,6 +278,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
     }
 }

@@ -9,5 +9,6 @@ pub mod api;
 pub mod auth;
 pub mod engine;
 pub mod http;
+pub mod nested;
 pub mod setup;
 pub mod store;

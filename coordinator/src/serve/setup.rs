@@ -1,6 +1,7 @@
 //! What `dmap serve` runs executions with, built once at start: the task integrations (the
 //! functions file), the buckets (`--config`, `--bucket`), and Map Runs on the in-process
-//! worker pool or, with `--nats`, on `dmap-worker` processes. The same pieces as `dmap run`.
+//! worker pool or, with `--nats`, on `dmap-worker` processes. The same pieces as `dmap run`,
+//! plus nested executions (`serve::nested`), bound to the engine once it exists.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
 use crate::map_run::transport::Transport;
 use crate::serve::engine::{Logged, StoreObserver};
+use crate::serve::nested::{Binding, NestedHost};
 use crate::serve::store::Store;
 use crate::storage::Storage;
 
@@ -43,12 +45,14 @@ pub struct Setup {
     /// Children run on NATS workers (a Distributed Map inside a child is then refused).
     pub remote_children: bool,
     pub max_payload_bytes: Option<usize>,
+    /// Where the engine is given to the host's nested executions once it exists.
+    pub nested: Binding,
 }
 
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
     }
 }
 
@@ -67,7 +71,10 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let storage = Arc::new(storage.merge(Storage::from_specs(&o.buckets).map_err(|e| format!("dmap: {e}"))?));
     let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
     let progress = Arc::new(Progress::silent());
-    let base = LocalHost::new(integrations.clone());
+    // Nested executions (`states:startExecution`) are answered above the integrations, so Map
+    // Run children run in this process may start them too.
+    let nested = Binding::default();
+    let base = NestedHost::new(LocalHost::new(integrations.clone()), nested.clone());
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {
@@ -80,5 +87,5 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let log = |inner| Arc::new(Logged { inner, store }) as Arc<dyn Transport>;
     let host: Arc<dyn Host> =
         EmbeddedHost::with_map_runs_logged(base, storage, run_options, progress, transport, map_runs.clone(), log);
-    Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
+    Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit, nested })
 }

@@ -5,6 +5,7 @@
 //! It does not parse API requests or format API answers (`serve::api` does), and it reads the
 //! store only to recover.
 
+mod ended;
 mod host;
 mod journal;
 mod map_runs;
@@ -22,6 +23,7 @@ use shared::asl::eval::Host;
 use super::store::{ExecutionRecord, MachineType, Store};
 use crate::map_run::registry::MapRuns;
 
+pub use ended::{Ended, WeakEngine};
 pub use map_runs::StoreObserver;
 pub use outcome_log::Logged;
 pub use run::Counters;

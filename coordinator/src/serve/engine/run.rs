@@ -38,12 +38,33 @@ pub struct Counters {
     pub resumed: AtomicU64,
 }
 
-/// A running execution: how to stop it.
+/// A running execution: how to stop it, and how it ended (for those waiting on it).
 pub(super) struct Running {
     /// Standard executions only.
     journal: Option<Arc<StoreJournal>>,
     task: OnceLock<tokio::task::AbortHandle>,
-    record: ExecutionRecord,
+    pub(super) record: ExecutionRecord,
+    /// Set once, by whichever writes the end (the engine's outcome or StopExecution), before
+    /// the execution leaves the running set: a `.sync` parent waits on it (`Engine::ended`).
+    pub(super) ended: tokio::sync::watch::Sender<Option<Arc<super::Ended>>>,
+}
+
+impl Running {
+    fn new(journal: Option<Arc<StoreJournal>>, record: ExecutionRecord) -> Running {
+        Running { journal, task: OnceLock::new(), record, ended: tokio::sync::watch::channel(None).0 }
+    }
+
+    fn publish(
+        &self,
+        status: ExecutionStatus,
+        output: Option<String>,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_date: DateTime<Utc>,
+    ) {
+        let ended = super::Ended { status, output, error, cause, stop_date };
+        self.ended.send_replace(Some(Arc::new(ended)));
+    }
 }
 
 impl Engine {
@@ -177,11 +198,12 @@ impl Engine {
             arn: execution_arn.to_string(),
             status: ExecutionStatus::Aborted,
             output: None,
-            error,
-            cause,
+            error: error.clone(),
+            cause: cause.clone(),
             stop_date: Some(now),
         });
         unit.extend(self.drop_outcomes(execution_arn));
+        running.publish(ExecutionStatus::Aborted, None, error, cause, now);
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(execution_arn);
         Counters::bump(&self.inner.counters.aborted);
         self.inner.store.commit(unit).await?;
@@ -278,7 +300,7 @@ impl Engine {
                 last_id,
             ))
         });
-        let running = Arc::new(Running { journal: journal.clone(), task: OnceLock::new(), record: record.clone() });
+        let running = Arc::new(Running::new(journal.clone(), record.clone()));
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).insert(record.arn.clone(), running.clone());
         let engine = self.clone();
         let task = tokio::spawn(async move {
@@ -314,20 +336,22 @@ impl Engine {
             },
             None => None,
         };
-        if self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&record.arn).is_none()
-            && closing.is_none()
-        {
+        let running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&record.arn);
+        if running.is_none() && closing.is_none() {
             // An Express execution stopped meanwhile.
             return;
         }
         let (status, output, error, cause) = ending(outcome);
+        let now = Utc::now();
+        if let Some(r) = &running {
+            r.publish(status, output.clone(), error.clone(), cause.clone(), now);
+        }
         let c = &self.inner.counters;
         Counters::bump(match status {
             ExecutionStatus::Succeeded => &c.succeeded,
             ExecutionStatus::TimedOut => &c.timed_out,
             _ => &c.failed,
         });
-        let now = Utc::now();
         let mut unit = Vec::with_capacity(2);
         if let (Some(closing), Some(j)) = (closing, journal) {
             c.events.fetch_add(j.written(), Ordering::Relaxed);
