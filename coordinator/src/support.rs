@@ -13,30 +13,16 @@ use worker::integrations::Integrations;
 
 /// Diagnostics for every Task whose resource the integrations cannot serve. With
 /// `remote_children` (NATS workers run the Map Runs' children), the children's Tasks are the
-/// workers' business and are not checked here, and a Distributed Map inside a child is refused.
-pub fn unsupported(machine: &StateMachine, integrations: &Integrations, remote_children: bool) -> Vec<Diagnostic> {
-    unsupported_except(machine, integrations, remote_children, &|_| false)
-}
-
-/// As [`unsupported`], for `dmap serve`: nested executions run there (except in children on
-/// NATS workers, which have no server to start them on).
-pub fn unsupported_served(
+/// workers' business and are not checked here, except that they cannot wait for callbacks
+/// (workers take none), and a Distributed Map inside a child is refused. With `callbacks`,
+/// the host takes callbacks (`dmap serve`, `dmap run --listen`): `.waitForTaskToken` runs.
+pub fn unsupported(
     machine: &StateMachine,
     integrations: &Integrations,
     remote_children: bool,
+    callbacks: bool,
 ) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    walk(machine, integrations, Runner { remote: remote_children, serve: true }, &|_| false, &mut out);
-    out
-}
-
-/// Where a definition runs.
-#[derive(Debug, Clone, Copy)]
-struct Runner {
-    /// Distributed Map children run on NATS workers.
-    remote: bool,
-    /// On `dmap serve`.
-    serve: bool,
+    unsupported_except(machine, integrations, remote_children, callbacks, &|_| false)
 }
 
 /// As [`unsupported`], except for the Task states `mocked` names: a mocked state never calls
@@ -45,36 +31,43 @@ pub fn unsupported_except(
     machine: &StateMachine,
     integrations: &Integrations,
     remote_children: bool,
+    callbacks: bool,
     mocked: &dyn Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, integrations, Runner { remote: remote_children, serve: false }, mocked, &mut out);
+    walk(machine, &Can { integrations, remote: remote_children, callbacks, serve: false, mocked }, &mut out);
     out
 }
 
-fn walk(
-    m: &StateMachine,
-    integrations: &Integrations,
-    runner: Runner,
-    mocked: &dyn Fn(&str) -> bool,
-    out: &mut Vec<Diagnostic>,
-) {
+/// What the host can do, for [`walk`].
+struct Can<'a> {
+    integrations: &'a Integrations,
+    remote: bool,
+    callbacks: bool,
+    /// On `dmap serve`: nested executions are the server's (`serve::nested`).
+    serve: bool,
+    mocked: &'a dyn Fn(&str) -> bool,
+}
+
+fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
     for s in &m.states {
         match &s.kind {
-            StateKind::Map(map) if runner.remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
-                nested_distributed(&map.processor, out)
+            StateKind::Map(map) if can.remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
+                nested_distributed(&map.processor, out);
+                remote_callbacks(&map.processor, out);
             }
-            StateKind::Map(map) => walk(&map.processor, integrations, runner, mocked, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, runner, mocked, out)),
-            StateKind::Task(_) if mocked(&s.name) => {}
+            StateKind::Map(map) => walk(&map.processor, can, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, can, out)),
+            StateKind::Task(_) if (can.mocked)(&s.name) => {}
             StateKind::Task(t) => {
                 let params = literal_parameters(s.flow.arguments());
                 // On `dmap serve`, nested executions are the server's (`serve::nested`), not an
                 // integration's.
-                let served = runner.serve && crate::serve::nested::is_start_execution(&t.resource);
+                let served = can.serve && crate::serve::nested::is_start_execution(&t.resource);
                 let reason = match served {
                     true => None,
-                    false => needs_serve(&t.resource).or_else(|| integrations.unsupported(&t.resource, &params)),
+                    false => needs_serve(&t.resource, can.callbacks)
+                        .or_else(|| can.integrations.unsupported(&t.resource, &params)),
                 };
                 if let Some(reason) = reason {
                     out.push(Diagnostic {
@@ -90,19 +83,78 @@ fn walk(
     }
 }
 
+/// As [`unsupported`] for `dmap serve`, which runs what needs a server: callbacks, nested
+/// executions (except in children on NATS workers, which have no server to start them on) and
+/// activity Tasks (their Task states are not refused; in-process Map Run children take them too).
+pub fn unsupported_by_serve(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+) -> Vec<Diagnostic> {
+    let mut served = Vec::new();
+    served_tasks(machine, &mut served);
+    let mut found = Vec::new();
+    let can = Can { integrations, remote: remote_children, callbacks: true, serve: true, mocked: &|_| false };
+    walk(machine, &can, &mut found);
+    found.retain(|d| !served.contains(&d.location));
+    found
+}
+
+/// The `…/Resource` pointers of the Task states `dmap serve` runs although `dmap run` cannot.
+fn served_tasks(m: &StateMachine, out: &mut Vec<String>) {
+    for s in &m.states {
+        match &s.kind {
+            StateKind::Map(map) => served_tasks(&map.processor, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| served_tasks(b, out)),
+            StateKind::Task(t) if matches!(t.resource.target, Target::Activity { .. }) => {
+                out.push(pointer_push(&s.pointer, "Resource"))
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Resources that need a server outliving one command — nested executions, callbacks and
-/// activities. `dmap serve` is that server: it runs nested executions (`walk` lets them through
-/// there), and callbacks and activities not yet.
-fn needs_serve(resource: &Resource) -> Option<String> {
+/// activities. `dmap serve` is that server: it runs them all (`walk` lets nested executions
+/// through there); `dmap run --listen` takes callbacks too (`callbacks`).
+fn needs_serve(resource: &Resource, callbacks: bool) -> Option<String> {
     let what = match (&resource.target, resource.pattern) {
         (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
         (Target::Activity { .. }, _) => "an activity",
-        (_, Pattern::WaitForTaskToken) => "a callback (.waitForTaskToken)",
+        (_, Pattern::WaitForTaskToken) if callbacks => return None,
+        (_, Pattern::WaitForTaskToken) => {
+            return Some(format!(
+                "the Task resource '{resource}' waits for a callback (.waitForTaskToken), which needs a listener for \
+                 SendTaskSuccess/SendTaskFailure: run it with `dmap run --listen ADDR`, or on `dmap serve`"
+            ));
+        }
         _ => return None,
     };
     Some(format!(
         "the Task resource '{resource}' is {what}, which needs a server that outlives one command: `dmap serve` is that server, and does not run it yet"
     ))
+}
+
+/// Children on NATS workers cannot wait for callbacks: the workers take none (the callbacks
+/// reach the coordinator, which does not run those children).
+fn remote_callbacks(m: &StateMachine, out: &mut Vec<Diagnostic>) {
+    for s in &m.states {
+        match &s.kind {
+            StateKind::Map(map) => remote_callbacks(&map.processor, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| remote_callbacks(b, out)),
+            StateKind::Task(t) if t.resource.pattern == Pattern::WaitForTaskToken => out.push(Diagnostic {
+                severity: Severity::Error,
+                code: code::NOT_SUPPORTED,
+                message: format!(
+                    "the Task resource '{}' waits for a callback, which children on NATS workers cannot take yet (at {}); \
+                     run the Map Run without --nats",
+                    t.resource, s.pointer
+                ),
+                location: pointer_push(&s.pointer, "Resource"),
+            }),
+            _ => {}
+        }
+    }
 }
 
 /// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate), nor
@@ -178,7 +230,7 @@ mod tests {
             "Http": task("arn:aws:states:::http:invoke", None)
         }});
         let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
-        let found = unsupported(&machine, &Integrations::none(None), false);
+        let found = unsupported(&machine, &Integrations::none(None), false, false);
         let at = |state: &str| {
             found
                 .iter()
@@ -194,6 +246,10 @@ mod tests {
         assert_eq!(at("Function"), None);
         assert_eq!(at("Http"), None);
         assert_eq!(found.len(), 4);
+        // dmap serve runs activities, in branches and Map iterations too.
+        let served = unsupported_by_serve(&machine, &Integrations::none(None), false);
+        assert_eq!(served.len(), 2, "{served:?}");
+        assert!(served.iter().all(|d| d.location != "/States/Activity/Resource"), "{served:?}");
     }
 
     #[test]
@@ -210,13 +266,49 @@ mod tests {
         }});
         let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
         let none = Integrations::none(None);
-        let local = unsupported_served(&machine, &none, false);
+        let local = unsupported_by_serve(&machine, &none, false);
         assert!(local.is_empty(), "in process, children start them too: {local:?}");
-        let remote = unsupported_served(&machine, &none, true);
+        let remote = unsupported_by_serve(&machine, &none, true);
         let locations: Vec<&str> = remote.iter().map(|d| d.location.as_str()).collect();
         assert_eq!(locations, ["/States/Fan/ItemProcessor/States/Child/Resource"], "{remote:?}");
         assert!(remote[0].message.contains("without --nats"), "{}", remote[0].message);
         // `dmap run` has no server to start them on.
-        assert_eq!(unsupported(&machine, &none, false).len(), 2);
+        assert_eq!(unsupported(&machine, &none, false, false).len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod callback_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn machine(def: Value) -> StateMachine {
+        shared::asl::parse::parse_value(&def).expect("a valid machine").0
+    }
+
+    /// A host that takes callbacks runs `.waitForTaskToken` (in-process Map Run children too);
+    /// one that does not refuses it at the resource; NATS workers' children refuse it.
+    #[test]
+    fn callbacks_run_where_the_host_takes_them() {
+        let wait = json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}}, "End": true});
+        let def = json!({"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "f", "Payload": {"t.$": "$$.Task.Token"}}, "Next": "Fan"},
+            "Fan": {"Type": "Map", "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Child", "States": {"Child": wait}}, "End": true}}});
+        let m = machine(def);
+        let none = Integrations::none(None);
+        assert_eq!(unsupported(&m, &none, false, true), vec![]);
+        let refused = unsupported(&m, &none, false, false);
+        let at: Vec<&str> = refused.iter().map(|d| d.location.as_str()).collect();
+        assert_eq!(at, ["/States/Wait/Resource", "/States/Fan/ItemProcessor/States/Child/Resource"]);
+        assert!(refused.iter().all(|d| d.message.contains("--listen")), "{refused:?}");
+        let remote = unsupported(&m, &none, true, true);
+        let at: Vec<&str> = remote.iter().map(|d| d.location.as_str()).collect();
+        assert_eq!(at, ["/States/Fan/ItemProcessor/States/Child/Resource"]);
+        assert!(remote[0].message.contains("NATS"), "{remote:?}");
     }
 }

@@ -8,6 +8,8 @@
 //! awaited by polling DescribeExecution against a deadline (`wait_done`), never by sleeping.
 
 mod serve_clients {
+    pub mod activities;
+    pub mod activity_tasks;
     pub mod cli;
     pub mod durable;
     pub mod executions;

@@ -21,6 +21,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use worker::integrations::Integrations;
 use worker::ops::logging::{LogArgs, LogFormat};
 
+use crate::serve::activities::Activities;
 use crate::serve::api::arn::Scope;
 use crate::serve::api::{Ctx, Support};
 use crate::serve::auth::{AccessKeys, Policy};
@@ -156,7 +157,9 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     };
     let sqlite = Arc::new(Sqlite::open(&a.data)?);
     let store: Arc<dyn Store> = sqlite.clone();
-    let setup = setup::build(&host_options, store.clone()).await.map_err(StartError::Setup)?;
+    let activities = Arc::new(Activities::new(store.clone()));
+    let setup =
+        setup::build(&host_options, store.clone(), Some(activities.clone())).await.map_err(StartError::Setup)?;
     let scope = Scope::new(a.region.clone());
     let engine = Engine::new(
         store.clone(),
@@ -194,6 +197,8 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             remote_children: setup.remote_children,
         })),
         machines,
+        activities: activities.clone(),
+        callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");
@@ -207,6 +212,8 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     eprintln!("dmap serve listening on http://{}", handle.addr());
     stopped().await;
     tracing::info!("stopping: finishing the requests in flight");
+    // Long polls would hold the drain for up to a minute: they answer "no task" now.
+    activities.close();
     handle.shutdown().await;
     // Everything acknowledged is durable already; this commits what the engine submitted
     // without waiting (history of executions still running, which replay would rebuild).
@@ -278,6 +285,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
     }
 }

@@ -13,6 +13,7 @@ use worker::integrations::Integrations;
 use worker::nats::connect::NatsArgs;
 use worker::nats::topology::Settings;
 
+use crate::callbacks::{ActivityQueue, CallbackHost, Callbacks};
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
 use crate::map_run::registry::MapRuns;
@@ -47,18 +48,25 @@ pub struct Setup {
     pub max_payload_bytes: Option<usize>,
     /// Where the engine is given to the host's nested executions once it exists.
     pub nested: Binding,
+    /// The pending callbacks (SendTaskSuccess/Failure/Heartbeat reach them), durable in the
+    /// store.
+    pub callbacks: Arc<Callbacks>,
 }
 
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
     }
 }
 
-/// Builds the host; its Map Runs' records go to `store`. Connects to NATS when `--nats` is
-/// given (an error names the server).
-pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, String> {
+/// Builds the host; its Map Runs' records go to `store`, its activity Tasks to `activities`.
+/// Connects to NATS when `--nats` is given (an error names the server).
+pub async fn build(
+    o: &HostOptions,
+    store: Arc<dyn Store>,
+    activities: Option<Arc<dyn ActivityQueue>>,
+) -> Result<Setup, String> {
     let limit = if o.no_payload_limits { None } else { Some(shared::asl::eval::MAX_PAYLOAD_BYTES) };
     let integrations = Arc::new(match &o.functions {
         Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
@@ -74,7 +82,16 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     // Nested executions (`states:startExecution`) are answered above the integrations, so Map
     // Run children run in this process may start them too.
     let nested = Binding::default();
-    let base = NestedHost::new(LocalHost::new(integrations.clone()), nested.clone());
+    let calls = NestedHost::new(LocalHost::new(integrations.clone()), nested.clone());
+    // Callbacks sit under the Map Runs' host, so in-process children get tokens too; the
+    // tokens' key and the accepted callbacks are kept in the store. They wrap the nested
+    // executions, so that `startExecution.waitForTaskToken` starts its child and then waits.
+    let codec = crate::serve::callback_store::codec(&*store).await.map_err(|e| format!("dmap: the store: {e}"))?;
+    let durable = Arc::new(crate::serve::callback_store::StoreCallbacks { store: store.clone() });
+    let callbacks = Callbacks::new(codec, Some(durable));
+    // Activity Tasks go to `activities` (GetActivityTask hands them out), from in-process
+    // children too.
+    let base = CallbackHost { base: calls, callbacks: callbacks.clone(), activities };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {
@@ -87,5 +104,13 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let log = |inner| Arc::new(Logged { inner, store }) as Arc<dyn Transport>;
     let host: Arc<dyn Host> =
         EmbeddedHost::with_map_runs_logged(base, storage, run_options, progress, transport, map_runs.clone(), log);
-    Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit, nested })
+    Ok(Setup {
+        host,
+        map_runs,
+        integrations,
+        remote_children: o.nats.nats.is_some(),
+        max_payload_bytes: limit,
+        nested,
+        callbacks,
+    })
 }
