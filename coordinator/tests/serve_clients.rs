@@ -10,6 +10,7 @@
 mod serve_clients {
     pub mod activities;
     pub mod activity_tasks;
+    pub mod callbacks;
     pub mod cli;
     pub mod durable;
     pub mod executions;
