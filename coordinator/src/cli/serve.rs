@@ -182,6 +182,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         store: store.clone(),
         scope: scope.clone(),
         machines: machines.clone(),
+        activities: activities.clone(),
     });
     // Executions that were running when the server last stopped continue before any request
     // is answered, so that a client never sees one of them stall.

@@ -86,6 +86,8 @@ impl Starter {
             scope: self.scope.clone(),
             support: None,
             machines: self.machines.clone(),
+            activities: self.activities.clone(),
+            callbacks: None,
         };
         let start = StartRequest {
             state_machine_arn: params.state_machine_arn,

@@ -47,9 +47,10 @@ fn engine(store: Arc<dyn Store>) -> Engine {
     let e = Engine::new(store.clone(), host, crate::map_run::registry::MapRuns::new(), options);
     binding.bind(Starter {
         engine: e.downgrade(),
-        store,
+        store: store.clone(),
         scope: Scope::new("us-east-1"),
         machines: Default::default(),
+        activities: Arc::new(crate::serve::activities::Activities::new(store)),
     });
     e
 }
