@@ -40,10 +40,10 @@ pub fn record(r: &mut Report, a: &Args, cb: &[CallbackRun], fan: &[FanoutRun]) {
              over loopback); {} + {} + {} started, every token at the bench and every history ending with TaskSubmitted \
              before timing; {} kept pending throughout; the next state is a lambda:invoke Task; every execution checked \
              SUCCEEDED with the callback's output",
-            number(a.callbacks_pending as f64),
-            number(a.callbacks_sequential as f64),
-            number(a.callbacks_paced as f64),
-            number(a.callbacks_pending as f64)
+            count(a.callbacks_pending),
+            count(a.callbacks_sequential),
+            count(a.callbacks_paced),
+            count(a.callbacks_pending)
         );
         let modes: [(&str, Pick, String); 2] = [
             (
@@ -101,18 +101,17 @@ pub fn record(r: &mut Report, a: &Args, cb: &[CallbackRun], fan: &[FanoutRun]) {
         ));
     }
     if !fan.is_empty() {
-        let title =
-            format!("A fan-out of {} children from one Distributed Map: time to finish (s)", number(a.fanout as f64));
+        let title = format!("A fan-out of {} children from one Distributed Map: time to finish (s)", count(a.fanout));
         let common = format!(
             "one STANDARD execution, Distributed Map (STANDARD children) over {} items in its input, MaxConcurrency {}; \
              stopDate − startDate of the parent; output checked item by item",
-            number(a.fanout as f64),
+            count(a.fanout),
             a.fanout_concurrency
         );
         let d = format!(
             "{common}; each item a Task startExecution.sync:2 of a 1-state child machine on the same server; \
              ListExecutions of the child machine: exactly {} children, all SUCCEEDED",
-            number(a.fanout as f64)
+            count(a.fanout)
         );
         r.add(m("serve-fanout", &title, NESTED, &d, "s", fan.iter().map(|f| f.nested.server_seconds).collect()));
         let d = format!("{common}; the child's states as the ItemProcessor");
@@ -137,6 +136,11 @@ pub fn record(r: &mut Report, a: &Args, cb: &[CallbackRun], fan: &[FanoutRun]) {
             fan.iter().map(|f| f.in_process.bench_seconds).collect(),
         ));
     }
+}
+
+/// A count with thousands separators (`number` gives small numbers decimals).
+fn count(n: u64) -> String {
+    if n >= 1000 { number(n as f64) } else { n.to_string() }
 }
 
 /// The callback targets, met or not (the fan-out has none: its ratio is reported).
