@@ -18,6 +18,7 @@ mod serve_clients {
     pub mod machines;
     pub mod map_runs;
     pub mod nested;
+    pub mod run_listen;
 }
 
 use testkit::Serve;

@@ -189,6 +189,11 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     let resumed = engine.recover()?;
     let metrics = Arc::new(Metrics::new());
     register_metrics(&metrics, &engine, &sqlite);
+    let callbacks = setup.callbacks.clone();
+    metrics.register(move |t| {
+        let pending = callbacks.pending() as f64;
+        t.gauge("dmap_callbacks_pending", "Tasks waiting for their task token's callback.", &[], pending);
+    });
     let ctx = Ctx {
         store,
         executions: Arc::new(engine),
