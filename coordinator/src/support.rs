@@ -35,7 +35,7 @@ pub fn unsupported_except(
     mocked: &dyn Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, &Can { integrations, remote: remote_children, callbacks, serve: false, mocked }, &mut out);
+    walk(machine, &Can { integrations, remote: remote_children, callbacks, nested: false, mocked }, &mut out);
     out
 }
 
@@ -44,8 +44,8 @@ struct Can<'a> {
     integrations: &'a Integrations,
     remote: bool,
     callbacks: bool,
-    /// On `dmap serve`: nested executions are the server's (`serve::nested`).
-    serve: bool,
+    /// `states:startExecution` runs (`dmap serve`: `serve::nested`, not an integration).
+    nested: bool,
     mocked: &'a dyn Fn(&str) -> bool,
 }
 
@@ -63,7 +63,7 @@ fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
                 let params = literal_parameters(s.flow.arguments());
                 // On `dmap serve`, nested executions are the server's (`serve::nested`), not an
                 // integration's.
-                let served = can.serve && crate::serve::nested::is_start_execution(&t.resource);
+                let served = can.nested && crate::serve::nested::is_start_execution(&t.resource);
                 let reason = match served {
                     true => None,
                     false => needs_serve(&t.resource, can.callbacks)
@@ -94,7 +94,7 @@ pub fn unsupported_by_serve(
     let mut served = Vec::new();
     served_tasks(machine, &mut served);
     let mut found = Vec::new();
-    let can = Can { integrations, remote: remote_children, callbacks: true, serve: true, mocked: &|_| false };
+    let can = Can { integrations, remote: remote_children, callbacks: true, nested: true, mocked: &|_| false };
     walk(machine, &can, &mut found);
     found.retain(|d| !served.contains(&d.location));
     found
@@ -115,11 +115,17 @@ fn served_tasks(m: &StateMachine, out: &mut Vec<String>) {
 }
 
 /// Resources that need a server outliving one command — nested executions, callbacks and
-/// activities. `dmap serve` is that server: it runs them all (`walk` lets nested executions
-/// through there); `dmap run --listen` takes callbacks too (`callbacks`).
+/// activities. `dmap serve` is that server; it runs them all (`walk` lets nested executions
+/// through there; activities are let through by `unsupported_by_serve`); `dmap run --listen`
+/// takes callbacks too (`callbacks`).
 fn needs_serve(resource: &Resource, callbacks: bool) -> Option<String> {
     let what = match (&resource.target, resource.pattern) {
-        (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
+        (Target::Optimized { service: Service::States, .. }, _) => {
+            return Some(format!(
+                "the Task resource '{resource}' starts a nested execution (states:startExecution), which needs a \
+                 server that outlives one command and runs the child: run it on `dmap serve`"
+            ));
+        }
         (Target::Activity { .. }, _) => "an activity",
         (_, Pattern::WaitForTaskToken) if callbacks => return None,
         (_, Pattern::WaitForTaskToken) => {
@@ -272,8 +278,8 @@ mod tests {
         let locations: Vec<&str> = remote.iter().map(|d| d.location.as_str()).collect();
         assert_eq!(locations, ["/States/Fan/ItemProcessor/States/Child/Resource"], "{remote:?}");
         assert!(remote[0].message.contains("without --nats"), "{}", remote[0].message);
-        // `dmap run` has no server to start them on.
-        assert_eq!(unsupported(&machine, &none, false, false).len(), 2);
+        // `dmap run` (even with --listen) has no server to start them on.
+        assert_eq!(unsupported(&machine, &none, false, true).len(), 2);
     }
 }
 

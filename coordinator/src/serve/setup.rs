@@ -1,7 +1,7 @@
 //! What `dmap serve` runs executions with, built once at start: the task integrations (the
 //! functions file), the buckets (`--config`, `--bucket`), and Map Runs on the in-process
 //! worker pool or, with `--nats`, on `dmap-worker` processes. The same pieces as `dmap run`,
-//! plus nested executions (`serve::nested`), bound to the engine once it exists.
+//! plus callbacks and nested executions (`serve::nested`, bound to the engine once it exists).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,11 +46,11 @@ pub struct Setup {
     /// Children run on NATS workers (a Distributed Map inside a child is then refused).
     pub remote_children: bool,
     pub max_payload_bytes: Option<usize>,
-    /// Where the engine is given to the host's nested executions once it exists.
-    pub nested: Binding,
     /// The pending callbacks (SendTaskSuccess/Failure/Heartbeat reach them), durable in the
     /// store.
     pub callbacks: Arc<Callbacks>,
+    /// Where the engine is given to the host's nested executions once it exists.
+    pub nested: Binding,
 }
 
 impl Setup {
@@ -79,18 +79,17 @@ pub async fn build(
     let storage = Arc::new(storage.merge(Storage::from_specs(&o.buckets).map_err(|e| format!("dmap: {e}"))?));
     let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
     let progress = Arc::new(Progress::silent());
-    // Nested executions (`states:startExecution`) are answered above the integrations, so Map
-    // Run children run in this process may start them too.
-    let nested = Binding::default();
-    let calls = NestedHost::new(LocalHost::new(integrations.clone()), nested.clone());
     // Callbacks sit under the Map Runs' host, so in-process children get tokens too; the
-    // tokens' key and the accepted callbacks are kept in the store. They wrap the nested
-    // executions, so that `startExecution.waitForTaskToken` starts its child and then waits.
+    // tokens' key and the accepted callbacks are kept in the store.
     let codec = crate::serve::callback_store::codec(&*store).await.map_err(|e| format!("dmap: the store: {e}"))?;
     let durable = Arc::new(crate::serve::callback_store::StoreCallbacks { store: store.clone() });
     let callbacks = Callbacks::new(codec, Some(durable));
-    // Activity Tasks go to `activities` (GetActivityTask hands them out), from in-process
-    // children too.
+    // Nested executions (`states:startExecution`) are answered under the callbacks (which arm a
+    // `.waitForTaskToken` child's token before it starts) and under the Map Runs' host (so
+    // in-process children start them too). Activity Tasks go to `activities` (GetActivityTask
+    // hands them out), from in-process children too.
+    let nested = Binding::default();
+    let calls = NestedHost::new(LocalHost::new(integrations.clone()), nested.clone());
     let base = CallbackHost { base: calls, callbacks: callbacks.clone(), activities };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
@@ -110,7 +109,7 @@ pub async fn build(
         integrations,
         remote_children: o.nats.nats.is_some(),
         max_payload_bytes: limit,
-        nested,
         callbacks,
+        nested,
     })
 }

@@ -138,6 +138,89 @@ sfn.stop_execution(executionArn=free)
 }
 
 #[test]
+fn boto3_completes_a_wait_for_task_token_child_with_send_task_success() {
+    let s = serve();
+    nested_check(
+        &s,
+        r#"
+# AWS's callback example for nested executions: the child gets the token in its input
+# ("Start workflow executions from a task state"), here handed back by this client.
+worker = machine("worker", WAIT_LONG)["stateMachineArn"]
+p = machine("parent-cb", {"StartAt": "Call", "States": {"Call": {
+    "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.waitForTaskToken",
+    "Parameters": {"StateMachineArn": worker, "Input": {"token.$": "$$.Task.Token",
+                   "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$": "$$.Execution.Id"}},
+    "End": True}}})["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=p, name="cb", input="{}")["executionArn"]
+deadline = time.monotonic() + 30
+while not children(worker):
+    assert time.monotonic() < deadline, "no child started within 30 s"
+    time.sleep(0.05)
+kid = children(worker)[0]["executionArn"]
+token = json.loads(sfn.describe_execution(executionArn=kid)["input"])["token"]
+# The parent waits for the callback: its history shows the StartExecution answer as TaskSubmitted.
+while "TaskSubmitted" not in [e["type"] for e in history(ex)]:
+    assert time.monotonic() < deadline, f"no TaskSubmitted within 30 s: {[(e['type'], e.get('taskFailedEventDetails') or e.get('executionFailedEventDetails')) for e in history(ex)]}"
+    time.sleep(0.05)
+submitted = [e for e in history(ex) if e["type"] == "TaskSubmitted"][0]["taskSubmittedEventDetails"]
+eq(json.loads(submitted["output"])["ExecutionArn"], kid, "TaskSubmitted names the child")
+sfn.send_task_success(taskToken=token, output='{"approved": true}')
+d = wait_done(ex)
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"approved": True}), "the parent, called back")
+eq(sfn.describe_execution(executionArn=kid)["status"], "RUNNING", "the child is not the parent's to stop")
+sfn.stop_execution(executionArn=kid)
+"#,
+    );
+}
+
+#[test]
+fn a_nested_child_may_be_a_version_or_an_alias() {
+    let s = serve();
+    nested_check(
+        &s,
+        r#"
+child = machine("child", CHILD, publish=True)
+version = child["stateMachineVersionArn"]
+alias = sfn.create_state_machine_alias(name="live", routingConfiguration=[
+    {"stateMachineVersionArn": version, "weight": 100}])["stateMachineAliasArn"]
+for target, name in ((version, "v"), (alias, "a")):
+    p = machine(f"parent-{name}", parent("arn:aws:states:::states:startExecution.sync:2", target))["stateMachineArn"]
+    d = wait_done(sfn.start_execution(stateMachineArn=p, name=name, input='{"n": 3}')["executionArn"])
+    eq(d["status"], "SUCCEEDED", f"the parent of a child started by {target}")
+    out = json.loads(d["output"])
+    eq((out["Output"], out["StateMachineArn"]), ({"twice": 6}, child["stateMachineArn"]), f"the child of {target}")
+    c = sfn.describe_execution(executionArn=out["ExecutionArn"])
+    eq(c["stateMachineVersionArn"], version, "the version that ran")
+    if target == alias:
+        eq(c.get("stateMachineAliasArn"), alias, "the alias it was started through")
+        eq(out.get("StateMachineAliasArn"), alias, "the alias in the Task's output")
+"#,
+    );
+}
+
+#[test]
+fn distributed_map_children_start_nested_executions_in_process() {
+    let s = serve();
+    nested_check(
+        &s,
+        r#"
+child = machine("child", CHILD)["stateMachineArn"]
+fan = {"StartAt": "Fan", "States": {"Fan": {"Type": "Map", "End": True,
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child, "Input": {"n.$": "$"}},
+            "OutputPath": "$.Output", "End": True}}}}}}
+p = machine("fan", fan)["stateMachineArn"]
+d = wait_done(sfn.start_execution(stateMachineArn=p, name="f", input="[1, 2, 3]")["executionArn"])
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", [{"twice": 2}, {"twice": 4}, {"twice": 6}]), "the Map's result")
+kids = children(child)
+eq((len(kids), {k["status"] for k in kids}), (3, {"SUCCEEDED"}), "one child per item")
+"#,
+    );
+}
+
+#[test]
 fn a_parent_waiting_on_a_sync2_child_survives_kill_9_without_a_second_child() {
     let mut s = serve();
     nested_check(
@@ -168,6 +251,21 @@ out = json.loads(d["output"])
 eq(out["Output"], {"twice": 16}, "the child's output")
 kids = children(child)
 eq([k["executionArn"] for k in kids], [out["ExecutionArn"]], "one child, the one the parent waited on")
+# Once more with a graceful stop (SIGTERM): a server that shuts down stops no child.
+sfn.start_execution(stateMachineArn=f"{ARN}:stateMachine:parent", name="g", input='{"n": 9}')
+deadline = time.monotonic() + 30
+while len(children(child)) < 2:
+    assert time.monotonic() < deadline, "no second child within 30 s"
+    time.sleep(0.05)
+"#,
+    );
+    s.restart();
+    nested_check(
+        &s,
+        r#"
+d = wait_done(f"{ARN}:execution:parent:g")
+eq((d["status"], json.loads(d["output"])["Output"]), ("SUCCEEDED", {"twice": 18}), "the parent after a graceful restart")
+eq(len(children(f"{ARN}:stateMachine:child")), 2, "still one child per parent")
 "#,
     );
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::{RUNTIME, TIMEOUT};
@@ -16,6 +16,10 @@ use crate::serve::api::start::{self, StartRequest, engine_error, random_uuid};
 use crate::serve::api::{ApiError, Ctx};
 use crate::serve::engine::{Engine, EngineError, Started, WeakEngine};
 use crate::serve::store::{ExecutionRecord, ExecutionStatus};
+
+/// How many events past a call's `TaskScheduled` its `TaskStarted` is looked for when the wait
+/// begins (other branches of a Parallel may write theirs in between).
+const STARTED_WITHIN: usize = 256;
 
 /// The parameters AWS's integration takes (`StartExecution`'s members, capitalised).
 const PARAMETERS: &[&str] = &["StateMachineArn", "Input", "Name", "TraceHeader"];
@@ -96,21 +100,38 @@ impl Starter {
             trace_header: params.trace_header,
         };
         let spec = start::spec(&ctx, start).map_err(refused)?;
-        let record = match engine.start(spec.clone()).await {
+        // The start runs on its own task, so that a parent stopped meanwhile cannot cut it
+        // between the child's commit and its launch; a `.sync` child is stopped once started
+        // if the parent stops waiting (the guard).
+        let waits = matches!(request.resource.pattern, Pattern::Sync | Pattern::Sync2);
+        let starting = tokio::spawn({
+            let (engine, spec) = (engine.clone(), spec.clone());
+            async move { engine.start(spec).await }
+        });
+        let mut guard =
+            StopOnDrop { engine: self.engine.clone(), child: waits.then(|| spec.execution_arn.clone()), start: None };
+        let started = guard.start.insert(starting).await;
+        guard.start = None;
+        let started = started.map_err(|e| runtime(&request.state_name, &format!("starting the child: {e}")))?;
+        let record = match started {
             Ok(Started::New(r) | Started::Existing(r)) => r,
             Err(EngineError::AlreadyExists(arn)) => {
                 match self.started_by_this_call(&arn, &spec.input, &request, given_name) {
                     Some(r) => r,
-                    None => return Err(refused(ApiError::execution_exists(&arn))),
+                    None => {
+                        guard.child = None;
+                        return Err(refused(ApiError::execution_exists(&arn)));
+                    }
                 }
             }
-            Err(e) => return Err(refused(engine_error(e))),
-        };
-        match request.resource.pattern {
-            Pattern::RequestResponse | Pattern::WaitForTaskToken => {
-                Ok(shapes::started(&record, &request_id, Utc::now()))
+            Err(e) => {
+                guard.child = None;
+                return Err(refused(engine_error(e)));
             }
-            Pattern::Sync | Pattern::Sync2 => self.wait(&engine, record, &request).await,
+        };
+        match waits {
+            false => Ok(shapes::started(&record, &request_id, Utc::now())),
+            true => self.wait(&engine, record, &request, guard).await,
         }
     }
 
@@ -135,19 +156,40 @@ impl Starter {
         if !given_name {
             return Some(existing);
         }
-        let events = self.store.events(&request.execution_arn, Some(request.call_id), false, usize::MAX).ok()?;
+        let started = self.task_started(request, usize::MAX)?;
+        (existing.start_date >= started).then_some(existing)
+    }
+
+    /// When the call's `TaskStarted` was recorded (the event that follows its `TaskScheduled`,
+    /// `call_id`), looking at most `within` events past it; `None` without a history (a Map
+    /// Run's child) or when it is not among them.
+    fn task_started(&self, request: &TaskRequest, within: usize) -> Option<DateTime<Utc>> {
+        let events = self.store.events(&request.execution_arn, Some(request.call_id), false, within).ok()?;
         let started =
             events.iter().find(|e| e.event_type == "TaskStarted" && e.previous_event_id == request.call_id)?;
-        (existing.start_date >= started.timestamp).then_some(existing)
+        Some(started.timestamp)
     }
 
     /// `.sync`/`.sync:2`: the child's document once it has ended, within the Task's timeout.
     /// A wait abandoned — the timeout, or the parent stopped, or a sibling branch failed (the
     /// future is dropped) — stops the child, as AWS stops the children of a `.sync` call.
-    async fn wait(&self, engine: &Engine, record: ExecutionRecord, request: &TaskRequest) -> Result<Value, Failure> {
+    async fn wait(
+        &self,
+        engine: &Engine,
+        record: ExecutionRecord,
+        request: &TaskRequest,
+        mut guard: StopOnDrop,
+    ) -> Result<Value, Failure> {
         let json_data = request.resource.pattern == Pattern::Sync2;
-        let mut guard = StopOnDrop { engine: self.engine.clone(), child: Some(record.arn.clone()) };
+        // The Task's timeout counts from its TaskStarted, also when a restart made the call again.
         let limit = Duration::from_secs(request.timeout_seconds);
+        let limit = match self.task_started(request, STARTED_WITHIN) {
+            Some(at) => match chrono::Duration::from_std(limit).ok().and_then(|d| at.checked_add_signed(d)) {
+                Some(deadline) => (deadline - Utc::now()).to_std().unwrap_or_default().min(limit),
+                None => limit,
+            },
+            None => limit,
+        };
         let ended = match tokio::time::timeout(limit, engine.ended(&record.arn)).await {
             // The guard stops the child as this returns.
             Err(_) => return Err(Failure::named(TIMEOUT)),
@@ -162,17 +204,23 @@ impl Starter {
     }
 }
 
-/// Stops a `.sync` child whose parent no longer waits for it.
+/// Stops a `.sync` child whose parent no longer waits for it (after its start, when that is
+/// still under way).
 struct StopOnDrop {
     engine: WeakEngine,
     child: Option<String>,
+    start: Option<tokio::task::JoinHandle<Result<Started, EngineError>>>,
 }
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
+        let start = self.start.take();
         let (Some(child), Some(engine)) = (self.child.take(), self.engine.upgrade()) else { return };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         runtime.spawn(async move {
+            if let Some(start) = start {
+                let _ = start.await;
+            }
             if let Err(e) = engine.stop(&child, None, None).await {
                 tracing::warn!(execution = %child, error = %e, "could not stop a nested execution whose parent stopped waiting");
             }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use shared::asl::Failure;
-use shared::asl::eval::{Host, TaskRequest};
+use shared::asl::eval::{CallbackWait, Host, TaskRequest};
 
 use super::{Binding, NestedHost, Starter};
 use crate::serve::api::arn::Scope;
@@ -31,6 +31,14 @@ impl Host for Echo {
     }
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
         Box::pin(async move { Ok(request.input) })
+    }
+    // Callbacks as a stand-in for the server's callback registry: every wait is answered at
+    // once with the token it waited for.
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        Some(format!("{execution_arn}/{entered_id}/{attempt}"))
+    }
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        Box::pin(async move { Ok(json!({"calledBackFor": wait.token})) })
     }
 }
 
@@ -354,4 +362,55 @@ fn a_parent_resumed_after_its_child_ended_finds_the_child_instead_of_starting_an
         assert_eq!(again.error.as_deref(), Some("StepFunctions.ExecutionAlreadyExistsException"), "{again:?}");
         assert_eq!(children(&*store, &child_machine).len(), 1);
     });
+}
+
+#[tokio::test]
+async fn wait_for_task_token_starts_the_child_request_response_with_the_token_in_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+    let e = engine(store.clone());
+    let wait: Value = serde_json::from_str(WAIT_LONG).unwrap();
+    let child = machine(&*store, "worker", &wait).await;
+    let def = parent_of(
+        "arn:aws:states:::states:startExecution.waitForTaskToken",
+        json!({"StateMachineArn": child, "Input": {"token.$": "$$.Task.Token"}}),
+    );
+    let parent_machine = machine(&*store, "parent", &def).await;
+    let arn = start(&e, spec(&parent_machine, "pw", &def, &json!({}))).await;
+    let done = ended(&*store, &arn).await;
+    let token = output(&done)["calledBackFor"].as_str().expect("the callback's output").to_string();
+    let events = store.events(&arn, None, false, 100).unwrap();
+    let submitted = events.iter().find(|e| e.event_type == "TaskSubmitted").expect("TaskSubmitted");
+    let details: Value = serde_json::from_str(submitted.details.as_deref().unwrap()).unwrap();
+    let answer: Value = serde_json::from_str(details["output"].as_str().unwrap()).unwrap();
+    let child_arn = answer["ExecutionArn"].as_str().expect("the StartExecution answer").to_string();
+    assert!(answer["StartDate"].is_string(), "{answer}");
+    // The child got the token through its input and runs on: the parent waited for the
+    // callback, not for the child.
+    let c = store.execution(&child_arn).unwrap().unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&c.input).unwrap(), json!({"token": token}));
+    assert_eq!(c.status, ExecutionStatus::Running);
+    e.stop(&child_arn, None, None).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_parallel_branch_stops_the_sync_child_of_its_sibling() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+    let e = engine(store.clone());
+    let wait: Value = serde_json::from_str(WAIT_LONG).unwrap();
+    let child = machine(&*store, "slow", &wait).await;
+    let def = json!({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true, "Branches": [
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child}, "End": true}}},
+        {"StartAt": "Later", "States": {
+            "Later": {"Type": "Wait", "Seconds": 1, "Next": "Boom"},
+            "Boom": {"Type": "Fail", "Error": "Boom"}}}
+    ]}}});
+    let parent_machine = machine(&*store, "parent", &def).await;
+    let arn = start(&e, spec(&parent_machine, "pp", &def, &json!({}))).await;
+    let done = ended(&*store, &arn).await;
+    assert_eq!(done.error.as_deref(), Some("Boom"));
+    let c = the_child(&*store, &child).await;
+    assert_eq!(ended(&*store, &c.arn).await.status, ExecutionStatus::Aborted);
 }
