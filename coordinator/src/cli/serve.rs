@@ -194,6 +194,16 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         let pending = callbacks.pending() as f64;
         t.gauge("dmap_callbacks_pending", "Tasks waiting for their task token's callback.", &[], pending);
     });
+    let queued = activities.clone();
+    metrics.register(move |t| {
+        t.gauge("dmap_activity_tasks_pending", "Activity tasks waiting for a worker.", &[], queued.pending() as f64);
+        t.gauge(
+            "dmap_activity_pollers",
+            "GetActivityTask long polls waiting for a task.",
+            &[],
+            queued.pollers() as f64,
+        );
+    });
     let ctx = Ctx {
         store,
         executions: Arc::new(engine),

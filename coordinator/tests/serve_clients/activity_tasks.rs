@@ -187,19 +187,21 @@ fn activities_in_a_parallel_run_side_by_side() {
         r#"
 left = sfn.create_activity(name="left")["activityArn"]
 right = sfn.create_activity(name="right")["activityArn"]
-branch = lambda act: {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": act, "End": True}}}
+# State names are unique in a whole state machine, branches included.
+branch = lambda name, act: {"StartAt": name, "States": {name: {"Type": "Task", "Resource": act, "End": True}}}
 sm = machine("both", {"StartAt": "Both", "States": {
-    "Both": {"Type": "Parallel", "Branches": [branch(left), branch(right)], "End": True}}})["stateMachineArn"]
+    "Both": {"Type": "Parallel", "Branches": [branch("Left", left), branch("Right", right)], "End": True}}})["stateMachineArn"]
 ex = sfn.start_execution(stateMachineArn=sm, input='{"x": 1}')["executionArn"]
 r = take(right, "right-worker")
-l = take(left, "left-worker")
+# A worker without a name: AWS records ActivityStarted with no workerName (recorded against AWS).
+l = poller.get_activity_task(activityArn=left)
 eq((json.loads(l["input"]), json.loads(r["input"])), ({"x": 1}, {"x": 1}), "each branch's input")
 sfn.send_task_success(taskToken=r["taskToken"], output='"from the right"')
 sfn.send_task_success(taskToken=l["taskToken"], output='"from the left"')
 d = wait_done(ex)
 eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", ["from the left", "from the right"]), "the Parallel's output")
-workers = sorted(e["activityStartedEventDetails"]["workerName"] for e in history(ex) if e["type"] == "ActivityStarted")
-eq(workers, ["left-worker", "right-worker"], "one ActivityStarted per branch")
+workers = sorted(json.dumps(e["activityStartedEventDetails"]) for e in history(ex) if e["type"] == "ActivityStarted")
+eq(workers, sorted(['{"workerName": "right-worker"}', '{}']), "one ActivityStarted per branch")
 "#,
     );
 }
@@ -262,8 +264,15 @@ fn aws_cli_works_activity_tasks() {
             .as_str()
             .expect("an ARN")
             .to_string();
+        // The task waits for a worker: /metrics counts it.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !metric(&s, "dmap_activity_tasks_pending 1") {
+            assert!(Instant::now() < deadline, "no pending activity task on /metrics after 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let task =
             s.aws(&["get-activity-task", "--activity-arn", &arn, "--worker-name", "cli", "--cli-read-timeout", "70"]);
+        assert!(metric(&s, "dmap_activity_tasks_pending 0"), "the task handed out is no longer pending");
         let token = task["taskToken"].as_str().expect("a task token").to_string();
         let given: Value = serde_json::from_str(task["input"].as_str().expect("input")).expect("JSON input");
         assert_eq!(given, serde_json::json!({"n": n}));
@@ -289,6 +298,11 @@ fn aws_cli_works_activity_tasks() {
         let err = s.aws_fails(&["send-task-success", "--task-token", &token, "--task-output", "{}"]);
         assert!(err.contains("(TaskTimedOut) when calling the SendTaskSuccess operation"), "{err}");
     }
+}
+
+/// Whether `/metrics` has the line `line`.
+fn metric(s: &testkit::Serve, line: &str) -> bool {
+    testkit::http_get(s.port(), "/metrics").is_some_and(|text| text.lines().any(|l| l == line))
 }
 
 fn wait_done(s: &testkit::Serve, ex: &str) -> Value {
