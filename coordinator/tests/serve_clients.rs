@@ -18,7 +18,9 @@ mod serve_clients {
     pub mod machines;
     pub mod map_runs;
     pub mod nested;
+    pub mod redrive;
     pub mod run_listen;
+    pub mod test_state;
 }
 
 use testkit::Serve;

@@ -184,6 +184,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
         machines: machines.clone(),
         activities: activities.clone(),
     });
+    engine.set_remote_map_runs(setup.remote_children);
     // Executions that were running when the server last stopped continue before any request
     // is answered, so that a client never sees one of them stall.
     let resumed = engine.recover()?;
@@ -212,8 +213,8 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             integrations: setup.integrations.clone(),
             remote_children: setup.remote_children,
         })),
-        machines,
         activities: activities.clone(),
+        machines,
         callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
@@ -301,6 +302,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
     }
 }

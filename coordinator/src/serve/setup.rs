@@ -56,7 +56,7 @@ pub struct Setup {
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
     }
 }
 
@@ -86,11 +86,14 @@ pub async fn build(
     let callbacks = Callbacks::new(codec, Some(durable));
     // Nested executions (`states:startExecution`) are answered under the callbacks (which arm a
     // `.waitForTaskToken` child's token before it starts) and under the Map Runs' host (so
-    // in-process children start them too). Activity Tasks go to `activities` (GetActivityTask
+    // in-process children start them too); activity Tasks go to `activities` (GetActivityTask
     // hands them out), from in-process children too.
     let nested = Binding::default();
-    let calls = NestedHost::new(LocalHost::new(integrations.clone()), nested.clone());
-    let base = CallbackHost { base: calls, callbacks: callbacks.clone(), activities };
+    let base = CallbackHost {
+        base: NestedHost::new(LocalHost::new(integrations.clone()), nested.clone()),
+        callbacks: callbacks.clone(),
+        activities,
+    };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {

@@ -206,6 +206,34 @@ eq(workers, sorted(['{"workerName": "right-worker"}', '{}']), "one ActivityStart
     );
 }
 
+/// The children of an in-process Distributed Map take activity Tasks like their parent: one
+/// task per item, each handed out once, and the Map's output in item order.
+#[test]
+fn distributed_map_children_run_activity_tasks() {
+    let s = serve();
+    check(
+        &s,
+        r#"
+act = sfn.create_activity(name="per-item")["activityArn"]
+sm = machine("fan", {"StartAt": "Fan", "States": {"Fan": {
+    "Type": "Map", "ItemsPath": "$.items", "End": True,
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": act, "End": True}}}}}})["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=sm, input=json.dumps({"items": [{"n": n} for n in range(3)]}))["executionArn"]
+seen = []
+while len(seen) < 3:
+    t = take(act, "map-worker")
+    n = json.loads(t["input"])["n"]
+    seen.append(n)
+    sfn.send_task_success(taskToken=t["taskToken"], output=json.dumps(n * 10))
+eq(sorted(seen), [0, 1, 2], "one task per item, each once")
+d = wait_done(ex)
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", [0, 10, 20]), "the Map's output")
+"#,
+    );
+}
+
 /// A stopped execution's queued task is withdrawn: the next worker gets the next execution's
 /// task. A worker whose request went away (its client gave up) does not swallow a task.
 #[test]

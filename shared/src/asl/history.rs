@@ -48,6 +48,12 @@ pub trait Journal: Send + Sync {
     /// `$$.Execution.StartTime` read.
     fn started_at(&self) -> DateTime<Utc>;
 
+    /// Where the execution's `TimeoutSeconds` counts from: its start, unless it was redriven
+    /// (AWS resets the state machine's timeout at a redrive).
+    fn timeout_from(&self) -> DateTime<Utc> {
+        self.started_at()
+    }
+
     /// The execution's seed: its randomness derives from it and event ids only.
     fn seed(&self) -> u64;
 }

@@ -125,3 +125,65 @@ impl Activities {
         self.queue.pollers()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration as Span;
+    use serde_json::json;
+
+    use super::*;
+    use crate::serve::store::sqlite::Sqlite;
+    use crate::serve::store::{ActivityRecord, Write};
+
+    const ARN: &str = "arn:aws:states:us-east-1:123456789012:activity:review";
+
+    async fn activities(dir: &std::path::Path) -> Arc<Activities> {
+        let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir).unwrap());
+        let record = ActivityRecord {
+            arn: ARN.into(),
+            name: "review".into(),
+            creation_date: Utc::now(),
+            encryption_configuration: None,
+        };
+        store.commit(vec![Write::CreateActivity(record)]).await.unwrap();
+        Arc::new(Activities::new(store))
+    }
+
+    fn dispatch(activity_arn: &str, deadline_in: Span) -> ActivityDispatch {
+        ActivityDispatch {
+            execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
+            state_name: "Review".into(),
+            activity_arn: activity_arn.into(),
+            token: "token-1".into(),
+            input: json!({"doc": 7}),
+            deadline: Utc::now() + deadline_in,
+            heartbeat_seconds: None,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_worker_gets_the_input_as_json_text_and_the_execution_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = activities(dir.path()).await;
+        let queued = a.clone();
+        let execution = tokio::spawn(async move { queued.dispatch(dispatch(ARN, Span::hours(1))).await });
+        let task = a.poll(ARN, "reviewer-1").await.unwrap().expect("the queued task");
+        assert_eq!(task, Task { token: "token-1".into(), input: r#"{"doc":7}"#.into() });
+        assert_eq!(execution.await.unwrap(), Ok("reviewer-1".to_string()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_missing_activity_is_a_runtime_error_and_a_task_nobody_takes_ends_at_the_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = activities(dir.path()).await;
+        let missing = "arn:aws:states:us-east-1:123456789012:activity:gone";
+        let failure = a.dispatch(dispatch(missing, Span::hours(1))).await.unwrap_err();
+        // AWS's cause (the engine prefixes the state and its entry event).
+        assert_eq!(failure.error_name(), RUNTIME);
+        assert_eq!(failure.cause.as_deref(), Some(format!("The activity {missing} does not exist.").as_str()));
+
+        let failure = a.dispatch(dispatch(ARN, Span::seconds(5))).await.unwrap_err();
+        assert_eq!(failure.error_name(), TIMEOUT);
+        assert_eq!(a.pending(), 0, "the task left the line with its execution's deadline");
+    }
+}

@@ -22,10 +22,20 @@ impl Executions for Engine {
     ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
         Box::pin(Engine::stop(self, execution_arn, error, cause))
     }
+    fn redrive<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        client_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
+        Box::pin(Engine::redrive(self, execution_arn, client_token))
+    }
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError> {
         Engine::update_map_run(self, map_run_arn, update)
     }
     fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord> {
         Engine::map_run(self, map_run_arn)
+    }
+    fn test_host(&self) -> Option<std::sync::Arc<dyn shared::asl::eval::Host>> {
+        Some(Engine::host(self))
     }
 }

@@ -7,7 +7,6 @@
 //! once its record is durable and keeps no history (a restart runs it again: at least once);
 //! a synchronous one is never stored (at most once).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -19,8 +18,9 @@ use shared::asl::eval::{ExecutionOptions, Outcome, Status, execute};
 use shared::asl::eval::Host;
 use worker::mock::{MockHost, TestCase};
 
+use super::generations::Replay;
 use super::host::{Borrowed, DurableHost};
-use super::journal::{Recorded, StoreJournal};
+use super::journal::StoreJournal;
 use super::{Engine, EngineError, StartSpec, Started, SyncOutcome};
 use crate::serve::store::{EventRecord, ExecutionRecord, ExecutionStatus, MachineType, StoreError, Write};
 
@@ -121,7 +121,7 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         Counters::bump(&self.inner.counters.started);
-        self.launch(record.clone(), machine, case, HashMap::new(), 1);
+        self.launch(record.clone(), machine, case, Replay { last_id: 1, ..Replay::default() });
         Ok(Started::New(record))
     }
 
@@ -202,7 +202,6 @@ impl Engine {
             cause: cause.clone(),
             stop_date: Some(now),
         });
-        unit.extend(self.drop_outcomes(execution_arn));
         running.publish(ExecutionStatus::Aborted, None, error, cause, now);
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(execution_arn);
         Counters::bump(&self.inner.counters.aborted);
@@ -211,8 +210,9 @@ impl Engine {
     }
 
     /// Forgets the recorded outcomes of an ended execution's Map Runs (see
-    /// `outcome_log`): nothing will resume them.
-    fn drop_outcomes(&self, execution_arn: &str) -> Vec<Write> {
+    /// `outcome_log`): nothing will resume them. Only once it has succeeded: until then a
+    /// redrive reuses its Map Runs' successful children.
+    pub(super) fn drop_outcomes(&self, execution_arn: &str) -> Vec<Write> {
         let page = crate::serve::store::PageRequest { after: None, limit: 1000 };
         match self.inner.store.list_map_runs(execution_arn, &page) {
             Ok(runs) => runs
@@ -234,6 +234,7 @@ impl Engine {
     /// Resumes every execution the store holds as RUNNING: Standard ones replay their
     /// history; Express ones run again from their input (AWS's at-least-once).
     pub fn recover(&self) -> Result<usize, EngineError> {
+        self.sweep_outcomes(Utc::now());
         let records = self.inner.store.running_executions()?;
         let n = records.len();
         for record in records {
@@ -257,48 +258,42 @@ impl Engine {
                     continue;
                 }
             };
-            let (recorded, last_id) = match record.machine_type {
+            let replay = match record.machine_type {
                 MachineType::Standard => self.recorded(&record.arn)?,
-                MachineType::Express => (HashMap::new(), 1),
+                MachineType::Express => Replay { last_id: 1, ..Replay::default() },
             };
             Counters::bump(&self.inner.counters.resumed);
-            self.launch(record, machine, case, recorded, last_id);
+            self.launch(record, machine, case, replay);
         }
         Ok(n)
     }
 
-    /// The events an execution recorded, by key, and its highest event id.
-    fn recorded(&self, arn: &str) -> Result<(HashMap<String, Recorded>, u64), EngineError> {
+    /// The events an execution recorded, by key, as its latest generation replays them (see
+    /// `generations`), and its highest event id.
+    pub(super) fn recorded(&self, arn: &str) -> Result<Replay, EngineError> {
         let events = self.inner.store.events(arn, None, false, usize::MAX)?;
-        let last_id = events.iter().map(|e| e.id).max().unwrap_or(1);
-        let map = events
-            .into_iter()
-            .filter_map(|e| {
-                let key = e.key?;
-                let details = e.details.as_deref().and_then(|d| serde_json::from_str(d).ok());
-                Some((key, Recorded { id: e.id, at: e.timestamp, kind: e.event_type, details }))
-            })
-            .collect();
-        Ok((map, last_id))
+        Ok(super::generations::replay(events))
     }
 
     /// Runs an execution on its own task.
-    fn launch(
+    pub(super) fn launch(
         &self,
         record: ExecutionRecord,
         machine: Arc<StateMachine>,
         case: Option<Arc<TestCase>>,
-        recorded: HashMap<String, Recorded>,
-        last_id: u64,
+        replay: Replay,
     ) {
         let journal = (record.machine_type == MachineType::Standard).then(|| {
-            Arc::new(StoreJournal::new(
-                self.inner.store.clone(),
-                record.arn.clone(),
-                record.start_date,
-                recorded,
-                last_id,
-            ))
+            Arc::new(
+                StoreJournal::new(
+                    self.inner.store.clone(),
+                    record.arn.clone(),
+                    record.start_date,
+                    replay.recorded,
+                    replay.last_id,
+                )
+                .redriven(replay.redrive, record.redrive_date),
+            )
         });
         let running = Arc::new(Running::new(journal.clone(), record.clone()));
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).insert(record.arn.clone(), running.clone());
@@ -306,7 +301,7 @@ impl Engine {
         let task = tokio::spawn(async move {
             let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
             let name = state_machine_name(&record.state_machine_arn);
-            let options = engine.execution_options(&record.name, name, &record.role_arn, Some(0));
+            let options = engine.execution_options(&record.name, name, &record.role_arn, Some(record.redrive_count));
             let base = engine.inner.host.clone();
             // A mocked execution's Task states are answered by its test case. (After a
             // restart, a mocked state counts its invocations from the first one made again.)
@@ -369,6 +364,7 @@ impl Engine {
             events.push(event(&record.arn, closing.id, closing.previous, now, kind, details));
             unit.push(Write::AppendEvents(events));
         }
+        let succeeded = status == ExecutionStatus::Succeeded;
         unit.push(Write::UpdateExecution {
             arn: record.arn.clone(),
             status,
@@ -377,7 +373,10 @@ impl Engine {
             cause,
             stop_date: Some(now),
         });
-        unit.extend(self.drop_outcomes(&record.arn));
+        if succeeded {
+            unit.extend(self.drop_outcomes(&record.arn));
+        }
+        self.sweep_outcomes(now);
         self.inner.store.submit(unit);
     }
 

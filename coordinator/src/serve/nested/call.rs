@@ -15,7 +15,7 @@ use super::{Starter, shapes};
 use crate::serve::api::start::{self, StartRequest, engine_error, random_uuid};
 use crate::serve::api::{ApiError, Ctx};
 use crate::serve::engine::{Engine, EngineError, Started, WeakEngine};
-use crate::serve::store::{ExecutionRecord, ExecutionStatus};
+use crate::serve::store::{ExecutionRecord, ExecutionStatus, MachineType};
 
 /// How many events past a call's `TaskScheduled` its `TaskStarted` is looked for when the wait
 /// begins (other branches of a Parallel may write theirs in between).
@@ -99,7 +99,13 @@ impl Starter {
             input: Some(params.input),
             trace_header: params.trace_header,
         };
-        let spec = start::spec(&ctx, start).map_err(refused)?;
+        let mut spec = start::spec(&ctx, start).map_err(refused)?;
+        if spec.machine_type == MachineType::Express {
+            // An EXPRESS execution's ARN ends in a UUID of its own (AWS's form): derived from the
+            // call too, so that a replayed call finds its EXPRESS child as it finds a STANDARD one.
+            let id = derived_name(&format!("{}:express", request.execution_arn), request.call_id);
+            spec.execution_arn = self.scope.express_execution(&spec.state_machine_name, &spec.name, &id);
+        }
         // The start runs on its own task, so that a parent stopped meanwhile cannot cut it
         // between the child's commit and its launch; a `.sync` child is stopped once started
         // if the parent stops waiting (the guard).
@@ -153,7 +159,8 @@ impl Starter {
         if !same_input {
             return None;
         }
-        if !given_name {
+        // A derived name, or an EXPRESS ARN (its UUID is derived), is this call's alone.
+        if !given_name || existing.machine_type == MachineType::Express {
             return Some(existing);
         }
         let started = self.task_started(request, usize::MAX)?;

@@ -38,8 +38,8 @@ pub struct Starter {
     pub scope: Scope,
     /// The API's state machine cache (the same one, so that an update is seen at once).
     pub machines: Arc<MachineCache>,
-    /// The API's activities (the context the start path reads has them; starting reads none).
-    pub activities: Arc<crate::serve::activities::Activities>,
+    /// The server's activities (the start path's `Ctx` carries them; a start reads none).
+    pub activities: Arc<super::activities::Activities>,
 }
 
 /// The slot for the [`Starter`], filled once the engine exists. Cheap to clone.

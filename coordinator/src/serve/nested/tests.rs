@@ -55,20 +55,24 @@ fn engine(store: Arc<dyn Store>) -> Engine {
     let e = Engine::new(store.clone(), host, crate::map_run::registry::MapRuns::new(), options);
     binding.bind(Starter {
         engine: e.downgrade(),
-        store: store.clone(),
+        activities: Arc::new(crate::serve::activities::Activities::new(store.clone())),
+        store,
         scope: Scope::new("us-east-1"),
         machines: Default::default(),
-        activities: Arc::new(crate::serve::activities::Activities::new(store)),
     });
     e
 }
 
 async fn machine(store: &dyn Store, name: &str, definition: &Value) -> String {
+    machine_of_type(store, name, definition, MachineType::Standard).await
+}
+
+async fn machine_of_type(store: &dyn Store, name: &str, definition: &Value, machine_type: MachineType) -> String {
     let arn = format!("{ACCOUNT}:stateMachine:{name}");
     let record = StateMachineRecord {
         arn: arn.clone(),
         name: name.into(),
-        machine_type: MachineType::Standard,
+        machine_type,
         definition: definition.to_string(),
         role_arn: "arn:aws:iam::123456789012:role/r".into(),
         description: None,
@@ -413,4 +417,63 @@ async fn a_failed_parallel_branch_stops_the_sync_child_of_its_sibling() {
     assert_eq!(done.error.as_deref(), Some("Boom"));
     let c = the_child(&*store, &child).await;
     assert_eq!(ended(&*store, &c.arn).await.status, ExecutionStatus::Aborted);
+}
+
+#[test]
+fn an_express_child_is_found_again_after_a_restart_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let wait: Value = serde_json::from_str(WAIT_LONG).unwrap();
+    let child_machine = format!("{ACCOUNT}:stateMachine:quick");
+    let def = parent_of("arn:aws:states:::states:startExecution.sync:2", json!({"StateMachineArn": child_machine}));
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let (parent, child) = first.block_on(async {
+        let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+        let e = engine(store.clone());
+        machine_of_type(&*store, "quick", &wait, MachineType::Express).await;
+        let parent_machine = machine(&*store, "parent", &def).await;
+        let parent = start(&e, spec(&parent_machine, "px", &def, &json!({}))).await;
+        let child = the_child(&*store, &child_machine).await.arn;
+        assert!(child.starts_with(&format!("{ACCOUNT}:express:quick:")), "AWS's EXPRESS form: {child}");
+        // The child ends, and the server dies before the parent's Task records its outcome.
+        let ended = Write::UpdateExecution {
+            arn: child.clone(),
+            status: ExecutionStatus::Succeeded,
+            output: Some(r#"{"quick":true}"#.into()),
+            error: None,
+            cause: None,
+            stop_date: Some(Utc::now()),
+        };
+        store.commit(vec![ended]).await.unwrap();
+        (parent, child)
+    });
+    drop(first);
+    let second = tokio::runtime::Runtime::new().unwrap();
+    second.block_on(async {
+        let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+        let e = engine(store.clone());
+        assert_eq!(e.recover().unwrap(), 1, "only the parent was still running");
+        let done = ended(&*store, &parent).await;
+        assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+        let out = output(&done);
+        assert_eq!((out["ExecutionArn"].as_str(), &out["Output"]), (Some(child.as_str()), &json!({"quick": true})));
+        assert_eq!(children(&*store, &child_machine).len(), 1, "no second EXPRESS child");
+    });
+}
+
+#[tokio::test]
+async fn a_sync_parent_waits_for_an_express_child_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(Sqlite::open(dir.path()).unwrap());
+    let e = engine(store.clone());
+    let child_def: Value = serde_json::from_str(DOUBLE).unwrap();
+    let child = machine_of_type(&*store, "express-child", &child_def, MachineType::Express).await;
+    let def = parent_of(
+        "arn:aws:states:::states:startExecution.sync:2",
+        json!({"StateMachineArn": child, "Input": {"n": 7}}),
+    );
+    let parent_machine = machine(&*store, "parent", &def).await;
+    let arn = start(&e, spec(&parent_machine, "pe", &def, &json!({}))).await;
+    let done = ended(&*store, &arn).await;
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    assert_eq!(output(&done)["Output"], json!({"twice": 14}));
 }
