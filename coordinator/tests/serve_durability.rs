@@ -1,8 +1,12 @@
 //! `dmap serve` killed with SIGKILL while Standard executions wait and a Map Run runs on NATS
 //! workers, then restarted on the same data directory: every execution finishes with the
 //! right result and a history without gaps or repeats, no child that had finished runs
-//! again, and every item is accounted for exactly once.
+//! again, and every item is accounted for exactly once. And (issue 15) killed while callbacks
+//! are pending, an activity task is handed out and nested `.sync:2` children run: every token
+//! is still accepted after the restart, and no child is started twice.
 
+#[path = "serve_durability/integrations.rs"]
+mod integrations;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,9 +26,14 @@ const TEST_DEADLINE: Duration = Duration::from_secs(90);
 /// One call of the Step Functions API (AWS JSON 1.0) over plain HTTP on loopback: the status
 /// and the parsed body.
 fn call(addr: &str, action: &str, body: &Value) -> Option<(u16, Value)> {
+    call_within(addr, action, body, Duration::from_secs(10))
+}
+
+/// [`call`] waiting up to `read` for the answer (GetActivityTask long-polls for 60 s).
+fn call_within(addr: &str, action: &str, body: &Value, read: Duration) -> Option<(u16, Value)> {
     let sock: std::net::SocketAddr = addr.parse().ok()?;
     let mut s = std::net::TcpStream::connect_timeout(&sock, Duration::from_secs(2)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    s.set_read_timeout(Some(read)).ok()?;
     let body = body.to_string();
     write!(
         s,

@@ -9,16 +9,24 @@
 //!   acknowledged execution must be listed SUCCEEDED, and a sample is checked through
 //!   DescribeExecution and GetExecutionHistory;
 //! - Express: `StartSyncExecution` of the same machine as EXPRESS; calls/s, latency and CPU per
-//!   call, every answer SUCCEEDED with the output the input implies.
+//!   call, every answer SUCCEEDED with the output the input implies;
+//! - Callbacks: the latency from `SendTaskSuccess` to the next state, with 1,000 callbacks
+//!   pending (one at a time and paced), [`callbacks`];
+//! - Fan-out: 10,000 `startExecution.sync:2` children from one Distributed Map, against the same
+//!   children run in process, [`fanout`].
 //!
 //! Each round runs a warm-up (its own state machine, not counted) before the timed run. The
 //! reference figures are AWS's default quotas (not measurements) and the same machine run by
 //! the engine in this process without API or store (what the API and durability add).
 
+mod callbacks;
 mod client;
+mod fanout;
+mod hooks;
 mod load;
 mod process;
 mod report;
+mod report_integrations;
 mod standard;
 mod workload;
 
@@ -34,6 +42,7 @@ use serde_json::json;
 use crate::cpu;
 use crate::scenarios::maprun::dmap_binary;
 use client::Conn;
+use hooks::Hooks;
 use load::{Outcome, Workload, drive};
 use process::Server;
 
@@ -63,9 +72,30 @@ pub struct Args {
     /// Executions of the in-process engine baseline per round.
     #[arg(long, default_value_t = 200_000)]
     engine_executions: u64,
-    /// Parts to run: standard, express. Repeat; default both.
-    #[arg(long = "only", value_parser = ["standard", "express"])]
+    /// Parts to run: standard, express, callbacks, fanout. Repeat; default all.
+    #[arg(long = "only", value_parser = ["standard", "express", "callbacks", "fanout"])]
     only: Vec<String>,
+    /// Callbacks: executions kept waiting for their callback during every timed one.
+    #[arg(long, default_value_t = 1000)]
+    callbacks_pending: u64,
+    /// Callbacks: SendTaskSuccess timed one at a time (each waits for the next state).
+    #[arg(long, default_value_t = 1000)]
+    callbacks_sequential: u64,
+    /// Callbacks: SendTaskSuccess sent at --callbacks-rate, open loop.
+    #[arg(long, default_value_t = 1000)]
+    callbacks_paced: u64,
+    /// Callbacks: SendTaskSuccess per second in the paced part.
+    #[arg(long, default_value_t = 500.0)]
+    callbacks_rate: f64,
+    /// Fan-out: items of the Map, each one nested `.sync:2` child.
+    #[arg(long, default_value_t = 10_000)]
+    fanout: u64,
+    /// Fan-out: the Map's MaxConcurrency.
+    #[arg(long, default_value_t = 1000)]
+    fanout_concurrency: u64,
+    /// Fan-out: nested children checked by DescribeExecution per run.
+    #[arg(long, default_value_t = 50)]
+    fanout_verify: u64,
     /// An argument for `dmap serve` (repeat), e.g. `--serve-arg=--region --serve-arg=eu-west-1`.
     #[arg(long = "serve-arg", allow_hyphen_values = true)]
     serve_args: Vec<String>,
@@ -107,6 +137,22 @@ pub struct ExpressRun {
     pub client_cpu: f64,
 }
 
+/// One fan-out round: the nested children and the same children in process.
+#[derive(Debug, Clone, Copy)]
+pub struct FanoutRun {
+    pub nested: fanout::Finished,
+    pub in_process: fanout::Finished,
+}
+
+/// Every part's rounds.
+#[derive(Debug, Default)]
+pub struct Runs {
+    pub standard: Vec<StandardRun>,
+    pub express: Vec<ExpressRun>,
+    pub callbacks: Vec<callbacks::CallbackRun>,
+    pub fanout: Vec<FanoutRun>,
+}
+
 pub fn run(a: &Args) -> anyhow::Result<()> {
     ensure!(
         a.runs >= 1 && a.seconds > 0.0 && a.connections >= 1,
@@ -121,15 +167,17 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     let result = rt.block_on(measure(a, &dmap, &work));
     drop(rt);
     let _ = std::fs::remove_dir_all(&work);
-    let (standard, express, metrics) = result?;
+    let (runs, metrics) = result?;
     let mut r =
         crate::report::Report::new(&format!("bench {}", std::env::args().skip(1).collect::<Vec<_>>().join(" ")));
-    report::record(&mut r, a, &standard, &express, &engine);
+    report::record(&mut r, a, &runs.standard, &runs.express, &engine);
+    report_integrations::record(&mut r, a, &runs.callbacks, &runs.fanout);
     println!("\n{}", r.markdown());
     if !metrics.is_empty() {
         println!("dmap serve's /metrics after the runs (executions, transitions, store):\n{metrics}");
     }
     report::targets(&r);
+    report_integrations::targets(&r);
     if let Some(out) = &a.out {
         for p in r.write_named(out, "serve")? {
             eprintln!("wrote {}", p.display());
@@ -138,11 +186,17 @@ pub fn run(a: &Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(a: &Args, dmap: &Path, work: &Path) -> anyhow::Result<(Vec<StandardRun>, Vec<ExpressRun>, String)> {
-    let mut server = Server::start(dmap, work, &a.serve_args).await?;
+async fn measure(a: &Args, dmap: &Path, work: &Path) -> anyhow::Result<(Runs, String)> {
+    // The functions the callback workload calls are served by this process (hooks.rs).
+    let hooks = Hooks::start().await?;
+    let functions = work.join("functions.toml");
+    std::fs::write(&functions, hooks.functions_toml())?;
+    let mut serve_args = a.serve_args.clone();
+    serve_args.extend(["--functions".to_string(), functions.display().to_string()]);
+    let mut server = Server::start(dmap, work, &serve_args).await?;
     eprintln!("dmap serve: pid {} on {}, data {}", server.pid(), server.addr, server.data.display());
     let mut conn = Conn::open(server.addr).await?;
-    let (mut standard, mut express) = (Vec::new(), Vec::new());
+    let mut runs = Runs::default();
     let express_arn = if a.part("express") { Some(create(&mut conn, "bench-express", "EXPRESS").await?) } else { None };
     for round in 0..a.runs {
         if a.part("standard") {
@@ -165,7 +219,7 @@ async fn measure(a: &Args, dmap: &Path, work: &Path) -> anyhow::Result<(Vec<Stan
                 r.store.commit_seconds * 1e3 / r.store.groups,
                 r.store.events / r.load.ok as f64
             );
-            standard.push(r);
+            runs.standard.push(r);
         }
         if let Some(arn) = &express_arn {
             let r = express_round(a, &mut server, arn).await.with_context(|| format!("Express round {round}"))?;
@@ -176,11 +230,100 @@ async fn measure(a: &Args, dmap: &Path, work: &Path) -> anyhow::Result<(Vec<Stan
                 r.load.latency_ms(0.99),
                 r.server_cpu * 1e6 / r.load.ok as f64
             );
-            express.push(r);
+            runs.express.push(r);
+        }
+        if a.part("callbacks") {
+            let r = callbacks_round(a, &mut server, &mut conn, &hooks, round)
+                .await
+                .with_context(|| format!("callbacks round {round}"))?;
+            let q = |v: &[callbacks::Sample], f: fn(&callbacks::Sample) -> u32, q: f64| {
+                load::quantile_ms(&v.iter().map(f).collect::<Vec<_>>(), q)
+            };
+            eprintln!(
+                "callbacks round {round}: {} pending after {:.2} s; one at a time: next state's call p50 {:.2} ms, p99 {:.2} ms; paced \
+                 at {:.0}/s: p50 {:.2} ms, p99 {:.2} ms; server {:.1} µs/callback",
+                r.pending_at_start,
+                r.all_pending_after,
+                q(&r.sequential, |s| s.next_call_us, 0.5),
+                q(&r.sequential, |s| s.next_call_us, 0.99),
+                r.paced_rate,
+                q(&r.paced, |s| s.next_call_us, 0.5),
+                q(&r.paced, |s| s.next_call_us, 0.99),
+                r.server_cpu_us
+            );
+            runs.callbacks.push(r);
+        }
+        if a.part("fanout") {
+            let r = fanout_round(a, &mut server, &mut conn, round)
+                .await
+                .with_context(|| format!("fan-out round {round}"))?;
+            eprintln!(
+                "fan-out round {round}: {} nested .sync:2 children in {:.2} s, in process {:.2} s ({:.1}×)",
+                a.fanout,
+                r.nested.server_seconds,
+                r.in_process.server_seconds,
+                r.nested.server_seconds / r.in_process.server_seconds
+            );
+            runs.fanout.push(r);
         }
     }
     let metrics = metrics_excerpt(server.addr).await.unwrap_or_default();
-    Ok((standard, express, metrics))
+    Ok((runs, metrics))
+}
+
+/// CreateStateMachine of `definition` as STANDARD; its ARN.
+async fn create_def(conn: &mut Conn, name: &str, definition: &str) -> anyhow::Result<String> {
+    let body = json!({"name": name, "definition": definition, "roleArn": workload::ROLE, "type": "STANDARD"});
+    let answer = conn.call("CreateStateMachine", Bytes::from(body.to_string())).await?;
+    answer["stateMachineArn"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("CreateStateMachine answered {answer}"))
+}
+
+async fn callbacks_round(
+    a: &Args,
+    server: &mut Server,
+    conn: &mut Conn,
+    hooks: &Hooks,
+    round: usize,
+) -> anyhow::Result<callbacks::CallbackRun> {
+    let timeout = Duration::from_secs(a.drain_timeout);
+    let plan = callbacks::Plan {
+        pending: a.callbacks_pending,
+        sequential: a.callbacks_sequential,
+        paced: a.callbacks_paced,
+        rate: a.callbacks_rate,
+        connections: 16,
+    };
+    ensure!(plan.sequential + plan.paced > 0 && plan.rate > 0.0, "nothing to time: --callbacks-sequential/paced/rate");
+    if a.warmup > 0.0 {
+        // A small round of its own first: connections, the functions' pools, the store's pages.
+        let arn = create_def(conn, &format!("bench-callbacks-warm-{round}"), callbacks::DEFINITION).await?;
+        let warm = callbacks::Plan { pending: 50, sequential: 50, paced: 50, ..plan };
+        callbacks::round(warm, server, conn, hooks, &arn, &format!("w{round}"), timeout).await.context("warm-up")?;
+    }
+    let arn = create_def(conn, &format!("bench-callbacks-{round}"), callbacks::DEFINITION).await?;
+    let r = callbacks::round(plan, server, conn, hooks, &arn, &format!("cb{round}"), timeout).await?;
+    server.running()?;
+    Ok(r)
+}
+
+async fn fanout_round(a: &Args, server: &mut Server, conn: &mut Conn, round: usize) -> anyhow::Result<FanoutRun> {
+    let timeout = Duration::from_secs(a.drain_timeout);
+    let local =
+        create_def(conn, &format!("bench-in-process-{round}"), &fanout::in_process_parent(a.fanout_concurrency))
+            .await?;
+    let in_process = fanout::run_parent(conn, &local, "run", a.fanout, timeout).await.context("in process")?;
+    eprintln!("fan-out round {round}: in process {:.2} s", in_process.server_seconds);
+    let child = create_def(conn, &format!("bench-child-{round}"), fanout::CHILD).await?;
+    let nested =
+        create_def(conn, &format!("bench-fanout-{round}"), &fanout::nested_parent(&child, a.fanout_concurrency))
+            .await?;
+    let nested_run = fanout::run_parent(conn, &nested, "run", a.fanout, timeout).await.context("nested")?;
+    fanout::check_children(conn, &child, a.fanout, a.fanout_verify).await?;
+    server.running()?;
+    Ok(FanoutRun { nested: nested_run, in_process })
 }
 
 /// CreateStateMachine of [`workload::DEFINITION`]; its ARN.
