@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::eval::map_run::MapRunRequest;
-use shared::asl::eval::{Host, TaskRequest};
+use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
 use worker::executor::Executor;
 pub use worker::host::LocalHost;
 
@@ -123,6 +123,15 @@ impl<H: Host + 'static> Host for EmbeddedHost<H> {
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         Box::pin(self.runner.run(request, None))
     }
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        self.base.task_token(execution_arn, entered_id, attempt)
+    }
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.base.wait_for_callback(wait)
+    }
+    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        self.base.dispatch_activity(dispatch)
+    }
 }
 
 /// The host as its own children see it: a weak reference, so that host and worker pool do not
@@ -170,6 +179,30 @@ impl<H: Host + 'static> Host for WeakHost<H> {
             match host {
                 Some(h) => h.runner.run(request, None).await,
                 None => Err(Failure::new("States.Runtime", "the run ended while a child was starting a Map Run")),
+            }
+        })
+    }
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        self.get().and_then(|h| h.task_token(execution_arn, entered_id, attempt))
+    }
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        let host = self.get();
+        Box::pin(async move {
+            match host {
+                Some(h) => h.wait_for_callback(wait).await,
+                None => Err(Failure::new("States.Runtime", "the run ended while a child was waiting for a callback")),
+            }
+        })
+    }
+    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        let host = self.get();
+        Box::pin(async move {
+            match host {
+                Some(h) => h.dispatch_activity(dispatch).await,
+                None => Err(Failure::new(
+                    "States.Runtime",
+                    "the run ended while a child was waiting for an activity worker",
+                )),
             }
         })
     }

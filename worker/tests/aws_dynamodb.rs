@@ -29,6 +29,7 @@ fn task(resource: &str, input: Value) -> TaskRequest {
         credentials: None,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
         call_id: 2,
+        task_token: None,
     }
 }
 

@@ -55,6 +55,7 @@ async fn a_missing_resource_is_the_service_s_error_code_from_the_header() {
         credentials: None,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:M:e".into(),
         call_id: 2,
+        task_token: None,
     };
     let failure = sdk::invoke(&aws, &request).await.unwrap_err();
     assert_eq!(failure.error.as_deref(), Some("Lambda.ResourceNotFoundException"));

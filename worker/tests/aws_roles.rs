@@ -22,6 +22,7 @@ fn caller_identity_task(credentials: Option<serde_json::Value>) -> TaskRequest {
         credentials,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:Orders:run-1".into(),
         call_id: 2,
+        task_token: None,
     }
 }
 

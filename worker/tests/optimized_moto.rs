@@ -295,6 +295,7 @@ async fn a_task_with_credentials_calls_as_the_role_moto_sts_hands_out() {
         credentials: Some(credentials),
         execution_arn: EXECUTION.into(),
         call_id: 2,
+        task_token: None,
     };
     let options = Options::default();
     let role = json!({"RoleArn": "arn:aws:iam::123456789012:role/auditor"});

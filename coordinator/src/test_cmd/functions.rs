@@ -118,6 +118,7 @@ mod tests {
             credentials: None,
             execution_arn: "arn:aws:states:us-east-1:111111111111:execution:sm:x".into(),
             call_id: 2,
+            task_token: None,
         }
     }
 

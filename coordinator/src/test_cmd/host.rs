@@ -232,6 +232,7 @@ mod tests {
             credentials: None,
             execution_arn: "arn".into(),
             call_id: 2,
+            task_token: None,
         }
     }
 

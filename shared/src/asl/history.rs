@@ -87,6 +87,35 @@ pub enum Event<'a> {
         resource: &'a Resource,
         failure: &'a Failure,
     },
+    /// A `.waitForTaskToken` Task's call answered (`output`, the call's answer); the Task
+    /// now waits for its token's callback.
+    TaskSubmitted {
+        resource: &'a Resource,
+        output: &'a Value,
+    },
+    ActivityScheduled {
+        resource: &'a Resource,
+        input: &'a Value,
+        timeout: u64,
+        heartbeat: Option<u64>,
+    },
+    /// A worker took the activity task (`GetActivityTask`).
+    ActivityStarted {
+        worker_name: &'a str,
+    },
+    ActivitySucceeded {
+        output: &'a Value,
+    },
+    ActivityFailed {
+        failure: &'a Failure,
+    },
+    ActivityTimedOut {
+        failure: &'a Failure,
+    },
+    /// The activity task could not be scheduled (its activity does not exist).
+    ActivityScheduleFailed {
+        failure: &'a Failure,
+    },
     ParallelStateStarted,
     ParallelStateSucceeded,
     ParallelStateFailed,
@@ -134,6 +163,13 @@ impl Event<'_> {
             Event::TaskSucceeded { resource, .. } => task_kind(resource, "Succeeded"),
             Event::TaskFailed { resource, .. } => task_kind(resource, "Failed"),
             Event::TaskTimedOut { resource, .. } => task_kind(resource, "TimedOut"),
+            Event::TaskSubmitted { .. } => "TaskSubmitted",
+            Event::ActivityScheduled { .. } => "ActivityScheduled",
+            Event::ActivityStarted { .. } => "ActivityStarted",
+            Event::ActivitySucceeded { .. } => "ActivitySucceeded",
+            Event::ActivityFailed { .. } => "ActivityFailed",
+            Event::ActivityTimedOut { .. } => "ActivityTimedOut",
+            Event::ActivityScheduleFailed { .. } => "ActivityScheduleFailed",
             Event::ParallelStateStarted => "ParallelStateStarted",
             Event::ParallelStateSucceeded => "ParallelStateSucceeded",
             Event::ParallelStateFailed => "ParallelStateFailed",
@@ -203,6 +239,33 @@ impl Event<'_> {
                 failure_members(&mut d, failure);
                 d
             }
+            Event::TaskSubmitted { resource, output } => {
+                let mut d = resource_object(resource);
+                d["output"] = Value::String(text(output));
+                d["outputDetails"] = json!({"truncated": false});
+                d
+            }
+            Event::ActivityScheduled { resource, input, timeout, heartbeat } => {
+                let mut d = json!({
+                    "resource": resource.arn, "input": text(input),
+                    "inputDetails": {"truncated": false}, "timeoutInSeconds": timeout
+                });
+                if let Some(h) = heartbeat {
+                    d["heartbeatInSeconds"] = json!(h);
+                }
+                d
+            }
+            Event::ActivityStarted { worker_name } => json!({ "workerName": worker_name }),
+            Event::ActivitySucceeded { output } => {
+                json!({ "output": text(output), "outputDetails": {"truncated": false} })
+            }
+            Event::ActivityFailed { failure }
+            | Event::ActivityTimedOut { failure }
+            | Event::ActivityScheduleFailed { failure } => {
+                let mut d = json!({});
+                failure_members(&mut d, failure);
+                d
+            }
             Event::MapStateStarted { length } => json!({ "length": length }),
             Event::MapIterationStarted { name, index }
             | Event::MapIterationSucceeded { name, index }
@@ -230,6 +293,16 @@ pub fn outcome_of(kind: &str, details: Option<&Value>) -> Option<Result<Value, F
     let failure = || Failure { error: member("error").map(str::to_string), cause: member("cause").map(str::to_string) };
     if kind == "MapRunSucceeded" {
         return Some(Ok(parse(member(REPLAY_MEMBER)?)?));
+    }
+    // A callback Task's call, and an activity task taken by a worker (its name).
+    if kind == "TaskSubmitted" || kind == "ActivitySucceeded" {
+        return Some(Ok(parse(member("output")?)?));
+    }
+    if kind == "ActivityStarted" {
+        return Some(Ok(Value::String(member("workerName").unwrap_or_default().to_string())));
+    }
+    if matches!(kind, "ActivityFailed" | "ActivityTimedOut" | "ActivityScheduleFailed") {
+        return Some(Err(failure()));
     }
     if kind == "MapRunFailed"
         || kind.ends_with("Failed") && (kind.starts_with("Task") || kind.starts_with("LambdaFunction"))

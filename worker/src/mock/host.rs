@@ -20,7 +20,7 @@ use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
 use shared::asl::eval::map_run::MapRunRequest;
-use shared::asl::eval::{Host, TaskRequest};
+use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
 
 use super::config::{MockedResponse, Response};
 use super::select::TestCase;
@@ -120,6 +120,15 @@ impl<H: Host> Host for MockHost<H> {
     fn execution_ended(&self, execution_arn: &str) {
         self.lock().remove(execution_arn);
         self.base.execution_ended(execution_arn);
+    }
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        self.base.task_token(execution_arn, entered_id, attempt)
+    }
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.base.wait_for_callback(wait)
+    }
+    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        self.base.dispatch_activity(dispatch)
     }
 }
 

@@ -227,6 +227,7 @@ pub fn task(parameters: Value) -> TaskRequest {
         credentials: None,
         execution_arn: "arn:aws:states:us-east-1:123456789012:execution:m:e".to_owned(),
         call_id: 2,
+        task_token: None,
     }
 }
 

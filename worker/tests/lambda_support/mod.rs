@@ -77,6 +77,7 @@ pub fn request(resource: &str, input: Value) -> TaskRequest {
         credentials: None,
         execution_arn: EXECUTION_ARN.into(),
         call_id: 2,
+        task_token: None,
     }
 }
 

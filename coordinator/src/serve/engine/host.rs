@@ -6,7 +6,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::eval::map_run::MapRunRequest;
-use shared::asl::eval::{Host, TaskRequest};
+use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
 use shared::asl::history::Journal;
 
 use super::journal::StoreJournal;
@@ -41,6 +41,15 @@ impl Host for DurableHost<'_> {
     fn journal(&self) -> Option<&dyn Journal> {
         Some(self.journal)
     }
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        self.base.task_token(execution_arn, entered_id, attempt)
+    }
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.base.wait_for_callback(wait)
+    }
+    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        self.base.dispatch_activity(dispatch)
+    }
 }
 
 /// A borrowed host as an owned one, for wrappers that own their base (the mock host).
@@ -67,5 +76,14 @@ impl Host for Borrowed<'_> {
     }
     fn execution_ended(&self, execution_arn: &str) {
         self.0.execution_ended(execution_arn)
+    }
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        self.0.task_token(execution_arn, entered_id, attempt)
+    }
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        self.0.wait_for_callback(wait)
+    }
+    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        self.0.dispatch_activity(dispatch)
     }
 }

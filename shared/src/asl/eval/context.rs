@@ -316,6 +316,8 @@ pub(crate) struct StateEnv<'a> {
     pub entered: DateTime<Utc>,
     pub retry_count: Option<u64>,
     pub map_item: Option<&'a MapItem>,
+    /// `$$.Task` of a Task attempt that waits for a callback (`{"Token": …}`).
+    task_part: Option<Value>,
     /// The scope whose events this state writes, and the id of its entry event.
     pub scope: &'a Scope,
     pub entered_id: u64,
@@ -343,6 +345,7 @@ impl<'a> StateEnv<'a> {
             entered,
             retry_count,
             map_item: None,
+            task_part: None,
             scope,
             entered_id,
             draws: AtomicU64::new(0),
@@ -362,12 +365,33 @@ impl<'a> StateEnv<'a> {
             entered: self.entered,
             retry_count: self.retry_count,
             map_item: Some(item),
+            task_part: self.task_part.clone(),
             scope: self.scope,
             entered_id: self.entered_id,
             // Each item draws its own sequence (with a journal), as it would from the host.
             draws: AtomicU64::new(((item.index as u64) + 1) << 32),
             state_part: self.state_part.clone(),
             map_part: OnceLock::new(),
+            whole: OnceLock::new(),
+        }
+    }
+
+    /// This state's environment with `$$.Task.Token` set: a Task attempt that waits for a
+    /// callback evaluates its Parameters (or Arguments) in it.
+    pub fn with_task_token(&self, token: &str) -> StateEnv<'a> {
+        StateEnv {
+            exec: self.exec,
+            vars: self.vars,
+            state_name: self.state_name,
+            entered: self.entered,
+            retry_count: self.retry_count,
+            map_item: self.map_item,
+            task_part: Some(json!({ "Token": token })),
+            scope: self.scope,
+            entered_id: self.entered_id,
+            draws: AtomicU64::new(self.draws.load(Ordering::Relaxed)),
+            state_part: self.state_part.clone(),
+            map_part: self.map_part.clone(),
             whole: OnceLock::new(),
         }
     }
@@ -408,6 +432,7 @@ impl Env for StateEnv<'_> {
             "StateMachine" => Some(self.exec.machine_context()),
             "State" => Some(self.state_part()),
             "Map" => self.map_item.map(|item| self.map_part.get_or_init(|| json!({ "Item": item.to_context() }))),
+            "Task" => self.task_part.as_ref(),
             _ => None,
         }
     }

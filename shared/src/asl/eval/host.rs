@@ -36,6 +36,42 @@ pub struct TaskRequest {
     /// same call after a restart, so `(execution_arn, call_id)` names one call of one
     /// execution (a task token, an idempotency token).
     pub call_id: u64,
+    /// A `.waitForTaskToken` Task's token (`$$.Task.Token`): the host makes the integration's
+    /// request-response call, and the engine then waits through [`Host::wait_for_callback`].
+    pub task_token: Option<String>,
+}
+
+/// A Task attempt waiting for its token's callback: `.waitForTaskToken` after its call was
+/// answered, or an activity task after a worker took it.
+#[derive(Debug, Clone)]
+pub struct CallbackWait {
+    pub execution_arn: String,
+    pub state_name: String,
+    /// What [`Host::task_token`] gave for this attempt.
+    pub token: String,
+    /// `HeartbeatSeconds`: the longest time between heartbeats (`SendTaskHeartbeat`), counted
+    /// from when the wait begins; past it the Task fails with `States.HeartbeatTimeout`.
+    pub heartbeat_seconds: Option<u64>,
+    /// When the Task's `TimeoutSeconds` (or the execution's) runs out: `States.Timeout`.
+    pub deadline: DateTime<Utc>,
+    /// An activity task rather than a `.waitForTaskToken` call.
+    pub activity: bool,
+}
+
+/// An activity Task's work, offered to the workers polling its activity (`GetActivityTask`).
+#[derive(Debug, Clone)]
+pub struct ActivityDispatch {
+    pub execution_arn: String,
+    pub state_name: String,
+    /// The activity's ARN (the Task's `Resource`).
+    pub activity_arn: String,
+    /// What [`Host::task_token`] gave for this attempt: handed to the worker with the input.
+    pub token: String,
+    /// The Task's effective input (after `Parameters`/`Arguments`).
+    pub input: Value,
+    /// When the Task's `TimeoutSeconds` (or the execution's) runs out: `States.Timeout`.
+    pub deadline: DateTime<Utc>,
+    pub heartbeat_seconds: Option<u64>,
 }
 
 /// What the engine needs from its environment.
@@ -93,5 +129,41 @@ pub trait Host: Send + Sync {
     /// Map Run children) only count events, for the ids AWS quotes in causes.
     fn journal(&self) -> Option<&dyn Journal> {
         None
+    }
+
+    /// The task token of an attempt of a Task that waits for a callback (`.waitForTaskToken`,
+    /// an activity). `(execution_arn, entered_id, attempt)` — the execution, the id of the
+    /// state's `…StateEntered` event and the retry count — is the same for the same attempt
+    /// after a restart, so a durable host gives the same token again. `None`: this host cannot
+    /// wait for callbacks, and such a Task fails.
+    fn task_token(&self, _execution_arn: &str, _entered_id: u64, _attempt: u64) -> Option<String> {
+        None
+    }
+
+    /// Completes when the callback of `wait.token` arrives: `SendTaskSuccess` (its output) or
+    /// `SendTaskFailure` (its error and cause); or fails with `States.HeartbeatTimeout` when no
+    /// heartbeat came within `heartbeat_seconds`, or `States.Timeout` at `deadline`.
+    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        Box::pin(async move {
+            Err(Failure::new(
+                RUNTIME,
+                format!("the Task state '{}' waits for a callback, and this host cannot take one", wait.state_name),
+            ))
+        })
+    }
+
+    /// Offers an activity task to the activity's workers; completes with the name of the
+    /// worker that took it (`GetActivityTask`'s `workerName`), or fails: `States.Timeout` at
+    /// the deadline, or the failure AWS gives when the activity cannot be scheduled.
+    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        Box::pin(async move {
+            Err(Failure::new(
+                RUNTIME,
+                format!(
+                    "the Task state '{}' runs the activity '{}', and this host has no activity workers",
+                    dispatch.state_name, dispatch.activity_arn
+                ),
+            ))
+        })
     }
 }

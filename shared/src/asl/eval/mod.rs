@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::asl::error_name::{Failure, RUNTIME, TIMEOUT};
 use crate::asl::model::StateMachine;
 
-pub use host::{Host, TaskRequest};
+pub use host::{ActivityDispatch, CallbackWait, Host, TaskRequest};
 pub use io::{MAX_PAYLOAD_BYTES, json_size};
 pub(crate) use io::{number_len, string_len};
 

@@ -151,6 +151,7 @@ mod tests {
             credentials: Some(serde_json::json!({"RoleArn": "arn:aws:iam::1:role/r"})),
             execution_arn: "arn:aws:states:us-east-1:1:execution:My Machine:x".into(),
             call_id: 2,
+            task_token: None,
         };
         let role = role(&request).unwrap().unwrap();
         assert_eq!(role.session_name, "dmap-My-Machine");

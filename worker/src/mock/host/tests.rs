@@ -56,6 +56,7 @@ fn call(host: &MockHost<Base>, execution: &str, state: &str) -> Result<Value, Fa
         credentials: None,
         execution_arn: execution.into(),
         call_id: 2,
+        task_token: None,
     };
     match pin!(host.invoke_task(request)).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(r) => r,
