@@ -242,3 +242,40 @@ fn data_driven_routing_dispatches_by_the_table_and_dead_letters_the_rest() {
     all.sort_unstable();
     assert_eq!(got, all);
 }
+
+/// examples/patterns/README.md's "By hand, with the AWS CLI": the saga's failing trip, typed as
+/// a shell user would, ends FAILED with the caught error after its compensations.
+#[test]
+fn the_saga_runs_by_hand_with_the_aws_cli() {
+    let dir = repo().join("examples/patterns/saga");
+    let functions = dir.join("functions.toml");
+    let s = testkit::Serve::start_with(env!("CARGO_BIN_EXE_dmap"), &["--functions", &functions.to_string_lossy()]);
+    let definition = format!("file://{}", dir.join("book-trip.asl.json").display());
+    let role = "arn:aws:iam::123456789012:role/dmap";
+    s.aws(&["create-state-machine", "--name", "book-trip", "--role-arn", role, "--definition", &definition]);
+    let input = r#"{"trip_id": "T2", "origin": "Paris", "destination": "Reykjavik", "nights": 5, "car_class": "suv"}"#;
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:book-trip";
+    s.aws(&["start-execution", "--name", "trip-t2", "--state-machine-arn", machine, "--input", input]);
+    let execution = "arn:aws:states:us-east-1:123456789012:execution:book-trip:trip-t2";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let described = loop {
+        let d = s.aws(&["describe-execution", "--execution-arn", execution]);
+        if d["status"] != "RUNNING" || std::time::Instant::now() > deadline {
+            break d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(described["status"], "FAILED", "{described}\n{}", s.log());
+    assert_eq!(described["error"], "CarUnavailable");
+    let names = s.aws(&[
+        "get-execution-history",
+        "--execution-arn",
+        execution,
+        "--query",
+        "events[?stateEnteredEventDetails].stateEnteredEventDetails.name",
+    ]);
+    assert_eq!(
+        names,
+        json!(["ReserveHotel", "ReserveFlight", "ReserveCar", "CancelFlight", "CancelHotel", "TripNotBooked"])
+    );
+}

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 
 import boto3
 from botocore.config import Config
@@ -129,6 +130,16 @@ class Party:
         log(*parts)
 
 
+def play(module, party):
+    """Runs the party; a party that fails says so at once (its executions would otherwise wait
+    for it until the deadline)."""
+    try:
+        module.play(party)
+    except Exception:
+        if not party.stop.is_set():
+            log(f"run: the outside party failed:\n{traceback.format_exc()}")
+
+
 def wait_done(sfn, arn):
     deadline = time.monotonic() + DEADLINE_SECONDS
     while True:
@@ -206,7 +217,7 @@ def main(argv):
         module = load_party(directory)
         if module is not None:
             party = Party(client(server.url), started, activities)
-            threading.Thread(target=module.play, args=(party,), daemon=True).start()
+            threading.Thread(target=play, args=(module, party), daemon=True).start()
 
         ended = [wait_done(sfn, arn) for arn in started]
         others = []
