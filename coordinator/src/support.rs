@@ -13,9 +13,16 @@ use worker::integrations::Integrations;
 
 /// Diagnostics for every Task whose resource the integrations cannot serve. With
 /// `remote_children` (NATS workers run the Map Runs' children), the children's Tasks are the
-/// workers' business and are not checked here, and a Distributed Map inside a child is refused.
-pub fn unsupported(machine: &StateMachine, integrations: &Integrations, remote_children: bool) -> Vec<Diagnostic> {
-    unsupported_except(machine, integrations, remote_children, &|_| false)
+/// workers' business and are not checked here, except that they cannot wait for callbacks
+/// (workers take none), and a Distributed Map inside a child is refused. With `callbacks`,
+/// the host takes callbacks (`dmap serve`, `dmap run --listen`): `.waitForTaskToken` runs.
+pub fn unsupported(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+    callbacks: bool,
+) -> Vec<Diagnostic> {
+    unsupported_except(machine, integrations, remote_children, callbacks, &|_| false)
 }
 
 /// As [`unsupported`], except for the Task states `mocked` names: a mocked state never calls
@@ -24,31 +31,36 @@ pub fn unsupported_except(
     machine: &StateMachine,
     integrations: &Integrations,
     remote_children: bool,
+    callbacks: bool,
     mocked: &dyn Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, integrations, remote_children, mocked, &mut out);
+    walk(machine, &Can { integrations, remote: remote_children, callbacks, mocked }, &mut out);
     out
 }
 
-fn walk(
-    m: &StateMachine,
-    integrations: &Integrations,
+/// What the host can do, for [`walk`].
+struct Can<'a> {
+    integrations: &'a Integrations,
     remote: bool,
-    mocked: &dyn Fn(&str) -> bool,
-    out: &mut Vec<Diagnostic>,
-) {
+    callbacks: bool,
+    mocked: &'a dyn Fn(&str) -> bool,
+}
+
+fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
     for s in &m.states {
         match &s.kind {
-            StateKind::Map(map) if remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
-                nested_distributed(&map.processor, out)
+            StateKind::Map(map) if can.remote && matches!(map.mode, ProcessorMode::Distributed(_)) => {
+                nested_distributed(&map.processor, out);
+                remote_callbacks(&map.processor, out);
             }
-            StateKind::Map(map) => walk(&map.processor, integrations, remote, mocked, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, integrations, remote, mocked, out)),
-            StateKind::Task(_) if mocked(&s.name) => {}
+            StateKind::Map(map) => walk(&map.processor, can, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, can, out)),
+            StateKind::Task(_) if (can.mocked)(&s.name) => {}
             StateKind::Task(t) => {
                 let params = literal_parameters(s.flow.arguments());
-                let reason = needs_serve(&t.resource).or_else(|| integrations.unsupported(&t.resource, &params));
+                let reason = needs_serve(&t.resource, can.callbacks)
+                    .or_else(|| can.integrations.unsupported(&t.resource, &params));
                 if let Some(reason) = reason {
                     out.push(Diagnostic {
                         severity: Severity::Error,
@@ -64,17 +76,46 @@ fn walk(
 }
 
 /// Resources that need a server outliving one command — nested executions, callbacks and
-/// activities. `dmap serve` is that server; it does not run them yet either.
-fn needs_serve(resource: &Resource) -> Option<String> {
+/// activities. `dmap serve` is that server; it does not run them yet either, except callbacks
+/// (which `dmap run --listen` takes too: `callbacks`).
+fn needs_serve(resource: &Resource, callbacks: bool) -> Option<String> {
     let what = match (&resource.target, resource.pattern) {
         (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
         (Target::Activity { .. }, _) => "an activity",
-        (_, Pattern::WaitForTaskToken) => "a callback (.waitForTaskToken)",
+        (_, Pattern::WaitForTaskToken) if callbacks => return None,
+        (_, Pattern::WaitForTaskToken) => {
+            return Some(format!(
+                "the Task resource '{resource}' waits for a callback (.waitForTaskToken), which needs a listener for \
+                 SendTaskSuccess/SendTaskFailure: run it with `dmap run --listen ADDR`, or on `dmap serve`"
+            ));
+        }
         _ => return None,
     };
     Some(format!(
         "the Task resource '{resource}' is {what}, which needs a server that outlives one command: `dmap serve` is that server, and does not run it yet"
     ))
+}
+
+/// Children on NATS workers cannot wait for callbacks: the workers take none (the callbacks
+/// reach the coordinator, which does not run those children).
+fn remote_callbacks(m: &StateMachine, out: &mut Vec<Diagnostic>) {
+    for s in &m.states {
+        match &s.kind {
+            StateKind::Map(map) => remote_callbacks(&map.processor, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| remote_callbacks(b, out)),
+            StateKind::Task(t) if t.resource.pattern == Pattern::WaitForTaskToken => out.push(Diagnostic {
+                severity: Severity::Error,
+                code: code::NOT_SUPPORTED,
+                message: format!(
+                    "the Task resource '{}' waits for a callback, which children on NATS workers cannot take yet (at {}); \
+                     run the Map Run without --nats",
+                    t.resource, s.pointer
+                ),
+                location: pointer_push(&s.pointer, "Resource"),
+            }),
+            _ => {}
+        }
+    }
 }
 
 /// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate).
@@ -137,7 +178,7 @@ mod tests {
             "Http": task("arn:aws:states:::http:invoke", None)
         }});
         let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
-        let found = unsupported(&machine, &Integrations::none(None), false);
+        let found = unsupported(&machine, &Integrations::none(None), false, false);
         let at = |state: &str| {
             found
                 .iter()
@@ -153,5 +194,41 @@ mod tests {
         assert_eq!(at("Function"), None);
         assert_eq!(at("Http"), None);
         assert_eq!(found.len(), 4);
+    }
+}
+
+#[cfg(test)]
+mod callback_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn machine(def: Value) -> StateMachine {
+        shared::asl::parse::parse_value(&def).expect("a valid machine").0
+    }
+
+    /// A host that takes callbacks runs `.waitForTaskToken` (in-process Map Run children too);
+    /// one that does not refuses it at the resource; NATS workers' children refuse it.
+    #[test]
+    fn callbacks_run_where_the_host_takes_them() {
+        let wait = json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}}, "End": true});
+        let def = json!({"StartAt": "Wait", "States": {
+            "Wait": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "Parameters": {"FunctionName": "f", "Payload": {"t.$": "$$.Task.Token"}}, "Next": "Fan"},
+            "Fan": {"Type": "Map", "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Child", "States": {"Child": wait}}, "End": true}}});
+        let m = machine(def);
+        let none = Integrations::none(None);
+        assert_eq!(unsupported(&m, &none, false, true), vec![]);
+        let refused = unsupported(&m, &none, false, false);
+        let at: Vec<&str> = refused.iter().map(|d| d.location.as_str()).collect();
+        assert_eq!(at, ["/States/Wait/Resource", "/States/Fan/ItemProcessor/States/Child/Resource"]);
+        assert!(refused.iter().all(|d| d.message.contains("--listen")), "{refused:?}");
+        let remote = unsupported(&m, &none, true, true);
+        let at: Vec<&str> = remote.iter().map(|d| d.location.as_str()).collect();
+        assert_eq!(at, ["/States/Fan/ItemProcessor/States/Child/Resource"]);
+        assert!(remote[0].message.contains("NATS"), "{remote:?}");
     }
 }

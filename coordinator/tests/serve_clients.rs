@@ -8,6 +8,7 @@
 //! awaited by polling DescribeExecution against a deadline (`wait_done`), never by sleeping.
 
 mod serve_clients {
+    pub mod callbacks;
     pub mod cli;
     pub mod durable;
     pub mod executions;

@@ -152,7 +152,7 @@ fn prepare(a: &Args) -> Result<Prepared, String> {
         _ => None,
     };
     let mocked = |state: &str| mocks.as_ref().is_some_and(|m| m.states.contains_key(state));
-    let unsupported = support::unsupported_except(&machine, &integrations, a.nats.nats.is_some(), &mocked);
+    let unsupported = support::unsupported_except(&machine, &integrations, a.nats.nats.is_some(), false, &mocked);
     if !unsupported.is_empty() {
         let lines: Vec<String> = unsupported.iter().map(|d| format!("{}: {d}", a.file.display())).collect();
         return Err(lines.join("\n"));

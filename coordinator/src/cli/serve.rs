@@ -183,6 +183,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             remote_children: setup.remote_children,
         })),
         machines: Default::default(),
+        callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
     tracing::info!(policy = %policy, "authentication");
@@ -267,6 +268,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported(machine, &self.integrations, self.remote_children, true)
     }
 }

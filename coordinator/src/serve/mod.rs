@@ -3,10 +3,12 @@
 //! Layout: `store` (the one storage trait and its SQLite implementation), `engine` (executions
 //! and Map Runs, their durable host and recovery), `api` (one action per file behind a closed
 //! enum, AWS's validation and error shapes), `http` (the listener, body limits, `/healthz`,
-//! `/metrics`), `auth` (SigV4 verification off loopback).
+//! `/metrics`), `auth` (SigV4 verification off loopback), `callback_store` (where accepted
+//! callbacks and the task tokens' key are kept).
 
 pub mod api;
 pub mod auth;
+pub mod callback_store;
 pub mod engine;
 pub mod http;
 pub mod setup;

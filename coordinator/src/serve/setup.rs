@@ -12,6 +12,7 @@ use worker::integrations::Integrations;
 use worker::nats::connect::NatsArgs;
 use worker::nats::topology::Settings;
 
+use crate::callbacks::{CallbackHost, Callbacks};
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
 use crate::map_run::registry::MapRuns;
@@ -43,12 +44,15 @@ pub struct Setup {
     /// Children run on NATS workers (a Distributed Map inside a child is then refused).
     pub remote_children: bool,
     pub max_payload_bytes: Option<usize>,
+    /// The pending callbacks (SendTaskSuccess/Failure/Heartbeat reach them), durable in the
+    /// store.
+    pub callbacks: Arc<Callbacks>,
 }
 
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported(machine, &self.integrations, self.remote_children, true)
     }
 }
 
@@ -67,7 +71,12 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let storage = Arc::new(storage.merge(Storage::from_specs(&o.buckets).map_err(|e| format!("dmap: {e}"))?));
     let run_options = RunOptions { max_payload_bytes: limit, ..RunOptions::default() };
     let progress = Arc::new(Progress::silent());
-    let base = LocalHost::new(integrations.clone());
+    // Callbacks sit under the Map Runs' host, so in-process children get tokens too; the
+    // tokens' key and the accepted callbacks are kept in the store.
+    let codec = crate::serve::callback_store::codec(&*store).await.map_err(|e| format!("dmap: the store: {e}"))?;
+    let durable = Arc::new(crate::serve::callback_store::StoreCallbacks { store: store.clone() });
+    let callbacks = Callbacks::new(codec, Some(durable));
+    let base = CallbackHost::new(LocalHost::new(integrations.clone()), callbacks.clone());
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {
@@ -80,5 +89,12 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let log = |inner| Arc::new(Logged { inner, store }) as Arc<dyn Transport>;
     let host: Arc<dyn Host> =
         EmbeddedHost::with_map_runs_logged(base, storage, run_options, progress, transport, map_runs.clone(), log);
-    Ok(Setup { host, map_runs, integrations, remote_children: o.nats.nats.is_some(), max_payload_bytes: limit })
+    Ok(Setup {
+        host,
+        map_runs,
+        integrations,
+        remote_children: o.nats.nats.is_some(),
+        max_payload_bytes: limit,
+        callbacks,
+    })
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
 use shared::asl::eval::TaskRequest;
-use shared::asl::resource::{Pattern, Resource, Target};
+use shared::asl::resource::{Resource, Target};
 use shared::protocol::Needs;
 
 use config::FunctionsFile;
@@ -80,11 +80,8 @@ impl Integrations {
             Target::Http => None,
             // Without a functions file, Lambda functions are AWS Lambda's.
             _ if lambda::is_lambda_resource(resource) => self.lambda.as_ref()?.describe_missing(resource, parameters),
-            Target::Sdk { .. } if resource.pattern == Pattern::RequestResponse => None,
-            Target::Sdk { .. } => Some(format!(
-                "the Task resource '{resource}' waits for a callback ({}): that needs `dmap serve`",
-                resource.pattern.describe()
-            )),
+            // Request-response or `.waitForTaskToken` (the same call; the parser refuses `.sync`).
+            Target::Sdk { .. } => None,
             Target::Optimized { service, action } => aws::optimized::refusal(service.name(), action, resource.pattern)
                 .map(|why| format!("the Task resource '{resource}' cannot run here: {why}")),
             Target::Function { .. } | Target::Activity { .. } => Some(aws_services_not_yet(resource)),

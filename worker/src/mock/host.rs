@@ -33,6 +33,9 @@ pub struct MockHost<H> {
     slots: HashMap<String, (usize, Arc<MockedResponse>)>,
     /// Execution ARN → the invocations so far of each mocked state (by slot).
     counts: Mutex<HashMap<String, Vec<u64>>>,
+    /// The answers of mocked `.waitForTaskToken` calls by token, until their wait takes them:
+    /// Step Functions Local answers such a state with its mocked response, counted once.
+    callbacks: Mutex<HashMap<String, (String, Value)>>,
 }
 
 impl<H: Host> MockHost<H> {
@@ -40,7 +43,7 @@ impl<H: Host> MockHost<H> {
         let mut names: Vec<&String> = case.states.keys().collect();
         names.sort();
         let slots = names.into_iter().enumerate().map(|(i, n)| (n.clone(), (i, case.states[n].clone()))).collect();
-        MockHost { base, case, slots, counts: Mutex::new(HashMap::new()) }
+        MockHost { base, case, slots, counts: Mutex::new(HashMap::new()), callbacks: Mutex::new(HashMap::new()) }
     }
 
     pub fn base(&self) -> &H {
@@ -69,7 +72,17 @@ impl<H: Host> MockHost<H> {
     }
 
     fn answer(&self, request: &TaskRequest, slot: usize, response: &MockedResponse) -> Result<Value, Failure> {
-        let n = self.next(&request.execution_arn, slot);
+        self.respond(&request.execution_arn, &request.state_name, slot, response)
+    }
+
+    fn respond(
+        &self,
+        execution_arn: &str,
+        state_name: &str,
+        slot: usize,
+        response: &MockedResponse,
+    ) -> Result<Value, Failure> {
+        let n = self.next(execution_arn, slot);
         match response.get(n) {
             Some(Response::Return(v)) => Ok(v.clone()),
             Some(Response::Throw(f)) => Err(f.clone()),
@@ -78,7 +91,7 @@ impl<H: Host> MockHost<H> {
                 format!(
                     "the mock configuration has no response for invocation {n} of the Task state '{}' (test case \
                      '{}#{}', mocked response '{}' answers invocations {})",
-                    request.state_name,
+                    state_name,
                     self.case.state_machine,
                     self.case.name,
                     response.name,
@@ -100,7 +113,18 @@ impl<H: Host> Host for MockHost<H> {
 
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
         match self.slots.get(&request.state_name) {
-            Some((slot, response)) => Box::pin(std::future::ready(self.answer(&request, *slot, response))),
+            Some((slot, response)) => {
+                let answer = self.answer(&request, *slot, response);
+                // A mocked `.waitForTaskToken` call: its wait gives the mocked response, and
+                // the call itself answers with it too (a Throw fails the call, with no wait).
+                if let (Some(token), Ok(v)) = (&request.task_token, &answer) {
+                    self.callbacks
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(token.clone(), (request.execution_arn.clone(), v.clone()));
+                }
+                Box::pin(std::future::ready(answer))
+            }
             None => self.base.invoke_task(request),
         }
     }
@@ -119,13 +143,26 @@ impl<H: Host> Host for MockHost<H> {
 
     fn execution_ended(&self, execution_arn: &str) {
         self.lock().remove(execution_arn);
+        self.callbacks.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (arn, _)| arn != execution_arn);
         self.base.execution_ended(execution_arn);
     }
+    /// The base's token; a host that cannot take callbacks still runs mocked ones, under a
+    /// token that names the attempt.
     fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
-        self.base.task_token(execution_arn, entered_id, attempt)
+        let base = self.base.task_token(execution_arn, entered_id, attempt);
+        base.or_else(|| (!self.slots.is_empty()).then(|| format!("mock:{execution_arn}:{entered_id}:{attempt}")))
     }
     fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
-        self.base.wait_for_callback(wait)
+        let Some((slot, response)) = self.slots.get(&wait.state_name) else {
+            return self.base.wait_for_callback(wait);
+        };
+        let taken = self.callbacks.lock().unwrap_or_else(|e| e.into_inner()).remove(&wait.token);
+        match taken {
+            Some((_, v)) => Box::pin(std::future::ready(Ok(v))),
+            // A restarted server resumes the wait of a call made before it (the counts start
+            // again after a restart): the state's next mocked response answers it.
+            None => Box::pin(std::future::ready(self.respond(&wait.execution_arn, &wait.state_name, *slot, response))),
+        }
     }
     fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
         self.base.dispatch_activity(dispatch)

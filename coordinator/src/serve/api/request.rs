@@ -140,7 +140,7 @@ impl Request {
 
 /// Members whose values AWS does not echo in its messages.
 fn sensitive(key: &str) -> bool {
-    matches!(key, "definition" | "input" | "error" | "cause" | "output")
+    matches!(key, "definition" | "input" | "error" | "cause" | "output" | "taskToken")
 }
 
 pub fn check_length(violations: &mut Vec<String>, key: &str, s: &str, min: usize, max: usize, hide: bool) {

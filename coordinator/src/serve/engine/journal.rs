@@ -110,6 +110,14 @@ fn must_reach_store(event: &Event<'_>) -> bool {
         | Event::TaskSucceeded { .. }
         | Event::TaskFailed { .. }
         | Event::TaskTimedOut { .. }
+        // A callback Task waits after these (the call answered; a worker took the task).
+        | Event::TaskSubmitted { .. }
+        | Event::ActivityScheduled { .. }
+        | Event::ActivityStarted { .. }
+        | Event::ActivitySucceeded { .. }
+        | Event::ActivityFailed { .. }
+        | Event::ActivityTimedOut { .. }
+        | Event::ActivityScheduleFailed { .. }
         | Event::MapRunStarted { .. }
         | Event::MapRunSucceeded { .. }
         | Event::MapRunFailed { .. }

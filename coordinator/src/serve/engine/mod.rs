@@ -242,3 +242,6 @@ impl Counters {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod callback_tests;

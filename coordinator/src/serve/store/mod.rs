@@ -311,6 +311,22 @@ pub enum Write {
     DropOutcomes {
         map_run_id: String,
     },
+    /// Keeps a server secret under `name` unless one is kept already (the first one stays).
+    PutSecret {
+        name: String,
+        value: Vec<u8>,
+    },
+    /// Records the accepted callback of a task token (SendTaskSuccess/Failure), unless one is
+    /// recorded already.
+    PutCallbackOutcome {
+        token: String,
+        execution_arn: String,
+        outcome: String,
+    },
+    /// Forgets the callbacks of an execution that ended.
+    DropCallbackOutcomes {
+        execution_arn: String,
+    },
 }
 
 /// A page of a listing. `after` is the sort key of the last row of the previous page (taken
@@ -390,4 +406,8 @@ pub trait Store: Send + Sync + 'static {
     fn list_map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRunRecord>, StoreError>;
     /// The outcome bodies of a Map Run's children run in this process, in recorded order.
     fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// A secret kept with [`Write::PutSecret`].
+    fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The callback recorded for a task token ([`Write::PutCallbackOutcome`]).
+    fn callback_outcome(&self, token: &str) -> Result<Option<String>, StoreError>;
 }

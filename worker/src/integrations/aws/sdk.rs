@@ -38,7 +38,9 @@ pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> 
     let Target::Sdk { service, action } = &request.resource.target else {
         return Err(Failure::new(RUNTIME, format!("'{}' is not an AWS SDK integration", request.resource)));
     };
-    if request.resource.pattern != Pattern::RequestResponse {
+    // `.waitForTaskToken` makes the same call; the host then waits for the callback. The
+    // parser refuses `.sync` for SDK integrations ("Run a Job (.sync): Not supported").
+    if !matches!(request.resource.pattern, Pattern::RequestResponse | Pattern::WaitForTaskToken) {
         return Err(Failure::new(
             RUNTIME,
             format!(

@@ -29,7 +29,7 @@ pub struct Target<'a> {
 }
 
 /// Whether `resource` is a Lambda resource this integration serves (a function ARN or
-/// `lambda:invoke`; `.waitForTaskToken` is not served).
+/// `lambda:invoke`, also `.waitForTaskToken`: the same call, then the host's wait).
 pub fn is_lambda_resource(resource: &Resource) -> bool {
     style(resource).is_some()
 }
@@ -37,11 +37,10 @@ pub fn is_lambda_resource(resource: &Resource) -> bool {
 fn style(resource: &Resource) -> Option<Style> {
     match (&resource.target, resource.pattern) {
         (resource::Target::Function { .. }, _) => Some(Style::Arn),
-        (resource::Target::Optimized { service: Service::Lambda, action }, Pattern::RequestResponse)
-            if action == "invoke" =>
-        {
-            Some(Style::Invoke)
-        }
+        (
+            resource::Target::Optimized { service: Service::Lambda, action },
+            Pattern::RequestResponse | Pattern::WaitForTaskToken,
+        ) if action == "invoke" => Some(Style::Invoke),
         _ => None,
     }
 }
@@ -167,7 +166,9 @@ mod tests {
         let invoke = parsed(LAMBDA_INVOKE);
         assert!(is_lambda_resource(&arn));
         assert!(is_lambda_resource(&invoke));
-        assert!(!is_lambda_resource(&parsed("arn:aws:states:::lambda:invoke.waitForTaskToken")));
+        // The callback pattern invokes the function the same way (AWS lists `.waitForTaskToken`
+        // for Lambda's Invoke), then the host waits.
+        assert!(is_lambda_resource(&parsed("arn:aws:states:::lambda:invoke.waitForTaskToken")));
         assert!(!is_lambda_resource(&parsed("arn:aws:states:::http:invoke")));
         let t = target(&arn, &Value::Null).unwrap().unwrap();
         assert_eq!(

@@ -116,3 +116,23 @@ fn the_engine_reports_the_end_of_each_execution() {
     }
     assert_eq!(host.executions_counted(), 0);
 }
+
+/// A mocked `.waitForTaskToken` state is answered by its mocked response, as AWS Step Functions
+/// Local answers it ("Using mocked service integrations": the mocked response stands for the
+/// task's result), even on a host that cannot take callbacks; each attempt is one invocation
+/// (the call and its wait are not counted twice), so the retries see responses 0, 1 and 2.
+#[test]
+fn a_mocked_wait_for_task_token_state_is_answered_by_its_mock_once_per_attempt() {
+    let definition = r#"{"StartAt": "Flaky", "States": {"Flaky": {"Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+        "End": true}}}"#;
+    let (machine, _) = parse_definition(definition).expect("valid");
+    let host = host();
+    let options = shared::asl::eval::ExecutionOptions::default();
+    let outcome = shared::asl::eval::execute_pure(&machine, json!({}), &options, &host).expect("never suspends");
+    assert_eq!(outcome.failure, None);
+    assert_eq!(outcome.output, Some(json!({"MessageId": "m-2"})));
+    assert_eq!(host.base().calls.load(Ordering::Relaxed), 0, "a mocked state never calls out");
+}

@@ -95,6 +95,19 @@ pub fn apply(conn: &Connection, write: &Write) -> Result<(), ApplyError> {
         Write::DropOutcomes { map_run_id } => {
             conn.prepare_cached("DELETE FROM map_run_outcomes WHERE map_run_id = ?1")?.execute([map_run_id])?;
         }
+        Write::PutSecret { name, value } => {
+            conn.prepare_cached("INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)")?
+                .execute(rusqlite::params![name, value])?;
+        }
+        Write::PutCallbackOutcome { token, execution_arn, outcome } => {
+            conn.prepare_cached(
+                "INSERT OR IGNORE INTO callback_outcomes (token, execution_arn, outcome) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(rusqlite::params![token, execution_arn, outcome])?;
+        }
+        Write::DropCallbackOutcomes { execution_arn } => {
+            conn.prepare_cached("DELETE FROM callback_outcomes WHERE execution_arn = ?1")?.execute([execution_arn])?;
+        }
     }
     Ok(())
 }

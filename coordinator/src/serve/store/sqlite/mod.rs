@@ -264,4 +264,10 @@ impl Store for Sqlite {
     fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
         self.read(|conn| reads::outcomes(conn, map_run_id))
     }
+    fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|conn| reads::secret(conn, name))
+    }
+    fn callback_outcome(&self, token: &str) -> Result<Option<String>, StoreError> {
+        self.read(|conn| reads::callback_outcome(conn, token))
+    }
 }

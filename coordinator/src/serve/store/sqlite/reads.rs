@@ -227,6 +227,16 @@ pub fn outcomes(conn: &Connection, map_run_id: &str) -> rusqlite::Result<Vec<Vec
     rows.collect()
 }
 
+pub fn secret(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM secrets WHERE name = ?1")?.query_row([name], |row| row.get(0)).optional()
+}
+
+pub fn callback_outcome(conn: &Connection, token: &str) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT outcome FROM callback_outcomes WHERE token = ?1")?
+        .query_row([token], |row| row.get(0))
+        .optional()
+}
+
 /// Newest first; key `[start micros, arn]`.
 pub fn list_map_runs(
     conn: &Connection,

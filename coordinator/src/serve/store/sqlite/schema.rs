@@ -172,6 +172,25 @@ CREATE TABLE map_run_outcomes (
 CREATE INDEX map_run_outcomes_by_run ON map_run_outcomes (map_run_id, seq);
 ";
 
+/// The callbacks' tables (`crate::callbacks`): created in databases of version 1 that predate
+/// them too, as they only add.
+const CALLBACK_TABLES: &str = "
+-- Server secrets by name: the task tokens' MAC key (`callbacks`), made once and kept, so a
+-- restarted server makes and accepts the same tokens.
+CREATE TABLE IF NOT EXISTS secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+-- Callbacks accepted (SendTaskSuccess/SendTaskFailure) and not yet taken by an execution that
+-- ended: what a restarted server's wait finds. Dropped when the execution ends.
+CREATE TABLE IF NOT EXISTS callback_outcomes (
+    token TEXT PRIMARY KEY,
+    execution_arn TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS callback_outcomes_by_execution ON callback_outcomes (execution_arn);
+";
+
 /// Why the schema cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
@@ -238,7 +257,9 @@ fn migrate(conn: &Connection) -> Result<(), SchemaError> {
             Some(found) if found > VERSION => Err(SchemaError::Newer { found }),
             // Version 1 is the first: nothing older to upgrade yet.
             Some(_) => Ok(()),
-        }
+        }?;
+        conn.execute_batch(CALLBACK_TABLES)?;
+        Ok(())
     })();
     match result {
         Ok(()) => {

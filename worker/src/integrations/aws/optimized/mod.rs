@@ -117,11 +117,19 @@ fn served(service: &str, action: &str, pattern: Pattern) -> Result<(&'static Act
         (Pattern::RequestResponse, _) => Ok((found, None)),
         (Pattern::Sync, Some(job)) => Ok((found, Some(job))),
         (Pattern::Sync, None) | (Pattern::Sync2, _) => Err(format!("'{service}:{action}' has no Run a Job pattern")),
-        (Pattern::WaitForTaskToken, _) => {
-            Err("'.waitForTaskToken' needs a server that outlives one command to receive the callback (dmap serve)"
-                .into())
-        }
+        // The callback pattern makes the request-response call; the host then waits for the
+        // token's callback. Only where AWS's table of supported services allows it.
+        (Pattern::WaitForTaskToken, _) if callbacks_allowed(service, action) => Ok((found, None)),
+        (Pattern::WaitForTaskToken, _) => Err(format!("'{service}:{action}' has no .waitForTaskToken pattern")),
     }
+}
+
+/// Whether AWS allows `.waitForTaskToken` for `service:action` (the resource table of `shared`,
+/// from "Integrating services with Step Functions", which the parser checks already).
+fn callbacks_allowed(service: &str, action: &str) -> bool {
+    shared::asl::resource::Service::from_name(service)
+        .and_then(|s| s.action(action))
+        .is_some_and(|p| p.contains(Pattern::WaitForTaskToken))
 }
 
 /// Runs `call` through `api`: the Task's result, or its failure as Step Functions names it.

@@ -94,6 +94,28 @@ async fn sns_and_sqs_send_json_messages_as_text() {
     assert_eq!(sent["MD5OfMessageBody"], json!("d41d"));
 }
 
+/// `.waitForTaskToken` makes the request-response call (AWS: "Wait for a Callback with Task
+/// Token" — the integration's call carries the token, then the Task pauses): one call, with
+/// the same request as request-response, for every service AWS lists with the pattern.
+#[tokio::test]
+async fn wait_for_task_token_makes_the_request_response_call() {
+    let fake = Fake::new()
+        .answer("sqs:SendMessage", json!({"MessageId": "sqs-1"}))
+        .answer("sns:Publish", json!({"MessageId": "sns-1"}))
+        .answer("eventbridge:PutEvents", json!({"FailedEntryCount": 0, "Entries": [{"EventId": "e-1"}]}));
+    let wait = Pattern::WaitForTaskToken;
+    let sent = run(&fake, "sqs:sendMessage", wait, json!({"QueueUrl": "q", "MessageBody": {"t": "tok"}})).await;
+    assert_eq!(sent.unwrap()["MessageId"], json!("sqs-1"));
+    run(&fake, "sns:publish", wait, json!({"TopicArn": "arn:t", "Message": "m"})).await.unwrap();
+    let entries = json!({"Entries": [{"Detail": {"t": "tok"}, "DetailType": "d", "Source": "s"}]});
+    run(&fake, "events:putEvents", wait, entries).await.unwrap();
+    assert_eq!(fake.inputs("sqs:SendMessage"), vec![json!({"QueueUrl": "q", "MessageBody": "{\"t\":\"tok\"}"})]);
+    assert_eq!(fake.calls().len(), 3);
+    for (service, action) in [("sqs", "sendMessage"), ("sns", "publish"), ("events", "putEvents"), ("ecs", "runTask")] {
+        assert_eq!(super::super::refusal(service, action, wait), None, "{service}:{action}");
+    }
+}
+
 #[tokio::test]
 async fn put_events_reshapes_entries_and_fails_on_a_failed_entry() {
     let fake = Fake::new()
@@ -304,7 +326,7 @@ async fn patterns_and_actions_dmap_cannot_run_are_refused_at_run() {
     let cases = [
         ("eks:call", RR),
         ("eks:runJob", Pattern::Sync),
-        ("sqs:sendMessage", Pattern::WaitForTaskToken),
+        ("dynamodb:putItem", Pattern::WaitForTaskToken),
         ("dynamodb:putItem", Pattern::Sync),
         ("glue:startJobRun", Pattern::Sync2),
         ("dynamodb:scan", RR),

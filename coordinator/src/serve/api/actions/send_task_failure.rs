@@ -1,0 +1,18 @@
+//! SendTaskFailure: fails a Task waiting for its token with an optional error and cause.
+//! Members and errors: https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskFailure.html
+
+use serde_json::{Value, json};
+
+use super::send_task_heartbeat::{callback_error, callbacks};
+use crate::serve::api::Ctx;
+use crate::serve::api::error::ApiError;
+use crate::serve::api::request::Request;
+
+pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
+    let token = r.required("taskToken", 1, 2048)?;
+    let error = r.string("error", 0, 256)?;
+    let cause = r.string("cause", 0, 32_768)?;
+    r.finish()?;
+    callbacks(ctx)?.send_failure(&token, error, cause).await.map_err(callback_error)?;
+    Ok(json!({}))
+}

@@ -1,0 +1,18 @@
+//! SendTaskSuccess: the output of a Task waiting for its token (`.waitForTaskToken`, an
+//! activity). Accepted only once it is durable: a restart does not lose it.
+//! Members and errors: https://docs.aws.amazon.com/step-functions/latest/apireference/API_SendTaskSuccess.html
+
+use serde_json::{Value, json};
+
+use super::send_task_heartbeat::{callback_error, callbacks};
+use crate::serve::api::Ctx;
+use crate::serve::api::error::ApiError;
+use crate::serve::api::request::Request;
+
+pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
+    let token = r.required("taskToken", 1, 2048)?;
+    let output = r.required("output", 0, 262_144)?;
+    r.finish()?;
+    callbacks(ctx)?.send_success(&token, &output).await.map_err(callback_error)?;
+    Ok(json!({}))
+}
