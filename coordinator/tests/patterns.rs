@@ -279,3 +279,70 @@ fn the_saga_runs_by_hand_with_the_aws_cli() {
         json!(["ReserveHotel", "ReserveFlight", "ReserveCar", "CancelFlight", "CancelHotel", "TripNotBooked"])
     );
 }
+
+#[test]
+fn human_approval_waits_for_the_managers_answer() {
+    let runs = run("human-approval");
+    // E1: every item has a receipt → SendTaskSuccess {"approver": manager, …} → reimbursed
+    // 8900 + 14150 cents.
+    succeeded(
+        get(&runs, "report-e1"),
+        json!({"report_id": "E1", "status": "REIMBURSED", "paid_to": "carol@example.com", "amount_cents": 23050,
+               "approved_by": "dave@example.com"}),
+        &["RequestApproval", "Reimburse"],
+    );
+    // E2: the taxi has no receipt → SendTaskFailure(ExpenseRejected, "no receipt for: taxi"),
+    // caught; the Catch's ResultPath puts {Error, Cause} at $.rejection.
+    succeeded(
+        get(&runs, "report-e2"),
+        json!({"report_id": "E2", "status": "RETURNED", "to": "erin@example.com", "reason": "no receipt for: taxi"}),
+        &["RequestApproval", "ReturnToEmployee"],
+    );
+}
+
+/// examples/patterns/human-approval/README.md: the manager answers with the AWS CLI — the token
+/// read from the TaskScheduled event's parameters, then `send-task-success`.
+#[test]
+fn the_approval_is_given_by_hand_with_the_aws_cli() {
+    let dir = repo().join("examples/patterns/human-approval");
+    let functions = dir.join("functions.toml");
+    let s = testkit::Serve::start_with(env!("CARGO_BIN_EXE_dmap"), &["--functions", &functions.to_string_lossy()]);
+    let definition = format!("file://{}", dir.join("expense-approval.asl.json").display());
+    let role = "arn:aws:iam::123456789012:role/dmap";
+    s.aws(&["create-state-machine", "--name", "expense-approval", "--role-arn", role, "--definition", &definition]);
+    let input = json!({"report_id": "E9", "employee": "frank@example.com", "manager": "dave@example.com",
+                       "items": [{"what": "train", "amount_cents": 4200, "receipt": "r-9.pdf"}]})
+    .to_string();
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:expense-approval";
+    s.aws(&["start-execution", "--name", "report-e9", "--state-machine-arn", machine, "--input", &input]);
+    let execution = "arn:aws:states:us-east-1:123456789012:execution:expense-approval:report-e9";
+    // The request is sent (TaskSubmitted) before the execution waits; poll the history for it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let parameters = loop {
+        let history = s.aws(&["get-execution-history", "--execution-arn", execution]);
+        let events = history["events"].as_array().cloned().unwrap_or_default();
+        if events.iter().any(|e| e["type"] == "TaskSubmitted") {
+            let scheduled = events.iter().find(|e| e["type"] == "TaskScheduled").expect("TaskScheduled");
+            break scheduled["taskScheduledEventDetails"]["parameters"].as_str().expect("parameters").to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no TaskSubmitted in {history}\n{}", s.log());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let parameters: Value = serde_json::from_str(&parameters).expect("parameters are JSON");
+    let token = parameters["Payload"]["token"].as_str().expect("the token in the Payload");
+    s.aws(&["send-task-success", "--task-token", token, "--task-output", r#"{"approver": "dave@example.com"}"#]);
+    let described = loop {
+        let d = s.aws(&["describe-execution", "--execution-arn", execution]);
+        if d["status"] != "RUNNING" || std::time::Instant::now() > deadline {
+            break d;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(described["status"], "SUCCEEDED", "{described}\n{}", s.log());
+    let output: Value = serde_json::from_str(described["output"].as_str().expect("output")).expect("JSON");
+    assert_eq!(
+        output,
+        json!({"report_id": "E9", "status": "REIMBURSED", "paid_to": "frank@example.com", "amount_cents": 4200,
+               "approved_by": "dave@example.com"})
+    );
+}
