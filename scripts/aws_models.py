@@ -1,7 +1,8 @@
 """Turns botocore's service models into the two files dmap embeds (see refresh-aws-models).
 
 Only what a client needs is kept: protocol metadata, each operation's HTTP binding and shapes,
-and each shape's wire names and types. Documentation, examples and constraints are dropped.
+and each shape's wire names, types and constraints (required members, enums, ranges: what
+TestState checks mocked results against). Documentation and examples are dropped.
 """
 import json, re, sys, zipfile, zlib
 
@@ -10,7 +11,9 @@ WHEEL, VERSION, CATALOGUE, MODELS = sys.argv[1:5]
 SPOKEN = ["json", "rest-json", "query", "rest-xml", "ec2"]
 SHAPE_KEYS = {"type", "members", "member", "key", "value", "flattened", "locationName",
               "xmlNamespace", "timestampFormat", "payload", "streaming", "eventstream",
-              "exception", "error", "union", "document", "requiresLength"}
+              "exception", "error", "union", "document", "requiresLength",
+              # Kept for TestState's check of mocked results (fieldValidationMode).
+              "required", "enum", "min", "max"}
 MEMBER_KEYS = {"shape", "location", "locationName", "xmlNamespace", "xmlAttribute", "flattened",
                "queryName", "jsonvalue", "idempotencyToken", "hostLabel", "timestampFormat",
                "streaming", "eventpayload"}

@@ -15,6 +15,7 @@ mod serve_clients {
     pub mod history;
     pub mod machines;
     pub mod map_runs;
+    pub mod test_state;
 }
 
 use testkit::Serve;

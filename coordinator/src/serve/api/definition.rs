@@ -44,7 +44,7 @@ pub fn check(ctx: &Ctx, text: &str, machine_type: MachineType) -> Result<(), Api
     if errors.is_empty() { Ok(()) } else { Err(invalid(&errors)) }
 }
 
-fn invalid(errors: &[Diagnostic]) -> ApiError {
+pub fn invalid(errors: &[Diagnostic]) -> ApiError {
     let items: Vec<String> = errors
         .iter()
         .map(|d| {

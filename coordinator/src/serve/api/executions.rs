@@ -28,4 +28,7 @@ impl Executions for Engine {
     fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord> {
         Engine::map_run(self, map_run_arn)
     }
+    fn test_host(&self) -> Option<std::sync::Arc<dyn shared::asl::eval::Host>> {
+        Some(Engine::host(self))
+    }
 }

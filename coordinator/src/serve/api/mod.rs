@@ -53,6 +53,11 @@ pub trait Executions: Send + Sync + 'static {
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError>;
     /// The live record of a Map Run running in this server (fresher than the store's).
     fn map_run(&self, map_run_arn: &str) -> Option<crate::serve::store::MapRunRecord>;
+    /// TestState: the server's host, through which a Task tested without a mock calls its
+    /// integration as a run would. `None`: this server has none (TestState is refused).
+    fn test_host(&self) -> Option<Arc<dyn shared::asl::eval::Host>> {
+        None
+    }
 }
 
 /// What this build can run: definitions that name Task resources no configured integration
@@ -88,7 +93,7 @@ impl std::fmt::Debug for Ctx {
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// The actions of botocore's stepfunctions model that this server does not have yet
-/// (activities, callbacks, redrive and TestState come with the next issue).
+/// (activities, callbacks and redrive come with the next issue).
 const NOT_YET: &[&str] = &[
     "CreateActivity",
     "DeleteActivity",
@@ -96,7 +101,6 @@ const NOT_YET: &[&str] = &[
     "GetActivityTask",
     "ListActivities",
     "RedriveExecution",
-    "TestState",
 ];
 
 /// Declares the closed set of actions: the enum, its names, and the dispatch to each file.
@@ -168,6 +172,7 @@ actions! {
     SendTaskSuccess => send_task_success,
     SendTaskFailure => send_task_failure,
     SendTaskHeartbeat => send_task_heartbeat,
+    TestState => test_state,
 }
 
 impl Action {
@@ -204,9 +209,9 @@ mod tests {
         for bad in [None, Some(""), Some("AWSStepFunctions.Nope"), Some("DynamoDB_20120810.CreateStateMachine")] {
             assert_eq!(Action::parse(bad).map_err(|e| e.code), Err("UnknownOperationException"), "{bad:?}");
         }
-        let later = Action::parse(Some("AWSStepFunctions.TestState")).expect_err("not yet");
+        let later = Action::parse(Some("AWSStepFunctions.RedriveExecution")).expect_err("not yet");
         assert_eq!(later.code, "UnknownOperationException");
-        assert!(later.message.ends_with("dmap serve does not implement TestState yet"), "{}", later.message);
+        assert!(later.message.ends_with("dmap serve does not implement RedriveExecution yet"), "{}", later.message);
         for a in Action::ALL {
             assert_eq!(Action::parse(Some(&format!("{TARGET_PREFIX}{}", a.name()))), Ok(*a));
         }

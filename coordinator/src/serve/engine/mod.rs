@@ -166,6 +166,12 @@ impl Engine {
         }
     }
 
+    /// The server's host (clock, timers, integrations), shared by every execution: what
+    /// TestState calls an unmocked Task through.
+    pub fn host(&self) -> Arc<dyn Host> {
+        self.inner.host.clone()
+    }
+
     /// Counts for `/metrics`.
     pub fn counters(&self) -> &Counters {
         &self.inner.counters

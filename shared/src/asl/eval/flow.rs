@@ -95,12 +95,36 @@ pub(crate) fn output_needs_raw(state: &State) -> bool {
 /// for nothing. JSONPath: ResultSelector → ResultPath into the raw input → OutputPath.
 /// JSONata: `Output`, else the result, else the input.
 pub(crate) fn output(state: &State, raw: Value, result: Option<Value>, env: &dyn Env) -> Result<Value, Failure> {
+    output_traced(state, raw, result, env, None)
+}
+
+/// The intermediate values of a JSONPath state output, as TestState's inspection data reports
+/// them: the result after `ResultSelector`, and the raw input with the result placed by
+/// `ResultPath` (before `OutputPath`).
+#[derive(Debug, Default)]
+pub(crate) struct OutputTrace {
+    pub after_result_selector: Option<Value>,
+    pub after_result_path: Option<Value>,
+}
+
+/// [`output`], copying the intermediate values into `trace` when one is given (a run passes
+/// none and copies nothing).
+pub(crate) fn output_traced(
+    state: &State,
+    raw: Value,
+    result: Option<Value>,
+    env: &dyn Env,
+    mut trace: Option<&mut OutputTrace>,
+) -> Result<Value, Failure> {
     match &state.flow {
         DataFlow::JsonPath(p) => {
             let result = match &p.result_selector {
                 Some(t) => Some(t.eval(result.as_ref().unwrap_or(&raw), env)?),
                 None => result,
             };
+            if let Some(t) = trace.as_deref_mut() {
+                t.after_result_selector = Some(result.clone().unwrap_or_else(|| raw.clone()));
+            }
             let combined = match result {
                 Some(v) => io::result_path(&p.result_path, raw, v)?,
                 // The result is the raw input: replacing or discarding both leave it as it is.
@@ -112,6 +136,9 @@ pub(crate) fn output(state: &State, raw: Value, result: Option<Value>, env: &dyn
                     _ => raw,
                 },
             };
+            if let Some(t) = trace {
+                t.after_result_path = Some(combined.clone());
+            }
             io::select_owned(&p.output_path, combined, env)
         }
         DataFlow::Jsonata(j) => match &j.output {

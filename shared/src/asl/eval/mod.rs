@@ -13,6 +13,7 @@ pub mod map_run;
 pub(crate) mod operand;
 mod run;
 mod states;
+pub mod test_state;
 pub mod time;
 
 use std::future::Future;

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::asl::bound::{Bound, measure};
 use crate::asl::error_name::{Failure, QUERY_EVALUATION_ERROR, RUNTIME};
-use crate::asl::model::{State, StateId, StateKind, StateMachine};
+use crate::asl::model::{Catcher, State, StateId, StateKind, StateMachine};
+use crate::asl::path::Env;
 
 use crate::asl::history::{Event, Scope};
 
@@ -286,28 +287,33 @@ async fn with_handling<'a>(
                 }
                 exec.host.sleep_until(wake).await;
             }
-            Decision::Catch(c) => {
-                let error_output = failure.to_error_output();
-                let (assigned, output) = if c.jsonata {
-                    let scope = Scoped::new(&env, &raw, None, Some(&error_output));
-                    let assigned = c.assign.as_ref().map(|t| flow::object(t.eval(&raw, &scope)?)).transpose()?;
-                    let output = match &c.output {
-                        Some(t) => t.eval(&raw, &scope)?,
-                        None => error_output,
-                    };
-                    (assigned, output)
-                } else {
-                    let assigned = match &c.assign {
-                        Some(t) => Some(flow::assign(t, &error_output, &raw, None, false, &env)?),
-                        None => None,
-                    };
-                    (assigned, io::result_path(&c.result_path, raw, error_output)?)
-                };
-                return Ok(Step { output, next: Some(c.next), assigned });
-            }
+            Decision::Catch(c) => return Ok(caught(c, &failure, raw, &env)?),
             Decision::Fail => return Err(Halt::Failed(failure)),
         }
     }
+}
+
+/// Where a Catcher sends a failure: its output (JSONata `Output`, else the error output; or
+/// JSONPath's error output placed by `ResultPath` into the raw input), its `Assign`, and its
+/// `Next`.
+pub(crate) fn caught(c: &Catcher, failure: &Failure, raw: Value, env: &dyn Env) -> Result<Step, Failure> {
+    let error_output = failure.to_error_output();
+    let (assigned, output) = if c.jsonata {
+        let scope = Scoped::new(env, &raw, None, Some(&error_output));
+        let assigned = c.assign.as_ref().map(|t| flow::object(t.eval(&raw, &scope)?)).transpose()?;
+        let output = match &c.output {
+            Some(t) => t.eval(&raw, &scope)?,
+            None => error_output,
+        };
+        (assigned, output)
+    } else {
+        let assigned = match &c.assign {
+            Some(t) => Some(flow::assign(t, &error_output, &raw, None, false, env)?),
+            None => None,
+        };
+        (assigned, io::result_path(&c.result_path, raw, error_output)?)
+    };
+    Ok(Step { output, next: Some(c.next), assigned })
 }
 
 /// The common tail of a state that produced a result: Assign (from the raw result), then
@@ -315,7 +321,18 @@ async fn with_handling<'a>(
 ///
 /// `result` is `None` when the state's result is its raw input itself (a Pass without Result
 /// or Parameters), so that the input is never copied for nothing.
-pub(crate) fn finish(state: &State, raw: Value, result: Option<Value>, env: &StateEnv<'_>) -> Result<Step, Failure> {
+pub(crate) fn finish(state: &State, raw: Value, result: Option<Value>, env: &dyn Env) -> Result<Step, Failure> {
+    finish_traced(state, raw, result, env, None)
+}
+
+/// [`finish`], with the intermediate values of the output copied into `trace` (TestState).
+pub(crate) fn finish_traced(
+    state: &State,
+    raw: Value,
+    result: Option<Value>,
+    env: &dyn Env,
+    trace: Option<&mut flow::OutputTrace>,
+) -> Result<Step, Failure> {
     let assigned = match &state.assign {
         Some(t) => {
             let value = result.as_ref().unwrap_or(&raw);
@@ -323,6 +340,6 @@ pub(crate) fn finish(state: &State, raw: Value, result: Option<Value>, env: &Sta
         }
         None => None,
     };
-    let output = flow::output(state, raw, result, env)?;
+    let output = flow::output_traced(state, raw, result, env, trace)?;
     Ok(Step { output, next: flow::next(state), assigned })
 }

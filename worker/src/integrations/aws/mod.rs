@@ -10,6 +10,7 @@ mod credential_sources;
 pub mod credentials;
 pub mod endpoint;
 pub mod lambda;
+pub mod mock_check;
 pub mod model;
 pub mod optimized;
 pub mod profile;

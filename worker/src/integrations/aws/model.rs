@@ -154,6 +154,15 @@ pub struct Shape {
     pub union: bool,
     #[serde(default)]
     pub document: bool,
+    /// A structure's required members (TestState checks mocked results against them).
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// A string's allowed values.
+    #[serde(rename = "enum")]
+    pub enum_values: Option<Vec<String>>,
+    /// A number's range, or a string's, blob's or list's length.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

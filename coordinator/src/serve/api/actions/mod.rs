@@ -27,6 +27,7 @@ pub mod start_execution;
 pub mod start_sync_execution;
 pub mod stop_execution;
 pub mod tag_resource;
+pub mod test_state;
 pub mod untag_resource;
 pub mod update_map_run;
 pub mod update_state_machine;

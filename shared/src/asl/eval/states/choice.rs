@@ -4,12 +4,13 @@
 use serde_json::Value;
 
 use crate::asl::error_name::{Failure, NO_CHOICE_MATCHED};
-use crate::asl::eval::context::{Scoped, StateEnv};
+use crate::asl::eval::context::Scoped;
 use crate::asl::eval::flow;
 use crate::asl::eval::run::Step;
 use crate::asl::model::{Choice, State};
+use crate::asl::path::Env;
 
-pub(crate) fn run(state: &State, c: &Choice, raw: Value, env: &StateEnv<'_>) -> Result<Step, Failure> {
+pub(crate) fn run(state: &State, c: &Choice, raw: Value, env: &dyn Env) -> Result<Step, Failure> {
     let eff = flow::selected_owned(state, raw, env)?;
     let mut matched = None;
     for branch in &c.choices {

@@ -12,7 +12,7 @@
 //! the Task's `TimeoutSeconds` around them. Must not: sign or send (the [`Api`] does), or parse
 //! resources (they arrive typed).
 
-mod actions;
+pub mod actions;
 mod api;
 mod apigateway;
 mod bedrock;
