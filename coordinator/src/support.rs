@@ -75,6 +75,34 @@ fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// As [`unsupported`] for `dmap serve`, which runs some of what needs a server: activity
+/// Tasks (their Task states are not refused; in-process Map Run children take them too).
+pub fn unsupported_by_serve(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+) -> Vec<Diagnostic> {
+    let mut served = Vec::new();
+    served_tasks(machine, &mut served);
+    let mut found = unsupported(machine, integrations, remote_children, true);
+    found.retain(|d| !served.contains(&d.location));
+    found
+}
+
+/// The `…/Resource` pointers of the Task states `dmap serve` runs although `dmap run` cannot.
+fn served_tasks(m: &StateMachine, out: &mut Vec<String>) {
+    for s in &m.states {
+        match &s.kind {
+            StateKind::Map(map) => served_tasks(&map.processor, out),
+            StateKind::Parallel(p) => p.branches.iter().for_each(|b| served_tasks(b, out)),
+            StateKind::Task(t) if matches!(t.resource.target, Target::Activity { .. }) => {
+                out.push(pointer_push(&s.pointer, "Resource"))
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Resources that need a server outliving one command — nested executions, callbacks and
 /// activities. `dmap serve` is that server; it does not run them yet either, except callbacks
 /// (which `dmap run --listen` takes too: `callbacks`).
@@ -194,6 +222,10 @@ mod tests {
         assert_eq!(at("Function"), None);
         assert_eq!(at("Http"), None);
         assert_eq!(found.len(), 4);
+        // dmap serve runs activities, in branches and Map iterations too.
+        let served = unsupported_by_serve(&machine, &Integrations::none(None), false);
+        assert_eq!(served.len(), 2, "{served:?}");
+        assert!(served.iter().all(|d| d.location != "/States/Activity/Resource"), "{served:?}");
     }
 }
 

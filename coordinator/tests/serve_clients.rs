@@ -8,6 +8,8 @@
 //! awaited by polling DescribeExecution against a deadline (`wait_done`), never by sleeping.
 
 mod serve_clients {
+    pub mod activities;
+    pub mod activity_tasks;
     pub mod callbacks;
     pub mod cli;
     pub mod durable;
@@ -15,6 +17,7 @@ mod serve_clients {
     pub mod history;
     pub mod machines;
     pub mod map_runs;
+    pub mod run_listen;
     pub mod test_state;
 }
 

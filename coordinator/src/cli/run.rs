@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use shared::asl::eval::{ExecutionOptions, Host, Outcome, Status, execute};
 
+use crate::callbacks::{CallbackHost, Callbacks};
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
 use crate::map_run::run::RunOptions;
@@ -78,7 +79,10 @@ pub struct Args {
     /// Stream replicas when dmap creates its streams (3 on a three-node NATS cluster).
     #[arg(long, default_value_t = 1, env = "DMAP_NATS_REPLICAS", value_name = "N")]
     nats_replicas: usize,
-    /// Serve /healthz and /metrics on this address (e.g. 127.0.0.1:9090; 0.0.0.0:9090 in a pod).
+    /// Serve /healthz and /metrics on this address (e.g. 127.0.0.1:9090; 0.0.0.0:9090 in a pod),
+    /// and the callbacks of `.waitForTaskToken` Tasks (SendTaskSuccess, SendTaskFailure,
+    /// SendTaskHeartbeat as the Step Functions API takes them): on a loopback address without
+    /// authentication, elsewhere SigV4-signed with the `[[serve.access_keys]]` of --config.
     #[arg(long, env = "DMAP_LISTEN", value_name = "ADDR")]
     listen: Option<std::net::SocketAddr>,
     #[command(flatten)]
@@ -110,9 +114,10 @@ pub fn run(a: &Args) -> i32 {
         );
         return 2;
     }
-    match prepare(a) {
+    let policy = callback_policy(a);
+    match prepare(a, policy.is_some()) {
         Ok((machine, input, options, integrations, mocks)) => {
-            execute_and_print(a, &machine, input, &options, integrations, mocks)
+            execute_and_print(a, &machine, input, &options, integrations, mocks, policy)
         }
         Err(message) => {
             eprintln!("{message}");
@@ -123,7 +128,30 @@ pub fn run(a: &Args) -> i32 {
 
 type Prepared = (shared::asl::StateMachine, Value, ExecutionOptions, Arc<Integrations>, Option<TestCase>);
 
-fn prepare(a: &Args) -> Result<Prepared, String> {
+/// Who may send callbacks to `--listen`: `dmap serve`'s rules (loopback, or SigV4 with the
+/// keys of --config). `None`: no callbacks on this run (no --listen, or an address that would
+/// need keys and there are none; the run then refuses `.waitForTaskToken` Tasks).
+fn callback_policy(a: &Args) -> Option<crate::serve::auth::Policy> {
+    let addr = a.listen?;
+    let keys = match a.config.as_deref().map(crate::serve::auth::AccessKeys::from_config) {
+        Some(Ok(keys)) => keys,
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "no callbacks on --listen: the access keys could not be read");
+            return None;
+        }
+        None => None,
+    };
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    match crate::serve::auth::Policy::decide(addr, keys, false, &region) {
+        Ok(policy) => Some(policy),
+        Err(e) => {
+            tracing::info!(%addr, reason = %e, "no callbacks on --listen");
+            None
+        }
+    }
+}
+
+fn prepare(a: &Args, callbacks: bool) -> Result<Prepared, String> {
     let text = std::fs::read_to_string(&a.file).map_err(|e| format!("dmap: cannot read {}: {e}", a.file.display()))?;
     let machine = match shared::asl::parse_definition(&text) {
         Ok((m, warnings)) => {
@@ -152,7 +180,7 @@ fn prepare(a: &Args) -> Result<Prepared, String> {
         _ => None,
     };
     let mocked = |state: &str| mocks.as_ref().is_some_and(|m| m.states.contains_key(state));
-    let unsupported = support::unsupported_except(&machine, &integrations, a.nats.nats.is_some(), false, &mocked);
+    let unsupported = support::unsupported_except(&machine, &integrations, a.nats.nats.is_some(), callbacks, &mocked);
     if !unsupported.is_empty() {
         let lines: Vec<String> = unsupported.iter().map(|d| format!("{}: {d}", a.file.display())).collect();
         return Err(lines.join("\n"));
@@ -183,6 +211,7 @@ fn execute_and_print(
     options: &ExecutionOptions,
     integrations: Arc<Integrations>,
     mocks: Option<TestCase>,
+    policy: Option<crate::serve::auth::Policy>,
 ) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -191,11 +220,23 @@ fn execute_and_print(
             return 2;
         }
     };
-    let base = LocalHost::new(integrations);
+    // With callbacks, tokens come from a key of this process and SendTask* reach the run
+    // through --listen.
+    let callbacks = policy.map(|p| (Callbacks::ephemeral(), p));
+    let base = CallbackHost::new(
+        LocalHost::new(integrations),
+        callbacks.as_ref().map_or_else(Callbacks::ephemeral, |c| c.0.clone()),
+    );
     let ran = rt.block_on(async {
-        match mocks {
-            Some(case) => serve_and_execute(a, machine, input, options, MockHost::new(base, Arc::new(case))).await,
-            None => serve_and_execute(a, machine, input, options, base).await,
+        match (mocks, callbacks.is_some()) {
+            (Some(case), true) => {
+                serve_and_execute(a, machine, input, options, MockHost::new(base, Arc::new(case)), callbacks).await
+            }
+            (Some(case), false) => {
+                serve_and_execute(a, machine, input, options, MockHost::new(base.base, Arc::new(case)), None).await
+            }
+            (None, true) => serve_and_execute(a, machine, input, options, base, callbacks).await,
+            (None, false) => serve_and_execute(a, machine, input, options, base.base, None).await,
         }
     });
     match ran {
@@ -215,6 +256,7 @@ async fn serve_and_execute<H: Host + 'static>(
     input: Value,
     options: &ExecutionOptions,
     base: H,
+    callbacks: Option<(Arc<Callbacks>, crate::serve::auth::Policy)>,
 ) -> Result<Outcome, String> {
     let storage = Arc::new(storage(a)?);
     let run_options = RunOptions {
@@ -237,7 +279,10 @@ async fn serve_and_execute<H: Host + 'static>(
     let _server = match a.listen {
         Some(addr) => {
             let source = ops.unwrap_or_else(|| Arc::new(Ops::new(progress.clone(), None)));
-            let (bound, handle) = worker::ops::http::serve(addr, source)
+            let post = callbacks.map(|(callbacks, policy)| {
+                Arc::new(CallbackListener { callbacks, policy }) as Arc<dyn worker::ops::http::PostHandler>
+            });
+            let (bound, handle) = worker::ops::http::serve_with_post(addr, source, post)
                 .await
                 .map_err(|e| format!("dmap: cannot listen on {addr}: {e}"))?;
             tracing::info!(address = %bound, "serving /healthz and /metrics");
@@ -246,6 +291,25 @@ async fn serve_and_execute<H: Host + 'static>(
         None => None,
     };
     Ok(execute(machine, input, options, &*host).await)
+}
+
+/// `POST /` of `--listen`: the callback actions.
+struct CallbackListener {
+    callbacks: Arc<Callbacks>,
+    policy: crate::serve::auth::Policy,
+}
+
+impl worker::ops::http::PostHandler for CallbackListener {
+    fn post(
+        &self,
+        request: hyper::Request<hyper::body::Incoming>,
+    ) -> futures::future::BoxFuture<'_, hyper::Response<http_body_util::Full<bytes::Bytes>>> {
+        let auth: Option<&dyn crate::serve::http::Authenticator> = match self.policy.verifies() {
+            true => Some(&self.policy),
+            false => None,
+        };
+        Box::pin(crate::serve::http::callbacks_request(&self.callbacks, auth, request))
+    }
 }
 
 fn print_outcome(outcome: Outcome) -> i32 {

@@ -21,6 +21,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use worker::integrations::Integrations;
 use worker::ops::logging::{LogArgs, LogFormat};
 
+use crate::serve::activities::Activities;
 use crate::serve::api::arn::Scope;
 use crate::serve::api::{Ctx, Support};
 use crate::serve::auth::{AccessKeys, Policy};
@@ -156,7 +157,9 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     };
     let sqlite = Arc::new(Sqlite::open(&a.data)?);
     let store: Arc<dyn Store> = sqlite.clone();
-    let setup = setup::build(&host_options, store.clone()).await.map_err(StartError::Setup)?;
+    let activities = Arc::new(Activities::new(store.clone()));
+    let setup =
+        setup::build(&host_options, store.clone(), Some(activities.clone())).await.map_err(StartError::Setup)?;
     let scope = Scope::new(a.region.clone());
     let engine = Engine::new(
         store.clone(),
@@ -174,6 +177,21 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     let resumed = engine.recover()?;
     let metrics = Arc::new(Metrics::new());
     register_metrics(&metrics, &engine, &sqlite);
+    let callbacks = setup.callbacks.clone();
+    metrics.register(move |t| {
+        let pending = callbacks.pending() as f64;
+        t.gauge("dmap_callbacks_pending", "Tasks waiting for their task token's callback.", &[], pending);
+    });
+    let queued = activities.clone();
+    metrics.register(move |t| {
+        t.gauge("dmap_activity_tasks_pending", "Activity tasks waiting for a worker.", &[], queued.pending() as f64);
+        t.gauge(
+            "dmap_activity_pollers",
+            "GetActivityTask long polls waiting for a task.",
+            &[],
+            queued.pollers() as f64,
+        );
+    });
     let ctx = Ctx {
         store,
         executions: Arc::new(engine),
@@ -183,6 +201,7 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             remote_children: setup.remote_children,
         })),
         machines: Default::default(),
+        activities: activities.clone(),
         callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
@@ -197,6 +216,8 @@ async fn serve(a: &Args) -> Result<(), StartError> {
     eprintln!("dmap serve listening on http://{}", handle.addr());
     stopped().await;
     tracing::info!("stopping: finishing the requests in flight");
+    // Long polls would hold the drain for up to a minute: they answer "no task" now.
+    activities.close();
     handle.shutdown().await;
     // Everything acknowledged is durable already; this commits what the engine submitted
     // without waiting (history of executions still running, which replay would rebuild).
@@ -268,6 +289,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children, true)
+        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
     }
 }

@@ -295,13 +295,60 @@ async fn api_request(shared: &Shared, request: Request<Incoming>) -> Response<Fu
             } else {
                 tracing::debug!(action = name, code = e.code, message = %e.message, "refused");
             }
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-            let mut r = json(status, e.body().to_string());
-            if let Ok(v) = HeaderValue::from_str(e.code) {
-                r.headers_mut().insert("x-amzn-errortype", v);
-            }
-            r
+            error_response(&e)
         }
+    }
+}
+
+fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut r = json(status, e.body().to_string());
+    if let Ok(v) = HeaderValue::from_str(e.code) {
+        r.headers_mut().insert("x-amzn-errortype", v);
+    }
+    r
+}
+
+/// `POST /` of `dmap run --listen`: the callback actions alone (SendTaskSuccess, SendTaskFailure,
+/// SendTaskHeartbeat) on `callbacks`, with this API's protocol, checks, errors and
+/// authentication; any other action is `UnknownOperationException`.
+pub async fn callbacks_request(
+    callbacks: &crate::callbacks::Callbacks,
+    auth: Option<&dyn Authenticator>,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    use super::api::actions::{send_task_failure, send_task_heartbeat, send_task_success};
+    let (parts, body) = request.into_parts();
+    let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let answer = async {
+        if let Some(auth) = auth {
+            auth.verify_headers(&parts.uri, &parts.headers)?;
+        }
+        // The largest callback: a 256 KiB output, as JSON text, with its token.
+        let bytes = read_body(&parts.headers, body, 1 << 20).await?;
+        if let Some(auth) = auth {
+            auth.verify(&parts.method, &parts.uri, &parts.headers, &bytes)?;
+        }
+        let action = Action::parse(target.as_deref());
+        let request = super::api::request::Request::parse(&bytes);
+        match action {
+            Ok(Action::SendTaskSuccess) => send_task_success::answer(callbacks, request?).await,
+            Ok(Action::SendTaskFailure) => send_task_failure::answer(callbacks, request?).await,
+            Ok(Action::SendTaskHeartbeat) => send_task_heartbeat::answer(callbacks, request?).await,
+            _ => {
+                let mut e = ApiError::unknown_operation(target.as_deref().unwrap_or(""));
+                e.message = format!(
+                    "{}: `dmap run --listen` serves SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat only",
+                    e.message
+                );
+                Err(e)
+            }
+        }
+    }
+    .await;
+    match answer {
+        Ok(value) => json(StatusCode::OK, value.to_string()),
+        Err(e) => error_response(&e),
     }
 }
 

@@ -4,8 +4,10 @@
 //! and Map Runs, their durable host and recovery), `api` (one action per file behind a closed
 //! enum, AWS's validation and error shapes), `http` (the listener, body limits, `/healthz`,
 //! `/metrics`), `auth` (SigV4 verification off loopback), `callback_store` (where accepted
-//! callbacks and the task tokens' key are kept).
+//! callbacks and the task tokens' key are kept), `activities` (the hand-out of activity tasks
+//! to `GetActivityTask`'s long polls).
 
+pub mod activities;
 pub mod api;
 pub mod auth;
 pub mod callback_store;

@@ -12,7 +12,7 @@ use worker::integrations::Integrations;
 use worker::nats::connect::NatsArgs;
 use worker::nats::topology::Settings;
 
-use crate::callbacks::{CallbackHost, Callbacks};
+use crate::callbacks::{ActivityQueue, CallbackHost, Callbacks};
 use crate::host::{EmbeddedHost, LocalHost};
 use crate::map_run::nats::NatsTransport;
 use crate::map_run::registry::MapRuns;
@@ -52,13 +52,17 @@ pub struct Setup {
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported(machine, &self.integrations, self.remote_children, true)
+        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
     }
 }
 
-/// Builds the host; its Map Runs' records go to `store`. Connects to NATS when `--nats` is
-/// given (an error names the server).
-pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, String> {
+/// Builds the host; its Map Runs' records go to `store`, its activity Tasks to `activities`.
+/// Connects to NATS when `--nats` is given (an error names the server).
+pub async fn build(
+    o: &HostOptions,
+    store: Arc<dyn Store>,
+    activities: Option<Arc<dyn ActivityQueue>>,
+) -> Result<Setup, String> {
     let limit = if o.no_payload_limits { None } else { Some(shared::asl::eval::MAX_PAYLOAD_BYTES) };
     let integrations = Arc::new(match &o.functions {
         Some(path) => Integrations::load(path, limit).map_err(|e| format!("dmap: {e}"))?,
@@ -76,7 +80,9 @@ pub async fn build(o: &HostOptions, store: Arc<dyn Store>) -> Result<Setup, Stri
     let codec = crate::serve::callback_store::codec(&*store).await.map_err(|e| format!("dmap: the store: {e}"))?;
     let durable = Arc::new(crate::serve::callback_store::StoreCallbacks { store: store.clone() });
     let callbacks = Callbacks::new(codec, Some(durable));
-    let base = CallbackHost::new(LocalHost::new(integrations.clone()), callbacks.clone());
+    // Activity Tasks go to `activities` (GetActivityTask hands them out), from in-process
+    // children too.
+    let base = CallbackHost { base: LocalHost::new(integrations.clone()), callbacks: callbacks.clone(), activities };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {

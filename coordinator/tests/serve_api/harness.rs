@@ -129,11 +129,13 @@ impl Api {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = Arc::new(Sqlite::open(dir.path()).expect("the store"));
         let recorder = Arc::new(Recorder::default());
+        let activities = Arc::new(coordinator::serve::activities::Activities::new(store.clone() as Arc<dyn Store>));
         let mut callbacks = None;
         let executions: Arc<dyn Executions> = if real_engine {
-            let setup = setup::build(&HostOptions::default(), store.clone() as Arc<dyn Store>)
-                .await
-                .expect("the embedded host");
+            let setup =
+                setup::build(&HostOptions::default(), store.clone() as Arc<dyn Store>, Some(activities.clone()))
+                    .await
+                    .expect("the embedded host");
             callbacks = Some(setup.callbacks.clone());
             let options = EngineOptions {
                 region: "us-east-1".into(),
@@ -151,6 +153,7 @@ impl Api {
             scope: Scope::new("us-east-1"),
             support: Some(Arc::new(AcceptAll)),
             machines: Default::default(),
+            activities,
             callbacks,
         };
         let mut options = Options::new("127.0.0.1:0".parse().expect("an address"));

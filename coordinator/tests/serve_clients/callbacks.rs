@@ -16,7 +16,7 @@ use crate::check;
 
 /// A functions file whose `approve` function appends the token of its event to `tokens.txt`
 /// in `dir` and answers at once (a queue that a person reads later).
-fn functions(dir: &Path) -> PathBuf {
+pub(crate) fn functions(dir: &Path) -> PathBuf {
     let runtime = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../examples/python/dmap_runtime.py")
         .canonicalize()
@@ -240,6 +240,10 @@ fn aws_cli_sends_task_success_heartbeat_and_failure() {
     let ex = s.aws(&["start-execution", "--state-machine-arn", &sm, "--name", "one"]);
     let ex = ex["executionArn"].as_str().expect("executionArn").to_string();
     let t = token(0);
+    // One Task waits for its callback (a gauge on /metrics).
+    let metrics = testkit::http_get(s.port(), "/metrics").expect("/metrics");
+    let pending = metrics.lines().find_map(|l| l.strip_prefix("dmap_callbacks_pending ")).map(str::trim);
+    assert_eq!(pending.and_then(|v| v.parse::<f64>().ok()), Some(1.0), "{metrics}");
     // Both print nothing: AWS answers an empty body.
     assert_eq!(s.aws(&["send-task-heartbeat", "--task-token", &t]), serde_json::Value::Null);
     assert_eq!(
@@ -263,4 +267,54 @@ fn aws_cli_sends_task_success_heartbeat_and_failure() {
     assert!(err.contains("(TaskTimedOut) when calling the SendTaskSuccess operation"), "{err}");
     let err = s.aws_fails(&["send-task-heartbeat", "--task-token", "forged"]);
     assert!(err.contains("(InvalidToken) when calling the SendTaskHeartbeat operation"), "{err}");
+}
+
+/// A function that calls SendTaskSuccess itself before it answers its invocation (plain HTTP
+/// with the AWS JSON 1.0 headers, as an SDK sends it): the callback comes while the
+/// integration's call is still in flight, and the Task still ends with it.
+#[test]
+fn a_function_that_calls_back_before_it_answers() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let runtime = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/python/dmap_runtime.py")
+        .canonicalize()
+        .expect("examples/python/dmap_runtime.py");
+    std::fs::write(
+        dir.path().join("selfcall.py"),
+        r#"import json, urllib.request
+
+def handler(event, context):
+    body = json.dumps({"taskToken": event["token"], "output": json.dumps({"self": True})}).encode()
+    request = urllib.request.Request(event["endpoint"] + "/", data=body, headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.SendTaskSuccess"})
+    urllib.request.urlopen(request).read()
+    return {"called": "back"}
+"#,
+    )
+    .expect("selfcall.py");
+    let file = dir.path().join("functions.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[functions.selfcall]\ncommand = [\"python3\", {runtime:?}, \"selfcall:handler\"]\nworking_dir = {:?}\n",
+            dir.path()
+        ),
+    )
+    .expect("functions.toml");
+    let s = crate::serve_with(&["--functions", file.to_str().expect("a UTF-8 path")]);
+    check(
+        &s,
+        &format!(
+            r#"
+sm = machine("eager", {{"StartAt": "Call", "States": {{"Call": {{"Type": "Task",
+    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+    "Parameters": {{"FunctionName": "selfcall", "Payload": {{"token.$": "$$.Task.Token", "endpoint": "{url}"}}}},
+    "End": True}}}}}})["stateMachineArn"]
+ex = sfn.start_execution(stateMachineArn=sm, name="eager")["executionArn"]
+d = wait_done(ex)
+eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {{"self": True}}), "the callback sent during the call")
+"#,
+            url = s.url()
+        ),
+    );
 }

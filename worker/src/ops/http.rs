@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::future::BoxFuture;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
@@ -29,25 +30,40 @@ pub trait OpsSource: Send + Sync + 'static {
     fn metrics(&self) -> String;
 }
 
+/// Answers `POST /` on the same listener (`dmap run --listen`: the callback actions of the
+/// Step Functions API). The binary that serves decides what it is.
+pub trait PostHandler: Send + Sync + 'static {
+    fn post(&self, request: Request<Incoming>) -> BoxFuture<'_, Response<Full<Bytes>>>;
+}
+
 /// Binds `addr` (the caller decides; tests use 127.0.0.1:0), serves until the returned handle is aborted or the process exits.
 ///
 /// Returns the bound address (useful with port 0). Aborting the handle also closes the
 /// connections that are open at that moment.
 pub async fn serve(addr: SocketAddr, source: Arc<dyn OpsSource>) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    serve_with_post(addr, source, None).await
+}
+
+/// As [`serve`], with `POST /` answered by `post`.
+pub async fn serve_with_post(
+    addr: SocketAddr,
+    source: Arc<dyn OpsSource>,
+    post: Option<Arc<dyn PostHandler>>,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    Ok((local, tokio::spawn(accept(listener, source))))
+    Ok((local, tokio::spawn(accept(listener, source, post))))
 }
 
 /// Accepts connections forever. The connection tasks live in a [`JoinSet`] owned by this
 /// task, so aborting this task drops (and so aborts) them as well.
-async fn accept(listener: TcpListener, source: Arc<dyn OpsSource>) {
+async fn accept(listener: TcpListener, source: Arc<dyn OpsSource>, post: Option<Arc<dyn PostHandler>>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    connections.spawn(connection(stream, peer, source.clone()));
+                    connections.spawn(connection(stream, peer, source.clone(), post.clone()));
                 }
                 Err(e) => {
                     // Typically the process is out of file descriptors; retrying at once
@@ -62,10 +78,21 @@ async fn accept(listener: TcpListener, source: Arc<dyn OpsSource>) {
     }
 }
 
-async fn connection(stream: tokio::net::TcpStream, peer: SocketAddr, source: Arc<dyn OpsSource>) {
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    source: Arc<dyn OpsSource>,
+    post: Option<Arc<dyn PostHandler>>,
+) {
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let response = respond(source.as_ref(), request.method(), request.uri().path());
-        async move { Ok::<_, Infallible>(response) }
+        let (source, post) = (source.clone(), post.clone());
+        async move {
+            let response = match post {
+                Some(p) if request.method() == Method::POST && request.uri().path() == "/" => p.post(request).await,
+                _ => respond(source.as_ref(), request.method(), request.uri().path()),
+            };
+            Ok::<_, Infallible>(response)
+        }
     });
     if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
         tracing::debug!(%peer, error = %e, "ops endpoint: connection failed");

@@ -39,6 +39,9 @@ impl Scope {
     pub fn execution(&self, machine: &str, name: &str) -> String {
         format!("{}:execution:{machine}:{name}", self.prefix())
     }
+    pub fn activity(&self, name: &str) -> String {
+        format!("{}:activity:{name}", self.prefix())
+    }
     pub fn express_execution(&self, machine: &str, name: &str, id: &str) -> String {
         format!("{}:express:{machine}:{name}:{id}", self.prefix())
     }

@@ -142,6 +142,25 @@ impl ApiError {
         }
     }
 
+    /// The text recorded against AWS (localstack's `test_sfn_api_activities` snapshot).
+    pub fn activity_missing(arn: &str) -> Self {
+        Self::new("ActivityDoesNotExist", format!("Activity Does Not Exist: '{arn}'"))
+    }
+    /// AWS's text for the next three is not published; these follow its `… Does Not Exist`
+    /// pattern and its limits' wording.
+    pub fn activity_exists(arn: &str) -> Self {
+        Self::new("ActivityAlreadyExists", format!("Activity Already Exists: '{arn}'"))
+    }
+    pub fn activity_limit(limit: u64) -> Self {
+        Self::new("ActivityLimitExceeded", format!("Activity limit exceeded: at most {limit} activities may exist"))
+    }
+    pub fn activity_worker_limit(arn: &str, limit: usize) -> Self {
+        Self::new(
+            "ActivityWorkerLimitExceeded",
+            format!("Activity worker limit exceeded: at most {limit} workers may poll '{arn}' at once"),
+        )
+    }
+
     pub fn quota(message: impl Into<String>) -> Self {
         Self::new("ServiceQuotaExceededException", message)
     }

@@ -78,6 +78,8 @@ pub struct Ctx {
     pub support: Option<Arc<dyn Support>>,
     /// State machines as the start actions read them.
     pub machines: Arc<cache::MachineCache>,
+    /// Activity tasks waiting for workers (GetActivityTask).
+    pub activities: Arc<crate::serve::activities::Activities>,
     /// The pending callbacks (SendTaskSuccess/Failure/Heartbeat); `None` in API tests
     /// without an engine.
     pub callbacks: Option<Arc<crate::callbacks::Callbacks>>,
@@ -93,15 +95,8 @@ impl std::fmt::Debug for Ctx {
 pub const TARGET_PREFIX: &str = "AWSStepFunctions.";
 
 /// The actions of botocore's stepfunctions model that this server does not have yet
-/// (activities, callbacks and redrive come with the next issue).
-const NOT_YET: &[&str] = &[
-    "CreateActivity",
-    "DeleteActivity",
-    "DescribeActivity",
-    "GetActivityTask",
-    "ListActivities",
-    "RedriveExecution",
-];
+/// (redrive comes with the next issue).
+const NOT_YET: &[&str] = &["RedriveExecution"];
 
 /// Declares the closed set of actions: the enum, its names, and the dispatch to each file.
 macro_rules! actions {
@@ -169,6 +164,11 @@ actions! {
     StartSyncExecution => start_sync_execution,
     StopExecution => stop_execution,
     UpdateMapRun => update_map_run,
+    CreateActivity => create_activity,
+    DescribeActivity => describe_activity,
+    ListActivities => list_activities,
+    DeleteActivity => delete_activity,
+    GetActivityTask => get_activity_task,
     SendTaskSuccess => send_task_success,
     SendTaskFailure => send_task_failure,
     SendTaskHeartbeat => send_task_heartbeat,

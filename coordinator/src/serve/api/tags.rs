@@ -41,6 +41,7 @@ pub fn resource(ctx: &Ctx, arn: &str) -> Result<(), ApiError> {
     let parsed = Arn::parse(arn)?;
     match parsed.resource {
         Resource::StateMachine { .. } if ctx.store.state_machine(arn)?.is_some() => Ok(()),
+        Resource::Activity { .. } if ctx.store.activity(arn)?.is_some() => Ok(()),
         Resource::StateMachine { .. } | Resource::Activity { .. } => Err(ApiError::not_found("Resource", arn)),
         _ => Err(parsed.wrong_kind()),
     }

@@ -1,5 +1,5 @@
 //! The store of `dmap serve`: state machines (with versions and aliases), tags, executions,
-//! their history events, and Map Runs. Everything the API reports and everything recovery
+//! their history events, Map Runs, and activities. Everything the API reports and everything recovery
 //! after a crash reads comes from here, and only committed data is ever read.
 //!
 //! One trait, [`Store`], so that a replicated implementation (JetStream) can follow the
@@ -242,6 +242,16 @@ pub struct MapRunRecord {
     pub redrive_count: u64,
 }
 
+/// An activity (CreateActivity): a name that workers poll and Task states name by ARN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityRecord {
+    pub arn: String,
+    pub name: String,
+    pub creation_date: DateTime<Utc>,
+    /// `encryptionConfiguration` as given (JSON text), echoed by DescribeActivity.
+    pub encryption_configuration: Option<String>,
+}
+
 /// One change. Units of writes are applied in order; see the module's documentation.
 ///
 /// Updates and deletes of something that does not exist change nothing (the API checks
@@ -310,6 +320,12 @@ pub enum Write {
     /// Forgets a Map Run's outcomes (it ended and its result is recorded).
     DropOutcomes {
         map_run_id: String,
+    },
+    /// Creates an activity; [`StoreError::Conflict`] if its ARN exists.
+    CreateActivity(ActivityRecord),
+    /// Deletes an activity and its tags.
+    DeleteActivity {
+        arn: String,
     },
     /// Keeps a server secret under `name` unless one is kept already (the first one stays).
     PutSecret {
@@ -406,6 +422,12 @@ pub trait Store: Send + Sync + 'static {
     fn list_map_runs(&self, execution_arn: &str, page: &PageRequest) -> Result<Page<MapRunRecord>, StoreError>;
     /// The outcome bodies of a Map Run's children run in this process, in recorded order.
     fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError>;
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError>;
+    /// Activities by name.
+    fn list_activities(&self, page: &PageRequest) -> Result<Page<ActivityRecord>, StoreError>;
+    /// How many activities exist (AWS's quota of registered activities).
+    fn activity_count(&self) -> Result<u64, StoreError>;
     /// A secret kept with [`Write::PutSecret`].
     fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// The callback recorded for a task token ([`Write::PutCallbackOutcome`]).

@@ -50,7 +50,8 @@ pub struct CallbackWait {
     /// What [`Host::task_token`] gave for this attempt.
     pub token: String,
     /// `HeartbeatSeconds`: the longest time between heartbeats (`SendTaskHeartbeat`), counted
-    /// from when the wait begins; past it the Task fails with `States.HeartbeatTimeout`.
+    /// from when the wait begins; past it the Task fails with `States.Timeout`
+    /// (what AWS reports for a missed heartbeat).
     pub heartbeat_seconds: Option<u64>,
     /// When the Task's `TimeoutSeconds` (or the execution's) runs out: `States.Timeout`.
     pub deadline: DateTime<Utc>,
@@ -141,8 +142,9 @@ pub trait Host: Send + Sync {
     }
 
     /// Completes when the callback of `wait.token` arrives: `SendTaskSuccess` (its output) or
-    /// `SendTaskFailure` (its error and cause); or fails with `States.HeartbeatTimeout` when no
-    /// heartbeat came within `heartbeat_seconds`, or `States.Timeout` at `deadline`.
+    /// `SendTaskFailure` (its error and cause); or fails with `States.Timeout` when no heartbeat
+    /// came within `heartbeat_seconds` (what AWS reports for a missed heartbeat) or at
+    /// `deadline`.
     fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
         Box::pin(async move {
             Err(Failure::new(

@@ -44,7 +44,7 @@ pub async fn invoke(aws: &Aws, request: &TaskRequest) -> Result<Value, Failure> 
         return Err(Failure::new(
             RUNTIME,
             format!(
-                "the {} pattern of '{}' needs `dmap serve`; only request-response runs here",
+                "AWS SDK integrations do not run the {} pattern ('{}'): only request-response and .waitForTaskToken",
                 request.resource.pattern.describe(),
                 request.resource
             ),

@@ -8,10 +8,15 @@ use crate::serve::api::Ctx;
 use crate::serve::api::error::ApiError;
 use crate::serve::api::request::Request;
 
-pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
+pub async fn run(ctx: &Ctx, r: Request) -> Result<Value, ApiError> {
+    answer(callbacks(ctx)?, r).await
+}
+
+/// The action on `callbacks` (also what `dmap run --listen` answers).
+pub async fn answer(callbacks: &Callbacks, mut r: Request) -> Result<Value, ApiError> {
     let token = r.required("taskToken", 1, 2048)?;
     r.finish()?;
-    callbacks(ctx)?.send_heartbeat(&token).await.map_err(callback_error)?;
+    callbacks.send_heartbeat(&token).await.map_err(callback_error)?;
     Ok(json!({}))
 }
 

@@ -5,14 +5,20 @@
 use serde_json::{Value, json};
 
 use super::send_task_heartbeat::{callback_error, callbacks};
+use crate::callbacks::Callbacks;
 use crate::serve::api::Ctx;
 use crate::serve::api::error::ApiError;
 use crate::serve::api::request::Request;
 
-pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
+pub async fn run(ctx: &Ctx, r: Request) -> Result<Value, ApiError> {
+    answer(callbacks(ctx)?, r).await
+}
+
+/// The action on `callbacks` (also what `dmap run --listen` answers).
+pub async fn answer(callbacks: &Callbacks, mut r: Request) -> Result<Value, ApiError> {
     let token = r.required("taskToken", 1, 2048)?;
     let output = r.required("output", 0, 262_144)?;
     r.finish()?;
-    callbacks(ctx)?.send_success(&token, &output).await.map_err(callback_error)?;
+    callbacks.send_success(&token, &output).await.map_err(callback_error)?;
     Ok(json!({}))
 }

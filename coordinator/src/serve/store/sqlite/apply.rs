@@ -95,6 +95,8 @@ pub fn apply(conn: &Connection, write: &Write) -> Result<(), ApplyError> {
         Write::DropOutcomes { map_run_id } => {
             conn.prepare_cached("DELETE FROM map_run_outcomes WHERE map_run_id = ?1")?.execute([map_run_id])?;
         }
+        Write::CreateActivity(record) => create(&record.arn, || super::activities::insert(conn, record))?,
+        Write::DeleteActivity { arn } => super::activities::delete(conn, arn)?,
         Write::PutSecret { name, value } => {
             conn.prepare_cached("INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![name, value])?;

@@ -96,6 +96,8 @@ fn write_weight(write: &Write) -> usize {
         Write::PutMapRun(_) => ROW,
         Write::AppendOutcomes { map_run_id, body } => map_run_id.len() + body.len(),
         Write::DropOutcomes { map_run_id } => map_run_id.len(),
+        Write::CreateActivity(record) => record.arn.len() + text(&record.encryption_configuration),
+        Write::DeleteActivity { arn } => arn.len(),
         Write::PutSecret { name, value } => name.len() + value.len(),
         Write::PutCallbackOutcome { token, execution_arn, outcome } => {
             ROW + token.len() + execution_arn.len() + outcome.len()

@@ -8,6 +8,7 @@
 //!
 //! It must not interpret what it stores: definitions, inputs and event details are text.
 
+mod activities;
 mod apply;
 mod budget;
 mod lock;
@@ -33,8 +34,8 @@ pub use metrics::{CommitLatency, LATENCY_BOUNDS};
 pub use writer::{GROUP_CAP, QUEUE_BYTES, QUEUE_CAPACITY};
 
 use super::{
-    AliasRecord, Commit, EventRecord, ExecutionFilter, ExecutionRecord, MapRunRecord, Page, PageRequest,
-    StateMachineRecord, Store, StoreError, VersionRecord, Write,
+    ActivityRecord, AliasRecord, Commit, EventRecord, ExecutionFilter, ExecutionRecord, MapRunRecord, Page,
+    PageRequest, StateMachineRecord, Store, StoreError, VersionRecord, Write,
 };
 use budget::Budget;
 use metrics::Stats;
@@ -264,6 +265,19 @@ impl Store for Sqlite {
     fn outcomes(&self, map_run_id: &str) -> Result<Vec<Vec<u8>>, StoreError> {
         self.read(|conn| reads::outcomes(conn, map_run_id))
     }
+
+    fn activity(&self, arn: &str) -> Result<Option<ActivityRecord>, StoreError> {
+        self.read(|conn| activities::get(conn, arn))
+    }
+
+    fn list_activities(&self, page: &PageRequest) -> Result<Page<ActivityRecord>, StoreError> {
+        self.read(|conn| activities::list(conn, page))
+    }
+
+    fn activity_count(&self) -> Result<u64, StoreError> {
+        self.read(activities::count)
+    }
+
     fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|conn| reads::secret(conn, name))
     }

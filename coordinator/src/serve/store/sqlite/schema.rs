@@ -258,6 +258,9 @@ fn migrate(conn: &Connection) -> Result<(), SchemaError> {
             // Version 1 is the first: nothing older to upgrade yet.
             Some(_) => Ok(()),
         }?;
+        // Tables added to version 1 later, created where missing (additive: older builds
+        // ignore them).
+        conn.execute_batch(super::activities::SCHEMA)?;
         conn.execute_batch(CALLBACK_TABLES)?;
         Ok(())
     })();
