@@ -346,3 +346,29 @@ fn the_approval_is_given_by_hand_with_the_aws_cli() {
                "approved_by": "dave@example.com"})
     );
 }
+
+#[test]
+fn master_worker_hands_chunks_to_activity_workers_and_merges_their_counts() {
+    let runs = run("master-worker");
+    // The four chunks, lower-cased, split into words:
+    //   the quick brown fox jumps over the lazy dog      9
+    //   the dog barks the fox runs away                  7
+    //   a quick brown dog jumps and the fox doesn't      9
+    //   the end                                          2   → 27 words
+    // "the" 2+2+1+1 = 6, "dog" 1+1+1 = 3, "fox" 1+1+1 = 3 (ties in alphabetical order), then
+    // quick, brown, jumps with 2; 15 distinct words (the, quick, brown, fox, jumps, over, lazy,
+    // dog, barks, runs, away, a, and, doesn't, end).
+    let job = get(&runs, "job-wc1");
+    assert_eq!(job.status, "SUCCEEDED", "{:?} {:?}", job.error, job.cause);
+    assert_eq!(
+        job.output,
+        json!({"job_id": "wc1", "chunks": 4, "words": 27, "distinct": 15, "top": [
+            {"word": "the", "count": 6}, {"word": "dog", "count": 3}, {"word": "fox", "count": 3}]})
+    );
+    states_as_multiset(
+        job,
+        "CountChunks",
+        "MergeCounts",
+        &["CountChunks", "CountWords", "CountWords", "CountWords", "CountWords", "MergeCounts"],
+    );
+}
