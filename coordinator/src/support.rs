@@ -25,6 +25,20 @@ pub fn unsupported(
     unsupported_except(machine, integrations, remote_children, callbacks, &|_| false)
 }
 
+/// As [`unsupported`], for `dmap serve`: callbacks, activities and nested executions run there
+/// (except in children on NATS workers, which take no callbacks, have no activity queue and no
+/// server to start children on).
+pub fn unsupported_served(
+    machine: &StateMachine,
+    integrations: &Integrations,
+    remote_children: bool,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let can = Can { integrations, remote: remote_children, callbacks: true, served: true, mocked: &|_| false };
+    walk(machine, &can, &mut out);
+    out
+}
+
 /// As [`unsupported`], except for the Task states `mocked` names: a mocked state never calls
 /// its integration, so it runs whatever its resource.
 pub fn unsupported_except(
@@ -35,7 +49,7 @@ pub fn unsupported_except(
     mocked: &dyn Fn(&str) -> bool,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    walk(machine, &Can { integrations, remote: remote_children, callbacks, mocked }, &mut out);
+    walk(machine, &Can { integrations, remote: remote_children, callbacks, served: false, mocked }, &mut out);
     out
 }
 
@@ -44,6 +58,9 @@ struct Can<'a> {
     integrations: &'a Integrations,
     remote: bool,
     callbacks: bool,
+    /// `states:startExecution` and activity Tasks run (`dmap serve`: `serve::nested` and
+    /// `serve::activities`, not integrations).
+    served: bool,
     mocked: &'a dyn Fn(&str) -> bool,
 }
 
@@ -59,8 +76,14 @@ fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
             StateKind::Task(_) if (can.mocked)(&s.name) => {}
             StateKind::Task(t) => {
                 let params = literal_parameters(s.flow.arguments());
-                let reason = needs_serve(&t.resource, can.callbacks)
-                    .or_else(|| can.integrations.unsupported(&t.resource, &params));
+                let served = can.served
+                    && (crate::serve::nested::is_start_execution(&t.resource)
+                        || matches!(t.resource.target, Target::Activity { .. }));
+                let reason = match served {
+                    true => None,
+                    false => needs_serve(&t.resource, can.callbacks)
+                        .or_else(|| can.integrations.unsupported(&t.resource, &params)),
+                };
                 if let Some(reason) = reason {
                     out.push(Diagnostic {
                         severity: Severity::Error,
@@ -75,53 +98,25 @@ fn walk(m: &StateMachine, can: &Can<'_>, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// As [`unsupported`] for `dmap serve`, which runs some of what needs a server: activity
-/// Tasks (their Task states are not refused; in-process Map Run children take them too).
-pub fn unsupported_by_serve(
-    machine: &StateMachine,
-    integrations: &Integrations,
-    remote_children: bool,
-) -> Vec<Diagnostic> {
-    let mut served = Vec::new();
-    served_tasks(machine, &mut served);
-    let mut found = unsupported(machine, integrations, remote_children, true);
-    found.retain(|d| !served.contains(&d.location));
-    found
-}
-
-/// The `…/Resource` pointers of the Task states `dmap serve` runs although `dmap run` cannot.
-fn served_tasks(m: &StateMachine, out: &mut Vec<String>) {
-    for s in &m.states {
-        match &s.kind {
-            StateKind::Map(map) => served_tasks(&map.processor, out),
-            StateKind::Parallel(p) => p.branches.iter().for_each(|b| served_tasks(b, out)),
-            StateKind::Task(t) if matches!(t.resource.target, Target::Activity { .. }) => {
-                out.push(pointer_push(&s.pointer, "Resource"))
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Resources that need a server outliving one command — nested executions, callbacks and
-/// activities. `dmap serve` is that server; it does not run them yet either, except callbacks
-/// (which `dmap run --listen` takes too: `callbacks`).
+/// Resources that need a server outliving one command — nested executions, activities and
+/// callbacks. `dmap serve` runs all three (`walk` lets the first two through there);
+/// `dmap run --listen` takes callbacks too (`callbacks`).
 fn needs_serve(resource: &Resource, callbacks: bool) -> Option<String> {
-    let what = match (&resource.target, resource.pattern) {
-        (Target::Optimized { service: Service::States, .. }, _) => "a nested execution (states:startExecution)",
-        (Target::Activity { .. }, _) => "an activity",
-        (_, Pattern::WaitForTaskToken) if callbacks => return None,
-        (_, Pattern::WaitForTaskToken) => {
-            return Some(format!(
-                "the Task resource '{resource}' waits for a callback (.waitForTaskToken), which needs a listener for \
-                 SendTaskSuccess/SendTaskFailure: run it with `dmap run --listen ADDR`, or on `dmap serve`"
-            ));
-        }
-        _ => return None,
-    };
-    Some(format!(
-        "the Task resource '{resource}' is {what}, which needs a server that outlives one command: `dmap serve` is that server, and does not run it yet"
-    ))
+    match (&resource.target, resource.pattern) {
+        (Target::Optimized { service: Service::States, .. }, _) => Some(format!(
+            "the Task resource '{resource}' starts a nested execution (states:startExecution), which needs a \
+             server that outlives one command and runs the child: run it on `dmap serve`"
+        )),
+        (Target::Activity { .. }, _) => Some(format!(
+            "the Task resource '{resource}' is an activity, whose tasks workers take with GetActivityTask from a \
+             server that outlives one command: run it on `dmap serve`"
+        )),
+        (_, Pattern::WaitForTaskToken) if !callbacks => Some(format!(
+            "the Task resource '{resource}' waits for a callback (.waitForTaskToken), which needs a listener for \
+             SendTaskSuccess/SendTaskFailure: run it with `dmap run --listen ADDR`, or on `dmap serve`"
+        )),
+        _ => None,
+    }
 }
 
 /// Children on NATS workers cannot wait for callbacks: the workers take none (the callbacks
@@ -146,10 +141,23 @@ fn remote_callbacks(m: &StateMachine, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate).
+/// Children on NATS workers cannot start Map Runs of their own (workers do not coordinate), nor
+/// nested executions (a worker has no server to start them on).
 fn nested_distributed(m: &StateMachine, out: &mut Vec<Diagnostic>) {
     for s in &m.states {
         match &s.kind {
+            StateKind::Task(t) if matches!(t.resource.target, Target::Optimized { service: Service::States, .. }) => {
+                out.push(Diagnostic {
+                    severity: Severity::Error,
+                    code: code::NOT_SUPPORTED,
+                    message: format!(
+                        "the Task resource '{}' starts a nested execution, which a Distributed Map's children cannot do on \
+                         NATS workers (at {}); run the Map Run without --nats",
+                        t.resource, s.pointer
+                    ),
+                    location: pointer_push(&s.pointer, "Resource"),
+                })
+            }
             StateKind::Map(map) if matches!(map.mode, ProcessorMode::Distributed(_)) => out.push(Diagnostic {
                 severity: Severity::Error,
                 code: code::NOT_SUPPORTED,
@@ -222,10 +230,33 @@ mod tests {
         assert_eq!(at("Function"), None);
         assert_eq!(at("Http"), None);
         assert_eq!(found.len(), 4);
-        // dmap serve runs activities, in branches and Map iterations too.
-        let served = unsupported_by_serve(&machine, &Integrations::none(None), false);
-        assert_eq!(served.len(), 2, "{served:?}");
-        assert!(served.iter().all(|d| d.location != "/States/Activity/Resource"), "{served:?}");
+        // dmap serve runs nested executions, callbacks and activities.
+        let served = unsupported_served(&machine, &Integrations::none(None), false);
+        assert!(served.is_empty(), "{served:?}");
+    }
+
+    #[test]
+    fn dmap_serve_runs_nested_executions_except_in_children_on_nats_workers() {
+        let nested = |end: bool| match end {
+            true => json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": true}),
+            false => json!({"Type": "Task", "Resource": "arn:aws:states:::states:startExecution", "Next": "Fan"}),
+        };
+        let def = json!({"StartAt": "Top", "States": {
+            "Top": nested(false),
+            "Fan": {"Type": "Map", "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Child", "States": {"Child": nested(true)}}, "End": true}
+        }});
+        let (machine, _) = shared::asl::parse::parse_value(&def).expect("a valid machine");
+        let none = Integrations::none(None);
+        let local = unsupported_served(&machine, &none, false);
+        assert!(local.is_empty(), "in process, children start them too: {local:?}");
+        let remote = unsupported_served(&machine, &none, true);
+        let locations: Vec<&str> = remote.iter().map(|d| d.location.as_str()).collect();
+        assert_eq!(locations, ["/States/Fan/ItemProcessor/States/Child/Resource"], "{remote:?}");
+        assert!(remote[0].message.contains("without --nats"), "{}", remote[0].message);
+        // `dmap run` (even with --listen) has no server to start them on.
+        assert_eq!(unsupported(&machine, &none, false, true).len(), 2);
     }
 }
 

@@ -17,6 +17,8 @@ mod serve_clients {
     pub mod history;
     pub mod machines;
     pub mod map_runs;
+    pub mod nested;
+    pub mod redrive;
     pub mod run_listen;
     pub mod test_state;
 }

@@ -172,6 +172,19 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             mocks,
         },
     );
+    // The state machine cache is the API's and the nested executions' alike, so that both see
+    // an update at once.
+    let machines: Arc<crate::serve::api::cache::MachineCache> = Default::default();
+    // Nested executions need the engine, which needs the host: bound now, before any execution
+    // (a resumed one included) can start a child.
+    setup.nested.bind(crate::serve::nested::Starter {
+        engine: engine.downgrade(),
+        store: store.clone(),
+        scope: scope.clone(),
+        machines: machines.clone(),
+        activities: activities.clone(),
+    });
+    engine.set_remote_map_runs(setup.remote_children);
     // Executions that were running when the server last stopped continue before any request
     // is answered, so that a client never sees one of them stall.
     let resumed = engine.recover()?;
@@ -200,8 +213,8 @@ async fn serve(a: &Args) -> Result<(), StartError> {
             integrations: setup.integrations.clone(),
             remote_children: setup.remote_children,
         })),
-        machines: Default::default(),
         activities: activities.clone(),
+        machines,
         callbacks: Some(setup.callbacks.clone()),
     };
     let verifies = policy.verifies();
@@ -289,6 +302,6 @@ struct BuildSupport {
 
 impl Support for BuildSupport {
     fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
     }
 }

@@ -13,5 +13,6 @@ pub mod auth;
 pub mod callback_store;
 pub mod engine;
 pub mod http;
+pub mod nested;
 pub mod setup;
 pub mod store;

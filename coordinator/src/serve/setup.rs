@@ -1,6 +1,7 @@
 //! What `dmap serve` runs executions with, built once at start: the task integrations (the
 //! functions file), the buckets (`--config`, `--bucket`), and Map Runs on the in-process
-//! worker pool or, with `--nats`, on `dmap-worker` processes. The same pieces as `dmap run`.
+//! worker pool or, with `--nats`, on `dmap-worker` processes. The same pieces as `dmap run`,
+//! plus callbacks and nested executions (`serve::nested`, bound to the engine once it exists).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use crate::map_run::run::RunOptions;
 use crate::map_run::status::Progress;
 use crate::map_run::transport::Transport;
 use crate::serve::engine::{Logged, StoreObserver};
+use crate::serve::nested::{Binding, NestedHost};
 use crate::serve::store::Store;
 use crate::storage::Storage;
 
@@ -47,12 +49,14 @@ pub struct Setup {
     /// The pending callbacks (SendTaskSuccess/Failure/Heartbeat reach them), durable in the
     /// store.
     pub callbacks: Arc<Callbacks>,
+    /// Where the engine is given to the host's nested executions once it exists.
+    pub nested: Binding,
 }
 
 impl Setup {
     /// What this server cannot run in `machine`, each at its pointer (empty: it can run it).
     pub fn unsupported(&self, machine: &StateMachine) -> Vec<Diagnostic> {
-        crate::support::unsupported_by_serve(machine, &self.integrations, self.remote_children)
+        crate::support::unsupported_served(machine, &self.integrations, self.remote_children)
     }
 }
 
@@ -80,9 +84,16 @@ pub async fn build(
     let codec = crate::serve::callback_store::codec(&*store).await.map_err(|e| format!("dmap: the store: {e}"))?;
     let durable = Arc::new(crate::serve::callback_store::StoreCallbacks { store: store.clone() });
     let callbacks = Callbacks::new(codec, Some(durable));
-    // Activity Tasks go to `activities` (GetActivityTask hands them out), from in-process
-    // children too.
-    let base = CallbackHost { base: LocalHost::new(integrations.clone()), callbacks: callbacks.clone(), activities };
+    // Nested executions (`states:startExecution`) are answered under the callbacks (which arm a
+    // `.waitForTaskToken` child's token before it starts) and under the Map Runs' host (so
+    // in-process children start them too); activity Tasks go to `activities` (GetActivityTask
+    // hands them out), from in-process children too.
+    let nested = Binding::default();
+    let base = CallbackHost {
+        base: NestedHost::new(LocalHost::new(integrations.clone()), nested.clone()),
+        callbacks: callbacks.clone(),
+        activities,
+    };
     let transport: Option<Arc<dyn Transport>> = match &o.nats.nats {
         None => None,
         Some(_) => {
@@ -102,5 +113,6 @@ pub async fn build(
         remote_children: o.nats.nats.is_some(),
         max_payload_bytes: limit,
         callbacks,
+        nested,
     })
 }

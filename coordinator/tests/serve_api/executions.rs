@@ -128,6 +128,7 @@ async fn seeded(api: &Api) -> (String, String) {
         item_counts: MapRunCounts { succeeded: 3, total: 3, ..MapRunCounts::default() },
         execution_counts: MapRunCounts { succeeded: 1, total: 1, ..MapRunCounts::default() },
         redrive_count: 0,
+        redrive_date: None,
     };
     api.commit(vec![
         Write::PutDefinition { hash: hash(PASS), text: PASS.into() },

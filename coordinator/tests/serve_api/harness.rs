@@ -59,6 +59,9 @@ impl Executions for Recorder {
     ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
         Box::pin(async { Ok(Utc::now()) })
     }
+    fn redrive<'a>(&'a self, _: &'a str, _: Option<&'a str>) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
+        Box::pin(async { Ok(Utc::now()) })
+    }
     fn update_map_run(&self, _: &str, _: MapRunUpdate) -> Result<(), MapRunError> {
         Ok(())
     }

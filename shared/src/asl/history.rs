@@ -48,6 +48,12 @@ pub trait Journal: Send + Sync {
     /// `$$.Execution.StartTime` read.
     fn started_at(&self) -> DateTime<Utc>;
 
+    /// Where the execution's `TimeoutSeconds` counts from: its start, unless it was redriven
+    /// (AWS resets the state machine's timeout at a redrive).
+    fn timeout_from(&self) -> DateTime<Utc> {
+        self.started_at()
+    }
+
     /// The execution's seed: its randomness derives from it and event ids only.
     fn seed(&self) -> u64;
 }
@@ -344,11 +350,14 @@ fn resource_object(resource: &Resource) -> Value {
 }
 
 /// `arn:aws:states:::lambda:invoke` → (`lambda`, `invoke`); `…:::aws-sdk:s3:getObject` →
-/// (`aws-sdk:s3`, `getObject`); a pattern suffix stays on the resource (`startJobRun.sync`).
+/// (`aws-sdk:s3`, `getObject`); a pattern suffix stays on the resource (`startJobRun.sync`,
+/// and `startExecution.sync:2`, as AWS records it: LocalStack's AWS-recorded snapshot
+/// `test_start_execution_sync2`).
 fn resource_parts(resource: &Resource) -> (&str, &str) {
     let rest = resource.arn.splitn(6, ':').nth(5).unwrap_or(&resource.arn);
-    match rest.rsplit_once(':') {
-        Some((kind, name)) => (kind, name),
+    let unsuffixed = rest.strip_suffix(":2").unwrap_or(rest);
+    match unsuffixed.rsplit_once(':') {
+        Some((kind, _)) => (kind, &rest[kind.len() + 1..]),
         None => ("", rest),
     }
 }
@@ -469,4 +478,28 @@ pub fn splitmix64(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's `resourceType`/`resource` pairs, as recorded on AWS (LocalStack's snapshots
+    /// `test_start_execution`, `test_start_execution_sync2`, `test_sqs_wait_for_task_token`).
+    #[test]
+    fn resources_split_into_aws_s_type_and_name() {
+        let parts = |arn: &str| {
+            let r = Resource::parse(arn).expect("a valid resource");
+            let (kind, name) = resource_parts(&r);
+            (kind.to_string(), name.to_string())
+        };
+        let pair = |k: &str, n: &str| (k.to_string(), n.to_string());
+        assert_eq!(parts("arn:aws:states:::states:startExecution"), pair("states", "startExecution"));
+        assert_eq!(parts("arn:aws:states:::states:startExecution.sync:2"), pair("states", "startExecution.sync:2"));
+        assert_eq!(
+            parts("arn:aws:states:::sqs:sendMessage.waitForTaskToken"),
+            pair("sqs", "sendMessage.waitForTaskToken")
+        );
+        assert_eq!(parts("arn:aws:states:::aws-sdk:s3:getObject"), pair("aws-sdk:s3", "getObject"));
+    }
 }

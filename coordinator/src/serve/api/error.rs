@@ -107,6 +107,10 @@ impl ApiError {
     pub fn execution_exists(arn: &str) -> Self {
         Self::new("ExecutionAlreadyExists", format!("Execution Already Exists: '{arn}'"))
     }
+    /// RedriveExecution refused; the message is AWS's `redriveStatusReason` for the case.
+    pub fn not_redrivable(reason: impl Into<String>) -> Self {
+        Self::new("ExecutionNotRedrivable", reason)
+    }
     pub fn execution_missing(arn: &str) -> Self {
         Self::new("ExecutionDoesNotExist", format!("Execution Does Not Exist: '{arn}'"))
     }

@@ -22,6 +22,13 @@ impl Executions for Engine {
     ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
         Box::pin(Engine::stop(self, execution_arn, error, cause))
     }
+    fn redrive<'a>(
+        &'a self,
+        execution_arn: &'a str,
+        client_token: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<DateTime<Utc>, EngineError>> {
+        Box::pin(Engine::redrive(self, execution_arn, client_token))
+    }
     fn update_map_run(&self, map_run_arn: &str, update: MapRunUpdate) -> Result<(), MapRunError> {
         Engine::update_map_run(self, map_run_arn, update)
     }

@@ -152,6 +152,7 @@ pub fn engine_error(e: EngineError) -> ApiError {
     match e {
         EngineError::AlreadyExists(arn) => ApiError::execution_exists(&arn),
         EngineError::DoesNotExist(arn) => ApiError::execution_missing(&arn),
+        EngineError::NotRedrivable(reason) => ApiError::not_redrivable(reason),
         EngineError::InvalidDefinition(message) => ApiError::invalid_definition(message),
         // Step Functions Local answers a test case it cannot find as a bad request.
         EngineError::MockTestCase(message) => ApiError::validation(message, None),

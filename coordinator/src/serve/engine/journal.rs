@@ -19,6 +19,7 @@ use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::history::{Entry, Event, Journal, outcome_of};
 
+use super::generations::Redrive;
 use crate::serve::store::{EventRecord, Store, Write};
 
 /// A recorded event, as replay needs it.
@@ -34,9 +35,14 @@ pub struct StoreJournal {
     store: Arc<dyn Store>,
     execution_arn: String,
     started_at: DateTime<Utc>,
+    /// Where the execution's `TimeoutSeconds` counts from: its start, or its latest redrive
+    /// (AWS resets the state machine's timeout when an execution is redriven).
+    timeout_from: DateTime<Utc>,
     seed: u64,
     /// Events recorded before a restart, by key.
     replay: HashMap<String, Recorded>,
+    /// The latest redrive, when the execution has been redriven.
+    redrive: Option<Redrive>,
     state: Mutex<State>,
 }
 
@@ -66,10 +72,22 @@ impl StoreJournal {
             store,
             execution_arn,
             started_at,
+            timeout_from: started_at,
             seed,
             replay: recorded,
+            redrive: None,
             state: Mutex::new(State { held: Vec::new(), next_id: last_id + 1, last_id, closed: false, written: 0 }),
         }
+    }
+
+    /// The journal of a redriven execution: its timeout counts from `redrive_date`, and the
+    /// events it writes follow the `ExecutionRedriven` event.
+    pub fn redriven(mut self, redrive: Option<Redrive>, redrive_date: Option<DateTime<Utc>>) -> Self {
+        self.redrive = redrive;
+        if let Some(d) = redrive_date {
+            self.timeout_from = d;
+        }
+        self
     }
 
     /// Closes the journal and returns what the execution's last event needs: its id, the one
@@ -153,13 +171,26 @@ impl Journal for StoreJournal {
         s.last_id = id;
         s.written += 1;
         let flush = must_reach_store(&event);
+        let (mut kind, mut details) = (event.kind(), event.details());
+        let mut previous = previous;
+        if let Some(r) = &self.redrive {
+            // The redriven run's first events follow ExecutionRedriven, not the events of the
+            // run before it that they come after in their scope.
+            previous = previous.max(r.event_id);
+            // A Map Run that runs again where it ran before is redriven (AWS: MapRunRedriven,
+            // with the Map Run's redrive count).
+            if let (Event::MapRunStarted { .. }, Some((arn, count))) = (&event, r.map_runs.get(key)) {
+                kind = "MapRunRedriven";
+                details = Some(serde_json::json!({"mapRunArn": arn, "redriveCount": count}));
+            }
+        }
         s.held.push(EventRecord {
             execution_arn: self.execution_arn.clone(),
             id,
             previous_event_id: previous,
             timestamp: at,
-            event_type: event.kind().to_string(),
-            details: event.details().map(|d| d.to_string()),
+            event_type: kind.to_string(),
+            details: details.map(|d| d.to_string()),
             key: Some(key.to_string()),
         });
         if flush || s.held.len() >= MAX_HELD {
@@ -177,6 +208,10 @@ impl Journal for StoreJournal {
 
     fn started_at(&self) -> DateTime<Utc> {
         self.started_at
+    }
+
+    fn timeout_from(&self) -> DateTime<Utc> {
+        self.timeout_from
     }
 
     fn seed(&self) -> u64 {

@@ -22,24 +22,45 @@ pub struct StoreObserver {
     /// Per running Map Run: the children's definition hash (stored once per run) and the
     /// parent's role.
     runs: Mutex<HashMap<String, (String, String)>>,
+    /// Map Runs running again (resumed after a restart, or redriven), by ARN: what their
+    /// records keep from before (the redrive wrote its count and date before they started).
+    redriven: Mutex<HashMap<String, Redriven>>,
 }
 
 impl StoreObserver {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        StoreObserver { store, runs: Mutex::new(HashMap::new()) }
+        StoreObserver { store, runs: Mutex::new(HashMap::new()), redriven: Mutex::new(HashMap::new()) }
+    }
+
+    fn redriven(&self, arn: &str) -> Redriven {
+        self.redriven.lock().unwrap_or_else(|e| e.into_inner()).get(arn).copied().unwrap_or_default()
     }
 }
 
 impl MapRunObserver for StoreObserver {
     fn started(&self, view: &MapRunView) {
-        self.store.submit(vec![Write::PutMapRun(record(view))]);
+        // A Map Run that has a record already runs again: resumed after a restart, or
+        // redriven; either way it keeps its redrive count.
+        let redriven = self
+            .store
+            .map_run(&view.map_run_arn)
+            .ok()
+            .flatten()
+            .map(|r| Redriven { count: r.redrive_count, date: r.redrive_date, start: Some(r.start_date) })
+            .unwrap_or_default();
+        if redriven.start.is_some() {
+            self.redriven.lock().unwrap_or_else(|e| e.into_inner()).insert(view.map_run_arn.clone(), redriven);
+        }
+        self.store.submit(vec![Write::PutMapRun(record(view, redriven))]);
     }
     fn progressed(&self, view: &MapRunView) {
-        self.store.submit(vec![Write::PutMapRun(record(view))]);
+        self.store.submit(vec![Write::PutMapRun(record(view, self.redriven(&view.map_run_arn)))]);
     }
     fn ended(&self, view: &MapRunView) {
         self.runs.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn);
-        self.store.submit(vec![Write::PutMapRun(record(view))]);
+        let redriven =
+            self.redriven.lock().unwrap_or_else(|e| e.into_inner()).remove(&view.map_run_arn).unwrap_or_default();
+        self.store.submit(vec![Write::PutMapRun(record(view, redriven))]);
     }
     fn child_ended(&self, run: &ChildRun<'_>, child: &ChildRecord) {
         if run.express {
@@ -69,7 +90,8 @@ impl MapRunObserver for StoreObserver {
             ChildStatus::Failed | ChildStatus::Pending => ExecutionStatus::Failed,
         };
         let stop = child.stop_date.unwrap_or_else(chrono::Utc::now);
-        unit.push(Write::CreateExecution(ExecutionRecord {
+        let redriven = self.redriven(run.map_run_arn).count > 0;
+        let child_record = ExecutionRecord {
             arn: child.execution_arn.clone(),
             name: child.name.clone(),
             state_machine_arn: child.state_machine_arn.clone(),
@@ -89,27 +111,38 @@ impl MapRunObserver for StoreObserver {
             map_run_arn: Some(run.map_run_arn.to_string()),
             item_count: Some(child.item_count),
             redrive_count: 0,
-            redrive_date: None,
+            redrive_date: redriven.then(|| child.start_date.unwrap_or(stop)),
             mock_test_case: None,
-        }));
+        };
+        unit.push(if redriven { Write::RedriveChild(child_record) } else { Write::CreateExecution(child_record) });
         self.store.submit(unit);
     }
 }
 
-fn record(v: &MapRunView) -> MapRunRecord {
+/// What a Map Run that runs again keeps from its record: its redrive count and last redrive
+/// date, and when it first started (AWS: a redriven Map Run keeps its start date).
+#[derive(Debug, Clone, Copy, Default)]
+struct Redriven {
+    count: u64,
+    date: Option<chrono::DateTime<chrono::Utc>>,
+    start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn record(v: &MapRunView, r: Redriven) -> MapRunRecord {
     MapRunRecord {
         arn: v.map_run_arn.clone(),
         execution_arn: v.execution_arn.clone(),
         state_machine_arn: v.state_machine_arn.clone(),
         status: v.status.as_str().to_string(),
-        start_date: v.start_date,
+        start_date: r.start.unwrap_or(v.start_date),
         stop_date: v.stop_date,
         max_concurrency: v.max_concurrency,
         tolerated_failure_percentage: v.tolerated_failure_percentage,
         tolerated_failure_count: v.tolerated_failure_count,
         item_counts: counts(&v.item_counts),
         execution_counts: counts(&v.execution_counts),
-        redrive_count: 0,
+        redrive_count: r.count,
+        redrive_date: r.date,
     }
 }
 
@@ -150,6 +183,9 @@ impl Engine {
     /// The live view of a running Map Run (DescribeMapRun reads it before the store, so an
     /// update shows at once).
     pub fn map_run(&self, map_run_arn: &str) -> Option<MapRunRecord> {
-        self.inner.map_runs.get(map_run_arn).map(|h| record(&h.describe()))
+        let h = self.inner.map_runs.get(map_run_arn)?;
+        let stored = self.inner.store.map_run(map_run_arn).ok().flatten();
+        let kept = stored.map(|r| Redriven { count: r.redrive_count, date: r.redrive_date, start: Some(r.start_date) });
+        Some(record(&h.describe(), kept.unwrap_or_default()))
     }
 }

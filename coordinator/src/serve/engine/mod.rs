@@ -5,10 +5,13 @@
 //! It does not parse API requests or format API answers (`serve::api` does), and it reads the
 //! store only to recover.
 
+mod ended;
+mod generations;
 mod host;
 mod journal;
 mod map_runs;
 mod outcome_log;
+mod redrive;
 mod run;
 
 use std::collections::HashMap;
@@ -22,8 +25,10 @@ use shared::asl::eval::Host;
 use super::store::{ExecutionRecord, MachineType, Store};
 use crate::map_run::registry::MapRuns;
 
+pub use ended::{Ended, WeakEngine};
 pub use map_runs::StoreObserver;
 pub use outcome_log::Logged;
+pub use redrive::not_redrivable;
 pub use run::Counters;
 
 /// What StartExecution/StartSyncExecution resolved: which definition runs, under which names.
@@ -69,6 +74,9 @@ pub enum EngineError {
     AlreadyExists(String),
     #[error("Execution Does Not Exist: '{0}'")]
     DoesNotExist(String),
+    /// RedriveExecution refused, for AWS's reason (its `redriveStatusReason` texts).
+    #[error("{0}")]
+    NotRedrivable(String),
     /// The definition stored for the execution no longer parses (a store written by another
     /// build).
     #[error("{0}")]
@@ -143,6 +151,14 @@ struct Inner {
     /// Definitions known to be committed (a unit that failed may have taken its definition
     /// with it, so only committed ones are noted).
     stored_definitions: Mutex<std::collections::HashSet<String>>,
+    /// Redrives are made one at a time.
+    redriving: tokio::sync::Mutex<()>,
+    /// RedriveExecution's client tokens (see `redrive`).
+    redrive_tokens: redrive::Tokens,
+    /// Map Runs run on NATS workers (`--nats`): they cannot be redriven.
+    remote_map_runs: std::sync::atomic::AtomicBool,
+    /// When outcome logs past their redrive window were last dropped (seconds since the epoch).
+    last_sweep: std::sync::atomic::AtomicI64,
 }
 
 /// At most this many parsed definitions are kept; past it the cache starts again (a server
@@ -162,8 +178,18 @@ impl Engine {
                 counters: Counters::default(),
                 map_runs,
                 stored_definitions: Mutex::new(std::collections::HashSet::new()),
+                redriving: tokio::sync::Mutex::new(()),
+                redrive_tokens: Default::default(),
+                remote_map_runs: Default::default(),
+                last_sweep: Default::default(),
             }),
         }
+    }
+
+    /// Notes that the host runs Map Runs on NATS workers: executions that stopped in a Map Run
+    /// are then refused a redrive (see `redrive`).
+    pub fn set_remote_map_runs(&self, remote: bool) {
+        self.inner.remote_map_runs.store(remote, Ordering::Relaxed);
     }
 
     /// The server's host (clock, timers, integrations), shared by every execution: what
@@ -248,6 +274,8 @@ impl Counters {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_redrive;
 
 #[cfg(test)]
 mod callback_tests;

@@ -7,7 +7,6 @@
 //! once its record is durable and keeps no history (a restart runs it again: at least once);
 //! a synchronous one is never stored (at most once).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
@@ -19,8 +18,9 @@ use shared::asl::eval::{ExecutionOptions, Outcome, Status, execute};
 use shared::asl::eval::Host;
 use worker::mock::{MockHost, TestCase};
 
+use super::generations::Replay;
 use super::host::{Borrowed, DurableHost};
-use super::journal::{Recorded, StoreJournal};
+use super::journal::StoreJournal;
 use super::{Engine, EngineError, StartSpec, Started, SyncOutcome};
 use crate::serve::store::{EventRecord, ExecutionRecord, ExecutionStatus, MachineType, StoreError, Write};
 
@@ -38,12 +38,33 @@ pub struct Counters {
     pub resumed: AtomicU64,
 }
 
-/// A running execution: how to stop it.
+/// A running execution: how to stop it, and how it ended (for those waiting on it).
 pub(super) struct Running {
     /// Standard executions only.
     journal: Option<Arc<StoreJournal>>,
     task: OnceLock<tokio::task::AbortHandle>,
-    record: ExecutionRecord,
+    pub(super) record: ExecutionRecord,
+    /// Set once, by whichever writes the end (the engine's outcome or StopExecution), before
+    /// the execution leaves the running set: a `.sync` parent waits on it (`Engine::ended`).
+    pub(super) ended: tokio::sync::watch::Sender<Option<Arc<super::Ended>>>,
+}
+
+impl Running {
+    fn new(journal: Option<Arc<StoreJournal>>, record: ExecutionRecord) -> Running {
+        Running { journal, task: OnceLock::new(), record, ended: tokio::sync::watch::channel(None).0 }
+    }
+
+    fn publish(
+        &self,
+        status: ExecutionStatus,
+        output: Option<String>,
+        error: Option<String>,
+        cause: Option<String>,
+        stop_date: DateTime<Utc>,
+    ) {
+        let ended = super::Ended { status, output, error, cause, stop_date };
+        self.ended.send_replace(Some(Arc::new(ended)));
+    }
 }
 
 impl Engine {
@@ -100,7 +121,7 @@ impl Engine {
             Err(e) => return Err(e.into()),
         }
         Counters::bump(&self.inner.counters.started);
-        self.launch(record.clone(), machine, case, HashMap::new(), 1);
+        self.launch(record.clone(), machine, case, Replay { last_id: 1, ..Replay::default() });
         Ok(Started::New(record))
     }
 
@@ -177,11 +198,11 @@ impl Engine {
             arn: execution_arn.to_string(),
             status: ExecutionStatus::Aborted,
             output: None,
-            error,
-            cause,
+            error: error.clone(),
+            cause: cause.clone(),
             stop_date: Some(now),
         });
-        unit.extend(self.drop_outcomes(execution_arn));
+        running.publish(ExecutionStatus::Aborted, None, error, cause, now);
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(execution_arn);
         Counters::bump(&self.inner.counters.aborted);
         self.inner.store.commit(unit).await?;
@@ -189,8 +210,9 @@ impl Engine {
     }
 
     /// Forgets the recorded outcomes of an ended execution's Map Runs (see
-    /// `outcome_log`): nothing will resume them.
-    fn drop_outcomes(&self, execution_arn: &str) -> Vec<Write> {
+    /// `outcome_log`): nothing will resume them. Only once it has succeeded: until then a
+    /// redrive reuses its Map Runs' successful children.
+    pub(super) fn drop_outcomes(&self, execution_arn: &str) -> Vec<Write> {
         let page = crate::serve::store::PageRequest { after: None, limit: 1000 };
         match self.inner.store.list_map_runs(execution_arn, &page) {
             Ok(runs) => runs
@@ -212,6 +234,7 @@ impl Engine {
     /// Resumes every execution the store holds as RUNNING: Standard ones replay their
     /// history; Express ones run again from their input (AWS's at-least-once).
     pub fn recover(&self) -> Result<usize, EngineError> {
+        self.sweep_outcomes(Utc::now());
         let records = self.inner.store.running_executions()?;
         let n = records.len();
         for record in records {
@@ -235,56 +258,50 @@ impl Engine {
                     continue;
                 }
             };
-            let (recorded, last_id) = match record.machine_type {
+            let replay = match record.machine_type {
                 MachineType::Standard => self.recorded(&record.arn)?,
-                MachineType::Express => (HashMap::new(), 1),
+                MachineType::Express => Replay { last_id: 1, ..Replay::default() },
             };
             Counters::bump(&self.inner.counters.resumed);
-            self.launch(record, machine, case, recorded, last_id);
+            self.launch(record, machine, case, replay);
         }
         Ok(n)
     }
 
-    /// The events an execution recorded, by key, and its highest event id.
-    fn recorded(&self, arn: &str) -> Result<(HashMap<String, Recorded>, u64), EngineError> {
+    /// The events an execution recorded, by key, as its latest generation replays them (see
+    /// `generations`), and its highest event id.
+    pub(super) fn recorded(&self, arn: &str) -> Result<Replay, EngineError> {
         let events = self.inner.store.events(arn, None, false, usize::MAX)?;
-        let last_id = events.iter().map(|e| e.id).max().unwrap_or(1);
-        let map = events
-            .into_iter()
-            .filter_map(|e| {
-                let key = e.key?;
-                let details = e.details.as_deref().and_then(|d| serde_json::from_str(d).ok());
-                Some((key, Recorded { id: e.id, at: e.timestamp, kind: e.event_type, details }))
-            })
-            .collect();
-        Ok((map, last_id))
+        Ok(super::generations::replay(events))
     }
 
     /// Runs an execution on its own task.
-    fn launch(
+    pub(super) fn launch(
         &self,
         record: ExecutionRecord,
         machine: Arc<StateMachine>,
         case: Option<Arc<TestCase>>,
-        recorded: HashMap<String, Recorded>,
-        last_id: u64,
+        replay: Replay,
     ) {
         let journal = (record.machine_type == MachineType::Standard).then(|| {
-            Arc::new(StoreJournal::new(
-                self.inner.store.clone(),
-                record.arn.clone(),
-                record.start_date,
-                recorded,
-                last_id,
-            ))
+            Arc::new(
+                StoreJournal::new(
+                    self.inner.store.clone(),
+                    record.arn.clone(),
+                    record.start_date,
+                    replay.recorded,
+                    replay.last_id,
+                )
+                .redriven(replay.redrive, record.redrive_date),
+            )
         });
-        let running = Arc::new(Running { journal: journal.clone(), task: OnceLock::new(), record: record.clone() });
+        let running = Arc::new(Running::new(journal.clone(), record.clone()));
         self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).insert(record.arn.clone(), running.clone());
         let engine = self.clone();
         let task = tokio::spawn(async move {
             let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
             let name = state_machine_name(&record.state_machine_arn);
-            let options = engine.execution_options(&record.name, name, &record.role_arn, Some(0));
+            let options = engine.execution_options(&record.name, name, &record.role_arn, Some(record.redrive_count));
             let base = engine.inner.host.clone();
             // A mocked execution's Task states are answered by its test case. (After a
             // restart, a mocked state counts its invocations from the first one made again.)
@@ -314,20 +331,22 @@ impl Engine {
             },
             None => None,
         };
-        if self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&record.arn).is_none()
-            && closing.is_none()
-        {
+        let running = self.inner.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&record.arn);
+        if running.is_none() && closing.is_none() {
             // An Express execution stopped meanwhile.
             return;
         }
         let (status, output, error, cause) = ending(outcome);
+        let now = Utc::now();
+        if let Some(r) = &running {
+            r.publish(status, output.clone(), error.clone(), cause.clone(), now);
+        }
         let c = &self.inner.counters;
         Counters::bump(match status {
             ExecutionStatus::Succeeded => &c.succeeded,
             ExecutionStatus::TimedOut => &c.timed_out,
             _ => &c.failed,
         });
-        let now = Utc::now();
         let mut unit = Vec::with_capacity(2);
         if let (Some(closing), Some(j)) = (closing, journal) {
             c.events.fetch_add(j.written(), Ordering::Relaxed);
@@ -345,6 +364,7 @@ impl Engine {
             events.push(event(&record.arn, closing.id, closing.previous, now, kind, details));
             unit.push(Write::AppendEvents(events));
         }
+        let succeeded = status == ExecutionStatus::Succeeded;
         unit.push(Write::UpdateExecution {
             arn: record.arn.clone(),
             status,
@@ -353,7 +373,10 @@ impl Engine {
             cause,
             stop_date: Some(now),
         });
-        unit.extend(self.drop_outcomes(&record.arn));
+        if succeeded {
+            unit.extend(self.drop_outcomes(&record.arn));
+        }
+        self.sweep_outcomes(now);
         self.inner.store.submit(unit);
     }
 

@@ -240,6 +240,8 @@ pub struct MapRunRecord {
     pub item_counts: MapRunCounts,
     pub execution_counts: MapRunCounts,
     pub redrive_count: u64,
+    /// When it was last redriven (DescribeMapRun's `redriveDate`).
+    pub redrive_date: Option<DateTime<Utc>>,
 }
 
 /// An activity (CreateActivity): a name that workers poll and Task states name by ARN.
@@ -327,6 +329,17 @@ pub enum Write {
     DeleteActivity {
         arn: String,
     },
+    /// RedriveExecution: the execution runs again (`RUNNING`, no stop date, output, error or
+    /// cause), its `redriveCount` one more and its `redriveDate` this one.
+    Redrive {
+        arn: String,
+        date: DateTime<Utc>,
+    },
+    /// A child of a redriven Map Run as it ended: a child that had not succeeded is redriven
+    /// (its end replaces the one it had, its `redriveCount` grows by one and its `redriveDate`
+    /// is the record's: AWS redrives the same child execution); one that never ran is created;
+    /// one that had succeeded is left as it was (its outcome was replayed, it did not run).
+    RedriveChild(ExecutionRecord),
     /// Keeps a server secret under `name` unless one is kept already (the first one stays).
     PutSecret {
         name: String,
@@ -428,6 +441,9 @@ pub trait Store: Send + Sync + 'static {
     fn list_activities(&self, page: &PageRequest) -> Result<Page<ActivityRecord>, StoreError>;
     /// How many activities exist (AWS's quota of registered activities).
     fn activity_count(&self) -> Result<u64, StoreError>;
+    /// The Map Runs whose recorded outcomes belong to an execution that ended before
+    /// `stopped_before` (past its redrive window: nothing will read them again).
+    fn expired_outcomes(&self, stopped_before: DateTime<Utc>) -> Result<Vec<String>, StoreError>;
     /// A secret kept with [`Write::PutSecret`].
     fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// The callback recorded for a task token ([`Write::PutCallbackOutcome`]).

@@ -84,7 +84,8 @@ impl<'a> Exec<'a> {
         };
         let journal = host.journal();
         let start_time = journal.map_or_else(|| host.now(), |j| j.started_at());
-        let deadline = timeout_seconds.map(|s| super::time::after_seconds(start_time, s));
+        let timeout_from = journal.map_or(start_time, |j| j.timeout_from());
+        let deadline = timeout_seconds.map(|s| super::time::after_seconds(timeout_from, s));
         let history_limit = (!express).then_some(MAX_HISTORY_EVENTS);
         let execution_arn = OnceLock::new();
         let execution_context = input.map(|input| {

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::serve::api::error::ApiError;
 use crate::serve::api::request::Request;
 use crate::serve::api::{Ctx, epoch, resolve};
+use crate::serve::engine::not_redrivable;
 use crate::serve::store::{ExecutionRecord, ExecutionStatus};
 
 pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
@@ -70,14 +71,15 @@ pub fn describe(e: &ExecutionRecord, with_data: bool) -> Value {
 }
 
 /// AWS's `redriveStatus`: an execution that ended unsuccessfully can be redriven (a Map Run's
-/// child only by redriving its Map Run); a running or succeeded one cannot, for the reason
-/// given.
+/// child only by redriving its Map Run) within AWS's rules; otherwise NOT_REDRIVABLE, for the
+/// reason RedriveExecution would give (`serve::engine::not_redrivable`).
 fn redrive_status(e: &ExecutionRecord) -> (&'static str, Option<String>) {
-    match e.status {
-        ExecutionStatus::Running | ExecutionStatus::Succeeded | ExecutionStatus::PendingRedrive => {
-            ("NOT_REDRIVABLE", Some(format!("Execution is {} and cannot be redriven", e.status.as_str())))
-        }
-        _ if e.map_run_arn.is_some() => ("REDRIVABLE_BY_MAP_RUN", None),
-        _ => ("REDRIVABLE", None),
+    let terminal = matches!(e.status, ExecutionStatus::Failed | ExecutionStatus::TimedOut | ExecutionStatus::Aborted);
+    if terminal && e.map_run_arn.is_some() {
+        return ("REDRIVABLE_BY_MAP_RUN", None);
+    }
+    match not_redrivable(e, chrono::Utc::now()) {
+        Some(reason) => ("NOT_REDRIVABLE", Some(reason)),
+        None => ("REDRIVABLE", None),
     }
 }

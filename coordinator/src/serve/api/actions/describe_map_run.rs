@@ -26,6 +26,9 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
     m.insert("itemCounts".into(), counts(&run.item_counts));
     m.insert("executionCounts".into(), counts(&run.execution_counts));
     m.insert("redriveCount".into(), Value::from(run.redrive_count));
+    if let Some(t) = run.redrive_date {
+        m.insert("redriveDate".into(), epoch(t));
+    }
     Ok(Value::Object(m))
 }
 

@@ -28,6 +28,11 @@ pub async fn run(ctx: &Ctx, mut r: Request) -> Result<Value, ApiError> {
                 Some(reason::MISSING_REQUIRED_PARAMETER),
             ));
         }
+        // AWS (ListExecutions, statusFilter): "If you provide a stateMachineArn and a
+        // PENDING_REDRIVE statusFilter, the API returns a validation exception."
+        (Some(_), None) if status.as_deref() == Some("PENDING_REDRIVE") => {
+            return Err(ApiError::validation("A PENDING_REDRIVE statusFilter requires a mapRunArn", None));
+        }
         (Some(m), None) => check_machine(ctx, m)?,
         (None, Some(m)) => {
             resolve::map_run(ctx, m)?;

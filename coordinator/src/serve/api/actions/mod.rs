@@ -25,6 +25,7 @@ pub mod list_state_machine_versions;
 pub mod list_state_machines;
 pub mod list_tags_for_resource;
 pub mod publish_state_machine_version;
+pub mod redrive_execution;
 pub mod send_task_failure;
 pub mod send_task_heartbeat;
 pub mod send_task_success;

@@ -97,6 +97,38 @@ pub fn apply(conn: &Connection, write: &Write) -> Result<(), ApplyError> {
         }
         Write::CreateActivity(record) => create(&record.arn, || super::activities::insert(conn, record))?,
         Write::DeleteActivity { arn } => super::activities::delete(conn, arn)?,
+        Write::Redrive { arn, date } => {
+            conn.prepare_cached(
+                "UPDATE executions SET status = 'RUNNING', output = NULL, error = NULL, cause = NULL, \
+                 stop_date = NULL, redrive_count = redrive_count + 1, redrive_date = ?2 WHERE arn = ?1",
+            )?
+            .execute(params![arn, micros(*date)])?;
+        }
+        Write::RedriveChild(record) => {
+            // A child that succeeded is never run again (its outcome is replayed): only a
+            // child that did not succeed is redriven, and one that never started is created.
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE executions SET status = ?2, output = ?3, error = ?4, cause = ?5, stop_date = ?6, \
+                     redrive_count = redrive_count + 1, redrive_date = ?7 WHERE arn = ?1 AND status <> 'SUCCEEDED'",
+                )?
+                .execute(params![
+                    record.arn,
+                    record.status.as_str(),
+                    record.output,
+                    record.error,
+                    record.cause,
+                    record.stop_date.map(micros),
+                    record.redrive_date.map(micros),
+                ])?;
+            if updated == 0 {
+                let exists = conn.prepare_cached("SELECT 1 FROM executions WHERE arn = ?1")?.exists([&record.arn])?;
+                if !exists {
+                    // It never ran before: not redriven.
+                    put_execution(conn, &ExecutionRecord { redrive_date: None, ..record.clone() })?;
+                }
+            }
+        }
         Write::PutSecret { name, value } => {
             conn.prepare_cached("INSERT OR IGNORE INTO secrets (name, value) VALUES (?1, ?2)")?
                 .execute(rusqlite::params![name, value])?;
@@ -299,9 +331,9 @@ fn put_map_run(conn: &Connection, record: &MapRunRecord) -> rusqlite::Result<usi
          items_pending, items_running, items_succeeded, items_failed, items_timed_out, \
          items_aborted, items_total, items_results_written, executions_pending, executions_running, \
          executions_succeeded, executions_failed, executions_timed_out, executions_aborted, \
-         executions_total, executions_results_written, redrive_count) VALUES (?1, ?2, ?3, ?4, ?5, \
-         ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, \
-         ?25, ?26)",
+         executions_total, executions_results_written, redrive_count, redrive_date) VALUES (?1, ?2, ?3, \
+         ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+         ?24, ?25, ?26, ?27)",
     )?
     .execute(params![
         record.arn,
@@ -330,5 +362,6 @@ fn put_map_run(conn: &Connection, record: &MapRunRecord) -> rusqlite::Result<usi
         executions.total,
         executions.results_written,
         record.redrive_count,
+        record.redrive_date.map(micros),
     ])
 }

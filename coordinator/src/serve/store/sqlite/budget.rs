@@ -98,6 +98,10 @@ fn write_weight(write: &Write) -> usize {
         Write::DropOutcomes { map_run_id } => map_run_id.len(),
         Write::CreateActivity(record) => record.arn.len() + text(&record.encryption_configuration),
         Write::DeleteActivity { arn } => arn.len(),
+        Write::Redrive { arn, .. } => arn.len(),
+        Write::RedriveChild(record) => {
+            record.input.len() + text(&record.output) + text(&record.error) + text(&record.cause)
+        }
         Write::PutSecret { name, value } => name.len() + value.len(),
         Write::PutCallbackOutcome { token, execution_arn, outcome } => {
             ROW + token.len() + execution_arn.len() + outcome.len()

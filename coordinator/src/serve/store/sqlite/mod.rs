@@ -27,6 +27,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
@@ -278,6 +279,9 @@ impl Store for Sqlite {
         self.read(activities::count)
     }
 
+    fn expired_outcomes(&self, stopped_before: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| reads::expired_outcomes(conn, stopped_before.timestamp_micros()))
+    }
     fn secret(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
         self.read(|conn| reads::secret(conn, name))
     }

@@ -227,6 +227,19 @@ pub fn outcomes(conn: &Connection, map_run_id: &str) -> rusqlite::Result<Vec<Vec
     rows.collect()
 }
 
+/// Map Runs with recorded outcomes whose execution ended before `micros` (a sweep: it scans the
+/// Map Runs that have outcomes, which only unfinished or unsuccessful executions keep).
+pub fn expired_outcomes(conn: &Connection, micros: i64) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT o.map_run_id FROM (SELECT DISTINCT map_run_id FROM map_run_outcomes) o \
+         JOIN map_runs m ON m.arn LIKE '%:' || o.map_run_id \
+         JOIN executions e ON e.arn = m.execution_arn \
+         WHERE e.status <> 'RUNNING' AND e.stop_date IS NOT NULL AND e.stop_date < ?1",
+    )?;
+    let rows = stmt.query_map([micros], |row| row.get::<_, String>(0))?;
+    rows.collect()
+}
+
 pub fn secret(conn: &Connection, name: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     conn.prepare_cached("SELECT value FROM secrets WHERE name = ?1")?.query_row([name], |row| row.get(0)).optional()
 }

@@ -156,7 +156,7 @@ pub const MAP_RUN_COLUMNS: &str = "arn, execution_arn, state_machine_arn, status
     items_pending, items_running, items_succeeded, items_failed, items_timed_out, items_aborted, \
     items_total, items_results_written, executions_pending, executions_running, \
     executions_succeeded, executions_failed, executions_timed_out, executions_aborted, \
-    executions_total, executions_results_written, redrive_count";
+    executions_total, executions_results_written, redrive_count, redrive_date";
 
 fn counts(row: &Row<'_>, first: usize) -> rusqlite::Result<MapRunCounts> {
     Ok(MapRunCounts {
@@ -185,5 +185,6 @@ pub fn map_run(row: &Row<'_>) -> rusqlite::Result<MapRunRecord> {
         item_counts: counts(row, 9)?,
         execution_counts: counts(row, 17)?,
         redrive_count: row.get(25)?,
+        redrive_date: optional_time(row, 26)?,
     })
 }

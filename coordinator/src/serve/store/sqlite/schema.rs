@@ -14,7 +14,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 /// The schema this build writes. A database with a newer version is refused (a newer build
 /// wrote it, and this one could lose what it does not know about).
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Prepared statements each connection keeps: the writer uses about 25 (every write, the
 /// transaction and savepoint statements), a reader one per listing and filter combination;
@@ -172,6 +172,13 @@ CREATE TABLE map_run_outcomes (
 CREATE INDEX map_run_outcomes_by_run ON map_run_outcomes (map_run_id, seq);
 ";
 
+/// What each version after the first changes, in order: a database of an older version gets
+/// the changes it lacks when it is opened.
+const UPGRADES: &[(i64, &str)] = &[
+    // Version 2: DescribeMapRun's `redriveDate` (RedriveExecution redrives Map Runs).
+    (2, "ALTER TABLE map_runs ADD COLUMN redrive_date INTEGER;"),
+];
+
 /// The callbacks' tables (`crate::callbacks`): created in databases of version 1 that predate
 /// them too, as they only add.
 const CALLBACK_TABLES: &str = "
@@ -249,14 +256,22 @@ fn migrate(conn: &Connection) -> Result<(), SchemaError> {
         let found: Option<i64> =
             conn.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0)).optional()?.flatten();
         match found {
-            None => {
-                conn.execute_batch(SCHEMA_V1)?;
-                conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [VERSION])?;
+            Some(found) if found > VERSION => Err(SchemaError::Newer { found }),
+            found => {
+                if found.is_none() {
+                    conn.execute_batch(SCHEMA_V1)?;
+                }
+                let from = found.unwrap_or(1);
+                for (version, sql) in UPGRADES {
+                    if *version > from {
+                        conn.execute_batch(sql)?;
+                    }
+                }
+                if found != Some(VERSION) {
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?1)", [VERSION])?;
+                }
                 Ok(())
             }
-            Some(found) if found > VERSION => Err(SchemaError::Newer { found }),
-            // Version 1 is the first: nothing older to upgrade yet.
-            Some(_) => Ok(()),
         }?;
         // Tables added to version 1 later, created where missing (additive: older builds
         // ignore them).
@@ -299,5 +314,38 @@ mod tests {
         assert_eq!(pragma("foreign_keys"), "1");
         let version: i64 = conn.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0)).unwrap();
         assert_eq!(version, VERSION);
+    }
+
+    /// A database written by a build of version 1 gains what later versions add when it is
+    /// opened, and keeps its rows.
+    #[test]
+    fn an_older_database_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1); \
+                 INSERT INTO definitions (hash, text) VALUES ('h', '{}');",
+            )
+            .unwrap();
+        }
+        let conn = open_writer(&path).unwrap();
+        let version: i64 = conn.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(version, VERSION);
+        let columns: Vec<String> = conn
+            .prepare("SELECT name FROM pragma_table_info('map_runs')")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(columns.iter().any(|c| c == "redrive_date"), "{columns:?}");
+        let kept: i64 = conn.query_row("SELECT count(*) FROM definitions", [], |row| row.get(0)).unwrap();
+        assert_eq!(kept, 1);
+        drop(conn);
+        // Opening it again changes nothing.
+        open_writer(&path).unwrap();
     }
 }

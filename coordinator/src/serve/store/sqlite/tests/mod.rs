@@ -161,5 +161,6 @@ fn map_run(execution: &ExecutionRecord, label: &str, start: i64) -> MapRunRecord
             results_written: 0,
         },
         redrive_count: 0,
+        redrive_date: None,
     }
 }

@@ -266,3 +266,60 @@ fn the_data_directory_is_created() {
     assert!(store.path().starts_with(&nested));
     assert!(store.path().exists());
 }
+
+/// RedriveExecution's writes: the execution runs again with one more redrive; its Map Runs'
+/// outcomes are kept while it may be redriven and listed for dropping once its window closed;
+/// a redriven Map Run's children are redriven when they had not succeeded, created when new.
+#[test]
+fn redrive_writes_and_outcome_logs_past_their_window() {
+    let (_dir, store) = open();
+    let (old, recent, running) =
+        (execution("Orders", "old", 1), execution("Orders", "recent", 2), execution("Orders", "running", 3));
+    let mut unit = vec![definition()];
+    for e in [&old, &recent, &running] {
+        unit.push(Write::CreateExecution(e.clone()));
+        unit.push(Write::PutMapRun(map_run(e, "Map", 4)));
+        unit.push(Write::AppendOutcomes { map_run_id: e.name.clone(), body: vec![1, 2, 3] });
+    }
+    commit(&store, unit).unwrap();
+    let failed = |e: &ExecutionRecord, stop: i64| Write::UpdateExecution {
+        arn: e.arn.clone(),
+        status: ExecutionStatus::Failed,
+        output: None,
+        error: Some("E".into()),
+        cause: None,
+        stop_date: Some(at(stop)),
+    };
+    commit(&store, vec![failed(&old, 10), failed(&recent, 100)]).unwrap();
+    assert_eq!(store.expired_outcomes(at(50)).unwrap(), ["old"]);
+
+    commit(&store, vec![Write::Redrive { arn: old.arn.clone(), date: at(60) }]).unwrap();
+    let r = store.execution(&old.arn).unwrap().unwrap();
+    assert_eq!((r.status, r.redrive_count, r.redrive_date), (ExecutionStatus::Running, 1, Some(at(60))));
+    assert_eq!((r.stop_date, r.error), (None, None));
+    assert!(store.expired_outcomes(at(50)).unwrap().is_empty(), "running again: its outcomes are needed");
+
+    let child = |name: &str, status: ExecutionStatus| ExecutionRecord {
+        status,
+        map_run_arn: Some(map_run(&old, "Map", 4).arn),
+        stop_date: Some(at(70)),
+        ..execution("Orders", name, 65)
+    };
+    commit(
+        &store,
+        vec![
+            Write::CreateExecution(child("ok", ExecutionStatus::Succeeded)),
+            Write::CreateExecution(child("bad", ExecutionStatus::Failed)),
+        ],
+    )
+    .unwrap();
+    let again = |name: &str| {
+        Write::RedriveChild(ExecutionRecord { redrive_date: Some(at(80)), ..child(name, ExecutionStatus::Succeeded) })
+    };
+    commit(&store, vec![again("ok"), again("bad"), again("new")]).unwrap();
+    let get = |name: &str| store.execution(&format!("{PREFIX}:execution:Orders:{name}")).unwrap().unwrap();
+    assert_eq!((get("ok").redrive_count, get("ok").redrive_date), (0, None), "a child that had succeeded");
+    assert_eq!((get("bad").status, get("bad").redrive_count), (ExecutionStatus::Succeeded, 1), "a redriven child");
+    assert_eq!(get("bad").redrive_date, Some(at(80)));
+    assert_eq!((get("new").redrive_count, get("new").redrive_date), (0, None), "a child that never ran");
+}
