@@ -372,3 +372,32 @@ fn master_worker_hands_chunks_to_activity_workers_and_merges_their_counts() {
         &["CountChunks", "CountWords", "CountWords", "CountWords", "CountWords", "MergeCounts"],
     );
 }
+
+#[test]
+fn nested_workflows_run_the_payment_as_a_child_and_use_its_output() {
+    let runs = run("nested-workflows");
+    // 1001: 2 × 1250 = 2500; the child, named payment-1001 by States.Format, authorizes and
+    // captures; .sync:2 gives its output as JSON in Output, and its ARN is
+    // arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME.
+    succeeded(
+        get(&runs, "order-1001"),
+        json!({"order_id": "1001", "status": "CONFIRMED", "payment_id": "PAY-1001", "captured_cents": 2500,
+               "payment_execution": "arn:aws:states:us-east-1:123456789012:execution:payment:payment-1001"}),
+        &["PriceCart", "TakePayment", "Confirm"],
+    );
+    succeeded(
+        get(&runs, "payment-1001"),
+        json!({"payment_id": "PAY-1001", "authorization": "AUTH-1001", "captured_cents": 2500}),
+        &["Authorize", "Capture"],
+    );
+    // 1002: the test card is declined, so the child fails with the handler's error type; the
+    // parent's Task fails with States.TaskFailed, which its Catch turns into PaymentDeclined.
+    let child = get(&runs, "payment-1002");
+    assert_eq!((child.status.as_str(), child.error.as_deref()), ("FAILED", Some("CardDeclined")));
+    assert_eq!(child.states, ["Authorize"]);
+    succeeded(
+        get(&runs, "order-1002"),
+        json!({"order_id": "1002", "status": "PAYMENT_DECLINED"}),
+        &["PriceCart", "TakePayment", "PaymentDeclined"],
+    );
+}
