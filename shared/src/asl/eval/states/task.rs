@@ -141,20 +141,8 @@ async fn task_call(
     // from TaskStarted.
     exec.record_keyed(env.scope, call_key.as_deref(), || Event::TaskSubmitted { resource, output: &output });
     let outcome_key = exec.next_key(env.scope);
-    let result = match exec.replayed(outcome_key.as_deref()) {
-        Some(recorded) => recorded,
-        None => {
-            let wait = CallbackWait {
-                execution_arn: exec.execution_arn().to_string(),
-                state_name: state.name.clone(),
-                token,
-                heartbeat_seconds: heartbeat,
-                deadline: deadline(exec, started.at.unwrap_or_else(|| exec.host.now()), timeout),
-                activity: false,
-            };
-            exec.host.wait_for_callback(wait).await
-        }
-    };
+    let wait = Wait { state, token, heartbeat, started: started.at, timeout, activity: false };
+    let result = wait_for_callback(exec, outcome_key.as_deref(), wait).await;
     exec.record_keyed(env.scope, outcome_key.as_deref(), || outcome_event(resource, &result));
     result
 }
@@ -206,26 +194,41 @@ async fn activity_call(
         }
     };
     let outcome_key = exec.next_key(env.scope);
-    let result = match exec.replayed(outcome_key.as_deref()) {
-        Some(recorded) => recorded,
-        None => {
-            let wait = CallbackWait {
-                execution_arn: exec.execution_arn().to_string(),
-                state_name: state.name.clone(),
-                token,
-                heartbeat_seconds: heartbeat,
-                deadline: deadline(exec, started.at.unwrap_or_else(|| exec.host.now()), timeout),
-                activity: true,
-            };
-            exec.host.wait_for_callback(wait).await
-        }
-    };
+    let wait = Wait { state, token, heartbeat, started: started.at, timeout, activity: true };
+    let result = wait_for_callback(exec, outcome_key.as_deref(), wait).await;
     exec.record_keyed(env.scope, outcome_key.as_deref(), || match &result {
         Ok(output) => Event::ActivitySucceeded { output },
         Err(failure) if is_timeout(failure) => Event::ActivityTimedOut { failure },
         Err(failure) => Event::ActivityFailed { failure },
     });
     result
+}
+
+/// A Task attempt's wait for its token's callback, once its call was answered or a worker took
+/// it: its timeout counts from `started` (TaskStarted, ActivityStarted).
+struct Wait<'s> {
+    state: &'s State,
+    token: String,
+    heartbeat: Option<u64>,
+    started: Option<DateTime<Utc>>,
+    timeout: u64,
+    activity: bool,
+}
+
+/// The recorded outcome under `key` after a restart, or the host's wait for the callback.
+async fn wait_for_callback(exec: &Exec<'_>, key: Option<&str>, w: Wait<'_>) -> Result<Value, Failure> {
+    if let Some(recorded) = exec.replayed(key) {
+        return recorded;
+    }
+    let wait = CallbackWait {
+        execution_arn: exec.execution_arn().to_string(),
+        state_name: w.state.name.clone(),
+        token: w.token,
+        heartbeat_seconds: w.heartbeat,
+        deadline: deadline(exec, w.started.unwrap_or_else(|| exec.host.now()), w.timeout),
+        activity: w.activity,
+    };
+    exec.host.wait_for_callback(wait).await
 }
 
 /// `timeout` seconds after `from`, and no later than the execution's own deadline.
