@@ -5,7 +5,7 @@ use coordinator::serve::api::definition::hash;
 use coordinator::serve::store::{EventRecord, ExecutionStatus, MachineType, MapRunCounts, MapRunRecord, Write};
 use serde_json::{Value, json};
 
-use crate::harness::{Api, PASS, PASS_B, arn, record_of};
+use crate::harness::{Api, PASS, PASS_B, arn};
 
 #[tokio::test]
 async fn starts_are_checked_resolved_and_named_as_aws_names_them() {
@@ -70,24 +70,22 @@ async fn seeded(api: &Api) -> (String, String) {
     let sm = api.create("HelloWorld", PASS, json!({})).await;
     let start = Utc.timestamp_millis_opt(1_700_000_000_000).single().expect("a time");
     let execution = arn("execution:HelloWorld:run-1");
-    let mut record = record_of(
-        &coordinator::serve::engine::StartSpec {
-            execution_arn: execution.clone(),
-            name: "run-1".into(),
-            state_machine_arn: sm.clone(),
-            state_machine_name: "HelloWorld".into(),
-            version_arn: None,
-            alias_arn: None,
-            machine_type: MachineType::Standard,
-            definition: PASS.into(),
-            definition_hash: hash(PASS),
-            role_arn: crate::harness::ROLE.into(),
-            input: "{\"in\":1}".into(),
-            trace_header: None,
-            mock_test_case: None,
-        },
-        start,
-    );
+    let mut record = coordinator::serve::engine::StartSpec {
+        execution_arn: execution.clone(),
+        name: "run-1".into(),
+        state_machine_arn: sm.clone(),
+        state_machine_name: "HelloWorld".into(),
+        version_arn: None,
+        alias_arn: None,
+        machine_type: MachineType::Standard,
+        definition: PASS.into(),
+        definition_hash: hash(PASS),
+        role_arn: crate::harness::ROLE.into(),
+        input: "{\"in\":1}".into(),
+        trace_header: None,
+        mock_test_case: None,
+    }
+    .record(start);
     record.status = ExecutionStatus::Succeeded;
     record.output = Some("{\"out\":2}".into());
     record.stop_date = Some(start + chrono::Duration::seconds(1));
@@ -228,7 +226,7 @@ async fn executions_of_a_version_or_alias_are_listed_under_its_arn() {
     let specs = api.recorder.started.lock().expect("recorder").clone();
     let start = Utc.timestamp_millis_opt(1_700_000_000_000).single().expect("a time");
     let mut unit = vec![Write::PutDefinition { hash: hash(PASS), text: PASS.into() }];
-    unit.extend(specs.iter().map(|s| Write::CreateExecution(record_of(s, start))));
+    unit.extend(specs.iter().map(|s| Write::CreateExecution(s.record(start))));
     api.commit(unit).await;
     let names = |answer: &Value| -> Vec<String> {
         let mut n: Vec<String> = answer["executions"]

@@ -13,7 +13,7 @@ use coordinator::serve::http::metrics::Metrics;
 use coordinator::serve::http::{Authenticator, DEFAULT_BODY_LIMIT, Handle, Options, Server};
 use coordinator::serve::setup::{self, HostOptions};
 use coordinator::serve::store::sqlite::Sqlite;
-use coordinator::serve::store::{ExecutionRecord, ExecutionStatus, Store, Write};
+use coordinator::serve::store::{Store, Write};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use worker::integrations::aws::credentials::Credentials;
@@ -34,7 +34,7 @@ pub struct Recorder {
 
 impl Executions for Recorder {
     fn start(&self, spec: StartSpec) -> BoxFuture<'_, Result<Started, EngineError>> {
-        let record = record_of(&spec, Utc::now());
+        let record = spec.record(Utc::now());
         self.started.lock().expect("recorder").push(spec);
         Box::pin(async move { Ok(Started::New(record)) })
     }
@@ -67,33 +67,6 @@ impl Executions for Recorder {
     }
     fn map_run(&self, _: &str) -> Option<coordinator::serve::store::MapRunRecord> {
         None
-    }
-}
-
-/// The record the engine keeps for a started execution.
-pub fn record_of(spec: &StartSpec, start: DateTime<Utc>) -> ExecutionRecord {
-    ExecutionRecord {
-        arn: spec.execution_arn.clone(),
-        name: spec.name.clone(),
-        state_machine_arn: spec.state_machine_arn.clone(),
-        version_arn: spec.version_arn.clone(),
-        alias_arn: spec.alias_arn.clone(),
-        machine_type: spec.machine_type,
-        status: ExecutionStatus::Running,
-        input: spec.input.clone(),
-        output: None,
-        error: None,
-        cause: None,
-        start_date: start,
-        stop_date: None,
-        definition_hash: spec.definition_hash.clone(),
-        role_arn: spec.role_arn.clone(),
-        trace_header: spec.trace_header.clone(),
-        map_run_arn: None,
-        item_count: None,
-        redrive_count: 0,
-        redrive_date: None,
-        mock_test_case: None,
     }
 }
 

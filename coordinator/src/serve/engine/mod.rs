@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use shared::asl::StateMachine;
 use shared::asl::eval::Host;
 
-use super::store::{ExecutionRecord, MachineType, Store};
+use super::store::{ExecutionRecord, ExecutionStatus, MachineType, Store};
 use crate::map_run::registry::MapRuns;
 
 pub use ended::{Ended, WeakEngine};
@@ -55,6 +55,35 @@ pub struct StartSpec {
     /// The test case of `--mock-config` it runs with (`stateMachineArn#TestCase`, as AWS Step
     /// Functions Local takes it).
     pub mock_test_case: Option<String>,
+}
+
+impl StartSpec {
+    /// The record of the execution this spec starts at `start`: RUNNING, nothing ended yet.
+    pub fn record(&self, start: DateTime<Utc>) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: self.execution_arn.clone(),
+            name: self.name.clone(),
+            state_machine_arn: self.state_machine_arn.clone(),
+            version_arn: self.version_arn.clone(),
+            alias_arn: self.alias_arn.clone(),
+            machine_type: self.machine_type,
+            status: ExecutionStatus::Running,
+            input: self.input.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            start_date: start,
+            stop_date: None,
+            definition_hash: self.definition_hash.clone(),
+            role_arn: self.role_arn.clone(),
+            trace_header: self.trace_header.clone(),
+            map_run_arn: None,
+            item_count: None,
+            redrive_count: 0,
+            redrive_date: None,
+            mock_test_case: self.mock_test_case.clone(),
+        }
+    }
 }
 
 /// How StartExecution ended.

@@ -74,29 +74,7 @@ impl Engine {
         let machine = self.machine(&spec.definition_hash, &spec.definition, spec.machine_type)?;
         let case = self.mock_case(&spec.state_machine_name, spec.mock_test_case.as_deref(), &machine)?;
         let now = Utc::now();
-        let record = ExecutionRecord {
-            arn: spec.execution_arn.clone(),
-            name: spec.name.clone(),
-            state_machine_arn: spec.state_machine_arn.clone(),
-            version_arn: spec.version_arn.clone(),
-            alias_arn: spec.alias_arn.clone(),
-            machine_type: spec.machine_type,
-            status: ExecutionStatus::Running,
-            input: spec.input.clone(),
-            output: None,
-            error: None,
-            cause: None,
-            start_date: now,
-            stop_date: None,
-            definition_hash: spec.definition_hash.clone(),
-            role_arn: spec.role_arn.clone(),
-            trace_header: spec.trace_header.clone(),
-            map_run_arn: None,
-            item_count: None,
-            redrive_count: 0,
-            redrive_date: None,
-            mock_test_case: spec.mock_test_case.clone(),
-        };
+        let record = spec.record(now);
         // A definition is written once, not with every execution of it.
         let stored = self.definition_stored(&spec.definition_hash);
         let mut unit = Vec::with_capacity(3);
