@@ -105,6 +105,9 @@ impl<H: Host + 'static> EmbeddedHost<H> {
 }
 
 impl<H: Host + 'static> Host for EmbeddedHost<H> {
+    fn inner(&self) -> Option<&dyn Host> {
+        Some(&self.base)
+    }
     fn now(&self) -> DateTime<Utc> {
         self.base.now()
     }
@@ -114,23 +117,8 @@ impl<H: Host + 'static> Host for EmbeddedHost<H> {
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
         self.base.invoke_task(request)
     }
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        self.base.jitter_millis(upper_bound_millis)
-    }
-    fn execution_ended(&self, execution_arn: &str) {
-        self.base.execution_ended(execution_arn)
-    }
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
         Box::pin(self.runner.run(request, None))
-    }
-    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
-        self.base.task_token(execution_arn, entered_id, attempt)
-    }
-    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
-        self.base.wait_for_callback(wait)
-    }
-    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
-        self.base.dispatch_activity(dispatch)
     }
 }
 

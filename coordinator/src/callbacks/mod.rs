@@ -19,9 +19,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::{RUNTIME, TIMEOUT};
-use shared::asl::eval::map_run::MapRunRequest;
 use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
-use shared::asl::history::Journal;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -439,6 +437,9 @@ impl<H: Host> CallbackHost<H> {
 }
 
 impl<H: Host> Host for CallbackHost<H> {
+    fn inner(&self) -> Option<&dyn Host> {
+        Some(&self.base)
+    }
     fn now(&self) -> DateTime<Utc> {
         self.base.now()
     }
@@ -459,21 +460,9 @@ impl<H: Host> Host for CallbackHost<H> {
             result
         })
     }
-    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
-        self.base.run_map(request)
-    }
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        self.base.jitter_millis(upper_bound_millis)
-    }
-    fn random(&self) -> u64 {
-        self.base.random()
-    }
     fn execution_ended(&self, execution_arn: &str) {
         self.callbacks.execution_ended(execution_arn);
         self.base.execution_ended(execution_arn)
-    }
-    fn journal(&self) -> Option<&dyn Journal> {
-        self.base.journal()
     }
     fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
         Some(self.callbacks.token(execution_arn, entered_id, attempt))

@@ -19,8 +19,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
-use shared::asl::eval::map_run::MapRunRequest;
-use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
+use shared::asl::eval::{CallbackWait, Host, TaskRequest};
 
 use super::config::{MockedResponse, Response};
 use super::select::TestCase;
@@ -103,6 +102,9 @@ impl<H: Host> MockHost<H> {
 }
 
 impl<H: Host> Host for MockHost<H> {
+    fn inner(&self) -> Option<&dyn Host> {
+        Some(&self.base)
+    }
     fn now(&self) -> DateTime<Utc> {
         self.base.now()
     }
@@ -129,18 +131,6 @@ impl<H: Host> Host for MockHost<H> {
         }
     }
 
-    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
-        self.base.run_map(request)
-    }
-
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        self.base.jitter_millis(upper_bound_millis)
-    }
-
-    fn random(&self) -> u64 {
-        self.base.random()
-    }
-
     fn execution_ended(&self, execution_arn: &str) {
         self.lock().remove(execution_arn);
         self.callbacks.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (arn, _)| arn != execution_arn);
@@ -163,9 +153,6 @@ impl<H: Host> Host for MockHost<H> {
             // again after a restart): the state's next mocked response answers it.
             None => Box::pin(std::future::ready(self.respond(&wait.execution_arn, &wait.state_name, *slot, response))),
         }
-    }
-    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
-        self.base.dispatch_activity(dispatch)
     }
 }
 

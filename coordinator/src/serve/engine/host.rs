@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
-use shared::asl::eval::map_run::MapRunRequest;
-use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
+use shared::asl::eval::{Host, TaskRequest};
 use shared::asl::history::Journal;
 
 use super::journal::StoreJournal;
@@ -17,6 +16,9 @@ pub struct DurableHost<'a> {
 }
 
 impl Host for DurableHost<'_> {
+    fn inner(&self) -> Option<&dyn Host> {
+        Some(self.base)
+    }
     fn now(&self) -> DateTime<Utc> {
         self.base.now()
     }
@@ -26,29 +28,8 @@ impl Host for DurableHost<'_> {
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
         self.base.invoke_task(request)
     }
-    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
-        self.base.run_map(request)
-    }
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        self.base.jitter_millis(upper_bound_millis)
-    }
-    fn random(&self) -> u64 {
-        self.base.random()
-    }
-    fn execution_ended(&self, execution_arn: &str) {
-        self.base.execution_ended(execution_arn)
-    }
     fn journal(&self) -> Option<&dyn Journal> {
         Some(self.journal)
-    }
-    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
-        self.base.task_token(execution_arn, entered_id, attempt)
-    }
-    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
-        self.base.wait_for_callback(wait)
-    }
-    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
-        self.base.dispatch_activity(dispatch)
     }
 }
 
@@ -56,6 +37,9 @@ impl Host for DurableHost<'_> {
 pub struct Borrowed<'a>(pub &'a dyn Host);
 
 impl Host for Borrowed<'_> {
+    fn inner(&self) -> Option<&dyn Host> {
+        Some(self.0)
+    }
     fn now(&self) -> DateTime<Utc> {
         self.0.now()
     }
@@ -64,26 +48,5 @@ impl Host for Borrowed<'_> {
     }
     fn invoke_task(&self, request: TaskRequest) -> BoxFuture<'_, Result<Value, Failure>> {
         self.0.invoke_task(request)
-    }
-    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
-        self.0.run_map(request)
-    }
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        self.0.jitter_millis(upper_bound_millis)
-    }
-    fn random(&self) -> u64 {
-        self.0.random()
-    }
-    fn execution_ended(&self, execution_arn: &str) {
-        self.0.execution_ended(execution_arn)
-    }
-    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
-        self.0.task_token(execution_arn, entered_id, attempt)
-    }
-    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
-        self.0.wait_for_callback(wait)
-    }
-    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
-        self.0.dispatch_activity(dispatch)
     }
 }

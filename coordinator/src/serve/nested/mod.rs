@@ -22,8 +22,7 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use shared::asl::Failure;
 use shared::asl::error_name::RUNTIME;
-use shared::asl::eval::map_run::MapRunRequest;
-use shared::asl::eval::{ActivityDispatch, CallbackWait, Host, TaskRequest};
+use shared::asl::eval::{Host, TaskRequest};
 use shared::asl::resource::{Resource, Service, Target};
 
 use super::api::arn::Scope;
@@ -75,6 +74,9 @@ impl<H> NestedHost<H> {
 }
 
 impl<H: Host> Host for NestedHost<H> {
+    fn inner(&self) -> Option<&dyn Host> {
+        Some(&self.base)
+    }
     fn now(&self) -> DateTime<Utc> {
         self.base.now()
     }
@@ -97,27 +99,6 @@ impl<H: Host> Host for NestedHost<H> {
                 )),
             }
         })
-    }
-    fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
-        self.base.run_map(request)
-    }
-    fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        self.base.jitter_millis(upper_bound_millis)
-    }
-    fn random(&self) -> u64 {
-        self.base.random()
-    }
-    fn execution_ended(&self, execution_arn: &str) {
-        self.base.execution_ended(execution_arn)
-    }
-    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
-        self.base.task_token(execution_arn, entered_id, attempt)
-    }
-    fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
-        self.base.wait_for_callback(wait)
-    }
-    fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
-        self.base.dispatch_activity(dispatch)
     }
 }
 #[cfg(test)]

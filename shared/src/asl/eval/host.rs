@@ -79,7 +79,17 @@ pub struct ActivityDispatch {
 ///
 /// Implementations decide what time is: the coordinator uses the wall clock and tokio timers,
 /// tests and `dmap test` use a manual clock whose `sleep_until` jumps ahead at once.
+///
+/// Hosts are layered (the durable host over the mock host over the callbacks over nested
+/// executions over the integrations): a wrapper names the host it wraps in [`Host::inner`], and
+/// every method with a default then forwards to it, so a wrapper writes only what it changes
+/// and a method added here reaches every layer. Without an inner host the defaults refuse.
 pub trait Host: Send + Sync {
+    /// The host this one wraps, which the provided methods forward to.
+    fn inner(&self) -> Option<&dyn Host> {
+        None
+    }
+
     /// The current time.
     fn now(&self) -> DateTime<Utc>;
 
@@ -94,6 +104,9 @@ pub trait Host: Send + Sync {
     /// array of child outputs, or the ResultWriter details). A failed Map Run is a failure of
     /// the state, retried and caught as its Retry and Catch say.
     fn run_map<'a>(&'a self, request: MapRunRequest<'a>) -> BoxFuture<'a, Result<Value, Failure>> {
+        if let Some(inner) = self.inner() {
+            return inner.run_map(request);
+        }
         let state = request.state.name.clone();
         Box::pin(async move {
             Err(Failure::new(
@@ -106,14 +119,14 @@ pub trait Host: Send + Sync {
     /// A random integer in `[start, end)` for `JitterStrategy: FULL`. Hosts that need
     /// reproducible runs return the upper bound's midpoint or a seeded value.
     fn jitter_millis(&self, upper_bound_millis: u64) -> u64 {
-        upper_bound_millis
+        self.inner().map_or(upper_bound_millis, |h| h.jitter_millis(upper_bound_millis))
     }
 
     /// A random 64-bit number: the one source of randomness of an execution (`$random`,
     /// `$uuid`, `States.MathRandom`, `States.UUID`). Hosts that need reproducible runs give a
     /// seeded sequence.
     fn random(&self) -> u64 {
-        rand::random()
+        self.inner().map_or_else(rand::random, |h| h.random())
     }
 
     /// Called once when an execution ends (succeeded, failed, timed out, or dropped unfinished:
@@ -122,14 +135,18 @@ pub trait Host: Send + Sync {
     /// counters) release it here, so a Map Run of a million children does not hold a million
     /// entries. Parallel branches and inline Map iterations are part of their execution and
     /// end with it.
-    fn execution_ended(&self, _execution_arn: &str) {}
+    fn execution_ended(&self, execution_arn: &str) {
+        if let Some(inner) = self.inner() {
+            inner.execution_ended(execution_arn)
+        }
+    }
 
     /// The execution's history, when the host keeps one (`dmap serve`): the engine then
     /// writes every event there, reads its clock and randomness from it and, after a restart,
     /// replays what was recorded (see [`crate::asl::history`]). Hosts without one (`dmap run`,
     /// Map Run children) only count events, for the ids AWS quotes in causes.
     fn journal(&self) -> Option<&dyn Journal> {
-        None
+        self.inner().and_then(|h| h.journal())
     }
 
     /// The task token of an attempt of a Task that waits for a callback (`.waitForTaskToken`,
@@ -137,8 +154,8 @@ pub trait Host: Send + Sync {
     /// state's `…StateEntered` event and the retry count — is the same for the same attempt
     /// after a restart, so a durable host gives the same token again. `None`: this host cannot
     /// wait for callbacks, and such a Task fails.
-    fn task_token(&self, _execution_arn: &str, _entered_id: u64, _attempt: u64) -> Option<String> {
-        None
+    fn task_token(&self, execution_arn: &str, entered_id: u64, attempt: u64) -> Option<String> {
+        self.inner().and_then(|h| h.task_token(execution_arn, entered_id, attempt))
     }
 
     /// Completes when the callback of `wait.token` arrives: `SendTaskSuccess` (its output) or
@@ -146,6 +163,9 @@ pub trait Host: Send + Sync {
     /// came within `heartbeat_seconds` (what AWS reports for a missed heartbeat) or at
     /// `deadline`.
     fn wait_for_callback(&self, wait: CallbackWait) -> BoxFuture<'_, Result<Value, Failure>> {
+        if let Some(inner) = self.inner() {
+            return inner.wait_for_callback(wait);
+        }
         Box::pin(async move {
             Err(Failure::new(
                 RUNTIME,
@@ -158,6 +178,9 @@ pub trait Host: Send + Sync {
     /// worker that took it (`GetActivityTask`'s `workerName`), or fails: `States.Timeout` at
     /// the deadline, or the failure AWS gives when the activity cannot be scheduled.
     fn dispatch_activity(&self, dispatch: ActivityDispatch) -> BoxFuture<'_, Result<String, Failure>> {
+        if let Some(inner) = self.inner() {
+            return inner.dispatch_activity(dispatch);
+        }
         Box::pin(async move {
             Err(Failure::new(
                 RUNTIME,
